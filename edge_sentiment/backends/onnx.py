@@ -1,0 +1,41 @@
+"""onnxruntime backend (the default). ``InferenceSession.run`` is thread-safe."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnxruntime as ort
+
+from ..bundle import Bundle
+from ..errors import BundleError
+
+
+def load(bundle: Bundle):
+    path = bundle.file("onnx")
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise BundleError(f"{path} could not be loaded by onnxruntime: {_first_line(exc)}") from None
+    _check_io(session, bundle, path)
+    input_name, output_name = bundle.io.input_name, bundle.io.output_name
+
+    def predict(ids: np.ndarray) -> np.ndarray:
+        (scores,) = session.run([output_name], {input_name: ids})
+        return scores.reshape(len(ids))
+
+    return predict
+
+
+def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    want_in, want_out = bundle.io.input_name, bundle.io.output_name
+    if [i.name for i in inputs] != [want_in] or [o.name for o in outputs] != [want_out]:
+        raise BundleError(
+            f"{path} has inputs {[i.name for i in inputs]} and outputs {[o.name for o in outputs]}, "
+            f"the manifest says [{want_in!r}] and [{want_out!r}]"
+        )
+    if inputs[0].shape[1:] != [bundle.io.maxlen]:
+        raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {bundle.io.maxlen}]")
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

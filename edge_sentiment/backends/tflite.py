@@ -1,0 +1,47 @@
+"""LiteRT (TFLite) backend, from the ``tflite`` extra (package ``ai-edge-litert``).
+
+A LiteRT interpreter is not thread-safe and has one input shape at a time, so
+calls are serialised with a lock and the input is resized when the batch changes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..bundle import Bundle
+from ..errors import BackendUnavailableError, BundleError
+
+try:
+    from ai_edge_litert.interpreter import Interpreter
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise BackendUnavailableError(
+        "the 'tflite' backend needs ai-edge-litert: pip install 'edge-sentiment[tflite]'"
+    ) from exc
+
+
+def load(bundle: Bundle):
+    path = bundle.file("tflite")
+    try:
+        interpreter = Interpreter(model_path=str(path))
+    except Exception as exc:  # LiteRT raises ValueError/RuntimeError with long text
+        raise BundleError(f"{path} could not be loaded by LiteRT: {str(exc).strip().splitlines()[0]}") from None
+    (inp,) = interpreter.get_input_details()
+    (out,) = interpreter.get_output_details()
+    if list(inp["shape_signature"][1:]) != [bundle.io.maxlen]:
+        raise BundleError(f"{path} takes input shape {list(inp['shape_signature'])}, the manifest says [batch, {bundle.io.maxlen}]")
+    lock = threading.Lock()
+    state = {"batch": None}
+
+    def predict(ids: np.ndarray) -> np.ndarray:
+        with lock:
+            if state["batch"] != len(ids):
+                interpreter.resize_tensor_input(inp["index"], [len(ids), bundle.io.maxlen])
+                interpreter.allocate_tensors()
+                state["batch"] = len(ids)
+            interpreter.set_tensor(inp["index"], np.ascontiguousarray(ids, dtype=np.int32))
+            interpreter.invoke()
+            return interpreter.get_tensor(out["index"]).reshape(len(ids)).copy()
+
+    return predict

@@ -1,0 +1,85 @@
+"""The public API: load a bundle once, then score texts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+import numpy as np
+
+from .backends import load_backend
+from .bundle import Bundle, load_bundle
+from .constants import DEFAULT_THRESHOLD
+from .encoding import Encoder
+
+#: Texts encoded and run per model call; bounds memory for very large inputs.
+DEFAULT_BATCH_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One result: ``label`` is ``"positive"`` or ``"negative"``; ``score`` is P(positive)."""
+
+    label: str
+    score: float
+
+
+class SentimentClassifier:
+    """A sentiment model ready to score text. Create it with :meth:`load`.
+
+    Thread-safe: one instance may be shared by many threads.
+    """
+
+    def __init__(self, bundle: Bundle, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD) -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        self.bundle = bundle
+        self.backend = backend
+        self.threshold = threshold
+        self._encoder = Encoder(bundle.vocab, bundle.encoding)
+        self._run = load_backend(backend, bundle)
+
+    @classmethod
+    def load(
+        cls, path: str | Path | None = None, *, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD
+    ) -> SentimentClassifier:
+        """Load the bundle at ``path``; ``None`` loads the model shipped with the package."""
+        return cls(load_bundle(path), backend=backend, threshold=threshold)
+
+    def predict(self, text: str) -> Prediction:
+        """Classify one text."""
+        return self.predict_batch([_checked_text(text)])[0]
+
+    def predict_batch(self, texts: Iterable[str]) -> list[Prediction]:
+        """Classify many texts; the result has one :class:`Prediction` per text, in order."""
+        return [self._prediction(float(p)) for p in self.predict_proba(texts)]
+
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        """P(positive) for each text, as a float32 array of shape ``(len(texts),)``."""
+        if isinstance(texts, (str, bytes)):
+            raise TypeError("expected a list of texts, got a single string; use predict(text) or pass [text]")
+        scores = [self._run(self._encoder.encode(chunk)) for chunk in _chunks(texts, DEFAULT_BATCH_SIZE)]
+        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+
+    def _prediction(self, score: float) -> Prediction:
+        positive, negative = self.bundle.labels[1], self.bundle.labels[0]
+        return Prediction(positive if score >= self.threshold else negative, score)
+
+
+def _checked_text(text: object) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be str, got {type(text).__name__}; decode bytes with .decode('utf-8') first")
+    return text
+
+
+def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
+    it = iter(texts)
+    while chunk := [_checked_text(t) for t in islice(it, size)]:
+        yield chunk
+
+
+def load(path: str | Path | None = None, **options) -> SentimentClassifier:
+    """Shorthand for :meth:`SentimentClassifier.load`."""
+    return SentimentClassifier.load(path, **options)

@@ -1,0 +1,28 @@
+"""Every number and name that the runtime and the training stage must agree on.
+
+The id layout follows the Keras IMDB convention the project grew from:
+0 pads, 1 starts a review, 2 stands for any out-of-vocabulary word, and real
+words start at 3, ranked by how often they occur in the training set.
+"""
+
+PAD_ID = 0
+START_ID = 1
+OOV_ID = 2
+FIRST_WORD_ID = 3
+
+#: Ids at or below this one are "special" (pad, start, OOV); some presets drop them.
+LAST_SPECIAL_ID = OOV_ID
+
+PADDING_MODES = ("pre", "post")
+
+#: Label order: index 0 is the negative class, index 1 the positive one.
+LABELS = ("negative", "positive")
+DEFAULT_THRESHOLD = 0.5
+
+#: Bundle layout. Bump FORMAT_VERSION whenever the manifest changes meaning.
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+#: Name of the tokenizer implemented in :mod:`edge_sentiment.text`. A bundle
+#: records it so that a future tokenizer change cannot silently reuse an old vocab.
+TOKENIZER_NAME = "edge-sentiment-v1"

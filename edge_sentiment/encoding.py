@@ -1,0 +1,100 @@
+"""Turn tokens into the fixed-length id matrix the model reads.
+
+This is the NumPy twin of ``keras.datasets.imdb`` + ``keras.utils.pad_sequences``:
+a review becomes ``[START_ID, id(word1), id(word2), ...]``, then it is padded or
+truncated to ``maxlen``. Tests prove :func:`pad_sequences` equal to the Keras
+function for every mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID
+from .text import tokenize
+
+
+@dataclass(frozen=True)
+class EncodingConfig:
+    """Every parameter that decides which ids a text becomes (stored in the manifest)."""
+
+    maxlen: int
+    num_words: int
+    skip_top: int = 0
+    padding: str = "pre"
+    truncating: str = "pre"
+    #: Drop the start and OOV ids (keep only ``id > 2``), as two seed models did.
+    drop_special: bool = False
+
+    def __post_init__(self) -> None:
+        if self.maxlen < 1:
+            raise ValueError(f"maxlen must be at least 1, got {self.maxlen}")
+        if self.num_words <= FIRST_WORD_ID:
+            raise ValueError(f"num_words must be above {FIRST_WORD_ID}, got {self.num_words}")
+        if not 0 <= self.skip_top < self.num_words:
+            raise ValueError(f"skip_top must be in [0, num_words), got {self.skip_top}")
+        for name in ("padding", "truncating"):
+            if getattr(self, name) not in PADDING_MODES:
+                raise ValueError(f"{name} must be one of {PADDING_MODES}, got {getattr(self, name)!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def pad_sequences(
+    sequences: Sequence[Sequence[int]],
+    maxlen: int,
+    padding: str = "pre",
+    truncating: str = "pre",
+    value: int = PAD_ID,
+) -> np.ndarray:
+    """Pad or cut every sequence to ``maxlen`` (same result as Keras' ``pad_sequences``)."""
+    out = np.full((len(sequences), maxlen), value, dtype=np.int32)
+    for row, seq in enumerate(sequences):
+        _place(out[row], seq, padding, truncating)
+    return out
+
+
+def _place(row: np.ndarray, seq: Sequence[int], padding: str, truncating: str) -> None:
+    """Write ``seq`` into the pre-filled ``row``, cut and aligned as the modes say."""
+    maxlen = len(row)
+    kept = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
+    if not len(kept):
+        return
+    if padding == "pre":
+        row[maxlen - len(kept):] = kept
+    else:
+        row[: len(kept)] = kept
+
+
+class Encoder:
+    """Maps text to padded id rows with a fixed vocabulary and :class:`EncodingConfig`.
+
+    ``vocab`` maps a word to its id (``FIRST_WORD_ID`` and up, by training-set
+    frequency). Words whose id is ``>= num_words`` or ``< skip_top`` read as OOV.
+    """
+
+    def __init__(self, vocab: Mapping[str, int], config: EncodingConfig) -> None:
+        self.config = config
+        # Resolve num_words / skip_top once, so a lookup is a single dict.get.
+        self._ids = {w: i for w, i in vocab.items() if config.skip_top <= i < config.num_words}
+
+    def ids(self, text: str) -> list[int]:
+        """The id sequence of one text, before padding: start id, then one id per token."""
+        lookup = self._ids.get
+        ids = [START_ID] + [lookup(token, OOV_ID) for token in tokenize(text)]
+        if self.config.drop_special:
+            ids = [i for i in ids if i > LAST_SPECIAL_ID]
+        return ids
+
+    def encode(self, texts: Iterable[str]) -> np.ndarray:
+        """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
+        texts = list(texts)
+        cfg = self.config
+        out = np.full((len(texts), cfg.maxlen), PAD_ID, dtype=np.int32)
+        for row, text in enumerate(texts):
+            _place(out[row], self.ids(text), cfg.padding, cfg.truncating)
+        return out

@@ -1,0 +1,55 @@
+"""Text normalisation and tokenisation, shared by training and serving.
+
+Unicode: text is normalised to NFKC before anything else, so that composed and
+decomposed accents, full-width letters and ligatures all map to one spelling.
+Then it is lowercased, HTML line breaks (``<br />`` as IMDB writes them) become
+spaces, and a token is a run of letters or digits (any script) that may hold
+inner apostrophes: ``don't``, ``l'homme``, ``café`` and ``10`` are single tokens.
+Everything else (punctuation, emoji, control characters) separates tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Curly apostrophes are normalised to the ASCII one so "don’t" == "don't".
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+_LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+
+
+def _combining_mark_class() -> str:
+    """A regex character class body holding every combining mark of the BMP.
+
+    Python's ``re`` has no ``\\p{M}``. Marks that survive NFKC (Devanagari vowel
+    signs, Hebrew points, ...) belong inside the word they modify, so we list
+    them; the BMP holds every living script and takes ~9 ms to scan, the full
+    range would cost ~150 ms of start-up for a few historic scripts.
+    """
+    ranges: list[tuple[int, int]] = []
+    for code in range(0x10000):
+        if unicodedata.category(chr(code))[0] != "M":
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1] = (ranges[-1][0], code)
+        else:
+            ranges.append((code, code))
+    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
+
+
+# [^\W_] is "a letter or a digit in any script"; a word may carry combining
+# marks, and holds apostrophes only between letters: "rock'n'roll", not "'quoted'".
+_WORD_CHAR = rf"(?:[^\W_]|[{_combining_mark_class()}])"
+_TOKEN = re.compile(rf"{_WORD_CHAR}+(?:'{_WORD_CHAR}+)*")
+
+
+def normalize(text: str) -> str:
+    """Return ``text`` in the form the tokenizer reads: NFKC, lowercase, no ``<br />``."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _LINE_BREAK.sub(" ", text)
+    return text.lower().translate(_APOSTROPHES)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into lowercase word tokens (see the module docstring)."""
+    return _TOKEN.findall(normalize(text))

@@ -1,0 +1,126 @@
+"""Typed training configuration and the named presets behind ``--preset``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+
+from edge_sentiment.encoding import EncodingConfig
+
+HEADS = ("last", "max", "max_mean")
+OPTIMIZERS = ("rmsprop", "adam")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides a trained model; stored whole in the bundle's manifest."""
+
+    preset: str
+    # preprocessing (see edge_sentiment.encoding.EncodingConfig)
+    num_words: int = 10000
+    skip_top: int = 0
+    maxlen: int = 500
+    padding: str = "pre"
+    truncating: str = "pre"
+    drop_special: bool = False
+    # model
+    embedding_dim: int = 32
+    rnn_units: int = 32
+    #: "last": the RNN's final state feeds the classifier (the seeds);
+    #: "max": max over the RNN's outputs at every step;
+    #: "max_mean": that, next to the mean of the word embeddings.
+    head: str = "last"
+    #: Dropout of whole embedding channels (SpatialDropout1D) while training.
+    embedding_dropout: float = 0.0
+    #: Dropout before the final Dense layer while training.
+    dropout: float = 0.0
+    # optimisation
+    optimizer: str = "rmsprop"
+    learning_rate: float = 1e-3
+    batch_size: int = 64
+    epochs: int = 10
+    patience: int = 2
+    validation_fraction: float = 0.2
+    seed: int = 1234
+    #: Train on a seeded random sample of this many reviews (quick runs, tests); None = all.
+    train_limit: int | None = None
+    test_limit: int | None = None
+    #: Where this preset comes from (a seed tutorial and its reported figure).
+    seed_model: str = ""
+
+    def __post_init__(self) -> None:
+        self.encoding()  # validates the preprocessing fields
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            raise ValueError(f"validation_fraction must be in (0, 1), got {self.validation_fraction}")
+
+    def encoding(self) -> EncodingConfig:
+        return EncodingConfig(
+            maxlen=self.maxlen,
+            num_words=self.num_words,
+            skip_top=self.skip_top,
+            padding=self.padding,
+            truncating=self.truncating,
+            drop_special=self.drop_special,
+        )
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def with_overrides(self, **overrides) -> TrainingConfig:
+        unknown = set(overrides) - {f.name for f in fields(self)}
+        if unknown:
+            raise ValueError(f"unknown training option(s): {', '.join(sorted(unknown))}")
+        return replace(self, **overrides)
+
+
+PRESETS: dict[str, TrainingConfig] = {
+    "default": TrainingConfig(
+        preset="default",
+        num_words=15000,
+        maxlen=400,
+        embedding_dim=32,
+        rnn_units=32,
+        head="max_mean",
+        dropout=0.3,
+        optimizer="adam",
+        learning_rate=1e-3,
+        batch_size=64,
+        epochs=8,
+        patience=2,
+        seed_model="Embedding(10000,32)+SimpleRNN(32), maxlen 500 (book chapter 6, test 0.838), with a pooled head",
+    ),
+    "book-ch6": TrainingConfig(
+        preset="book-ch6",
+        num_words=10000,
+        maxlen=500,
+        embedding_dim=32,
+        rnn_units=32,
+        head="last",
+        optimizer="rmsprop",
+        learning_rate=1e-3,
+        batch_size=128,
+        epochs=10,
+        seed_model="Embedding(10000,32)+SimpleRNN(32), maxlen 500, RMSprop (test 0.838)",
+    ),
+    "quick": TrainingConfig(
+        preset="quick",
+        num_words=2000,
+        maxlen=64,
+        embedding_dim=8,
+        rnn_units=4,
+        epochs=1,
+        train_limit=400,
+        test_limit=200,
+        seed_model="a one-epoch smoke test on a slice; not a useful model",
+    ),
+}
+
+
+def get_preset(name: str) -> TrainingConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}") from None

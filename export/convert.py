@@ -1,0 +1,58 @@
+"""Keras -> ONNX (tf2onnx) and Keras -> TFLite (builtin ops only).
+
+Two traps shape this module (measured with TF 2.21 / Keras 3 / tf2onnx 1.17):
+``tf2onnx.convert.from_keras`` fails on Keras 3 models, so we convert a
+``tf.function`` with an explicit input signature; and ``TFLiteConverter``
+cannot lower a rolled SimpleRNN (TensorList ops), so TFLite is made from an
+unrolled copy with the same weights.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import keras
+import onnx
+import tensorflow as tf
+import tf2onnx
+
+from .config import TrainingConfig
+from .model import INPUT_NAME, OUTPUT_NAME, unrolled_copy
+
+ONNX_OPSET = 17
+
+
+def _signature(maxlen: int) -> list[tf.TensorSpec]:
+    return [tf.TensorSpec([None, maxlen], tf.int32, name=INPUT_NAME)]
+
+
+def to_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
+    """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, 1]."""
+    serve = tf.function(lambda ids: model(ids, training=False), input_signature=_signature(config.maxlen))
+    proto, _ = tf2onnx.convert.from_function(serve, input_signature=_signature(config.maxlen), opset=ONNX_OPSET)
+    _rename_output(proto, OUTPUT_NAME)
+    # onnx >= 1.23 stamps the newest IR version (14), which onnxruntime 1.31 refuses;
+    # the smallest IR that carries our opset loads everywhere.
+    proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
+    onnx.checker.check_model(proto, full_check=True)
+    onnx.save(proto, str(path))
+    return path
+
+
+def _rename_output(proto: onnx.ModelProto, name: str) -> None:
+    (output,) = proto.graph.output
+    old = output.name
+    for node in proto.graph.node:
+        node.output[:] = [name if o == old else o for o in node.output]
+    output.name = name
+
+
+def to_tflite(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
+    """Write the unrolled twin of ``model`` as TFLite using builtin ops only."""
+    # from_keras_model freezes the weights into constants; converting a concrete
+    # function with the model as trackable kept them as resource variables,
+    # which LiteRT ran as uninitialised READ_VARIABLE ops (NaN outputs).
+    converter = tf.lite.TFLiteConverter.from_keras_model(unrolled_copy(model, config))
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    path.write_bytes(converter.convert())
+    return path

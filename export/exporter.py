@@ -1,0 +1,185 @@
+"""``edge-sentiment export``: data -> vocab -> trained model -> checked bundle.
+
+The bundle is assembled in a hidden staging folder beside ``out``, then loaded
+back through the runtime's own loader and backends (exactly what users will
+run) and compared with Keras. Only a bundle that agrees within
+:data:`.parity.TOLERANCE` is moved to ``out``; otherwise nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from edge_sentiment.backends import load_backend
+from edge_sentiment.bundle import load_bundle, sha256_file
+from edge_sentiment.constants import (
+    FIRST_WORD_ID, FORMAT_VERSION, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
+)
+from edge_sentiment.encoding import Encoder
+from edge_sentiment.errors import EdgeSentimentError
+from edge_sentiment.metrics import binary_metrics
+
+from .config import TrainingConfig
+from .convert import to_onnx, to_tflite
+from .data import ImdbDataset, Split
+from .model import INPUT_NAME, OUTPUT_NAME
+from .parity import TOLERANCE, parity_failures, parity_report
+from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, write_history
+from .vocab import build_vocab
+
+FILES = {"vocab": "vocab.json", "onnx": "model.onnx", "tflite": "model.tflite", "keras": "model.keras"}
+RUNTIME_BACKENDS = ("onnx", "tflite")
+VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
+
+
+class ExportError(EdgeSentimentError):
+    """The export could not produce a bundle that passes its checks."""
+
+
+def export_bundle(
+    config: TrainingConfig,
+    data: ImdbDataset,
+    out: Path,
+    command: str,
+    overwrite: bool = False,
+    log: Callable[[str], None] = print,
+) -> dict:
+    """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest."""
+    _check_destination(out, overwrite)
+    started = time.monotonic()
+    train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
+    log(f"building vocabulary from {len(train):,} training reviews (num_words={config.num_words})")
+    vocab = build_vocab(train.texts, config.num_words)
+    encoder = Encoder(vocab, config.encoding())
+    x_train, y_train = encoder.encode(train.texts), np.asarray(train.labels, dtype=np.float32)
+    x_test, y_test = encoder.encode(test.texts), np.asarray(test.labels, dtype=np.int64)
+
+    log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
+    train_started = time.monotonic()
+    model, history = fit(config, x_train, y_train)
+    train_seconds = time.monotonic() - train_started
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
+    try:
+        log("writing vocab.json, model.keras, model.onnx (tf2onnx), model.tflite (builtin ops)")
+        _write_files(staging, vocab, model, config, history)
+        manifest = _manifest(config, data, model, history, command, train_seconds)
+        _write_manifest(staging, manifest)
+
+        log(f"checking Keras vs ONNX vs TFLite on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
+        keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
+        bundle = load_bundle(staging)
+        scores = {name: _run_batched(load_backend(name, bundle), x_test) for name in RUNTIME_BACKENDS}
+        parity = parity_report(keras_scores, scores)
+        failures = parity_failures(parity)
+        if failures:
+            raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
+
+        manifest["metrics"] = {
+            "test": {name: binary_metrics(y_test, s) for name, s in scores.items()},
+            "parity_vs_keras": parity,
+        }
+        manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
+        _write_manifest(staging, manifest)
+        _replace(out, staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def _check_destination(out: Path, overwrite: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"{out} is a file; --out needs a directory")
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        raise ExportError(f"{out} is not empty; pick a new --out or pass --overwrite to replace it")
+
+
+def _limited(split: Split, limit: int | None, seed: int) -> Split:
+    keep = sample_indices(len(split), limit, seed)
+    return Split([split.texts[i] for i in keep], [split.labels[i] for i in keep])
+
+
+def _write_files(folder: Path, vocab: dict, model, config: TrainingConfig, history: dict) -> None:
+    (folder / FILES["vocab"]).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    model.save(folder / FILES["keras"])
+    to_onnx(model, config, folder / FILES["onnx"])
+    to_tflite(model, config, folder / FILES["tflite"])
+    write_history(history, folder)
+
+
+def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
+    return np.concatenate([predict(ids[i : i + size]) for i in range(0, len(ids), size)])
+
+
+def _manifest(config: TrainingConfig, data: ImdbDataset, model, history: dict, command: str, train_seconds: float) -> dict:
+    return {
+        "format_version": FORMAT_VERSION,
+        "name": config.preset,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "labels": list(LABELS),
+        "preprocessing": {
+            "tokenizer": TOKENIZER_NAME,
+            "pad_id": PAD_ID,
+            "start_id": START_ID,
+            "oov_id": OOV_ID,
+            "first_word_id": FIRST_WORD_ID,
+            **config.encoding().to_dict(),
+        },
+        "model": {
+            "input": {"name": INPUT_NAME, "dtype": "int32", "shape": [None, config.maxlen]},
+            "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
+            "vocab_size": config.num_words,
+            "parameters": int(model.count_params()),
+            "layers": [layer.__class__.__name__ for layer in model.layers],
+        },
+        "files": {},  # filled by _write_manifest from the files on disk
+        "training": {
+            "config": config.to_dict(),
+            "command": command,
+            "best_epoch": history["best_epoch"],
+            "epochs_run": len(history["loss"]),
+            "best_val_accuracy": history["val_accuracy"][history["best_epoch"] - 1],
+            "train_reviews": history["train_reviews"],
+            "validation_reviews": history["validation_reviews"],
+            "history": HISTORY_NAME,
+            "curves": CURVES_NAME,
+        },
+        "dataset": data.describe(),
+        "timings": {"train_seconds": round(train_seconds, 1)},
+        "versions": {"python": platform.python_version(), **{p: _version(p) for p in VERSIONED_PACKAGES}},
+    }
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _write_manifest(folder: Path, manifest: dict) -> None:
+    manifest["files"] = {
+        key: {"path": name, "sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
+        for key, name in FILES.items()
+    }
+    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")
+
+
+def _replace(out: Path, staging: Path) -> None:
+    """Move the finished bundle into place; an old bundle at ``out`` is removed only now."""
+    if out.exists():
+        shutil.rmtree(out)
+    staging.rename(out)

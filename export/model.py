@@ -1,0 +1,42 @@
+"""The Keras model a :class:`TrainingConfig` describes: Embedding + SimpleRNN + a head."""
+
+from __future__ import annotations
+
+import keras
+
+from .config import TrainingConfig
+
+INPUT_NAME = "ids"
+OUTPUT_NAME = "score"
+
+
+def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
+    """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
+    ids = keras.Input(shape=(config.maxlen,), dtype="int32", name=INPUT_NAME)
+    embedded = keras.layers.Embedding(config.num_words, config.embedding_dim, name="embedding")(ids)
+    if config.embedding_dropout:
+        embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
+    keep_steps = config.head != "last"
+    states = keras.layers.SimpleRNN(config.rnn_units, return_sequences=keep_steps, unroll=unroll, name="rnn")(embedded)
+    if config.head == "last":
+        features = states
+    elif config.head == "max":
+        features = keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
+    else:
+        features = keras.layers.Concatenate(name="features")(
+            [
+                keras.layers.GlobalMaxPooling1D(name="max_pool")(states),
+                keras.layers.GlobalAveragePooling1D(name="mean_embedding")(embedded),
+            ]
+        )
+    if config.dropout:
+        features = keras.layers.Dropout(config.dropout, name="dropout")(features)
+    score = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(features)
+    return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
+
+
+def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
+    """The same weights in an unrolled graph: converts to TFLite builtin ops only."""
+    twin = build_model(config, unroll=True)
+    twin.set_weights(model.get_weights())
+    return twin
