@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import sys
 from collections.abc import Iterator
@@ -124,7 +125,8 @@ def export(
     written if ONNX and TFLite agree with Keras within 1e-5 on the test reviews.
     """
     overrides = {k: v for k, v in {"epochs": epochs, "seed": seed, "train_limit": train_limit, "test_limit": test_limit}.items() if v is not None}
-    exporter, data_module, config_module = _training_modules()
+    from edge_sentiment_export import config as config_module, data as data_module  # both TensorFlow-free
+
     try:
         config = config_module.get_preset(preset).with_overrides(**overrides)
     except ValueError as exc:
@@ -132,19 +134,22 @@ def export(
     source = _dataset_path(data, download, data_module)
     _log(f"reading {source}")
     dataset = data_module.load_imdb(source)
+    exporter = _exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
     manifest = exporter.export_bundle(config, dataset, out, command=command, overwrite=overwrite, log=_log)
     _log(_export_summary(out, manifest))
 
 
-def _training_modules():
+def _exporter_module():
+    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) says nothing a user can act on.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from edge_sentiment_export import config, data, exporter
+        from edge_sentiment_export import exporter
     except ImportError as exc:
         raise UsageError(
             f"the export command needs the training extra ({exc.name} is missing): pip install 'edge-sentiment[train]'"
         ) from None
-    return exporter, data, config
+    return exporter
 
 
 def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
@@ -267,7 +272,8 @@ def info(
 @app.command()
 def presets() -> None:
     """List the named training presets for 'edge-sentiment export --preset'."""
-    _, _, config_module = _training_modules()
+    from edge_sentiment_export import config as config_module
+
     for name, cfg in config_module.PRESETS.items():
         typer.echo(f"{name:12} vocab {cfg.num_words:>6}, maxlen {cfg.maxlen:>4}, Embedding({cfg.num_words},{cfg.embedding_dim}) "
                    f"+ SimpleRNN({cfg.rnn_units}), head {cfg.head}  — {cfg.seed_model}")

@@ -1,0 +1,194 @@
+import json
+
+import numpy as np
+import pytest
+
+from edge_sentiment import BundleError, Prediction, SentimentClassifier, load_bundle
+from edge_sentiment.bundle import sha256_file
+
+
+def edit_manifest(bundle, change):
+    path = bundle / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+
+
+def rehash(bundle, key):
+    """Record the current sha256 of files[key] (to test what happens past the checksum)."""
+    def change(manifest):
+        entry = manifest["files"][key]
+        entry["sha256"] = sha256_file(bundle / entry["path"])
+    edit_manifest(bundle, change)
+
+
+def test_default_bundle_loads_and_predicts():
+    clf = SentimentClassifier.load()
+    result = clf.predict("great film")
+    assert isinstance(result, Prediction) and result.label in ("positive", "negative")
+    assert 0.0 <= result.score <= 1.0
+    assert result.label == ("positive" if result.score >= 0.5 else "negative")
+
+
+def test_predict_batch_and_proba_agree(bundle_copy):
+    clf = SentimentClassifier.load(bundle_copy)
+    texts = ["great film", "a dull, lifeless film", ""]
+    proba = clf.predict_proba(texts)
+    assert proba.shape == (3,) and proba.dtype == np.float32
+    assert [p.score for p in clf.predict_batch(texts)] == pytest.approx(proba.tolist())
+    assert clf.predict_proba([]).shape == (0,)
+
+
+def test_threshold_decides_the_label(bundle_copy):
+    score = SentimentClassifier.load(bundle_copy).predict("great film").score
+    assert SentimentClassifier.load(bundle_copy, threshold=0.0).predict("great film").label == "positive"
+    assert SentimentClassifier.load(bundle_copy, threshold=1.0).predict("great film").label == (
+        "positive" if score >= 1.0 else "negative"
+    )
+    with pytest.raises(ValueError, match="threshold"):
+        SentimentClassifier.load(bundle_copy, threshold=1.5)
+
+
+def test_unknown_backend_lists_the_choices(bundle_copy):
+    with pytest.raises(ValueError, match="choose one of: onnx, tflite"):
+        SentimentClassifier.load(bundle_copy, backend="torch")
+
+
+@pytest.mark.parametrize("bad", [None, b"bytes", 3, ["a list"]])
+def test_non_string_text_is_a_type_error(bad):
+    clf = SentimentClassifier.load()
+    with pytest.raises(TypeError, match="text must be str"):
+        clf.predict(bad)
+    with pytest.raises(TypeError, match="text must be str"):
+        clf.predict_batch(["fine", bad])
+
+
+def test_a_single_string_is_not_a_list_of_texts():
+    with pytest.raises(TypeError, match="single string"):
+        SentimentClassifier.load().predict_proba("great film")
+
+
+def test_not_a_directory(tmp_path):
+    with pytest.raises(BundleError, match="not a directory"):
+        load_bundle(tmp_path / "nowhere")
+
+
+def test_missing_manifest(bundle_copy):
+    (bundle_copy / "manifest.json").unlink()
+    with pytest.raises(BundleError, match="manifest.json is missing"):
+        load_bundle(bundle_copy)
+
+
+def test_manifest_not_json(bundle_copy):
+    (bundle_copy / "manifest.json").write_text("{ not json")
+    with pytest.raises(BundleError, match="not valid JSON"):
+        load_bundle(bundle_copy)
+
+
+@pytest.mark.parametrize("field", ["format_version", "labels", "preprocessing", "model", "files"])
+def test_manifest_missing_field(bundle_copy, field):
+    edit_manifest(bundle_copy, lambda m: m.pop(field))
+    with pytest.raises(BundleError, match=f"lacks required field.*{field}"):
+        load_bundle(bundle_copy)
+
+
+def test_unknown_format_version(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m.update(format_version=99))
+    with pytest.raises(BundleError, match="format_version 99.*reads format_version 1"):
+        load_bundle(bundle_copy)
+
+
+def test_missing_preprocessing_parameter(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["preprocessing"].pop("maxlen"))
+    with pytest.raises(BundleError, match="preprocessing lacks 'maxlen'"):
+        load_bundle(bundle_copy)
+
+
+def test_unknown_tokenizer(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(tokenizer="bert"))
+    with pytest.raises(BundleError, match="tokenizer 'bert' is unknown"):
+        load_bundle(bundle_copy)
+
+
+@pytest.mark.parametrize("key", ["onnx", "vocab"])
+def test_missing_file(bundle_copy, key):
+    name = json.loads((bundle_copy / "manifest.json").read_text())["files"][key]["path"]
+    (bundle_copy / name).unlink()
+    with pytest.raises(BundleError, match=f"{name} is missing"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_changed_file_fails_its_checksum(bundle_copy):
+    with open(bundle_copy / "model.onnx", "ab") as fh:
+        fh.write(b"\0")
+    with pytest.raises(BundleError, match="model.onnx has sha256 .* the manifest says"):
+        SentimentClassifier.load(bundle_copy)
+
+
+@pytest.mark.parametrize("key, loader", [("onnx", "onnxruntime"), ("tflite", "LiteRT")])
+def test_truncated_model_file(bundle_copy, key, loader):
+    if key == "tflite":
+        pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
+    path = bundle_copy / f"model.{key}"
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    rehash(bundle_copy, key)
+    with pytest.raises(BundleError, match=f"could not be loaded by {loader}"):
+        SentimentClassifier.load(bundle_copy, backend=key)
+
+
+def test_garbage_model_file(bundle_copy):
+    (bundle_copy / "model.onnx").write_bytes(b"\x00\xff" * 100)
+    rehash(bundle_copy, "onnx")
+    with pytest.raises(BundleError, match="could not be loaded by onnxruntime"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_vocabulary_larger_than_the_embedding_table(bundle_copy):
+    vocab = json.loads((bundle_copy / "vocab.json").read_text())
+    size = json.loads((bundle_copy / "manifest.json").read_text())["model"]["vocab_size"]
+    vocab["zzzextra"] = size  # one id past the last embedding row
+    (bundle_copy / "vocab.json").write_text(json.dumps(vocab))
+    rehash(bundle_copy, "vocab")
+    with pytest.raises(BundleError, match="outside .*embedding table"):
+        load_bundle(bundle_copy)
+
+
+def test_num_words_larger_than_the_embedding_table(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(num_words=m["model"]["vocab_size"] + 1))
+    with pytest.raises(BundleError, match="exceeds the model's embedding table"):
+        load_bundle(bundle_copy)
+
+
+def test_onnx_input_name_differs_from_manifest(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["model"]["input"].update(name="tokens"))
+    with pytest.raises(BundleError, match=r"has inputs \['ids'\].*manifest says \['tokens'\]"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_onnx_input_shape_differs_from_manifest(bundle_copy):
+    def change(m):
+        m["model"]["input"]["shape"][1] += 1
+        m["preprocessing"]["maxlen"] += 1
+    edit_manifest(bundle_copy, change)
+    with pytest.raises(BundleError, match="takes input shape"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_model_io_mismatch_between_sections(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(maxlen=3))
+    with pytest.raises(BundleError, match="differs from preprocessing maxlen"):
+        load_bundle(bundle_copy)
+
+
+def test_file_entry_pointing_outside_the_bundle(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["files"]["onnx"].update(path="../elsewhere.onnx"))
+    with pytest.raises(BundleError, match="points outside the bundle"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_tflite_backend_gives_the_same_scores(bundle_copy):
+    pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
+    texts = ["great film", "a dull, lifeless film", "", "ok"]
+    onnx = SentimentClassifier.load(bundle_copy).predict_proba(texts)
+    tflite = SentimentClassifier.load(bundle_copy, backend="tflite").predict_proba(texts)
+    np.testing.assert_allclose(onnx, tflite, atol=1e-5)

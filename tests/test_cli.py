@@ -1,0 +1,117 @@
+"""The CLI in a fresh process, as a user runs it."""
+
+import json
+
+from conftest import run_cli
+
+
+def lines(result) -> list[str]:
+    return result.stdout.decode().splitlines()
+
+
+def test_predict_text_arguments():
+    result = run_cli("predict", "great film", "a dull, lifeless film")
+    assert result.returncode == 0, result.stderr
+    out = lines(result)
+    assert len(out) == 2
+    label, score, text = out[0].split("\t")
+    assert label in ("positive", "negative") and 0 <= float(score) <= 1 and text == "great film"
+
+
+def test_predict_json_lines():
+    result = run_cli("predict", "--json", "great film")
+    record = json.loads(lines(result)[0])
+    assert set(record) == {"text", "label", "score"} and record["text"] == "great film"
+
+
+def test_predict_file_keeps_one_output_line_per_input_line(tmp_path):
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_bytes(b"great film\r\n\r\nawful, boring\r\nno final newline")
+    result = run_cli("predict", "--json", "--file", str(reviews))
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in lines(result)]
+    assert [r["text"] for r in records] == ["great film", "", "awful, boring", "no final newline"]
+
+
+def test_predict_stdin_matches_arguments():
+    from_stdin = run_cli("predict", "--json", "-f", "-", input=b"great film\nawful\n")
+    from_args = run_cli("predict", "--json", "great film", "awful")
+    assert lines(from_stdin) == lines(from_args)
+
+
+def test_invalid_utf8_names_the_line(tmp_path):
+    reviews = tmp_path / "latin1.txt"
+    reviews.write_bytes(b"fine\ncaf\xe9 au lait\n")
+    result = run_cli("predict", "--file", str(reviews))
+    assert result.returncode == 2
+    assert b"line 2: not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr
+
+
+def test_threshold_option():
+    result = run_cli("predict", "--json", "--threshold", "0", "awful")
+    assert json.loads(lines(result)[0])["label"] == "positive"
+
+
+def test_user_errors_are_one_line_without_traceback(tmp_path):
+    cases = [
+        ("predict",),
+        ("predict", "--model", str(tmp_path / "nope"), "x"),
+        ("predict", "--file", str(tmp_path / "missing.txt")),
+        ("predict", "--backend", "torch", "x"),
+        ("info", "--model", str(tmp_path)),
+        ("evaluate",),
+        ("export", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")),
+        ("export", "--preset", "nonsense", "--data", str(tmp_path)),
+    ]
+    for args in cases:
+        result = run_cli(*args)
+        assert result.returncode != 0, args
+        err = result.stderr.decode().strip().splitlines()
+        errors = [line for line in err if line.startswith("error: ")]
+        assert errors == err[-1:] and "Traceback" not in "".join(err), (args, err)
+
+
+def test_unknown_preset_lists_choices(tmp_path):
+    err = run_cli("export", "--preset", "nonsense", "--data", str(tmp_path)).stderr.decode()
+    assert "choose one of: default" in err
+
+
+def test_info_and_json_info():
+    assert b"parameters" in run_cli("info").stdout
+    manifest = json.loads(run_cli("info", "--json").stdout)
+    assert manifest["format_version"] == 1 and "sha256" in manifest["files"]["onnx"]
+
+
+def test_evaluate_labeled_file(tmp_path):
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text(
+        "\n".join(json.dumps(r) for r in [{"text": "great film", "label": "positive"}, {"text": "awful", "label": 0}])
+    )
+    result = run_cli("evaluate", "--file", str(labeled), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads(result.stdout)
+    assert metrics["onnx"]["reviews"] == 2 and sum(map(sum, metrics["onnx"]["confusion_matrix"])) == 2
+
+
+def test_evaluate_rejects_bad_labels(tmp_path):
+    labeled = tmp_path / "labeled.jsonl"
+    labeled.write_text('{"text": "x", "label": "meh"}\n')
+    result = run_cli("evaluate", "--file", str(labeled))
+    assert result.returncode == 2 and b"line 1" in result.stderr
+
+
+def test_help_explains_every_command():
+    out = run_cli("--help").stdout.decode()
+    for command in ("predict", "export", "evaluate", "info", "presets"):
+        assert command in out
+    help_text = run_cli("predict", "--help").stdout.decode()
+    words = " ".join(help_text.translate({ord(c): " " for c in "│╭╮╰╯─"}).split())  # drop rich's boxes
+    assert "every line is scored, empty ones too" in words
+
+
+def test_python_dash_m_works():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "edge_sentiment", "predict", "great film"], capture_output=True)
+    assert result.returncode == 0 and result.stdout.startswith((b"positive", b"negative"))
