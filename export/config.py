@@ -27,7 +27,7 @@ class TrainingConfig:
     rnn_units: int = 32
     #: "last": the RNN's final state feeds the classifier (the seeds);
     #: "max": max over the RNN's outputs at every step;
-    #: "max_mean": that, next to the mean of the word embeddings.
+    #: "max_mean": that, next to the mean of the word embeddings (padding excluded).
     head: str = "last"
     #: Dropout of whole embedding channels (SpatialDropout1D) while training.
     embedding_dropout: float = 0.0

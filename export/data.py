@@ -27,7 +27,7 @@ UPSTREAM_SHA256 = "c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d165
 SPLITS = ("train", "test")
 #: Folder name -> label (0 negative, 1 positive), as in constants.LABELS.
 LABEL_DIRS = {"neg": 0, "pos": 1}
-_REVIEW_PATH = re.compile(r"(?:^|/)aclImdb/(train|test)/(neg|pos)/(\d+)_(\d+)\.txt$")
+_REVIEW_PATH = re.compile(r"^(?:\./)?aclImdb/(train|test)/(neg|pos)/(\d+)_(\d+)\.txt$")
 
 
 class DataError(EdgeSentimentError):
@@ -80,16 +80,34 @@ def load_imdb(source: str | Path, splits: tuple[str, ...] = SPLITS) -> ImdbDatas
 
 
 def _read_tarball(path: Path, splits: tuple[str, ...]) -> list[tuple]:
+    """Stream the labeled reviews out of the archive, refusing it if any member is unsafe.
+
+    Nothing is written to disk, but every member still passes tarfile's ``data``
+    filter (no absolute paths, no ``..``, no links leaving the tree, no devices):
+    an archive that would be unsafe to extract is not one we trust to read.
+    """
     records = []
     try:
         with tarfile.open(path, mode="r:*") as archive:
             for member in archive:
+                _check_member(path, member)
                 key = _review_key(member.name, splits) if member.isfile() else None
                 if key is not None:
                     records.append((*key, archive.extractfile(member).read()))
     except (tarfile.TarError, OSError, EOFError) as exc:
+        if isinstance(exc, tarfile.FilterError):
+            raise DataError(f"{path} holds an unsafe member ({exc}); refusing the archive") from None
         raise DataError(f"{path} is not a readable tar archive ({exc}); download it again") from None
     return records
+
+
+def _check_member(path: Path, member: tarfile.TarInfo) -> None:
+    # The data filter would quietly strip a leading "/" and accept a ".." that
+    # stays inside the tree; a dataset archive has no reason for either.
+    if member.name.startswith("/") or ".." in member.name.split("/"):
+        raise tarfile.FilterError(f"member {member.name!r} has an absolute or '..' path")
+    # The destination only anchors the checks; nothing is extracted there.
+    tarfile.data_filter(member, str(path.parent / "aclImdb-extract-check"))
 
 
 def _read_folder(path: Path, splits: tuple[str, ...]) -> list[tuple]:

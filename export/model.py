@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import keras
+from keras import ops
+
+from edge_sentiment.constants import PAD_ID
 
 from .config import TrainingConfig
 
 INPUT_NAME = "ids"
 OUTPUT_NAME = "score"
+
+
+@keras.saving.register_keras_serializable(package="edge_sentiment")
+class MaskedMean(keras.layers.Layer):
+    """Mean of the word embeddings of a review, padding excluded.
+
+    A plain GlobalAveragePooling1D would average in the pad rows too, so the
+    word signal of a 100-word review padded to 500 would shrink five-fold.
+    """
+
+    def call(self, inputs):
+        embedded, ids = inputs
+        is_word = ops.expand_dims(ops.cast(ops.not_equal(ids, PAD_ID), embedded.dtype), -1)
+        count = ops.sum(is_word, axis=1)
+        return ops.sum(embedded * is_word, axis=1) / ops.maximum(count, ops.ones_like(count))
 
 
 def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
@@ -26,7 +44,7 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
         features = keras.layers.Concatenate(name="features")(
             [
                 keras.layers.GlobalMaxPooling1D(name="max_pool")(states),
-                keras.layers.GlobalAveragePooling1D(name="mean_embedding")(embedded),
+                MaskedMean(name="mean_embedding")([embedded, ids]),
             ]
         )
     if config.dropout:

@@ -86,3 +86,32 @@ def test_real_labeled_tarball(real_tarball):
     assert len(data.train) == len(data.test) == 25_000
     assert sum(data.train.labels) == sum(data.test.labels) == 12_500
     assert data.archive_sha256 == "be68b82391f564d261cacaa6fd20b9a19652c4584ae814e73b3dfb4a537a894a"
+
+
+@pytest.mark.parametrize(
+    "name, kind",
+    [
+        ("../evil.txt", "file"),
+        ("/etc/evil.txt", "file"),
+        ("aclImdb/train/pos/../../../evil.txt", "file"),
+        ("aclImdb/train/pos/9_9.txt", "symlink_out"),
+        ("aclImdb/train/pos/8_8.txt", "hardlink_out"),
+    ],
+)
+def test_unsafe_archives_are_refused(tiny_imdb, tmp_path, name, kind):
+    import io
+
+    tarball = tmp_path / "evil.tar.gz"
+    with tarfile.open(tarball, "w:gz") as archive:
+        archive.add(tiny_imdb, arcname="aclImdb")
+        member = tarfile.TarInfo(name)
+        if kind == "file":
+            payload = b"a great film"
+            member.size = len(payload)
+            archive.addfile(member, io.BytesIO(payload))
+        else:
+            member.type = tarfile.SYMTYPE if kind == "symlink_out" else tarfile.LNKTYPE
+            member.linkname = "/etc/passwd" if kind == "symlink_out" else "../../../../etc/passwd"
+            archive.addfile(member)
+    with pytest.raises(DataError, match="unsafe member"):
+        load_imdb(tarball)
