@@ -70,6 +70,12 @@ def _place(row: np.ndarray, seq: Sequence[int], padding: str, truncating: str) -
         row[: len(kept)] = kept
 
 
+#: Texts up to ``maxlen * WINDOW_CHARS_PER_ID`` characters are tokenized whole;
+#: longer ones through a window at the end that truncation keeps (median IMDB
+#: token + separator is ~5.5 characters, so this window almost always suffices).
+WINDOW_CHARS_PER_ID = 16
+
+
 class Encoder:
     """Maps text to padded id rows with a fixed vocabulary and :class:`EncodingConfig`.
 
@@ -83,12 +89,33 @@ class Encoder:
         self._ids = {w: i for w, i in vocab.items() if config.skip_top <= i < config.num_words}
 
     def ids(self, text: str) -> list[int]:
-        """The id sequence of one text, before padding: start id, then one id per token."""
-        lookup = self._ids.get
-        ids = [START_ID] + [lookup(token, OOV_ID) for token in tokenize(text)]
-        if self.config.drop_special:
-            ids = [i for i in ids if i > LAST_SPECIAL_ID]
-        return ids
+        """The whole id sequence of one text, before padding: start id, then one id per token."""
+        return self._special_filtered([START_ID] + self._lookup(tokenize(text)))
+
+    def kept_ids(self, text: str) -> list[int]:
+        """The ids of ``text`` that survive truncation to ``maxlen`` (what :meth:`encode` writes).
+
+        Equal to truncating :meth:`ids`, but a long text is tokenized only in a
+        window at the end that truncation keeps (the start for ``truncating="post"``),
+        so a 10 MB review costs about as much as a short one.
+        """
+        maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
+        window = maxlen * WINDOW_CHARS_PER_ID
+        while window < len(text):
+            part = text[-window:] if from_end else text[:window]
+            # The token at the cut may be a fragment (of a word, of "<br />", of a
+            # letter and its combining marks): drop it; every other token is whole.
+            tokens = tokenize(part)
+            tokens = tokens[1:] if from_end else tokens[:-1]
+            ids = self._lookup(tokens)
+            if not from_end:
+                ids = [START_ID] + ids
+            ids = self._special_filtered(ids)
+            if len(ids) >= maxlen:
+                return ids[-maxlen:] if from_end else ids[:maxlen]
+            window *= 4
+        ids = self.ids(text)
+        return ids[-maxlen:] if from_end else ids[:maxlen]
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
@@ -96,5 +123,12 @@ class Encoder:
         cfg = self.config
         out = np.full((len(texts), cfg.maxlen), PAD_ID, dtype=np.int32)
         for row, text in enumerate(texts):
-            _place(out[row], self.ids(text), cfg.padding, cfg.truncating)
+            _place(out[row], self.kept_ids(text), cfg.padding, cfg.truncating)
         return out
+
+    def _lookup(self, tokens: list[str]) -> list[int]:
+        lookup = self._ids.get
+        return [lookup(token, OOV_ID) for token in tokens]
+
+    def _special_filtered(self, ids: list[int]) -> list[int]:
+        return [i for i in ids if i > LAST_SPECIAL_ID] if self.config.drop_special else ids

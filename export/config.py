@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from edge_sentiment.encoding import EncodingConfig
 
-HEADS = ("last", "max", "max_mean")
+HEADS = ("last", "max", "mean")
 OPTIMIZERS = ("rmsprop", "adam")
 
 
@@ -27,7 +27,7 @@ class TrainingConfig:
     rnn_units: int = 32
     #: "last": the RNN's final state feeds the classifier (the seeds);
     #: "max": max over the RNN's outputs at every step;
-    #: "max_mean": that, next to the mean of the word embeddings (padding excluded).
+    #: "mean": mean over the RNN's outputs at the steps that hold a token.
     head: str = "last"
     #: Dropout of whole embedding channels (SpatialDropout1D) while training.
     embedding_dropout: float = 0.0
@@ -83,7 +83,7 @@ PRESETS: dict[str, TrainingConfig] = {
         maxlen=400,
         embedding_dim=32,
         rnn_units=32,
-        head="max_mean",
+        head="mean",
         dropout=0.3,
         optimizer="adam",
         learning_rate=1e-3,

@@ -15,17 +15,17 @@ OUTPUT_NAME = "score"
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
 class MaskedMean(keras.layers.Layer):
-    """Mean of the word embeddings of a review, padding excluded.
+    """Mean over the time steps that hold a token, padding excluded.
 
-    A plain GlobalAveragePooling1D would average in the pad rows too, so the
-    word signal of a 100-word review padded to 500 would shrink five-fold.
+    A plain GlobalAveragePooling1D would average in the pad steps too, so the
+    signal of a 100-word review padded to 500 would shrink five-fold.
     """
 
     def call(self, inputs):
-        embedded, ids = inputs
-        is_word = ops.expand_dims(ops.cast(ops.not_equal(ids, PAD_ID), embedded.dtype), -1)
-        count = ops.sum(is_word, axis=1)
-        return ops.sum(embedded * is_word, axis=1) / ops.maximum(count, ops.ones_like(count))
+        steps, ids = inputs
+        is_token = ops.expand_dims(ops.cast(ops.not_equal(ids, PAD_ID), steps.dtype), -1)
+        count = ops.sum(is_token, axis=1)
+        return ops.sum(steps * is_token, axis=1) / ops.maximum(count, ops.ones_like(count))
 
 
 def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
@@ -36,17 +36,12 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     keep_steps = config.head != "last"
     states = keras.layers.SimpleRNN(config.rnn_units, return_sequences=keep_steps, unroll=unroll, name="rnn")(embedded)
-    if config.head == "last":
-        features = states
-    elif config.head == "max":
+    if config.head == "max":
         features = keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
+    elif config.head == "mean":
+        features = MaskedMean(name="mean_pool")([states, ids])
     else:
-        features = keras.layers.Concatenate(name="features")(
-            [
-                keras.layers.GlobalMaxPooling1D(name="max_pool")(states),
-                MaskedMean(name="mean_embedding")([embedded, ids]),
-            ]
-        )
+        features = states
     if config.dropout:
         features = keras.layers.Dropout(config.dropout, name="dropout")(features)
     score = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(features)

@@ -1,0 +1,101 @@
+"""Property-based tests of the preprocessing (hypothesis)."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from edge_sentiment.constants import FIRST_WORD_ID, OOV_ID, PAD_ID, START_ID
+from edge_sentiment.encoding import Encoder, EncodingConfig
+from edge_sentiment.text import tokenize
+
+WORDS = ["film", "great", "bad", "plot", "actor", "don't", "café", "10", "boring", "scene", "the", "a"]
+VOCAB = {w: FIRST_WORD_ID + i for i, w in enumerate(WORDS)}
+
+texts = st.lists(
+    st.one_of(st.sampled_from(WORDS), st.text(min_size=0, max_size=12)), max_size=120
+).map(" ".join)
+configs = st.builds(
+    EncodingConfig,
+    maxlen=st.integers(1, 60),
+    num_words=st.integers(FIRST_WORD_ID + 4, FIRST_WORD_ID + len(WORDS) + 3),  # above any skip_top drawn
+    skip_top=st.integers(0, 6),
+    padding=st.sampled_from(["pre", "post"]),
+    truncating=st.sampled_from(["pre", "post"]),
+    drop_special=st.booleans(),
+)
+SETTINGS = settings(max_examples=300, deadline=None)
+
+
+@SETTINGS
+@given(texts, configs)
+def test_rows_have_maxlen_ids_within_the_vocabulary(text, config):
+    rows = Encoder(VOCAB, config).encode([text, text])
+    assert rows.shape == (2, config.maxlen) and rows.dtype == np.int32
+    assert rows.min() >= 0 and rows.max() < config.num_words
+    assert (rows[0] == rows[1]).all()  # deterministic
+
+
+@SETTINGS
+@given(texts, configs)
+def test_oov_only_where_the_vocabulary_says(text, config):
+    encoder = Encoder(VOCAB, config)
+    tokens = tokenize(text)
+    expected = [
+        VOCAB[t] if t in VOCAB and config.skip_top <= VOCAB[t] < config.num_words else OOV_ID for t in tokens
+    ]
+    ids = encoder.ids(text)
+    if config.drop_special:
+        assert ids == [i for i in expected if i > OOV_ID]
+    else:
+        assert ids == [START_ID] + expected
+
+
+@SETTINGS
+@given(texts, configs)
+def test_padding_only_at_the_front_for_pre(text, config):
+    row = Encoder(VOCAB, config).encode([text])[0]
+    ids = Encoder(VOCAB, config).ids(text)
+    n_pad = max(0, config.maxlen - len(ids))
+    if config.padding == "pre":
+        assert (row[:n_pad] == PAD_ID).all() and (row[n_pad:] != PAD_ID).all()
+    else:
+        assert (row[config.maxlen - n_pad :] == PAD_ID).all() and (row[: config.maxlen - n_pad] != PAD_ID).all()
+
+
+@SETTINGS
+@given(texts, configs)
+def test_pre_truncation_keeps_the_last_ids(text, config):
+    ids = Encoder(VOCAB, config).ids(text)
+    row = Encoder(VOCAB, config).encode([text])[0]
+    kept = ids[-config.maxlen :] if config.truncating == "pre" else ids[: config.maxlen]
+    nonpad = row[row != PAD_ID].tolist()
+    assert nonpad == kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_tokens_are_lowercase_nonempty_and_stable(text):
+    tokens = tokenize(text)
+    assert all(t and t == t.lower() and not t.startswith("'") and not t.endswith("'") for t in tokens)
+    assert tokenize(" ".join(tokens)) == tokens
+
+
+long_texts = st.lists(
+    st.one_of(
+        st.sampled_from(WORDS + ["<br />", "<br/>", "don't", "e\u0301", "ΟΔΟΣ.", "ﬁ", "Ⅻ", "—", "  ", "'", "\u0301"]),
+        st.text(min_size=0, max_size=6),
+    ),
+    min_size=0,
+    max_size=400,
+).map(lambda parts: "".join(p + (" " if i % 3 else "") for i, p in enumerate(parts)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(long_texts, configs.filter(lambda c: c.maxlen <= 12))
+def test_window_encoding_equals_whole_text_encoding(text, config):
+    # maxlen <= 12 makes the window (16 chars per id) shorter than most texts here,
+    # so the fast path runs on cuts through words, tags, marks and apostrophes.
+    encoder = Encoder(VOCAB, config)
+    whole = encoder.ids(text)
+    kept = whole[-config.maxlen :] if config.truncating == "pre" else whole[: config.maxlen]
+    assert encoder.kept_ids(text) == kept

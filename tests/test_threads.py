@@ -1,0 +1,31 @@
+"""One classifier shared by 8 threads gives exactly the serial results."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from edge_sentiment import SentimentClassifier
+
+WORDS = "great awful film plot boring superb acting dull moving waste loved hated the a and".split()
+
+
+def make_texts(n: int, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=rng.integers(0, 300))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("backend", ["onnx", "tflite"])
+def test_eight_threads_match_serial(backend):
+    if backend == "tflite":
+        pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
+    clf = SentimentClassifier.load(backend=backend)
+    jobs = [make_texts(int(n), seed) for seed, n in enumerate(np.random.default_rng(0).integers(1, 40, size=64))]
+    serial = [clf.predict_proba(texts) for texts in jobs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        parallel = list(pool.map(clf.predict_proba, jobs))
+    for a, b in zip(serial, parallel):
+        np.testing.assert_array_equal(a, b)
+    singles = [clf.predict(t) for t in jobs[0]]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(clf.predict, jobs[0])) == singles
