@@ -7,6 +7,7 @@ import os
 import shlex
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Annotated, Optional
@@ -28,7 +29,13 @@ ModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="Bundle directory (holds manifest.json). Default: the model shipped with the package."),
 ]
-BackendOption = Annotated[str, typer.Option(help="Inference backend: onnx (default) or tflite (needs the 'tflite' extra).")]
+BackendOption = Annotated[
+    str,
+    typer.Option(
+        help="Inference backend: onnx (default), tflite (needs the 'tflite' extra), numpy (pure NumPy, slower) "
+        "or onnx-int8 (the quantized model, if the bundle was exported with --quantize)."
+    ),
+]
 LINES_PER_CHUNK = 1024
 
 
@@ -61,10 +68,18 @@ def predict(
     from .classifier import SentimentClassifier
 
     classifier = SentimentClassifier.load(model, backend=backend, threshold=threshold)
-    batches = _line_batches(file) if file is not None else iter([texts])
-    for batch in batches:
-        for text, prediction in zip(batch, classifier.predict_batch(batch)):
-            typer.echo(_format(text, prediction.label, prediction.score, as_json))
+    if file is None:
+        _write_predictions(classifier, texts, as_json)
+        return
+    with _progress(file) as advance:
+        for batch, size in _line_batches(file):
+            _write_predictions(classifier, batch, as_json)
+            advance(len(batch), size)
+
+
+def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
+    lines = [_format(t, p.label, p.score, as_json) for t, p in zip(texts, classifier.predict_batch(texts))]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _format(text: str, label: str, score: float, as_json: bool) -> str:
@@ -74,14 +89,40 @@ def _format(text: str, label: str, score: float, as_json: bool) -> str:
     return f"{label}\t{score:.4f}\t{preview}"
 
 
-def _line_batches(file: str) -> Iterator[list[str]]:
-    """Decode ``file`` line by line, yielding lists of up to LINES_PER_CHUNK reviews."""
+def _line_batches(file: str) -> Iterator[tuple[list[str], int]]:
+    """Decode ``file`` line by line: (up to LINES_PER_CHUNK reviews, their size in bytes).
+
+    Only one chunk is held at a time, so memory stays flat however long the file is.
+    """
     stream = sys.stdin.buffer if file == "-" else _open_binary(file)
     name = "standard input" if file == "-" else file
     with stream:
         numbered = enumerate(stream, start=1)
         while batch := list(islice(numbered, LINES_PER_CHUNK)):
-            yield [_decode_line(raw, number, name) for number, raw in batch]
+            yield [_decode_line(raw, number, name) for number, raw in batch], sum(len(raw) for _, raw in batch)
+
+
+@contextmanager
+def _progress(file: str):
+    """Yield ``advance(lines, nbytes)``; draws a progress bar only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        yield lambda lines, nbytes: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    total = None if file == "-" else os.path.getsize(file)
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[lines]:,} reviews"), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("scoring", total=total, lines=0)
+        done = 0
+
+        def advance(lines: int, nbytes: int) -> None:
+            nonlocal done
+            done += lines
+            bar.update(task, advance=nbytes, lines=done)
+
+        yield advance
 
 
 def _open_binary(file: str):
@@ -118,6 +159,9 @@ def export(
         bool, typer.Option(help="Download the upstream tarball (sha256-checked) into --data's folder or ./data when missing.")
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
+    quantize: Annotated[
+        bool, typer.Option(help="Also write model.int8.onnx (dynamic int8 quantization) with its own test accuracy.")
+    ] = False,
 ) -> None:
     """Train on IMDB and export a checked bundle: ONNX, TFLite, Keras, vocab and manifest.
 
@@ -136,7 +180,7 @@ def export(
     dataset = data_module.load_imdb(source)
     exporter = _exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
-    manifest = exporter.export_bundle(config, dataset, out, command=command, overwrite=overwrite, log=_log)
+    manifest = exporter.export_bundle(config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=_log)
     _log(_export_summary(out, manifest))
 
 
@@ -163,13 +207,13 @@ def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
 
 
 def _export_summary(out: Path, manifest: dict) -> str:
-    test = manifest["metrics"]["test"]
-    parity = manifest["metrics"]["parity_vs_keras"]
+    test, parity = manifest["metrics"]["test"], manifest["metrics"]["parity_vs_keras"]
+    accuracy = ", ".join(f"{name} {m['accuracy']:.4f}" for name, m in test.items())
+    diffs = ", ".join(f"{name} {p['max_abs_diff']:.1e}" for name, p in parity.items())
     sizes = ", ".join(f"{k} {v['bytes'] / 1e6:.2f} MB" for k, v in manifest["files"].items())
     return (
-        f"wrote {out}: test accuracy onnx {test['onnx']['accuracy']:.4f}, tflite {test['tflite']['accuracy']:.4f}; "
-        f"max |keras-onnx| {parity['onnx']['max_abs_diff']:.1e}, |keras-tflite| {parity['tflite']['max_abs_diff']:.1e}; "
-        f"{sizes}; {manifest['timings']['export_seconds']:.0f} s"
+        f"wrote {out} in {manifest['timings']['export_seconds']:.0f} s; test accuracy: {accuracy}; "
+        f"max |diff| vs Keras: {diffs}; sizes: {sizes}"
     )
 
 
@@ -183,12 +227,12 @@ def evaluate(
         Optional[Path],
         typer.Option("--file", "-f", help='Labeled JSON Lines file: {"text": ..., "label": "positive"|"negative"|1|0} per line.'),
     ] = None,
-    backend: Annotated[str, typer.Option(help="onnx, tflite, or all (every backend the bundle has).")] = "all",
+    backend: Annotated[str, typer.Option(help="onnx, tflite, numpy, onnx-int8, or all (every backend the bundle has files for).")] = "all",
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Decision threshold.")] = DEFAULT_THRESHOLD,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
 ) -> None:
     """Accuracy, precision, recall, F1 and confusion matrix of a bundle on labeled reviews."""
-    from .backends import BACKENDS
+    from .backends import available_backends
     from .bundle import load_bundle
     from .classifier import SentimentClassifier
     from .metrics import binary_metrics
@@ -196,8 +240,10 @@ def evaluate(
     if (data is None) == (file is None):
         raise UsageError("give exactly one of --data (the aclImdb test split) or --file (labeled JSON Lines)")
     texts, labels = _labeled_reviews(data, file)
+    if not texts:
+        raise UsageError(f"{data or file} holds no labeled reviews to evaluate on")
     bundle = load_bundle(model)
-    names = [n for n in BACKENDS if n in bundle.manifest["files"]] if backend == "all" else [backend]
+    names = available_backends(bundle) if backend == "all" else [backend]
     results = {}
     for name in names:
         classifier = SentimentClassifier(bundle, backend=name, threshold=threshold)

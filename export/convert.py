@@ -17,6 +17,7 @@ import tensorflow as tf
 import tf2onnx
 
 from .config import TrainingConfig
+from .fuse_rnn import fuse_simple_rnn
 from .model import INPUT_NAME, OUTPUT_NAME, unrolled_copy
 
 ONNX_OPSET = 17
@@ -26,11 +27,18 @@ def _signature(maxlen: int) -> list[tf.TensorSpec]:
     return [tf.TensorSpec([None, maxlen], tf.int32, name=INPUT_NAME)]
 
 
-def to_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
-    """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, 1]."""
+def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool = True) -> Path:
+    """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, 1].
+
+    With ``fuse`` (the default) the SimpleRNN becomes one ONNX ``RNN`` node
+    instead of tf2onnx's ``Loop`` (see :mod:`.fuse_rnn`).
+    """
     serve = tf.function(lambda ids: model(ids, training=False), input_signature=_signature(config.maxlen))
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=_signature(config.maxlen), opset=ONNX_OPSET)
     _rename_output(proto, OUTPUT_NAME)
+    if fuse:
+        kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
+        proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
     # onnx >= 1.23 stamps the newest IR version (14), which onnxruntime 1.31 refuses;
     # the smallest IR that carries our opset loads everywhere.
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
@@ -55,4 +63,19 @@ def to_tflite(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
     converter = tf.lite.TFLiteConverter.from_keras_model(unrolled_copy(model, config))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
     path.write_bytes(converter.convert())
+    return path
+
+
+def to_int8(fp32_path: Path, path: Path) -> Path:
+    """Dynamic int8 quantization of the ONNX model (weights of the embedding and dense layer).
+
+    onnxruntime has no quantized kernel for the ``RNN`` op, so the recurrent
+    weights stay float; they are a small part of the model.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
+    proto = onnx.load(str(path))
+    proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
+    onnx.save(proto, str(path))
     return path

@@ -30,15 +30,25 @@ from edge_sentiment.errors import EdgeSentimentError
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
-from .convert import to_onnx, to_tflite
+from .convert import ONNX_OPSET, to_int8, to_onnx, to_tflite
 from .data import ImdbDataset, Split
-from .model import INPUT_NAME, OUTPUT_NAME
+from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
 from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, write_history
 from .vocab import build_vocab
 
-FILES = {"vocab": "vocab.json", "onnx": "model.onnx", "tflite": "model.tflite", "keras": "model.keras"}
-RUNTIME_BACKENDS = ("onnx", "tflite")
+FILES = {
+    "vocab": "vocab.json",
+    "onnx": "model.onnx",
+    "tflite": "model.tflite",
+    "numpy": "weights.npz",
+    "keras": "model.keras",
+}
+#: Backends that must equal Keras within TOLERANCE; the int8 model is lossy by design
+#: and is measured (accuracy, max diff) instead.
+EXACT_BACKENDS = ("onnx", "tflite", "numpy")
+INT8_FILE = ("onnx_int8", "model.int8.onnx")
+INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
 
@@ -52,6 +62,7 @@ def export_bundle(
     out: Path,
     command: str,
     overwrite: bool = False,
+    quantize: bool = False,
     log: Callable[[str], None] = print,
 ) -> dict:
     """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest."""
@@ -73,17 +84,18 @@ def export_bundle(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
     try:
-        log("writing vocab.json, model.keras, model.onnx (tf2onnx), model.tflite (builtin ops)")
-        _write_files(staging, vocab, model, config, history)
+        log("writing vocab.json, model.keras, model.onnx (tf2onnx, fused RNN), model.tflite (builtin ops), weights.npz")
+        files = _write_files(staging, vocab, model, config, history, quantize)
         manifest = _manifest(config, data, model, history, command, train_seconds)
-        _write_manifest(staging, manifest)
+        _write_manifest(staging, manifest, files)
 
-        log(f"checking Keras vs ONNX vs TFLite on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
+        log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
         bundle = load_bundle(staging)
-        scores = {name: _run_batched(load_backend(name, bundle), x_test) for name in RUNTIME_BACKENDS}
+        backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
+        scores = {name: _run_batched(load_backend(name, bundle), x_test) for name in backends}
         parity = parity_report(keras_scores, scores)
-        failures = parity_failures(parity)
+        failures = parity_failures({name: parity[name] for name in EXACT_BACKENDS})
         if failures:
             raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
 
@@ -91,8 +103,10 @@ def export_bundle(
             "test": {name: binary_metrics(y_test, s) for name, s in scores.items()},
             "parity_vs_keras": parity,
         }
+        if quantize:
+            manifest["quantization"] = _quantization_record(manifest, files)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
-        _write_manifest(staging, manifest)
+        _write_manifest(staging, manifest, files)
         _replace(out, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -111,12 +125,31 @@ def _limited(split: Split, limit: int | None, seed: int) -> Split:
     return Split([split.texts[i] for i in keep], [split.labels[i] for i in keep])
 
 
-def _write_files(folder: Path, vocab: dict, model, config: TrainingConfig, history: dict) -> None:
+def _write_files(folder: Path, vocab: dict, model, config: TrainingConfig, history: dict, quantize: bool) -> dict:
+    """Write every model file; returns the ``files`` key -> file name map of what was written."""
     (folder / FILES["vocab"]).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     model.save(folder / FILES["keras"])
     to_onnx(model, config, folder / FILES["onnx"])
     to_tflite(model, config, folder / FILES["tflite"])
+    np.savez(folder / FILES["numpy"], **numpy_weights(model))
     write_history(history, folder)
+    files = dict(FILES)
+    if quantize:
+        key, name = INT8_FILE
+        to_int8(folder / FILES["onnx"], folder / name)
+        files[key] = name
+    return files
+
+
+def _quantization_record(manifest: dict, files: dict) -> dict:
+    test = manifest["metrics"]["test"]
+    sizes = {key: (manifest["files"][key]["bytes"]) for key in ("onnx", INT8_FILE[0])}
+    return {
+        "method": "onnxruntime.quantization.quantize_dynamic, QInt8 weights (Gather, MatMul)",
+        "file": files[INT8_FILE[0]],
+        "accuracy_loss_points": round(100 * (test["onnx"]["accuracy"] - test[INT8_BACKEND]["accuracy"]), 3),
+        "size_ratio": round(sizes[INT8_FILE[0]] / sizes["onnx"], 4),
+    }
 
 
 def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
@@ -142,6 +175,11 @@ def _manifest(config: TrainingConfig, data: ImdbDataset, model, history: dict, c
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
+            "embedding_dim": config.embedding_dim,
+            "rnn_units": config.rnn_units,
+            "head": config.head,
+            "onnx_opset": ONNX_OPSET,
+            "onnx_recurrent_op": "RNN",  # fused from tf2onnx's Loop, see export/fuse_rnn.py
             "layers": [layer.__class__.__name__ for layer in model.layers],
         },
         "files": {},  # filled by _write_manifest from the files on disk
@@ -169,10 +207,10 @@ def _version(package: str) -> str | None:
         return None
 
 
-def _write_manifest(folder: Path, manifest: dict) -> None:
+def _write_manifest(folder: Path, manifest: dict, files: dict) -> None:
     manifest["files"] = {
         key: {"path": name, "sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
-        for key, name in FILES.items()
+        for key, name in files.items()
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")

@@ -35,7 +35,9 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     if config.embedding_dropout:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     keep_steps = config.head != "last"
-    states = keras.layers.SimpleRNN(config.rnn_units, return_sequences=keep_steps, unroll=unroll, name="rnn")(embedded)
+    states = keras.layers.SimpleRNN(
+        config.rnn_units, return_sequences=keep_steps, dropout=config.rnn_dropout, unroll=unroll, name="rnn"
+    )(embedded)
     if config.head == "max":
         features = keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
     elif config.head == "mean":
@@ -53,3 +55,17 @@ def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
     twin = build_model(config, unroll=True)
     twin.set_weights(model.get_weights())
     return twin
+
+
+def numpy_weights(model: keras.Model) -> dict:
+    """The arrays the NumPy backend reads (edge_sentiment/backends/numpy.py), by name."""
+    kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
+    dense_kernel, dense_bias = (w.numpy() for w in model.get_layer(OUTPUT_NAME).weights)
+    return {
+        "embedding": model.get_layer("embedding").weights[0].numpy(),
+        "rnn_kernel": kernel,
+        "rnn_recurrent": recurrent,
+        "rnn_bias": bias,
+        "dense_kernel": dense_kernel,
+        "dense_bias": dense_bias,
+    }

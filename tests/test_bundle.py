@@ -50,7 +50,7 @@ def test_threshold_decides_the_label(bundle_copy):
 
 
 def test_unknown_backend_lists_the_choices(bundle_copy):
-    with pytest.raises(ValueError, match="choose one of: onnx, tflite"):
+    with pytest.raises(ValueError, match="choose one of: onnx, tflite, numpy"):
         SentimentClassifier.load(bundle_copy, backend="torch")
 
 
@@ -186,9 +186,30 @@ def test_file_entry_pointing_outside_the_bundle(bundle_copy):
         SentimentClassifier.load(bundle_copy)
 
 
-def test_tflite_backend_gives_the_same_scores(bundle_copy):
-    pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
+@pytest.mark.parametrize("backend", ["tflite", "numpy"])
+def test_other_backends_give_the_same_scores(bundle_copy, backend):
+    if backend == "tflite":
+        pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
     texts = ["great film", "a dull, lifeless film", "", "ok"]
     onnx = SentimentClassifier.load(bundle_copy).predict_proba(texts)
-    tflite = SentimentClassifier.load(bundle_copy, backend="tflite").predict_proba(texts)
-    np.testing.assert_allclose(onnx, tflite, atol=1e-5)
+    other = SentimentClassifier.load(bundle_copy, backend=backend).predict_proba(texts)
+    np.testing.assert_allclose(onnx, other, atol=1e-5)
+
+
+def test_numpy_weights_missing_an_array(bundle_copy):
+    with np.load(bundle_copy / "weights.npz") as archive:
+        arrays = {k: archive[k] for k in archive.files if k != "rnn_recurrent"}
+    np.savez(bundle_copy / "weights.npz", **arrays)
+    rehash(bundle_copy, "numpy")
+    with pytest.raises(BundleError, match="lacks the array rnn_recurrent"):
+        SentimentClassifier.load(bundle_copy, backend="numpy")
+
+
+def test_numpy_weights_refuse_pickled_objects(bundle_copy):
+    with np.load(bundle_copy / "weights.npz") as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["embedding"] = np.array([{"not": "numbers"}], dtype=object)  # would need pickle to load
+    np.savez(bundle_copy / "weights.npz", **arrays)
+    rehash(bundle_copy, "numpy")
+    with pytest.raises(BundleError, match="could not be read as NumPy weights"):
+        SentimentClassifier.load(bundle_copy, backend="numpy")

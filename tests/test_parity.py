@@ -1,4 +1,4 @@
-"""The shipped bundle: Keras, ONNX and TFLite give the same outputs (max |diff| <= 1e-5, same labels)."""
+"""The shipped bundle: Keras, ONNX, TFLite and NumPy give the same outputs (max |diff| <= 1e-5, same labels)."""
 
 import numpy as np
 import pytest
@@ -17,7 +17,7 @@ from edge_sentiment_export.parity import TOLERANCE, parity_failures, parity_repo
 def shipped():
     bundle = load_bundle(SHIPPED_BUNDLE)
     model = keras.saving.load_model(bundle.file("keras"), compile=False)
-    backends = {name: load_backend(name, bundle) for name in ("onnx", "tflite")}
+    backends = {name: load_backend(name, bundle) for name in ("onnx", "tflite", "numpy")}
     return bundle, model, backends
 
 

@@ -99,3 +99,11 @@ def test_window_encoding_equals_whole_text_encoding(text, config):
     whole = encoder.ids(text)
     kept = whole[-config.maxlen :] if config.truncating == "pre" else whole[: config.maxlen]
     assert encoder.kept_ids(text) == kept
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
+def test_ascii_fast_pattern_equals_the_general_one(text):
+    from edge_sentiment.text import _TOKEN, normalize
+
+    assert tokenize(text) == _TOKEN.findall(normalize(text))

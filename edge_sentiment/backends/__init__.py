@@ -1,4 +1,4 @@
-"""Inference backends. Each module offers ``load(bundle) -> predict``, where
+"""Inference backends. Each module offers ``load(bundle, file_key) -> predict``, where
 ``predict(ids)`` maps an ``(n, maxlen)`` int32 id matrix to ``n`` float32
 probabilities of the positive class. Backends are imported only when chosen,
 so a missing optional dependency costs nothing until it is asked for.
@@ -15,10 +15,12 @@ from ..bundle import Bundle
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
 
-#: backend name -> (module, the pip extra that provides its dependency)
-BACKENDS: dict[str, tuple[str, str | None]] = {
-    "onnx": ("edge_sentiment.backends.onnx", None),
+#: backend name -> (module that runs it, the bundle's ``files`` key it reads)
+BACKENDS: dict[str, tuple[str, str]] = {
+    "onnx": ("edge_sentiment.backends.onnx", "onnx"),
     "tflite": ("edge_sentiment.backends.tflite", "tflite"),
+    "numpy": ("edge_sentiment.backends.numpy", "numpy"),
+    "onnx-int8": ("edge_sentiment.backends.onnx", "onnx_int8"),
 }
 
 
@@ -26,5 +28,10 @@ def load_backend(name: str, bundle: Bundle) -> PredictFn:
     """The predict function of backend ``name`` for ``bundle``."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
-    module = importlib.import_module(BACKENDS[name][0])
-    return module.load(bundle)
+    module_name, file_key = BACKENDS[name]
+    return importlib.import_module(module_name).load(bundle, file_key)
+
+
+def available_backends(bundle: Bundle) -> list[str]:
+    """The backends whose file ``bundle`` has."""
+    return [name for name, (_, key) in BACKENDS.items() if key in bundle.manifest["files"]]

@@ -9,8 +9,8 @@ from ..bundle import Bundle
 from ..errors import BundleError
 
 
-def load(bundle: Bundle):
-    path = bundle.file("onnx")
+def load(bundle: Bundle, file_key: str = "onnx"):
+    path = bundle.file(file_key)
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types

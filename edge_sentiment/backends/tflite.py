@@ -21,8 +21,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     ) from exc
 
 
-def load(bundle: Bundle):
-    path = bundle.file("tflite")
+def load(bundle: Bundle, file_key: str = "tflite"):
+    path = bundle.file(file_key)
     try:
         interpreter = Interpreter(model_path=str(path))
     except Exception as exc:  # LiteRT raises ValueError/RuntimeError with long text

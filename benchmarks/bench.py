@@ -1,0 +1,145 @@
+"""Speed and memory of edge-sentiment, measured in one run on the same reviews.
+
+    python benchmarks/bench.py [--model DIR] [--data ../shared/data/aclImdb_v1_labeled.tar.gz]
+
+Prints: single-review text->score latency (median, p99) over 2,000 test reviews;
+model-only single-review latency per backend; batch throughput over all 25,000
+test reviews; a fresh `edge-sentiment predict "great film"` process (wall time,
+peak RSS); and, when TensorFlow is installed, Keras `predict` and tf2onnx's
+unfused Loop graph on the same reviews, as ratios to the fused ONNX model.
+Results are medians: this kind of machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from edge_sentiment import SentimentClassifier, load_bundle
+from edge_sentiment.backends import available_backends, load_backend
+from edge_sentiment.encoding import Encoder
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
+
+
+def percentiles_us(samples: list[float]) -> tuple[float, float]:
+    values = np.array(samples) * 1e6
+    return float(np.median(values)), float(np.percentile(values, 99))
+
+
+def time_each(fn, items, warmup: int = 50) -> list[float]:
+    for item in items[:warmup]:
+        fn(item)
+    out = []
+    for item in items:
+        start = time.perf_counter()
+        fn(item)
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def fresh_process(runs: int = 7) -> tuple[float, float]:
+    """Median wall seconds and peak RSS (MiB) of `edge-sentiment predict "great film"`."""
+    exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
+    walls, rss = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        proc = subprocess.Popen([exe, "predict", "great film"], stdout=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        walls.append(time.perf_counter() - start)
+        rss.append(usage.ru_maxrss / 1024)  # Linux reports KiB
+        assert status == 0, "edge-sentiment predict failed"
+    return statistics.median(walls), statistics.median(rss)
+
+
+def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str]:
+    try:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        import keras
+        import onnxruntime as ort
+
+        from edge_sentiment_export.config import TrainingConfig
+        from edge_sentiment_export.convert import to_onnx
+    except ImportError:
+        return ["tensorflow: not installed, Keras and unfused tf2onnx comparisons skipped"]
+    model = keras.saving.load_model(bundle.file("keras"), compile=False)
+    keras_times = time_each(lambda r: model.predict(r[None], verbose=0), list(rows[:200]), warmup=10)
+    config = TrainingConfig(**bundle.manifest["training"]["config"])
+    with tempfile.TemporaryDirectory() as tmp:
+        unfused = to_onnx(model, config, Path(tmp) / "unfused.onnx", fuse=False)
+        session = ort.InferenceSession(str(unfused), providers=["CPUExecutionProvider"])
+        loop_times = time_each(lambda r: session.run(None, {"ids": r[None]}), list(rows[:500]), warmup=20)
+    keras_us, loop_us = percentiles_us(keras_times)[0], percentiles_us(loop_times)[0]
+    return [
+        f"keras model.predict, one review      median {keras_us:10.1f} µs  ({keras_us / fused_us:7.1f}x the fused ONNX model)",
+        f"tf2onnx unfused Loop graph, one review median {loop_us:8.1f} µs  ({loop_us / fused_us:7.1f}x the fused ONNX model)",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: the shipped model)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="aclImdb tarball or folder")
+    parser.add_argument("--reviews", type=int, default=2000, help="reviews for the single-review latencies")
+    args = parser.parse_args()
+
+    from edge_sentiment_export.data import load_imdb  # TensorFlow-free
+
+    test = load_imdb(args.data, splits=("test",)).test
+    rng = np.random.default_rng(0)
+    sample = [test.texts[i] for i in rng.choice(len(test), size=args.reviews, replace=False)]
+    bundle = load_bundle(args.model)
+    clf = SentimentClassifier(bundle)
+    encoder = Encoder(bundle.vocab, bundle.encoding)
+    rows = encoder.encode(sample)
+
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}; "
+          f"load average at start {os.getloadavg()[0]:.2f}; python {platform.python_version()}")
+    print(f"model: {bundle.path} ({bundle.manifest.get('name')}), maxlen {bundle.io.maxlen}, "
+          f"{len(sample)} test reviews for latencies, {len(test)} for throughput")
+
+    text_med, text_p99 = percentiles_us(time_each(clf.predict, sample))
+    enc_med, enc_p99 = percentiles_us(time_each(lambda t: encoder.encode([t]), sample))
+    print(f"text -> score, one review per call   median {text_med:8.1f} µs   p99 {text_p99:8.1f} µs")
+    print(f"  of which text -> ids               median {enc_med:8.1f} µs   p99 {enc_p99:8.1f} µs")
+
+    fused_us = None
+    for name in available_backends(bundle):
+        predict = load_backend(name, bundle)
+        med, p99 = percentiles_us(time_each(lambda r: predict(r[None]), list(rows)))
+        fused_us = fused_us or med
+        print(f"model only, one review, {name:10}  median {med:8.1f} µs   p99 {p99:8.1f} µs")
+
+    start = time.perf_counter()
+    clf.predict_proba(test.texts)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    all_rows = encoder.encode(test.texts)
+    encode_seconds = time.perf_counter() - start
+    print(f"batch, all {len(test)} test reviews, text -> score: {len(test) / seconds:10,.0f} reviews/s ({seconds:.2f} s; "
+          f"text -> ids alone {len(test) / encode_seconds:,.0f} reviews/s)")
+    onnx = load_backend("onnx", bundle)
+    start = time.perf_counter()
+    for i in range(0, len(all_rows), 1024):
+        onnx(all_rows[i : i + 1024])
+    print(f"batch, model only (onnx, 1024 per call): {len(test) / (time.perf_counter() - start):10,.0f} reviews/s")
+
+    wall, rss = fresh_process()
+    print(f"fresh process `edge-sentiment predict \"great film\"`: median {wall:.3f} s wall, {rss:.1f} MiB peak RSS")
+    for line in tensorflow_comparison(bundle, rows, fused_us):
+        print(line)
+    print(f"load average at end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""Pure-NumPy backend: the same forward pass from the bundle's ``weights.npz``.
+
+For platforms without onnxruntime. The arrays are read with
+``allow_pickle=False``, so the file can hold numbers and nothing that runs.
+The input projection ``embedding @ kernel + bias`` is folded into one table
+up front, so each time step is a row gather, one small matmul and a tanh.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import numpy as np
+
+from ..bundle import Bundle
+from ..constants import PAD_ID
+from ..errors import BundleError
+
+WEIGHT_NAMES = ("embedding", "rnn_kernel", "rnn_recurrent", "rnn_bias", "dense_kernel", "dense_bias")
+HEADS = ("last", "max", "mean")
+
+
+def load(bundle: Bundle, file_key: str = "numpy"):
+    path = bundle.file(file_key)
+    weights = _read_weights(path)
+    head = bundle.manifest["model"].get("head")
+    if head not in HEADS:
+        raise BundleError(f"{bundle.path}: model head {head!r} is unknown to the numpy backend (it knows {', '.join(HEADS)})")
+    if weights["embedding"].shape[0] != bundle.io.vocab_size:
+        raise BundleError(f"{path}: embedding has {weights['embedding'].shape[0]} rows, the manifest says {bundle.io.vocab_size}")
+    projected = (weights["embedding"] @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
+    recurrent = weights["rnn_recurrent"]
+    dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
+
+    def predict(ids: np.ndarray) -> np.ndarray:
+        batch, steps = ids.shape
+        h = np.zeros((batch, recurrent.shape[0]), dtype=np.float32)
+        pooled = np.full_like(h, -np.inf) if head == "max" else np.zeros_like(h)
+        for t in range(steps):
+            h = np.tanh(projected[ids[:, t]] + h @ recurrent)
+            if head == "max":
+                np.maximum(pooled, h, out=pooled)
+            elif head == "mean":
+                pooled += h * (ids[:, t : t + 1] != PAD_ID)
+        if head == "mean":
+            pooled /= np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True), 1)
+        features = h if head == "last" else pooled
+        logits = features @ dense_w + dense_b
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+    return predict
+
+
+def _read_weights(path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            weights = {name: archive[name] for name in WEIGHT_NAMES}
+    except KeyError as exc:
+        raise BundleError(f"{path} lacks the array {exc.args[0]}; re-export the bundle") from None
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise BundleError(f"{path} could not be read as NumPy weights: {exc}") from None
+    return {name: array.astype(np.float32, copy=False) for name, array in weights.items()}
