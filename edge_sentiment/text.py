@@ -10,6 +10,7 @@ Everything else (punctuation, emoji, control characters) separates tokens.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -38,10 +39,17 @@ def _combining_mark_class() -> str:
     return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges)
 
 
-# [^\W_] is "a letter or a digit in any script"; a word may carry combining
-# marks, and holds apostrophes only between letters: "rock'n'roll", not "'quoted'".
-_WORD_CHAR = rf"(?:[^\W_]|[{_combining_mark_class()}])"
-_TOKEN = re.compile(rf"{_WORD_CHAR}+(?:'{_WORD_CHAR}+)*")
+@functools.cache
+def _token_pattern() -> re.Pattern:
+    r"""The general token pattern, built on first use (it costs ~9 ms of start-up).
+
+    [^\W_] is "a letter or a digit in any script"; a word may carry combining
+    marks, and holds apostrophes only between letters: "rock'n'roll", not "'quoted'".
+    """
+    word_char = rf"(?:[^\W_]|[{_combining_mark_class()}])"
+    return re.compile(rf"{word_char}+(?:'{word_char}+)*")
+
+
 # The same pattern for lowercase ASCII text, where a word character can only be
 # a-z or 0-9: about twice as fast, and most reviews are ASCII.
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
@@ -60,4 +68,4 @@ def tokenize(text: str) -> list[str]:
     """Split ``text`` into lowercase word tokens (see the module docstring)."""
     text = normalize(text)
     # str.isascii() is O(1) in CPython: it reads a flag of the string object.
-    return (_ASCII_TOKEN if text.isascii() else _TOKEN).findall(text)
+    return (_ASCII_TOKEN if text.isascii() else _token_pattern()).findall(text)

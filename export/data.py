@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from edge_sentiment.bundle import sha256_file
 from edge_sentiment.errors import EdgeSentimentError
 
 UPSTREAM_URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -75,7 +76,7 @@ def load_imdb(source: str | Path, splits: tuple[str, ...] = SPLITS) -> ImdbDatas
     if path.is_dir():
         records, archive_sha = _read_folder(path, splits), None
     else:
-        records, archive_sha = _read_tarball(path, splits), _sha256(path)
+        records, archive_sha = _read_tarball(path, splits), sha256_file(path)
     return _dataset(records, str(path), archive_sha)
 
 
@@ -153,18 +154,10 @@ def _decode(raw: bytes, name: str) -> str:
         raise DataError(f"review {name} is not UTF-8 ({exc})") from None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def download_imdb(dest_dir: str | Path, url: str = UPSTREAM_URL, sha256: str = UPSTREAM_SHA256) -> Path:
     """Fetch the upstream tarball into ``dest_dir`` (only when a user asks) and verify it."""
     dest = Path(dest_dir).expanduser() / Path(url).name
-    if dest.exists() and _sha256(dest) == sha256:
+    if dest.exists() and sha256_file(dest) == sha256:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_suffix(dest.suffix + ".part")
@@ -175,7 +168,7 @@ def download_imdb(dest_dir: str | Path, url: str = UPSTREAM_URL, sha256: str = U
     except OSError as exc:
         partial.unlink(missing_ok=True)
         raise DataError(f"could not download {url} ({exc}); are you offline? pass --data with a local copy") from None
-    actual = _sha256(partial)
+    actual = sha256_file(partial)
     if actual != sha256:
         partial.unlink()
         raise DataError(f"downloaded {url} has sha256 {actual}, expected {sha256}; not using it")

@@ -11,6 +11,7 @@ from .config import TrainingConfig
 
 INPUT_NAME = "ids"
 OUTPUT_NAME = "score"
+BAG_MEAN = "bag_mean"
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
@@ -42,6 +43,11 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
         features = keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
     elif config.head == "mean":
         features = MaskedMean(name="mean_pool")([states, ids])
+    elif config.head == "mean_with_bag":
+        # Order matters: the two-phase trainer copies the bag classifier into the
+        # first embedding_dim rows of the final Dense kernel.
+        bag = MaskedMean(name=BAG_MEAN)([embedded, ids])
+        features = keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, ids])])
     else:
         features = states
     if config.dropout:
@@ -53,7 +59,10 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
 def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
     """The same weights in an unrolled graph: converts to TFLite builtin ops only."""
     twin = build_model(config, unroll=True)
-    twin.set_weights(model.get_weights())
+    # Layer by layer, by name: a frozen layer's weights move to the end of
+    # model.get_weights(), so the flat lists of the two models need not line up.
+    for layer in model.layers:
+        twin.get_layer(layer.name).set_weights(layer.get_weights())
     return twin
 
 

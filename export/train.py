@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import keras
 import numpy as np
 
 from .config import TrainingConfig
-from .model import build_model
+from .model import BAG_MEAN, OUTPUT_NAME, build_model
 
 HISTORY_NAME = "history.json"
 CURVES_NAME = "training_curves.png"
@@ -34,26 +35,62 @@ def split_train_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: 
     return x[train], y[train], x[val], y[val]
 
 
-def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: str | int = "auto"):
-    """Train a fresh model on ``(x, y)``; returns the model (best weights) and its history."""
+def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None):
+    """Train a fresh model on ``(x, y)``; returns the model (best weights) and its history.
+
+    ``verbose``: Keras' progress output; by default a live bar on a terminal and
+    one line per epoch in a log or pipe.
+    """
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(config.seed)
     x_train, y_train, x_val, y_val = split_train_validation(x, y, config.validation_fraction, config.seed)
     model = build_model(config)
+    data = (x_train, y_train, x_val, y_val)
+    pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
+    record = _fit_phase(model, config, config.epochs, data, verbose)
+    if pretrain is not None:
+        record["pretrain_bag"] = pretrain
+    record["train_reviews"], record["validation_reviews"] = len(x_train), len(x_val)
+    return model, record
+
+
+def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:
+    """Compile and fit with early stopping on val_loss (best weights restored); returns the history."""
+    x_train, y_train, x_val, y_val = data
     model.compile(optimizer=_optimizer(config), loss="binary_crossentropy", metrics=["accuracy"])
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     history = model.fit(
         x_train,
         y_train,
         validation_data=(x_val, y_val),
-        epochs=config.epochs,
+        epochs=epochs,
         batch_size=config.batch_size,
         callbacks=[stop],
         verbose=verbose,
     )
     record = {key: [float(v) for v in values] for key, values in history.history.items()}
     record["best_epoch"] = int(np.argmin(record["val_loss"])) + 1
-    record["train_reviews"], record["validation_reviews"] = len(x_train), len(x_val)
-    return model, record
+    return record
+
+
+def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbose) -> dict:
+    """Phase 1 of two-phase training (see TrainingConfig.pretrain_bag_epochs).
+
+    A SimpleRNN trained jointly with its embedding memorises the training
+    movies (validation from the same movies looks good, the test split does
+    not); a mean of word embeddings generalises. So the embedding is learnt by
+    the bag-of-words head alone, then frozen, and the full model starts from
+    the bag's classifier with zero weight on the RNN features.
+    """
+    bag_score = keras.layers.Dense(1, activation="sigmoid", name="bag_score")
+    bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
+    record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
+    model.get_layer("embedding").trainable = False
+    kernel, bias = bag_score.get_weights()
+    rnn_rows = np.zeros((config.rnn_units, 1), dtype=kernel.dtype)
+    model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
+    return record
 
 
 def _optimizer(config: TrainingConfig):
@@ -68,16 +105,24 @@ def write_history(record: dict, out_dir: Path) -> list[Path]:
 
     matplotlib.use("Agg")  # files only, never a window
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     json_path = out_dir / HISTORY_NAME
     json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    epochs = range(1, len(record["loss"]) + 1)
+    # Two-phase runs: the bag-of-words epochs first, then the full model's.
+    phases = [record["pretrain_bag"], record] if "pretrain_bag" in record else [record]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy")):
-        ax.plot(epochs, record[metric], "o-", label=f"train {metric}")
-        ax.plot(epochs, record[f"val_{metric}"], "s-", label=f"validation {metric}")
-        ax.axvline(record["best_epoch"], color="grey", linestyle=":", label="best epoch (kept)")
-        ax.set_xlabel("epoch")
+        offset = 0
+        for number, phase in enumerate(phases, start=1):
+            epochs = range(offset + 1, offset + len(phase["loss"]) + 1)
+            tag = f" (phase {number})" if len(phases) > 1 else ""
+            ax.plot(epochs, phase[metric], "o-", label=f"train{tag}")
+            ax.plot(epochs, phase[f"val_{metric}"], "s-", label=f"validation{tag}")
+            ax.axvline(offset + phase["best_epoch"], color="grey", linestyle=":")
+            offset += len(phase["loss"])
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_xlabel("epoch (dotted: best epoch kept)")
         ax.set_title(metric)
         ax.legend()
     fig.tight_layout()

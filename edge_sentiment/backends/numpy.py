@@ -17,7 +17,7 @@ from ..constants import PAD_ID
 from ..errors import BundleError
 
 WEIGHT_NAMES = ("embedding", "rnn_kernel", "rnn_recurrent", "rnn_bias", "dense_kernel", "dense_bias")
-HEADS = ("last", "max", "mean")
+HEADS = ("last", "max", "mean", "mean_with_bag")
 
 
 def load(bundle: Bundle, file_key: str = "numpy"):
@@ -28,7 +28,8 @@ def load(bundle: Bundle, file_key: str = "numpy"):
         raise BundleError(f"{bundle.path}: model head {head!r} is unknown to the numpy backend (it knows {', '.join(HEADS)})")
     if weights["embedding"].shape[0] != bundle.io.vocab_size:
         raise BundleError(f"{path}: embedding has {weights['embedding'].shape[0]} rows, the manifest says {bundle.io.vocab_size}")
-    projected = (weights["embedding"] @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
+    embedding = weights["embedding"]
+    projected = (embedding @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
 
@@ -40,11 +41,19 @@ def load(bundle: Bundle, file_key: str = "numpy"):
             h = np.tanh(projected[ids[:, t]] + h @ recurrent)
             if head == "max":
                 np.maximum(pooled, h, out=pooled)
-            elif head == "mean":
+            elif head != "last":
                 pooled += h * (ids[:, t : t + 1] != PAD_ID)
-        if head == "mean":
-            pooled /= np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True), 1)
-        features = h if head == "last" else pooled
+        if head == "last":
+            features = h
+        elif head == "max":
+            features = pooled
+        else:
+            is_token = ids != PAD_ID
+            count = np.maximum(is_token.sum(axis=1, keepdims=True), 1).astype(np.float32)
+            features = pooled / count
+            if head == "mean_with_bag":  # [mean of embeddings, mean of RNN outputs], as the Keras model
+                bag = (embedding[ids] * is_token[..., None]).sum(axis=1) / count
+                features = np.concatenate([bag, features], axis=1)
         logits = features @ dense_w + dense_b
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
