@@ -35,6 +35,9 @@ class ModelIO:
     output_name: str
     maxlen: int
     vocab_size: int  # rows of the embedding table: every id must be below it
+    #: The ONNX model also takes the last T columns of pre-padded rows (see
+    #: backends.trim_leading_padding); older or "max"-head bundles do not.
+    trims_leading_padding: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,12 +69,21 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+#: Where the default bundle sits in a source checkout (installed, it is the
+#: package ``edge_sentiment.artifacts``; see pyproject.toml).
+_CHECKOUT_BUNDLE = Path(__file__).resolve().parent.parent / "artifacts" / "default"
+
+
 def default_bundle_path() -> Path:
     """The bundle shipped inside the installed package (``artifacts/default`` in the repo)."""
     try:
         located = resources.files("edge_sentiment.artifacts") / "default"
-    except ModuleNotFoundError:  # running from a source tree that was never installed
-        raise BundleError("the default model is not installed; run 'pip install .' or pass --model artifacts/default") from None
+    except ModuleNotFoundError:
+        # Imported from a source checkout (e.g. `python -m edge_sentiment` in the
+        # repository root shadows the installed package): use the checkout's copy.
+        if (_CHECKOUT_BUNDLE / MANIFEST_NAME).is_file():
+            return _CHECKOUT_BUNDLE
+        raise BundleError("the default model is not installed; run 'pip install .' or pass --model DIR") from None
     if not isinstance(located, Path):  # e.g. imported from a zip file
         raise BundleError("the default model must be installed as files; reinstall without zipping")
     return located
@@ -141,6 +153,7 @@ def _model_io(root: Path, manifest: dict[str, Any], encoding: EncodingConfig) ->
             output_name=model["output"]["name"],
             maxlen=model["input"]["shape"][1],
             vocab_size=model["vocab_size"],
+            trims_leading_padding=bool(model["input"].get("onnx_trims_leading_padding", False)),
         )
     except (KeyError, IndexError, TypeError) as exc:
         raise BundleError(f"{root / MANIFEST_NAME}: 'model' section is incomplete ({exc!r})") from None

@@ -17,8 +17,8 @@ import tensorflow as tf
 import tf2onnx
 
 from .config import TrainingConfig
-from .fuse_rnn import fuse_simple_rnn
-from .model import INPUT_NAME, OUTPUT_NAME, unrolled_copy
+from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
+from .model import INPUT_NAME, OUTPUT_NAME, TRIMMABLE_HEADS, pad_states, unrolled_copy
 
 ONNX_OPSET = 17
 
@@ -39,12 +39,19 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool =
     if fuse:
         kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
+        if accepts_trimmed_padding(config):
+            proto = accept_trimmed_padding(proto, pad_states(model, config.maxlen))
     # onnx >= 1.23 stamps the newest IR version (14), which onnxruntime 1.31 refuses;
     # the smallest IR that carries our opset loads everywhere.
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(path))
     return path
+
+
+def accepts_trimmed_padding(config: TrainingConfig) -> bool:
+    """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
+    return config.padding == "pre" and config.head in TRIMMABLE_HEADS
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:

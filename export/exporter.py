@@ -30,7 +30,7 @@ from edge_sentiment.errors import EdgeSentimentError
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
-from .convert import ONNX_OPSET, to_int8, to_onnx, to_tflite
+from .convert import ONNX_OPSET, accepts_trimmed_padding, to_int8, to_onnx, to_tflite
 from .data import ImdbDataset, Split
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
@@ -171,7 +171,14 @@ def _manifest(config: TrainingConfig, data: ImdbDataset, model, history: dict, c
             **config.encoding().to_dict(),
         },
         "model": {
-            "input": {"name": INPUT_NAME, "dtype": "int32", "shape": [None, config.maxlen]},
+            "input": {
+                "name": INPUT_NAME,
+                "dtype": "int32",
+                "shape": [None, config.maxlen],
+                # The ONNX model also takes [batch, T <= maxlen]: the last T columns of
+                # pre-padded rows whose first maxlen - T columns are padding in every row.
+                "onnx_trims_leading_padding": accepts_trimmed_padding(config),
+            },
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import ops
 
 from edge_sentiment.constants import PAD_ID
@@ -78,3 +79,18 @@ def numpy_weights(model: keras.Model) -> dict:
         "dense_kernel": dense_kernel,
         "dense_bias": dense_bias,
     }
+
+
+#: Heads whose output ignores the RNN outputs at pad steps, so that leading pad
+#: columns can be replaced by the RNN state they lead to (see fuse_rnn).
+TRIMMABLE_HEADS = ("last", "mean", "mean_with_bag")
+
+
+def pad_states(model: keras.Model, maxlen: int) -> np.ndarray:
+    """``(maxlen + 1, units)``: the RNN state after 0..maxlen pad steps from a zero state."""
+    kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
+    pad_input = model.get_layer("embedding").weights[0].numpy()[PAD_ID] @ kernel + bias
+    states = np.zeros((maxlen + 1, recurrent.shape[0]), dtype=np.float32)
+    for k in range(maxlen):
+        states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
+    return states

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ..bundle import Bundle
+from ..constants import PAD_ID
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
 
@@ -30,6 +31,18 @@ def load_backend(name: str, bundle: Bundle) -> PredictFn:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     module_name, file_key = BACKENDS[name]
     return importlib.import_module(module_name).load(bundle, file_key)
+
+
+def trim_leading_padding(ids: np.ndarray) -> np.ndarray:
+    """Drop the leading columns that are padding in every row (keeping at least one).
+
+    With pre-padding a short review is mostly padding; a model exported with
+    ``onnx_trims_leading_padding`` starts its RNN from the state those columns
+    would have led to, so it returns the same scores for less work.
+    """
+    used = np.flatnonzero((ids != PAD_ID).any(axis=0))
+    first = int(used[0]) if len(used) else ids.shape[1] - 1
+    return ids[:, first:]
 
 
 def available_backends(bundle: Bundle) -> list[str]:

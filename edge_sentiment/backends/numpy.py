@@ -15,6 +15,7 @@ import numpy as np
 from ..bundle import Bundle
 from ..constants import PAD_ID
 from ..errors import BundleError
+from . import trim_leading_padding
 
 WEIGHT_NAMES = ("embedding", "rnn_kernel", "rnn_recurrent", "rnn_bias", "dense_kernel", "dense_bias")
 HEADS = ("last", "max", "mean", "mean_with_bag")
@@ -32,10 +33,17 @@ def load(bundle: Bundle, file_key: str = "numpy"):
     projected = (embedding @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
+    # Pre-padding and a head that ignores pad steps: start from the state the cut
+    # pad columns lead to (as the ONNX model does; see trim_leading_padding).
+    trimmable = head != "max" and bundle.encoding.padding == "pre"
+    pad_states = _pad_states(projected[PAD_ID], recurrent, bundle.io.maxlen)
 
     def predict(ids: np.ndarray) -> np.ndarray:
+        if trimmable:
+            ids = trim_leading_padding(ids)
         batch, steps = ids.shape
-        h = np.zeros((batch, recurrent.shape[0]), dtype=np.float32)
+        start = pad_states[bundle.io.maxlen - steps] if trimmable else pad_states[0]
+        h = np.repeat(start[None], batch, axis=0)
         pooled = np.full_like(h, -np.inf) if head == "max" else np.zeros_like(h)
         for t in range(steps):
             h = np.tanh(projected[ids[:, t]] + h @ recurrent)
@@ -58,6 +66,14 @@ def load(bundle: Bundle, file_key: str = "numpy"):
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
     return predict
+
+
+def _pad_states(pad_input: np.ndarray, recurrent: np.ndarray, maxlen: int) -> np.ndarray:
+    """Row k: the RNN state after k pad steps from a zero state."""
+    states = np.zeros((maxlen + 1, recurrent.shape[0]), dtype=np.float32)
+    for k in range(maxlen):
+        states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
+    return states
 
 
 def _read_weights(path) -> dict[str, np.ndarray]:

@@ -6,6 +6,7 @@ import numpy as np
 import onnxruntime as ort
 
 from ..bundle import Bundle
+from . import trim_leading_padding
 from ..errors import BundleError
 
 
@@ -17,9 +18,10 @@ def load(bundle: Bundle, file_key: str = "onnx"):
         raise BundleError(f"{path} could not be loaded by onnxruntime: {_first_line(exc)}") from None
     _check_io(session, bundle, path)
     input_name, output_name = bundle.io.input_name, bundle.io.output_name
+    trim = trim_leading_padding if bundle.io.trims_leading_padding else lambda ids: ids
 
     def predict(ids: np.ndarray) -> np.ndarray:
-        (scores,) = session.run([output_name], {input_name: ids})
+        (scores,) = session.run([output_name], {input_name: trim(ids)})
         return scores.reshape(len(ids))
 
     return predict
@@ -33,8 +35,10 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
             f"{path} has inputs {[i.name for i in inputs]} and outputs {[o.name for o in outputs]}, "
             f"the manifest says [{want_in!r}] and [{want_out!r}]"
         )
-    if inputs[0].shape[1:] != [bundle.io.maxlen]:
-        raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {bundle.io.maxlen}]")
+    # A model that trims leading padding has a symbolic length ("steps").
+    expected = "steps" if bundle.io.trims_leading_padding else bundle.io.maxlen
+    if inputs[0].shape[1:] != [expected]:
+        raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
 
 
 def _first_line(exc: Exception) -> str:
