@@ -50,9 +50,14 @@ def _token_pattern() -> re.Pattern:
     return re.compile(rf"{word_char}+(?:'{word_char}+)*")
 
 
-# The same pattern for lowercase ASCII text, where a word character can only be
-# a-z or 0-9: about twice as fast, and most reviews are ASCII.
+# The same pattern for lowercase ASCII text, where a word character can only be a-z or 0-9.
 _ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+# Every byte that cannot be part of an ASCII token becomes a space.
+_ASCII_KEEP = b"abcdefghijklmnopqrstuvwxyz0123456789'"
+_ASCII_SEPARATORS = bytes(c if c in _ASCII_KEEP else 32 for c in range(256))
+# An apostrophe not followed, or not preceded, by a letter or digit. Starting with
+# the literal lets the regex engine jump from apostrophe to apostrophe.
+_STRAY_APOSTROPHE = re.compile(r"'(?:(?![a-z0-9])|(?<![a-z0-9]'))")
 
 
 def normalize(text: str) -> str:
@@ -68,4 +73,17 @@ def tokenize(text: str) -> list[str]:
     """Split ``text`` into lowercase word tokens (see the module docstring)."""
     text = normalize(text)
     # str.isascii() is O(1) in CPython: it reads a flag of the string object.
-    return (_ASCII_TOKEN if text.isascii() else _token_pattern()).findall(text)
+    return _ascii_tokens(text) if text.isascii() else _token_pattern().findall(text)
+
+
+def _ascii_tokens(text: str) -> list[str]:
+    """``_ASCII_TOKEN.findall(text)``, faster, for the (most common) ASCII review.
+
+    ``bytes.translate`` blanks every byte that no token can hold, and an
+    apostrophe that is not between two letters or digits is blanked too, so a
+    plain split on whitespace yields exactly the pattern's tokens.
+    """
+    kept = text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
+    if "'" in kept:
+        kept = _STRAY_APOSTROPHE.sub(" ", kept)
+    return kept.split()

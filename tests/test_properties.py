@@ -101,9 +101,14 @@ def test_window_encoding_equals_whole_text_encoding(text, config):
     assert encoder.kept_ids(text) == kept
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=300))
-def test_ascii_fast_pattern_equals_the_general_one(text):
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=300),
+        st.lists(st.sampled_from(["a", "B", "'", "''", " ", "9", "x'y", "<br />", "\t", "-", "don't"]), max_size=60).map("".join),
+    )
+)
+def test_ascii_fast_path_equals_the_general_pattern(text):
     from edge_sentiment.text import _token_pattern, normalize
 
     assert tokenize(text) == _token_pattern().findall(normalize(text))
