@@ -41,6 +41,9 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool =
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):
             proto = accept_trimmed_padding(proto, pad_states(model, config.maxlen))
+    # The runtime checks this against the manifest: a symbolic input length
+    # cannot show which maxlen the model (and its pad-state table) was made for.
+    onnx.helper.set_model_props(proto, {"edge_sentiment.maxlen": str(config.maxlen)})
     # onnx >= 1.23 stamps the newest IR version (14), which onnxruntime 1.31 refuses;
     # the smallest IR that carries our opset loads everywhere.
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))

@@ -165,12 +165,20 @@ def test_onnx_input_name_differs_from_manifest(bundle_copy):
         SentimentClassifier.load(bundle_copy)
 
 
-def test_onnx_input_shape_differs_from_manifest(bundle_copy):
+def test_onnx_maxlen_differs_from_manifest(bundle_copy):
     def change(m):
         m["model"]["input"]["shape"][1] += 1
         m["preprocessing"]["maxlen"] += 1
     edit_manifest(bundle_copy, change)
-    with pytest.raises(BundleError, match="takes input shape"):
+    with pytest.raises(BundleError, match="was exported for maxlen 500, the manifest says 501"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_onnx_input_shape_differs_from_manifest(bundle_copy):
+    # The shipped model takes a symbolic length (it trims leading padding); a
+    # manifest that denies that expects a fixed length the model does not have.
+    edit_manifest(bundle_copy, lambda m: m["model"]["input"].update(onnx_trims_leading_padding=False))
+    with pytest.raises(BundleError, match=r"takes input shape \[.*'steps'\], the manifest says \[batch, 500\]"):
         SentimentClassifier.load(bundle_copy)
 
 

@@ -39,6 +39,9 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     expected = "steps" if bundle.io.trims_leading_padding else bundle.io.maxlen
     if inputs[0].shape[1:] != [expected]:
         raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
+    made_for = session.get_modelmeta().custom_metadata_map.get("edge_sentiment.maxlen")
+    if made_for is not None and int(made_for) != bundle.io.maxlen:
+        raise BundleError(f"{path} was exported for maxlen {made_for}, the manifest says {bundle.io.maxlen}")
 
 
 def _first_line(exc: Exception) -> str:
