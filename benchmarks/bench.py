@@ -65,14 +65,14 @@ def fresh_process(runs: int = 7) -> tuple[float, float]:
 def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str]:
     try:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        import keras
         import onnxruntime as ort
 
         from edge_sentiment_export.config import TrainingConfig
         from edge_sentiment_export.convert import to_onnx
+        from edge_sentiment_export.model import load_keras_model
     except ImportError:
         return ["tensorflow: not installed, Keras and unfused tf2onnx comparisons skipped"]
-    model = keras.saving.load_model(bundle.file("keras"), compile=False)
+    model = load_keras_model(bundle.file("keras"))
     keras_times = time_each(lambda r: model.predict(r[None], verbose=0), list(rows[:200]), warmup=10)
     config = TrainingConfig(**bundle.manifest["training"]["config"])
     with tempfile.TemporaryDirectory() as tmp:

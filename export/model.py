@@ -57,6 +57,11 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
 
 
+def load_keras_model(path) -> keras.Model:
+    """Load a bundle's ``model.keras`` (this module registers its custom layers)."""
+    return keras.saving.load_model(path, compile=False)
+
+
 def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
     """The same weights in an unrolled graph: converts to TFLite builtin ops only."""
     twin = build_model(config, unroll=True)

@@ -10,13 +10,14 @@ from edge_sentiment.encoding import Encoder, pad_sequences
 
 keras = pytest.importorskip("keras", reason="comparing with Keras needs the 'train' extra")
 pytest.importorskip("ai_edge_litert", reason="the TFLite side needs the 'tflite' extra")
+from edge_sentiment_export.model import load_keras_model  # noqa: E402
 from edge_sentiment_export.parity import TOLERANCE, parity_failures, parity_report  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def shipped():
     bundle = load_bundle(SHIPPED_BUNDLE)
-    model = keras.saving.load_model(bundle.file("keras"), compile=False)
+    model = load_keras_model(bundle.file("keras"))
     backends = {name: load_backend(name, bundle) for name in ("onnx", "tflite", "numpy")}
     return bundle, model, backends
 
