@@ -1,0 +1,51 @@
+"""The Loop -> ONNX RNN pass: exact where it applies, refuses what it does not know."""
+
+import numpy as np
+import onnx
+import pytest
+
+pytest.importorskip("tensorflow", reason="converting needs the 'train' extra")
+import keras  # noqa: E402
+import onnxruntime as ort  # noqa: E402
+
+from edge_sentiment_export.config import get_preset  # noqa: E402
+from edge_sentiment_export.convert import to_onnx  # noqa: E402
+from edge_sentiment_export.fuse_rnn import FusionError, fuse_simple_rnn  # noqa: E402
+from edge_sentiment_export.model import build_model  # noqa: E402
+
+
+def small_model(head: str):
+    config = get_preset("quick").with_overrides(head=head, maxlen=30, num_words=200, rnn_units=6, embedding_dim=5)
+    keras.utils.set_random_seed(3)
+    return build_model(config), config
+
+
+def rnn_weights(model):
+    return [w.numpy() for w in model.get_layer("rnn").weights]
+
+
+@pytest.mark.parametrize("head", ["last", "max", "mean", "mean_with_bag"])
+def test_fused_graph_has_an_rnn_op_and_equals_keras(tmp_path, head):
+    model, config = small_model(head)
+    path = to_onnx(model, config, tmp_path / "m.onnx")
+    ops = {n.op_type for n in onnx.load(str(path)).graph.node}
+    assert "RNN" in ops and "Loop" not in ops
+    ids = np.random.default_rng(0).integers(0, 200, size=(40, 30)).astype(np.int32)
+    ids[:, :10] = 0  # some pre-padding
+    ours = ort.InferenceSession(str(path)).run(None, {"ids": ids})[0]
+    np.testing.assert_allclose(ours, model.predict(ids, verbose=0), atol=1e-5)
+
+
+def test_refuses_weights_that_are_not_the_loops(tmp_path):
+    model, config = small_model("last")
+    path = to_onnx(model, config, tmp_path / "m.onnx", fuse=False)
+    kernel, recurrent, bias = rnn_weights(model)
+    with pytest.raises(FusionError, match="cannot identify the SimpleRNN kernel"):
+        fuse_simple_rnn(onnx.load(str(path)), kernel + 1.0, recurrent, bias)
+
+
+def test_refuses_a_graph_without_the_loop(tmp_path):
+    model, config = small_model("last")
+    path = to_onnx(model, config, tmp_path / "m.onnx")  # already fused
+    with pytest.raises(FusionError, match="expected one Loop"):
+        fuse_simple_rnn(onnx.load(str(path)), *rnn_weights(model))
