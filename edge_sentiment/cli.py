@@ -85,7 +85,8 @@ def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
 def _format(text: str, label: str, score: float, as_json: bool) -> str:
     if as_json:
         return json.dumps({"text": text, "label": label, "score": round(score, 6)}, ensure_ascii=False)
-    preview = text if len(text) <= 70 else text[:67] + "..."
+    preview = " ".join(text.split())  # one output line per review, whatever the text holds
+    preview = preview if len(preview) <= 70 else preview[:67] + "..."
     return f"{label}\t{score:.4f}\t{preview}"
 
 
