@@ -6,6 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from edge_sentiment.backends.numpy import rnn_pad_states
 from edge_sentiment.constants import PAD_ID
 
 from .config import TrainingConfig
@@ -95,7 +96,4 @@ def pad_states(model: keras.Model, maxlen: int) -> np.ndarray:
     """``(maxlen + 1, units)``: the RNN state after 0..maxlen pad steps from a zero state."""
     kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
     pad_input = model.get_layer("embedding").weights[0].numpy()[PAD_ID] @ kernel + bias
-    states = np.zeros((maxlen + 1, recurrent.shape[0]), dtype=np.float32)
-    for k in range(maxlen):
-        states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
-    return states
+    return rnn_pad_states(pad_input, recurrent, maxlen)

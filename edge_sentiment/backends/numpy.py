@@ -36,7 +36,7 @@ def load(bundle: Bundle, file_key: str = "numpy"):
     # Pre-padding and a head that ignores pad steps: start from the state the cut
     # pad columns lead to (as the ONNX model does; see trim_leading_padding).
     trimmable = head != "max" and bundle.encoding.padding == "pre"
-    pad_states = _pad_states(projected[PAD_ID], recurrent, bundle.io.maxlen)
+    pad_states = rnn_pad_states(projected[PAD_ID], recurrent, bundle.io.maxlen)
 
     def predict(ids: np.ndarray) -> np.ndarray:
         if trimmable:
@@ -68,8 +68,12 @@ def load(bundle: Bundle, file_key: str = "numpy"):
     return predict
 
 
-def _pad_states(pad_input: np.ndarray, recurrent: np.ndarray, maxlen: int) -> np.ndarray:
-    """Row k: the RNN state after k pad steps from a zero state."""
+def rnn_pad_states(pad_input: np.ndarray, recurrent: np.ndarray, maxlen: int) -> np.ndarray:
+    """Row k: the SimpleRNN state after k pad steps from a zero state.
+
+    ``pad_input`` is the pad embedding projected by the kernel, plus the bias.
+    The exporter stores the same table in the ONNX model (export/fuse_rnn.py).
+    """
     states = np.zeros((maxlen + 1, recurrent.shape[0]), dtype=np.float32)
     for k in range(maxlen):
         states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
