@@ -39,6 +39,14 @@ def test_predict_batch_and_proba_agree(bundle_copy):
     assert clf.predict_proba([]).shape == (0,)
 
 
+def test_large_batches_keep_input_order(bundle_copy):
+    # Long and short reviews interleaved: scoring sorts by length internally.
+    clf = SentimentClassifier.load(bundle_copy)
+    texts = [("great film " * (i % 97)) + ("awful plot " * (i % 13)) for i in range(700)]
+    one_by_one = np.array([clf.predict(t).score for t in texts], dtype=np.float32)
+    np.testing.assert_allclose(clf.predict_proba(texts), one_by_one, atol=1e-6)
+
+
 def test_threshold_decides_the_label(bundle_copy):
     score = SentimentClassifier.load(bundle_copy).predict("great film").score
     assert SentimentClassifier.load(bundle_copy, threshold=0.0).predict("great film").label == "positive"
