@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.exceptions import TyperException
 
 from .constants import DEFAULT_THRESHOLD
 from .errors import EdgeSentimentError
@@ -333,7 +334,14 @@ def _log(message: str) -> None:
 def main() -> None:
     """Entry point: user errors become one line on stderr and a non-zero exit code."""
     try:
-        app()
+        # Not standalone: parser errors (bad option values, unknown options) reach
+        # us as exceptions, so they get the same one-line form as every other error.
+        sys.exit(app(standalone_mode=False) or 0)
+    except TyperException as exc:
+        commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+        command = " ".join(["edge-sentiment", *[a for a in sys.argv[1:2] if a in commands]])
+        typer.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(exc.exit_code)
     except EdgeSentimentError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2 if isinstance(exc, UsageError) else 1)

@@ -68,6 +68,9 @@ def test_user_errors_are_one_line_without_traceback(tmp_path):
         ("evaluate",),
         ("export", "--data", str(tmp_path / "nothing"), "--out", str(tmp_path / "o")),
         ("export", "--preset", "nonsense", "--data", str(tmp_path)),
+        ("predict", "--threshold", "2", "x"),
+        ("predict", "--no-such-option", "x"),
+        ("frobnicate",),
     ]
     for args in cases:
         result = run_cli(*args)
@@ -75,6 +78,11 @@ def test_user_errors_are_one_line_without_traceback(tmp_path):
         err = result.stderr.decode().strip().splitlines()
         errors = [line for line in err if line.startswith("error: ")]
         assert errors == err[-1:] and "Traceback" not in "".join(err), (args, err)
+
+
+def test_parser_errors_point_to_the_right_help():
+    assert b"(see 'edge-sentiment predict --help')" in run_cli("predict", "--threshold", "2", "x").stderr
+    assert b"(see 'edge-sentiment --help')" in run_cli("frobnicate").stderr
 
 
 def test_unknown_preset_lists_choices(tmp_path):
