@@ -323,8 +323,7 @@ def presets() -> None:
     from edge_sentiment_export import config as config_module
 
     for name, cfg in config_module.PRESETS.items():
-        typer.echo(f"{name:12} vocab {cfg.num_words:>6}, maxlen {cfg.maxlen:>4}, Embedding({cfg.num_words},{cfg.embedding_dim}) "
-                   f"+ SimpleRNN({cfg.rnn_units}), head {cfg.head}  — {cfg.seed_model}")
+        typer.echo(f"{name:21} {cfg.describe()}\n{'':21} from: {cfg.seed_model}")
 
 
 def _log(message: str) -> None:

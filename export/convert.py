@@ -36,7 +36,7 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool =
     serve = tf.function(lambda ids: model(ids, training=False), input_signature=_signature(config.maxlen))
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=_signature(config.maxlen), opset=ONNX_OPSET)
     _rename_output(proto, OUTPUT_NAME)
-    if fuse:
+    if fuse:  # (without it the input length stays fixed at maxlen: nothing is trimmed)
         kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):

@@ -34,7 +34,15 @@ class MaskedMean(keras.layers.Layer):
 def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
     ids = keras.Input(shape=(config.maxlen,), dtype="int32", name=INPUT_NAME)
-    embedded = keras.layers.Embedding(config.num_words, config.embedding_dim, name="embedding")(ids)
+    if config.input_encoding == "one_hot":
+        # Row i of the identity matrix is one_hot(i): the Gather every backend
+        # already runs does the one-hot step, and nothing learns it.
+        embedding = keras.layers.Embedding(
+            config.num_words, config.num_words, embeddings_initializer="identity", trainable=False, name="embedding"
+        )
+    else:
+        embedding = keras.layers.Embedding(config.num_words, config.embedding_dim, name="embedding")
+    embedded = embedding(ids)
     if config.embedding_dropout:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     keep_steps = config.head != "last"

@@ -14,8 +14,8 @@ from edge_sentiment_export.fuse_rnn import FusionError, fuse_simple_rnn  # noqa:
 from edge_sentiment_export.model import build_model  # noqa: E402
 
 
-def small_model(head: str):
-    config = get_preset("quick").with_overrides(head=head, maxlen=30, num_words=200, rnn_units=6, embedding_dim=5)
+def small_model(head: str, **overrides):
+    config = get_preset("quick").with_overrides(head=head, maxlen=30, num_words=200, rnn_units=6, embedding_dim=5, **overrides)
     keras.utils.set_random_seed(3)
     return build_model(config), config
 
@@ -32,6 +32,17 @@ def test_fused_graph_has_an_rnn_op_and_equals_keras(tmp_path, head):
     assert "RNN" in ops and "Loop" not in ops
     ids = np.random.default_rng(0).integers(0, 200, size=(40, 30)).astype(np.int32)
     ids[:, :10] = 0  # some pre-padding
+    ours = ort.InferenceSession(str(path)).run(None, {"ids": ids})[0]
+    np.testing.assert_allclose(ours, model.predict(ids, verbose=0), atol=1e-5)
+
+
+def test_one_hot_input_is_a_frozen_identity_inside_the_model(tmp_path):
+    model, config = small_model("last", input_encoding="one_hot")
+    table = model.get_layer("embedding")
+    assert not table.trainable
+    np.testing.assert_array_equal(table.weights[0].numpy(), np.eye(200, dtype=np.float32))
+    path = to_onnx(model, config, tmp_path / "m.onnx")
+    ids = np.random.default_rng(1).integers(0, 200, size=(16, 30)).astype(np.int32)
     ours = ort.InferenceSession(str(path)).run(None, {"ids": ids})[0]
     np.testing.assert_allclose(ours, model.predict(ids, verbose=0), atol=1e-5)
 
