@@ -260,15 +260,16 @@ def _labeled_reviews(data: Optional[Path], file: Optional[Path]) -> tuple[list[s
         test = load_imdb(data, splits=("test",)).test
         return test.texts, test.labels
     texts, labels = [], []
-    for number, raw in enumerate(_open_binary(str(file)), start=1):
-        if not raw.strip():
-            continue  # blank lines separate nothing in JSON Lines; skipping them loses no review
-        try:
-            record = json.loads(_decode_line(raw, number, str(file)))
-            texts.append(record["text"])
-            labels.append(_label_value(record["label"]))
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise UsageError(f"{file}, line {number}: expected {{\"text\": ..., \"label\": ...}} ({exc})") from None
+    with _open_binary(str(file)) as stream:
+        for number, raw in enumerate(stream, start=1):
+            if not raw.strip():
+                continue  # blank lines separate nothing in JSON Lines; skipping them loses no review
+            try:
+                record = json.loads(_decode_line(raw, number, str(file)))
+                texts.append(record["text"])
+                labels.append(_label_value(record["label"]))
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+                raise UsageError(f"{file}, line {number}: expected {{\"text\": ..., \"label\": ...}} ({exc})") from None
     return texts, labels
 
 

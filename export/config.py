@@ -106,9 +106,17 @@ class TrainingConfig:
         return replace(self, **overrides)
 
 
-PRESETS: dict[str, TrainingConfig] = {
-    "default": TrainingConfig(
-        preset="default",
+def _preset(name: str, **fields) -> TrainingConfig:
+    return TrainingConfig(preset=name, **fields)
+
+
+#: What the four small seed tutorials share: the final state feeds the classifier,
+#: batches of 64, early stopping after 3 epochs without progress.
+_SEED_SHARED = {"head": "last", "batch_size": 64, "patience": 3}
+
+_PRESET_LIST = [
+    _preset(
+        "default",
         num_words=20000,
         maxlen=500,
         embedding_dim=16,
@@ -127,40 +135,36 @@ PRESETS: dict[str, TrainingConfig] = {
     ),
     # The seed models (Korean Keras tutorials on IMDB), as close to the originals as the
     # pipeline allows; `seed_model` names the source and its reported figure.
-    "seed-one-hot": TrainingConfig(
-        preset="seed-one-hot",
+    _preset(
+        "seed-one-hot",
+        **_SEED_SHARED,
         num_words=500,
         maxlen=100,
         input_encoding="one_hot",
         rnn_units=8,
-        head="last",
         optimizer="rmsprop",
         learning_rate=1e-4,
-        batch_size=64,
         epochs=100,
-        patience=3,
         seed_model="one-hot (vocab 500) SimpleRNN(8), maxlen 100, RMSprop 1e-4 (val ~0.80)",
         seed_accuracy=0.8,
         seed_split="val",
     ),
-    "seed-small-embedding": TrainingConfig(
-        preset="seed-small-embedding",
+    _preset(
+        "seed-small-embedding",
+        **_SEED_SHARED,
         num_words=500,
         maxlen=100,
         embedding_dim=16,
         rnn_units=8,
-        head="last",
         optimizer="rmsprop",
         learning_rate=1e-4,
-        batch_size=64,
         epochs=100,
-        patience=3,
         seed_model="Embedding(500,16)+SimpleRNN(8), maxlen 100, RMSprop 1e-4, early stopping (val ~0.80)",
         seed_accuracy=0.8,
         seed_split="val",
     ),
-    "book-ch6": TrainingConfig(
-        preset="book-ch6",
+    _preset(
+        "book-ch6",
         num_words=10000,
         maxlen=500,
         embedding_dim=32,
@@ -174,46 +178,42 @@ PRESETS: dict[str, TrainingConfig] = {
         seed_accuracy=0.838,
         seed_split="test",
     ),
-    "seed-skip-top": TrainingConfig(
-        preset="seed-skip-top",
+    _preset(
+        "seed-skip-top",
+        **_SEED_SHARED,
         num_words=1000,
         skip_top=20,
         drop_special=True,
         maxlen=100,
         embedding_dim=32,
         rnn_units=8,
-        head="last",
         optimizer="adam",
         learning_rate=1e-3,
-        batch_size=64,
         epochs=20,
-        patience=3,
         seed_model="Do-it: num_words 1000, skip_top 20, Embedding(1000,32)+SimpleRNN(8), maxlen 100, Adam, "
         "ids > 2 only (val 0.811)",
         seed_accuracy=0.811,
         seed_split="val",
     ),
-    "seed-scratch-cell": TrainingConfig(
-        preset="seed-scratch-cell",
+    _preset(
+        "seed-scratch-cell",
+        **_SEED_SHARED,
         num_words=200,
         skip_top=20,
         drop_special=True,
         maxlen=200,
         input_encoding="one_hot",
         rnn_units=32,
-        head="last",
         optimizer="adam",
         learning_rate=1e-3,
-        batch_size=64,
         epochs=20,
-        patience=3,
         seed_model="Do-it from-scratch NumPy cell: vocab 200, skip_top 20, maxlen 200, one-hot SimpleRNN(32), "
         "ids > 2 only (val 0.658); serve with --backend numpy",
         seed_accuracy=0.658,
         seed_split="val",
     ),
-    "quick": TrainingConfig(
-        preset="quick",
+    _preset(
+        "quick",
         num_words=2000,
         maxlen=64,
         embedding_dim=8,
@@ -223,7 +223,8 @@ PRESETS: dict[str, TrainingConfig] = {
         test_limit=200,
         seed_model="a one-epoch smoke test on a slice; not a useful model",
     ),
-}
+]
+PRESETS: dict[str, TrainingConfig] = {config.preset: config for config in _PRESET_LIST}
 
 
 def get_preset(name: str) -> TrainingConfig:
