@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from edge_sentiment.encoding import EncodingConfig
+from edge_sentiment.pairs import MAX_VOCAB_SIZE
 
+ARCHITECTURES = ("rnn", "multi_hot_dense")
 HEADS = ("last", "max", "mean", "mean_with_bag")
 INPUT_ENCODINGS = ("embedding", "one_hot")
 OPTIMIZERS = ("rmsprop", "adam")
@@ -24,6 +26,13 @@ class TrainingConfig:
     truncating: str = "pre"
     drop_special: bool = False
     # model
+    #: "rnn": Embedding (or one-hot) -> SimpleRNN -> head -> Dense(1, sigmoid);
+    #: "multi_hot_dense": the set of ids in the review as a multi-hot vector ->
+    #: Dense layers of ``dense_units`` (relu) -> Dense(1, sigmoid). The multi-hot
+    #: step happens inside the model, from the same id input.
+    architecture: str = "rnn"
+    #: Hidden layer sizes of "multi_hot_dense" (the first one reads the multi-hot vector).
+    dense_units: tuple[int, ...] = (16, 16)
     #: "embedding": a trained Embedding(num_words, embedding_dim); "one_hot": each
     #: id becomes a one-hot vector inside the model (a frozen identity embedding,
     #: so no (samples x maxlen x vocab) array is ever built); embedding_dim is ignored.
@@ -35,6 +44,13 @@ class TrainingConfig:
     #: "mean": mean over the RNN's outputs at the steps that hold a token;
     #: "mean_with_bag": that, next to the mean of the word embeddings (a bag of words).
     head: str = "last"
+    #: Hashed adjacent-word pairs (edge_sentiment/pairs.py) in the bag of head
+    #: "mean_with_bag": how many buckets (0 = words only) and each bucket's vector size.
+    pair_buckets: int = 0
+    pair_dim: int = 2
+    #: The SimpleRNN reads only the last rnn_window steps (0 = all maxlen steps);
+    #: the bag still reads the whole review. Costs the RNN's time where it adds least.
+    rnn_window: int = 0
     #: Dropout of whole embedding channels (SpatialDropout1D) while training.
     embedding_dropout: float = 0.0
     #: Dropout of the SimpleRNN's inputs while training (Keras ``SimpleRNN(dropout=...)``).
@@ -68,8 +84,18 @@ class TrainingConfig:
         self.encoding()  # validates the preprocessing fields
         if self.input_encoding not in INPUT_ENCODINGS:
             raise ValueError(f"input_encoding must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {self.architecture!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
+        if self.architecture == "multi_hot_dense" and (not self.dense_units or min(self.dense_units) < 1):
+            raise ValueError(f"multi_hot_dense needs at least one positive dense_units entry, got {self.dense_units}")
+        if self.pair_buckets and (self.head != "mean_with_bag" or self.pair_buckets < 2):
+            raise ValueError("pair_buckets needs head 'mean_with_bag' and at least 2 buckets")
+        if self.pair_buckets and self.num_words > MAX_VOCAB_SIZE:
+            raise ValueError(f"pair_buckets needs num_words <= {MAX_VOCAB_SIZE}, got {self.num_words}")
+        if not 0 <= self.rnn_window <= self.maxlen or (self.rnn_window and self.padding != "pre"):
+            raise ValueError(f"rnn_window must be 0 or 1..maxlen ({self.maxlen}) with padding 'pre', got {self.rnn_window}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.optimizer not in OPTIMIZERS:
@@ -91,13 +117,23 @@ class TrainingConfig:
         return asdict(self)
 
     @property
+    def rnn_steps(self) -> int:
+        """How many of the last steps the SimpleRNN reads."""
+        return self.rnn_window or self.maxlen
+
+    @property
     def input_width(self) -> int:
         """Width of the vectors the RNN reads: the embedding size, or num_words when one-hot."""
         return self.num_words if self.input_encoding == "one_hot" else self.embedding_dim
 
     def describe(self) -> str:
+        if self.architecture == "multi_hot_dense":
+            layers = "-".join(str(u) for u in (*self.dense_units, 1))
+            return f"multi-hot({self.num_words}) + Dense {layers}, maxlen {self.maxlen}"
         source = f"one-hot({self.num_words})" if self.input_encoding == "one_hot" else f"Embedding({self.num_words},{self.embedding_dim})"
-        return f"{source} + SimpleRNN({self.rnn_units}), maxlen {self.maxlen}, head {self.head}"
+        window = f" (last {self.rnn_window} steps)" if self.rnn_window else ""
+        pairs = f" + {self.pair_buckets} hashed word pairs x {self.pair_dim}" if self.pair_buckets else ""
+        return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 
     def with_overrides(self, **overrides) -> TrainingConfig:
         unknown = set(overrides) - {f.name for f in fields(self)}
@@ -119,10 +155,17 @@ _PRESET_LIST = [
         "default",
         num_words=20000,
         maxlen=500,
-        embedding_dim=16,
+        embedding_dim=8,
+        # A bag of word vectors cannot read "not good"; hashed adjacent pairs can
+        # (validation 0.892 -> 0.898). 131071 buckets x 2 keeps model.onnx < 2 MB.
+        pair_buckets=131071,
+        pair_dim=2,
         rnn_units=16,
+        # The RNN reads the last 64 steps (the verdict usually closes a review):
+        # it added nothing measurable over all 500, and costs ~0.4 µs per step.
+        rnn_window=64,
         head="mean_with_bag",
-        pretrain_bag_epochs=15,
+        pretrain_bag_epochs=40,
         rnn_dropout=0.3,
         dropout=0.3,
         optimizer="adam",
@@ -131,7 +174,8 @@ _PRESET_LIST = [
         epochs=6,
         patience=2,
         seed_model="Embedding(10000,32)+SimpleRNN(32), maxlen 500 (book chapter 6, test 0.838), "
-        "with masked-mean pooling of the RNN outputs and of the embeddings, trained in two phases",
+        "with masked-mean pooling of the embeddings and of hashed word pairs, the RNN on the last 64 steps, "
+        "trained in two phases",
     ),
     # The seed models (Korean Keras tutorials on IMDB), as close to the originals as the
     # pipeline allows; `seed_model` names the source and its reported figure.
@@ -211,6 +255,23 @@ _PRESET_LIST = [
         "ids > 2 only (val 0.658); serve with --backend numpy",
         seed_accuracy=0.658,
         seed_split="val",
+    ),
+    _preset(
+        "seed-multi-hot",
+        architecture="multi_hot_dense",
+        dense_units=(16, 16),
+        num_words=10000,
+        # The seed's vectors held every word of the review; 1000 covers all but the
+        # longest 2% (pre-truncation keeps their ends).
+        maxlen=1000,
+        optimizer="rmsprop",
+        learning_rate=1e-3,
+        batch_size=512,
+        epochs=20,
+        patience=2,
+        seed_model="multi-hot (10000 words) Dense 16-16-1 relu/sigmoid, RMSprop (book chapter 3, test 0.869)",
+        seed_accuracy=0.869,
+        seed_split="test",
     ),
     _preset(
         "quick",

@@ -36,11 +36,11 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool =
     serve = tf.function(lambda ids: model(ids, training=False), input_signature=_signature(config.maxlen))
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=_signature(config.maxlen), opset=ONNX_OPSET)
     _rename_output(proto, OUTPUT_NAME)
-    if fuse:  # (without it the input length stays fixed at maxlen: nothing is trimmed)
+    if fuse and config.architecture == "rnn":  # (unfused, the input length stays fixed: nothing is trimmed)
         kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):
-            proto = accept_trimmed_padding(proto, pad_states(model, config.maxlen))
+            proto = accept_trimmed_padding(proto, pad_states(model, config))
     # The runtime checks this against the manifest: a symbolic input length
     # cannot show which maxlen the model (and its pad-state table) was made for.
     onnx.helper.set_model_props(proto, {"edge_sentiment.maxlen": str(config.maxlen)})
@@ -54,7 +54,7 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool =
 
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:
     """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
-    return config.padding == "pre" and config.head in TRIMMABLE_HEADS
+    return config.architecture == "rnn" and config.padding == "pre" and config.head in TRIMMABLE_HEADS
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:

@@ -87,7 +87,8 @@ def export_bundle(
         log("writing vocab.json, model.keras, model.tflite (builtin ops), weights.npz")
         common = _write_common_files(staging, vocab, model, config, history)
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
-        for fused in (True, False):
+        # Only an RNN has a Loop to fuse; the fused graph is tried first.
+        for fused in (True, False) if config.architecture == "rnn" else (False,):
             log(f"writing model.onnx ({'fused RNN op' if fused else 'tf2onnx Loop graph'})")
             files = {**common, **_write_onnx_files(staging, model, config, fused, quantize)}
             manifest = _manifest(config, data, model, history, command, train_seconds, fused)
@@ -140,7 +141,7 @@ def _write_common_files(folder: Path, vocab: dict, model, config: TrainingConfig
     (folder / FILES["vocab"]).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
     model.save(folder / FILES["keras"])
     to_tflite(model, config, folder / FILES["tflite"])
-    np.savez(folder / FILES["numpy"], **numpy_weights(model))
+    np.savez(folder / FILES["numpy"], **numpy_weights(model, config))
     write_history(history, folder)
     return {key: name for key, name in FILES.items() if key != "onnx"}
 
@@ -199,13 +200,8 @@ def _manifest(
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
-            "input_encoding": config.input_encoding,
-            "embedding_dim": config.input_width,
-            "rnn_units": config.rnn_units,
-            "head": config.head,
+            **_architecture_record(config, fused),
             "onnx_opset": ONNX_OPSET,
-            # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
-            "onnx_recurrent_op": "RNN" if fused else "Loop",
             "layers": [layer.__class__.__name__ for layer in model.layers],
         },
         "files": {},  # filled by _write_manifest from the files on disk
@@ -223,6 +219,24 @@ def _manifest(
         "dataset": data.describe(),
         "timings": {"train_seconds": round(train_seconds, 1)},
         "versions": {"python": platform.python_version(), **{p: _version(p) for p in VERSIONED_PACKAGES}},
+    }
+
+
+def _architecture_record(config: TrainingConfig, fused: bool) -> dict:
+    """What the runtime's NumPy backend needs to rebuild the forward pass."""
+    if config.architecture == "multi_hot_dense":
+        return {"architecture": config.architecture, "dense_units": list(config.dense_units)}
+    return {
+        "architecture": config.architecture,
+        "input_encoding": config.input_encoding,
+        "embedding_dim": config.input_width,
+        "rnn_units": config.rnn_units,
+        "rnn_window": config.rnn_window,
+        "head": config.head,
+        "pair_buckets": config.pair_buckets,
+        "pair_dim": config.pair_dim,
+        # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
+        "onnx_recurrent_op": "RNN" if fused else "Loop",
     }
 
 

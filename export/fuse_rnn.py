@@ -146,23 +146,25 @@ def _drop_unused_initializers(graph: onnx.GraphProto) -> None:
 def accept_trimmed_padding(proto: onnx.ModelProto, pad_states: np.ndarray) -> onnx.ModelProto:
     """Let the fused model take only the last ``T <= maxlen`` columns of a pre-padded batch.
 
-    ``pad_states[k]`` is the RNN state after ``k`` pad steps from zero (row 0 is
-    zero). Fed as the RNN's initial state, ``pad_states[maxlen - T]`` stands in
-    for the leading pad columns a caller cut off, so the result does not change
-    while the RNN runs ``T`` steps instead of ``maxlen``. Valid only for heads
-    that ignore the outputs at pad steps (masked means, the last state).
+    The RNN reads the last ``W`` steps (``W = len(pad_states) - 1``: maxlen, or
+    the config's rnn_window). ``pad_states[k]`` is the RNN state after ``k`` pad
+    steps from zero (row 0 is zero). Fed as the RNN's initial state,
+    ``pad_states[max(W - T, 0)]`` stands in for the leading pad columns a caller
+    cut off, so the result does not change while the RNN runs ``min(T, W)``
+    steps. Valid only for heads that ignore the outputs at pad steps (masked
+    means, the last state).
     """
     graph = proto.graph
     rnns = [n for n in graph.node if n.op_type == "RNN"]
     if len(rnns) != 1:
         raise FusionError("accept_trimmed_padding needs the fused model (one RNN node)")
     rnn, (ids,) = rnns[0], graph.input
-    maxlen, units = pad_states.shape[0] - 1, pad_states.shape[1]
+    window, units = pad_states.shape[0] - 1, pad_states.shape[1]
     p = rnn.name + "_pad"
     graph.initializer.extend(
         [
             numpy_helper.from_array(pad_states.astype(np.float32), f"{p}_states"),
-            numpy_helper.from_array(np.array(maxlen, dtype=np.int64), f"{p}_maxlen"),
+            numpy_helper.from_array(np.array(window, dtype=np.int64), f"{p}_window"),
             numpy_helper.from_array(np.array(0, dtype=np.int64), f"{p}_zero"),
             numpy_helper.from_array(np.array(1, dtype=np.int64), f"{p}_one"),
             numpy_helper.from_array(np.array([1], dtype=np.int64), f"{p}_one_1d"),
@@ -173,7 +175,8 @@ def accept_trimmed_padding(proto: onnx.ModelProto, pad_states: np.ndarray) -> on
         helper.make_node("Shape", [ids.name], [f"{p}_shape"]),
         helper.make_node("Gather", [f"{p}_shape", f"{p}_one"], [f"{p}_steps"]),
         helper.make_node("Gather", [f"{p}_shape", f"{p}_zero"], [f"{p}_batch"]),
-        helper.make_node("Sub", [f"{p}_maxlen", f"{p}_steps"], [f"{p}_cut"]),
+        helper.make_node("Sub", [f"{p}_window", f"{p}_steps"], [f"{p}_missing"]),
+        helper.make_node("Max", [f"{p}_missing", f"{p}_zero"], [f"{p}_cut"]),
         helper.make_node("Gather", [f"{p}_states", f"{p}_cut"], [f"{p}_state"]),  # [units]
         helper.make_node("Unsqueeze", [f"{p}_batch", f"{p}_zero"], [f"{p}_batch_1d"]),
         helper.make_node("Concat", [f"{p}_one_1d", f"{p}_batch_1d", f"{p}_units"], [f"{p}_h_shape"], axis=0),

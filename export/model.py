@@ -8,12 +8,16 @@ from keras import ops
 
 from edge_sentiment.backends.numpy import rnn_pad_states
 from edge_sentiment.constants import PAD_ID
+from edge_sentiment.pairs import pair_ids
 
 from .config import TrainingConfig
 
 INPUT_NAME = "ids"
 OUTPUT_NAME = "score"
 BAG_MEAN = "bag_mean"
+PAIR_EMBEDDING = "pair_embedding"
+#: Layers the bag-of-words phase trains and the second phase freezes.
+BAG_EMBEDDINGS = ("embedding", PAIR_EMBEDDING)
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
@@ -31,9 +35,86 @@ class MaskedMean(keras.layers.Layer):
         return ops.sum(steps * is_token, axis=1) / ops.maximum(count, ops.ones_like(count))
 
 
+@keras.saving.register_keras_serializable(package="edge_sentiment")
+class PairIds(keras.layers.Layer):
+    """Ids ``[batch, T]`` -> hashed adjacent-pair buckets ``[batch, T - 1]`` (0: no pair)."""
+
+    def __init__(self, vocab_size: int, buckets: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.buckets = vocab_size, buckets
+
+    def call(self, ids):
+        return pair_ids(ids, self.vocab_size, self.buckets, ops=ops)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "buckets": self.buckets}
+
+
+@keras.saving.register_keras_serializable(package="edge_sentiment")
+class LastSteps(keras.layers.Layer):
+    """The last ``steps`` time steps of a sequence (what the windowed RNN reads)."""
+
+    def __init__(self, steps: int, **kwargs):
+        super().__init__(**kwargs)
+        self.steps = steps
+
+    def call(self, sequence):
+        return sequence[:, -self.steps :]
+
+    def get_config(self):
+        return {**super().get_config(), "steps": self.steps}
+
+
+@keras.saving.register_keras_serializable(package="edge_sentiment")
+class MultiHotDense(keras.layers.Layer):
+    """``relu(multi_hot(ids) @ kernel + bias)`` without building the multi-hot vector.
+
+    A multi-hot row times the kernel is the sum of the kernel rows of the
+    distinct non-pad ids. Sorting each row puts repeats side by side, so "first
+    of its run" marks each distinct id once; the Sort, Gather and sum convert
+    to ONNX and TFLite builtin ops, and no (batch x vocab) array is made.
+    """
+
+    def __init__(self, vocab_size: int, units: int, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size, self.units = vocab_size, units
+
+    def build(self, input_shape):
+        self.kernel = self.add_weight(shape=(self.vocab_size, self.units), initializer="glorot_uniform", name="kernel")
+        self.bias = self.add_weight(shape=(self.units,), initializer="zeros", name="bias")
+
+    def call(self, ids):
+        ordered = ops.sort(ids, axis=-1)
+        starts_run = ops.concatenate([ops.ones_like(ordered[:, :1], dtype="bool"), ops.not_equal(ordered[:, 1:], ordered[:, :-1])], axis=1)
+        distinct = ops.cast(ops.logical_and(starts_run, ops.not_equal(ordered, PAD_ID)), self.kernel.dtype)
+        rows = ops.take(self.kernel, ordered, axis=0)
+        return ops.relu(ops.sum(rows * ops.expand_dims(distinct, -1), axis=1) + self.bias)
+
+    def get_config(self):
+        return {**super().get_config(), "vocab_size": self.vocab_size, "units": self.units}
+
+
 def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
     ids = keras.Input(shape=(config.maxlen,), dtype="int32", name=INPUT_NAME)
+    if config.architecture == "multi_hot_dense":
+        features = _multi_hot_features(ids, config)
+    else:
+        features = _rnn_features(ids, config, unroll)
+    if config.dropout:
+        features = keras.layers.Dropout(config.dropout, name="dropout")(features)
+    score = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(features)
+    return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
+
+
+def _multi_hot_features(ids, config: TrainingConfig):
+    hidden = MultiHotDense(config.num_words, config.dense_units[0], name="multi_hot")(ids)
+    for number, units in enumerate(config.dense_units[1:], start=1):
+        hidden = keras.layers.Dense(units, activation="relu", name=f"hidden_{number}")(hidden)
+    return hidden
+
+
+def _rnn_features(ids, config: TrainingConfig, unroll: bool):
     if config.input_encoding == "one_hot":
         # Row i of the identity matrix is one_hot(i): the Gather every backend
         # already runs does the one-hot step, and nothing learns it.
@@ -45,25 +126,34 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     embedded = embedding(ids)
     if config.embedding_dropout:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
+    rnn_ids, rnn_input = ids, embedded
+    if config.rnn_window:
+        rnn_ids = LastSteps(config.rnn_window, name="rnn_window_ids")(ids)
+        rnn_input = LastSteps(config.rnn_window, name="rnn_window")(embedded)
     keep_steps = config.head != "last"
     states = keras.layers.SimpleRNN(
         config.rnn_units, return_sequences=keep_steps, dropout=config.rnn_dropout, unroll=unroll, name="rnn"
-    )(embedded)
+    )(rnn_input)
     if config.head == "max":
-        features = keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
-    elif config.head == "mean":
-        features = MaskedMean(name="mean_pool")([states, ids])
-    elif config.head == "mean_with_bag":
+        return keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
+    if config.head == "mean":
+        return MaskedMean(name="mean_pool")([states, rnn_ids])
+    if config.head == "mean_with_bag":
         # Order matters: the two-phase trainer copies the bag classifier into the
-        # first embedding_dim rows of the final Dense kernel.
-        bag = MaskedMean(name=BAG_MEAN)([embedded, ids])
-        features = keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, ids])])
-    else:
-        features = states
-    if config.dropout:
-        features = keras.layers.Dropout(config.dropout, name="dropout")(features)
-    score = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(features)
-    return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
+        # first rows of the final Dense kernel.
+        bag = _bag(ids, embedded, config)
+        return keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, rnn_ids])])
+    return states
+
+
+def _bag(ids, embedded, config: TrainingConfig):
+    """Mean of the word embeddings over the whole review (and of the hashed pairs', if any)."""
+    if not config.pair_buckets:
+        return MaskedMean(name=BAG_MEAN)([embedded, ids])
+    pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
+    pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
+    words_mean = MaskedMean(name="word_bag")([embedded, ids])
+    return keras.layers.Concatenate(name=BAG_MEAN)([words_mean, MaskedMean(name="pair_bag")([pair_vectors, pairs])])
 
 
 def load_keras_model(path) -> keras.Model:
@@ -81,18 +171,24 @@ def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
     return twin
 
 
-def numpy_weights(model: keras.Model) -> dict:
+def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
     """The arrays the NumPy backend reads (edge_sentiment/backends/numpy.py), by name."""
-    kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
-    dense_kernel, dense_bias = (w.numpy() for w in model.get_layer(OUTPUT_NAME).weights)
-    return {
-        "embedding": model.get_layer("embedding").weights[0].numpy(),
-        "rnn_kernel": kernel,
-        "rnn_recurrent": recurrent,
-        "rnn_bias": bias,
-        "dense_kernel": dense_kernel,
-        "dense_bias": dense_bias,
-    }
+    arrays = {}
+    if config.architecture == "multi_hot_dense":
+        arrays["multi_hot_kernel"], arrays["multi_hot_bias"] = _arrays(model, "multi_hot")
+        for number in range(1, len(config.dense_units)):
+            arrays[f"hidden_{number}_kernel"], arrays[f"hidden_{number}_bias"] = _arrays(model, f"hidden_{number}")
+    else:
+        (arrays["embedding"],) = _arrays(model, "embedding")
+        arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = _arrays(model, "rnn")
+        if config.pair_buckets:
+            (arrays["pair_embedding"],) = _arrays(model, PAIR_EMBEDDING)
+    arrays["dense_kernel"], arrays["dense_bias"] = _arrays(model, OUTPUT_NAME)
+    return arrays
+
+
+def _arrays(model: keras.Model, layer: str) -> list[np.ndarray]:
+    return [w.numpy() for w in model.get_layer(layer).weights]
 
 
 #: Heads whose output ignores the RNN outputs at pad steps, so that leading pad
@@ -100,8 +196,8 @@ def numpy_weights(model: keras.Model) -> dict:
 TRIMMABLE_HEADS = ("last", "mean", "mean_with_bag")
 
 
-def pad_states(model: keras.Model, maxlen: int) -> np.ndarray:
-    """``(maxlen + 1, units)``: the RNN state after 0..maxlen pad steps from a zero state."""
-    kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
+def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
+    """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
+    kernel, recurrent, bias = _arrays(model, "rnn")
     pad_input = model.get_layer("embedding").weights[0].numpy()[PAD_ID] @ kernel + bias
-    return rnn_pad_states(pad_input, recurrent, maxlen)
+    return rnn_pad_states(pad_input, recurrent, config.rnn_steps)

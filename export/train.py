@@ -10,7 +10,7 @@ import keras
 import numpy as np
 
 from .config import TrainingConfig
-from .model import BAG_MEAN, OUTPUT_NAME, build_model
+from .model import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, build_model
 
 HISTORY_NAME = "history.json"
 CURVES_NAME = "training_curves.png"
@@ -86,7 +86,9 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
     bag_score = keras.layers.Dense(1, activation="sigmoid", name="bag_score")
     bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
     record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
-    model.get_layer("embedding").trainable = False
+    for layer in model.layers:
+        if layer.name in BAG_EMBEDDINGS:
+            layer.trainable = False
     kernel, bias = bag_score.get_weights()
     rnn_rows = np.zeros((config.rnn_units, 1), dtype=kernel.dtype)
     model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])

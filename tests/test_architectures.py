@@ -1,0 +1,97 @@
+"""The model variants beyond the plain RNN: a windowed RNN, hashed word pairs in
+the bag, and the multi-hot dense seed. Each is exported through the real
+exporter (its parity gate compares Keras with ONNX, TFLite and NumPy), then
+scored through the runtime with leading padding cut off in different places."""
+
+import numpy as np
+import pytest
+
+from edge_sentiment import SentimentClassifier
+from edge_sentiment.backends import load_backend
+from edge_sentiment.bundle import load_bundle
+from edge_sentiment.pairs import MAX_VOCAB_SIZE, pair_ids
+
+pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+pytest.importorskip("ai_edge_litert", reason="the bundle's TFLite file is checked with the 'tflite' extra")
+
+from edge_sentiment_export.config import get_preset  # noqa: E402
+from edge_sentiment_export.data import load_imdb  # noqa: E402
+from edge_sentiment_export.exporter import export_bundle  # noqa: E402
+
+VARIANTS = {
+    "windowed-rnn-with-pairs": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2, pretrain_bag_epochs=1),
+    "windowed-rnn-last": dict(head="last", rnn_window=9),
+    "multi-hot-dense": dict(architecture="multi_hot_dense", dense_units=(6, 5)),
+}
+
+
+@pytest.fixture(scope="module", params=list(VARIANTS))
+def exported(request, tmp_path_factory):
+    from conftest import write_tiny_imdb
+
+    root = tmp_path_factory.mktemp(request.param)
+    data = load_imdb(write_tiny_imdb(root / "data"))
+    config = get_preset("quick").with_overrides(maxlen=24, **VARIANTS[request.param])
+    out = root / "bundle"
+    manifest = export_bundle(config, data, out, command="test", log=lambda _: None)
+    return out, manifest, config
+
+
+def test_every_backend_matches_keras_in_the_export(exported):
+    _, manifest, _ = exported
+    for backend in ("onnx", "tflite", "numpy"):
+        parity = manifest["metrics"]["parity_vs_keras"][backend]
+        assert parity["max_abs_diff"] <= 1e-5 and parity["label_mismatches"] == 0, backend
+
+
+def test_backends_agree_on_rows_with_any_amount_of_padding(exported):
+    """Rows of 0..maxlen tokens, scored one per call (trimmed to their own length)
+    and all at once: crosses the RNN window and the empty-pair case (one token)."""
+    out, _, config = exported
+    bundle = load_bundle(out)
+    rng = np.random.default_rng(7)
+    rows = np.zeros((config.maxlen + 1, config.maxlen), dtype=np.int32)
+    for length in range(config.maxlen + 1):
+        rows[length, config.maxlen - length :] = rng.integers(1, config.num_words, size=length)
+    reference = load_backend("tflite", bundle)(rows)  # fixed shape: never trimmed
+    for backend in ("onnx", "numpy"):
+        predict = load_backend(backend, bundle)
+        one_by_one = np.concatenate([predict(row[None]) for row in rows])
+        np.testing.assert_allclose(one_by_one, reference, atol=1e-5, err_msg=backend)
+        np.testing.assert_allclose(predict(rows), reference, atol=1e-5, err_msg=backend)
+
+
+def test_manifest_describes_the_architecture(exported):
+    out, manifest, config = exported
+    model = manifest["model"]
+    assert model["architecture"] == config.architecture
+    if config.architecture == "rnn":
+        assert (model["rnn_window"], model["pair_buckets"]) == (config.rnn_window, config.pair_buckets)
+        assert model["onnx_recurrent_op"] == "RNN"
+    else:
+        assert model["dense_units"] == list(config.dense_units)
+    assert SentimentClassifier.load(out, backend="numpy").predict("great film").label in ("positive", "negative")
+
+
+def test_multi_hot_counts_each_word_once():
+    """The multi-hot seed sees which words occur, not how often."""
+    from edge_sentiment_export.model import build_model
+
+    config = get_preset("quick").with_overrides(architecture="multi_hot_dense", maxlen=8, num_words=20, dense_units=(4,))
+    model = build_model(config)
+    once = np.array([[0, 0, 0, 0, 0, 5, 7, 9]], dtype=np.int32)
+    repeated = np.array([[0, 9, 5, 5, 7, 9, 9, 5]], dtype=np.int32)
+    np.testing.assert_allclose(model.predict(repeated, verbose=0), model.predict(once, verbose=0), atol=1e-6)
+    assert not np.allclose(model.predict(np.array([[0] * 7 + [5]], dtype=np.int32), verbose=0), model.predict(once, verbose=0))
+
+
+def test_pair_ids_mark_pairs_with_padding_as_none():
+    ids = np.array([[0, 0, 1, 4, 4], [3, 5, 0, 0, 0]], dtype=np.int32)
+    pairs = pair_ids(ids, vocab_size=10, buckets=7)
+    assert pairs.shape == (2, 4)
+    np.testing.assert_array_equal(pairs[0, :2], 0)  # (pad, pad), (pad, start)
+    np.testing.assert_array_equal(pairs[1, 1:], 0)
+    assert pairs[0, 2] == 1 + (1 * 10 + 4) % 6 and pairs[0, 3] == 1 + (4 * 10 + 4) % 6
+    assert ((pairs >= 0) & (pairs < 7)).all()
+    with pytest.raises(ValueError, match="int32"):
+        pair_ids(ids, vocab_size=MAX_VOCAB_SIZE + 1, buckets=7)
