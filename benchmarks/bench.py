@@ -92,7 +92,7 @@ def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str
     keras_times = time_each(lambda r: model.predict(r[None], verbose=0), list(rows[:200]), warmup=10)
     config = TrainingConfig(**bundle.manifest["training"]["config"])
     with tempfile.TemporaryDirectory() as tmp:
-        unfused = to_onnx(model, config, Path(tmp) / "unfused.onnx", fuse=False)
+        unfused = to_onnx(model, config, Path(tmp) / "unfused.onnx", variant="as-converted")
         session = ort.InferenceSession(str(unfused), providers=["CPUExecutionProvider"])
         loop_times = time_each(lambda r: session.run(None, {"ids": r[None]}), list(rows[:500]), warmup=20)
     keras_us, loop_us = percentiles_us(keras_times)[0], percentiles_us(loop_times)[0]

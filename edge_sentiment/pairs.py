@@ -19,9 +19,14 @@ MAX_VOCAB_SIZE = 46340
 
 def pair_ids(ids, vocab_size: int, buckets: int, ops=np):
     """``[batch, T] -> [batch, T - 1]`` pair buckets; ``ops`` is NumPy or ``keras.ops``."""
-    if vocab_size > MAX_VOCAB_SIZE:
-        raise ValueError(f"hashed pairs need vocab_size <= {MAX_VOCAB_SIZE} (int32), got {vocab_size}")
     previous, current = ids[:, :-1], ids[:, 1:]
-    bucket = ops.mod(previous * vocab_size + current, buckets - 1) + 1
+    bucket = pair_bucket(previous, current, vocab_size, buckets, ops)
     both_words = ops.logical_and(ops.not_equal(previous, PAD_ID), ops.not_equal(current, PAD_ID))
     return ops.where(both_words, bucket, ops.zeros_like(bucket))
+
+
+def pair_bucket(previous, current, vocab_size: int, buckets: int, ops=np):
+    """The bucket of the pair (previous, current), both words (not padding)."""
+    if vocab_size > MAX_VOCAB_SIZE:
+        raise ValueError(f"hashed pairs need vocab_size <= {MAX_VOCAB_SIZE} (int32), got {vocab_size}")
+    return ops.mod(previous * vocab_size + current, buckets - 1) + 1

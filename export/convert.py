@@ -16,6 +16,7 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
+from . import serving
 from .config import TrainingConfig
 from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
 from .model import INPUT_NAME, OUTPUT_NAME, TRIMMABLE_HEADS, pad_states, unrolled_copy
@@ -27,16 +28,32 @@ def _signature(maxlen: int) -> list[tf.TensorSpec]:
     return [tf.TensorSpec([None, maxlen], tf.int32, name=INPUT_NAME)]
 
 
-def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, fuse: bool = True) -> Path:
+#: How model.onnx is made, fastest first; the exporter takes the first that passes parity.
+#: "lean": export/serving.py's graph, RNN fused; "fused": the Keras model with its
+#: SimpleRNN Loop fused into an ONNX RNN op; "as-converted": tf2onnx's output unchanged.
+ONNX_VARIANTS = ("lean", "fused", "as-converted")
+
+
+def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
+    """The variants that apply to ``config``, in the order the exporter tries them."""
+    if config.architecture != "rnn":
+        return ("as-converted",)  # no recurrence to fuse
+    return ONNX_VARIANTS if serving.supports(config) else ONNX_VARIANTS[1:]
+
+
+def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str = "fused") -> Path:
     """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, 1].
 
-    With ``fuse`` (the default) the SimpleRNN becomes one ONNX ``RNN`` node
-    instead of tf2onnx's ``Loop`` (see :mod:`.fuse_rnn`).
+    ``variant`` is one of :data:`ONNX_VARIANTS` (see there).
     """
-    serve = tf.function(lambda ids: model(ids, training=False), input_signature=_signature(config.maxlen))
-    proto, _ = tf2onnx.convert.from_function(serve, input_signature=_signature(config.maxlen), opset=ONNX_OPSET)
+    signature = _signature(config.maxlen)
+    if variant == "lean":
+        serve = serving.serving_function(model, config, signature)
+    else:
+        serve = tf.function(lambda ids: model(ids, training=False), input_signature=signature)
+    proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=ONNX_OPSET)
     _rename_output(proto, OUTPUT_NAME)
-    if fuse and config.architecture == "rnn":  # (unfused, the input length stays fixed: nothing is trimmed)
+    if variant != "as-converted":  # (as converted, the input length stays fixed: nothing is trimmed)
         kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):

@@ -30,7 +30,7 @@ from edge_sentiment.errors import EdgeSentimentError
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
-from .convert import ONNX_OPSET, accepts_trimmed_padding, to_int8, to_onnx, to_tflite
+from .convert import ONNX_OPSET, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_tflite
 from .data import ImdbDataset, Split
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
@@ -48,6 +48,12 @@ FILES = {
 #: and is measured (accuracy, max diff) instead.
 EXACT_BACKENDS = ("onnx", "tflite", "numpy")
 INT8_FILE = ("onnx_int8", "model.int8.onnx")
+#: What each ONNX variant is (export/convert.py), for the log.
+ONNX_GRAPHS = {
+    "lean": "lean serving graph, fused RNN op",
+    "fused": "the Keras model, fused RNN op",
+    "as-converted": "tf2onnx's graph as converted",
+}
 INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
@@ -87,11 +93,11 @@ def export_bundle(
         log("writing vocab.json, model.keras, model.tflite (builtin ops), weights.npz")
         common = _write_common_files(staging, vocab, model, config, history)
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
-        # Only an RNN has a Loop to fuse; the fused graph is tried first.
-        for fused in (True, False) if config.architecture == "rnn" else (False,):
-            log(f"writing model.onnx ({'fused RNN op' if fused else 'tf2onnx Loop graph'})")
-            files = {**common, **_write_onnx_files(staging, model, config, fused, quantize)}
-            manifest = _manifest(config, data, model, history, command, train_seconds, fused)
+        variants = onnx_variants(config)
+        for variant in variants:
+            log(f"writing model.onnx ({ONNX_GRAPHS[variant]})")
+            files = {**common, **_write_onnx_files(staging, model, config, variant, quantize)}
+            manifest = _manifest(config, data, model, history, command, train_seconds, variant)
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
@@ -102,11 +108,11 @@ def export_bundle(
             failures = parity_failures({name: parity[name] for name in EXACT_BACKENDS})
             if not failures:
                 break
-            if fused and failures == parity_failures({"onnx": parity["onnx"]}):
+            if variant != variants[-1] and failures == parity_failures({"onnx": parity["onnx"]}):
                 # onnxruntime's RNN kernel sums in another order than TF; on a
                 # recurrence that amplifies (spectral radius > 1) that can exceed the
-                # tolerance. The Loop graph keeps TF's op order.
-                log(f"fused RNN op: {failures[0]}; falling back to the Loop graph (slower, TF's op order)")
+                # tolerance. The next variant keeps more of TF's op order.
+                log(f"{variant} ONNX graph: {failures[0]}; trying the next one")
                 continue
             raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
 
@@ -146,9 +152,9 @@ def _write_common_files(folder: Path, vocab: dict, model, config: TrainingConfig
     return {key: name for key, name in FILES.items() if key != "onnx"}
 
 
-def _write_onnx_files(folder: Path, model, config: TrainingConfig, fused: bool, quantize: bool) -> dict:
+def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str, quantize: bool) -> dict:
     """Write model.onnx (and model.int8.onnx when quantizing); returns their ``files`` entries."""
-    to_onnx(model, config, folder / FILES["onnx"], fuse=fused)
+    to_onnx(model, config, folder / FILES["onnx"], variant=variant)
     files = {"onnx": FILES["onnx"]}
     if quantize:
         key, name = INT8_FILE
@@ -173,7 +179,7 @@ def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
 
 
 def _manifest(
-    config: TrainingConfig, data: ImdbDataset, model, history: dict, command: str, train_seconds: float, fused: bool
+    config: TrainingConfig, data: ImdbDataset, model, history: dict, command: str, train_seconds: float, variant: str
 ) -> dict:
     return {
         "format_version": FORMAT_VERSION,
@@ -195,13 +201,14 @@ def _manifest(
                 "shape": [None, config.maxlen],
                 # The ONNX model also takes [batch, T <= maxlen]: the last T columns of
                 # pre-padded rows whose first maxlen - T columns are padding in every row.
-                "onnx_trims_leading_padding": fused and accepts_trimmed_padding(config),
+                "onnx_trims_leading_padding": variant != "as-converted" and accepts_trimmed_padding(config),
             },
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
-            **_architecture_record(config, fused),
+            **_architecture_record(config, variant),
             "onnx_opset": ONNX_OPSET,
+            "onnx_graph": variant,
             "layers": [layer.__class__.__name__ for layer in model.layers],
         },
         "files": {},  # filled by _write_manifest from the files on disk
@@ -222,7 +229,7 @@ def _manifest(
     }
 
 
-def _architecture_record(config: TrainingConfig, fused: bool) -> dict:
+def _architecture_record(config: TrainingConfig, variant: str) -> dict:
     """What the runtime's NumPy backend needs to rebuild the forward pass."""
     if config.architecture == "multi_hot_dense":
         return {"architecture": config.architecture, "dense_units": list(config.dense_units)}
@@ -236,7 +243,7 @@ def _architecture_record(config: TrainingConfig, fused: bool) -> dict:
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
         # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
-        "onnx_recurrent_op": "RNN" if fused else "Loop",
+        "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }
 
 

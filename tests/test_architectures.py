@@ -68,8 +68,9 @@ def test_manifest_describes_the_architecture(exported):
     if config.architecture == "rnn":
         assert (model["rnn_window"], model["pair_buckets"]) == (config.rnn_window, config.pair_buckets)
         assert model["onnx_recurrent_op"] == "RNN"
+        assert model["onnx_graph"] == ("lean" if config.head == "mean_with_bag" else "fused")
     else:
-        assert model["dense_units"] == list(config.dense_units)
+        assert model["dense_units"] == list(config.dense_units) and model["onnx_graph"] == "as-converted"
     assert SentimentClassifier.load(out, backend="numpy").predict("great film").label in ("positive", "negative")
 
 

@@ -49,7 +49,7 @@ def test_one_hot_input_is_a_frozen_identity_inside_the_model(tmp_path):
 
 def test_refuses_weights_that_are_not_the_loops(tmp_path):
     model, config = small_model("last")
-    path = to_onnx(model, config, tmp_path / "m.onnx", fuse=False)
+    path = to_onnx(model, config, tmp_path / "m.onnx", variant="as-converted")
     kernel, recurrent, bias = rnn_weights(model)
     with pytest.raises(FusionError, match="cannot identify the SimpleRNN kernel"):
         fuse_simple_rnn(onnx.load(str(path)), kernel + 1.0, recurrent, bias)
@@ -60,3 +60,24 @@ def test_refuses_a_graph_without_the_loop(tmp_path):
     path = to_onnx(model, config, tmp_path / "m.onnx")  # already fused
     with pytest.raises(FusionError, match="expected one Loop"):
         fuse_simple_rnn(onnx.load(str(path)), *rnn_weights(model))
+
+
+@pytest.mark.parametrize("overrides", [{}, {"rnn_window": 7}, {"pair_buckets": 23, "rnn_window": 30}])
+def test_lean_graph_equals_keras_and_is_smaller(tmp_path, overrides):
+    """export/serving.py: the Dense folded into the bags, plain TF ops; trimmed rows too."""
+    model, config = small_model("mean_with_bag", **overrides)
+    # Non-zero classifier weights everywhere, so every folded table matters.
+    kernel, bias = model.get_layer("score").get_weights()
+    model.get_layer("score").set_weights([np.linspace(-1.0, 1.0, kernel.size, dtype=np.float32).reshape(kernel.shape), bias + 0.1])
+    lean = onnx.load(str(to_onnx(model, config, tmp_path / "lean.onnx", variant="lean")))
+    plain = onnx.load(str(to_onnx(model, config, tmp_path / "fused.onnx", variant="fused")))
+    assert len(lean.graph.node) < len(plain.graph.node)
+    session = ort.InferenceSession(lean.SerializeToString())
+    ids = np.random.default_rng(2).integers(1, 200, size=(31, 30)).astype(np.int32)
+    for length in range(31):  # row i: i tokens after the padding
+        ids[length, : 30 - length] = 0
+    expected = model.predict(ids, verbose=0)
+    np.testing.assert_allclose(session.run(None, {"ids": ids})[0], expected, atol=1e-5)
+    for length in (0, 1, 5, 29):  # the row alone, its leading padding cut off
+        row = ids[length : length + 1, 30 - max(length, 1) :]
+        np.testing.assert_allclose(session.run(None, {"ids": row})[0], expected[length : length + 1], atol=1e-5)

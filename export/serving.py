@@ -1,0 +1,77 @@
+"""A lean serving graph for the bag + windowed-RNN model, written as one ``tf.function``.
+
+Converting the Keras model as it is gives ~93 ONNX nodes for a model whose
+work is three gathers, a short RNN and a few sums: Keras' ``ops.take`` guards
+every gather against negative indices (9 nodes each), ``ops.where`` on ints
+becomes arithmetic, masks are cast back and forth. On one review onnxruntime
+spends about a microsecond per node, so the node count, not the arithmetic,
+sets the latency. This function computes the same score from the trained
+weights with plain TensorFlow ops, and folds the final Dense layer into the
+bags (exact algebra: ``w · mean(E[ids]) = mean((E·w)[ids])``): one scalar per
+word and per pair bucket. tf2onnx converts it; the RNN's Loop is then fused
+like any other (export/fuse_rnn.py), and the exporter compares the file with
+the Keras model on every test review, as it does for every file it writes.
+"""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from edge_sentiment.constants import PAD_ID
+from edge_sentiment.pairs import pair_bucket
+
+from .config import TrainingConfig
+from .model import OUTPUT_NAME, PAIR_EMBEDDING
+
+
+def supports(config: TrainingConfig) -> bool:
+    """The architecture this graph reproduces: embedding -> bag (+ pairs) and RNN mean, pre-padded."""
+    return (
+        config.architecture == "rnn"
+        and config.input_encoding == "embedding"
+        and config.head == "mean_with_bag"
+        and config.padding == "pre"
+    )
+
+
+def serving_function(model: keras.Model, config: TrainingConfig, signature: list[tf.TensorSpec]):
+    """A ``tf.function(ids) -> score [batch, 1]`` equal to ``model`` (see the module docstring)."""
+    embedding = model.get_layer("embedding").get_weights()[0]
+    kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
+    word_weights, kernel = kernel[: config.embedding_dim, 0], kernel[config.embedding_dim :]
+    word_scores = _score_table(embedding, word_weights)
+    if config.pair_buckets:
+        pair_weights, kernel = kernel[: config.pair_dim, 0], kernel[config.pair_dim :]
+        pair_scores = _score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], pair_weights)
+    rnn, rnn_weights, window = model.get_layer("rnn"), kernel, config.rnn_steps
+
+    # The arrays become tf.constant inside the function: captured from outside,
+    # tf2onnx would make them graph inputs.
+    @tf.function(input_signature=signature)
+    def serve(ids):
+        is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)
+        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word) + tf.constant(bias)
+        if config.pair_buckets:
+            both_words = is_word[:, :-1] * is_word[:, 1:]
+            buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
+            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words, both_words)
+        states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)
+        step_is_word = is_word[:, -window:, None]
+        rnn_mean = tf.reduce_sum(states * step_is_word, 1) / tf.maximum(tf.reduce_sum(step_is_word, 1), 1.0)
+        return tf.sigmoid(logit[:, None] + tf.matmul(rnn_mean, tf.constant(rnn_weights)))
+
+    return serve
+
+
+def _score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's contribution to the logit; row 0 (padding / no pair) contributes nothing."""
+    scores = (vectors @ weights).astype(np.float32)
+    scores[PAD_ID] = 0.0
+    return scores
+
+
+def _mean(values, mask):
+    """Sum of ``values`` (already zero where ``mask`` is) over the steps, divided by the steps that count."""
+    return tf.reduce_sum(values, 1) / tf.maximum(tf.reduce_sum(mask, 1), 1.0)
