@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +67,29 @@ class SentimentClassifier:
         """P(positive) for each text, as a float32 array of shape ``(len(texts),)``."""
         if isinstance(texts, (str, bytes)):
             raise TypeError("expected a list of texts, got a single string; use predict(text) or pass [text]")
-        scores = [self._score_window(self._encoder.encode(window)) for window in _chunks(texts, SORT_WINDOW)]
-        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+        windows = _chunks(texts, SORT_WINDOW)
+        first = next(windows, None)
+        if first is None:
+            return np.zeros(0, dtype=np.float32)
+        first_ids = self._encoder.encode(first)
+        second = next(windows, None)
+        if second is None:  # one window: nothing to overlap
+            return self._score_window(first_ids)
+        return np.concatenate(list(self._pipelined(first_ids, itertools.chain([second], windows))))
+
+    def _pipelined(self, first_ids: np.ndarray, windows: Iterator[list[str]]) -> Iterator[np.ndarray]:
+        """Score window k on a worker thread while this thread encodes window k + 1.
+
+        Tokenizing holds the GIL; the backends release it while they compute, so
+        the two overlap on two cores. At most one window waits, so memory stays flat.
+        """
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as worker:
+            pending = worker.submit(self._score_window, first_ids)
+            for window in windows:
+                ids = self._encoder.encode(window)
+                yield pending.result()
+                pending = worker.submit(self._score_window, ids)
+            yield pending.result()
 
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""
@@ -93,7 +115,7 @@ def _checked_text(text: object) -> str:
 
 def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
     it = iter(texts)
-    while chunk := [_checked_text(t) for t in islice(it, size)]:
+    while chunk := [_checked_text(t) for t in itertools.islice(it, size)]:
         yield chunk
 
 

@@ -29,3 +29,20 @@ def test_eight_threads_match_serial(backend):
     singles = [clf.predict(t) for t in jobs[0]]
     with ThreadPoolExecutor(max_workers=8) as pool:
         assert list(pool.map(clf.predict, jobs[0])) == singles
+
+
+@pytest.mark.parametrize("backend", ["onnx", "numpy"])
+def test_pipelined_windows_keep_input_order(backend, monkeypatch):
+    """More texts than one sort window: encoding overlaps scoring on a worker
+    thread; every score must still land on its own text."""
+    from edge_sentiment import classifier as classifier_module
+
+    monkeypatch.setattr(classifier_module, "SORT_WINDOW", 7)
+    clf = SentimentClassifier.load(backend=backend)
+    rng = np.random.default_rng(5)
+    words = ["great", "awful", "film", "plot", "superb", "dull", "not", "bad", "the", "acting"]
+    texts = [" ".join(rng.choice(words, size=rng.integers(0, 30))) for _ in range(45)]
+    together = clf.predict_proba(iter(texts))  # a generator, as a streaming caller passes
+    one_by_one = np.array([clf.predict(t).score for t in texts], dtype=np.float32)
+    np.testing.assert_allclose(together, one_by_one, atol=1e-6)
+    assert len(clf.predict_proba(texts[:7])) == 7 and len(clf.predict_proba([])) == 0
