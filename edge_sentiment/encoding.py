@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -127,8 +128,8 @@ class Encoder:
         return out
 
     def _lookup(self, tokens: list[str]) -> list[int]:
-        lookup = self._ids.get
-        return [lookup(token, OOV_ID) for token in tokens]
+        # map() with a bound dict.get runs the loop in C: ~2x a list comprehension.
+        return list(map(self._ids.get, tokens, repeat(OOV_ID)))
 
     def _special_filtered(self, ids: list[int]) -> list[int]:
         return [i for i in ids if i > LAST_SPECIAL_ID] if self.config.drop_special else ids
