@@ -1,0 +1,56 @@
+"""Interleaved A/B timing of ONNX model files on the same reviews (one review per call).
+
+    python benchmarks/compare_onnx.py OLD.onnx NEW.onnx [...] [--model DIR] [--data TARBALL]
+
+Each file is run over the same 2,000 test reviews, encoded with the bundle's
+vocabulary (``--model``, default: the shipped one) and trimmed of leading
+padding as the runtime does; rounds alternate between files, so a noisy
+machine slows all of them alike. The files must take the bundle's input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from edge_sentiment import load_bundle
+from edge_sentiment.backends import trim_leading_padding
+from edge_sentiment.backends.onnx import session_options
+from edge_sentiment.encoding import Encoder
+
+from bench import DEFAULT_DATA
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--model", type=Path, default=None, help="bundle whose encoding to use (default: the shipped model)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    from edge_sentiment_export.data import load_imdb  # TensorFlow-free
+
+    bundle = load_bundle(args.model)
+    test = load_imdb(args.data, splits=("test",)).test
+    picks = np.random.default_rng(0).choice(len(test), size=2000, replace=False)
+    rows = [trim_leading_padding(r[None]) for r in Encoder(bundle.vocab, bundle.encoding).encode([test.texts[i] for i in picks])]
+    sessions = {str(f): ort.InferenceSession(str(f), session_options()) for f in args.files}
+    times: dict[str, list[float]] = {name: [] for name in sessions}
+    for _ in range(args.rounds):
+        for name, session in sessions.items():
+            output = session.get_outputs()[0].name
+            for x in rows:
+                start = time.perf_counter()
+                session.run([output], {session.get_inputs()[0].name: x})
+                times[name].append(time.perf_counter() - start)
+    for name, values in times.items():
+        us = np.array(values) * 1e6
+        print(f"{name}: median {np.median(us):7.1f} µs   p99 {np.percentile(us, 99):7.1f} µs   ({len(values)} calls)")
+
+
+if __name__ == "__main__":
+    main()
