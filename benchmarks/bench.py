@@ -102,11 +102,16 @@ def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str
     ]
 
 
+def _model_label(backend: str) -> str:
+    return f"model only, one review, {backend:10} "
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: the shipped model)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="aclImdb tarball or folder")
     parser.add_argument("--reviews", type=int, default=2000, help="reviews for the single-review latencies")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every latency measurement")
     args = parser.parse_args()
 
     from edge_sentiment_export.data import load_imdb  # TensorFlow-free
@@ -124,17 +129,22 @@ def main() -> None:
     print(f"model: {bundle.path} ({bundle.manifest.get('name')}), maxlen {bundle.io.maxlen}, "
           f"{len(sample)} test reviews for latencies, {len(test)} for throughput")
 
-    text_med, text_p99 = percentiles_us(time_each(clf.predict, sample))
-    enc_med, enc_p99 = percentiles_us(time_each(lambda t: encoder.encode([t]), sample))
-    print(f"text -> score, one review per call   median {text_med:8.1f} µs   p99 {text_p99:8.1f} µs")
-    print(f"  of which text -> ids               median {enc_med:8.1f} µs   p99 {enc_p99:8.1f} µs")
-
-    fused_us = None
-    for name in available_backends(bundle):
-        predict = load_backend(name, bundle)
-        med, p99 = percentiles_us(time_each(lambda r: predict(r[None]), list(rows)))
-        fused_us = fused_us or med
-        print(f"model only, one review, {name:10}  median {med:8.1f} µs   p99 {p99:8.1f} µs")
+    # Every latency is measured in `--rounds` interleaved rounds: a slow spell on a
+    # shared machine then lands on all of them alike instead of on one line.
+    predictors = {name: load_backend(name, bundle) for name in available_backends(bundle)}
+    measures = {
+        "text -> score, one review per call  ": (clf.predict, sample),
+        "  of which text -> ids              ": (lambda t: encoder.encode([t]), sample),
+        **{_model_label(name): (lambda r, p=p: p(r[None]), list(rows)) for name, p in predictors.items()},
+    }
+    samples: dict[str, list[float]] = {label: [] for label in measures}
+    for _ in range(args.rounds):
+        for label, (fn, items) in measures.items():
+            samples[label] += time_each(fn, items)
+    for label, values in samples.items():
+        med, p99 = percentiles_us(values)
+        print(f"{label}  median {med:8.1f} µs   p99 {p99:8.1f} µs")
+    fused_us = percentiles_us(samples[_model_label("onnx")])[0]
 
     start = time.perf_counter()
     clf.predict_proba(test.texts)
