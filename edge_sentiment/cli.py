@@ -308,6 +308,7 @@ def info(
         f"name        {m.get('name')}  (format {m['format_version']}, created {m.get('created')})",
         f"input       {pre['maxlen']} ids, num_words {pre['num_words']}, skip_top {pre['skip_top']}, "
         f"padding {pre['padding']}, truncating {pre['truncating']}, drop_special {pre['drop_special']}",
+        f"model       {_describe_model(m['model'])}",
         f"parameters  {m['model'].get('parameters')}",
     ]
     lines += [f"file        {k:7} {v['path']:14} {v.get('bytes', 0) / 1e6:7.2f} MB  sha256 {v['sha256'][:16]}…" for k, v in m["files"].items()]
@@ -316,6 +317,20 @@ def info(
     if "training" in m:
         lines.append(f"trained by  {m['training'].get('command')}")
     typer.echo("\n".join(lines))
+
+
+def _describe_model(model: dict) -> str:
+    """One line from the manifest's model record (older bundles lack the newer fields)."""
+    if model.get("architecture") == "multi_hot_dense":
+        return f"multi-hot({model.get('vocab_size')}) -> Dense {'-'.join(map(str, model.get('dense_units', [])))}-1"
+    window = f" on the last {model['rnn_window']} steps" if model.get("rnn_window") else ""
+    pairs = f" + {model['pair_buckets']} hashed word pairs x {model.get('pair_dim')}" if model.get("pair_buckets") else ""
+    return (
+        f"{model.get('input_encoding', 'embedding')}({model.get('vocab_size')}, {model.get('embedding_dim')}){pairs} -> "
+        f"SimpleRNN({model.get('rnn_units')}){window}, head {model.get('head')}; "
+        f"ONNX graph {model.get('onnx_graph', 'fused' if model.get('onnx_recurrent_op') == 'RNN' else 'as-converted')} "
+        f"({model.get('onnx_recurrent_op')} op)"
+    )
 
 
 @app.command()

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import run_cli
+from conftest import REPO, run_cli
 
 
 def lines(result) -> list[str]:
@@ -91,7 +91,10 @@ def test_unknown_preset_lists_choices(tmp_path):
 
 
 def test_info_and_json_info():
-    assert b"parameters" in run_cli("info").stdout
+    text = run_cli("info").stdout.decode()
+    assert "parameters" in text and "hashed word pairs" in text and "ONNX graph lean" in text
+    multi_hot = run_cli("info", "--model", str(REPO / "artifacts" / "presets" / "seed-multi-hot"))
+    assert multi_hot.returncode == 0 and b"multi-hot(10000) -> Dense 16-16-1" in multi_hot.stdout
     manifest = json.loads(run_cli("info", "--json").stdout)
     assert manifest["format_version"] == 1 and "sha256" in manifest["files"]["onnx"]
 
