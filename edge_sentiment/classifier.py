@@ -65,33 +65,44 @@ class SentimentClassifier:
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """P(positive) for each text, as a float32 array of shape ``(len(texts),)``."""
-        if isinstance(texts, (str, bytes)):
-            raise TypeError("expected a list of texts, got a single string; use predict(text) or pass [text]")
+        _refuse_single_string(texts)
+        scores = [window_scores for _, window_scores in self._scored_windows(texts)]
+        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+
+    def iter_predict(self, texts: Iterable[str]) -> Iterator[tuple[str, Prediction]]:
+        """Stream ``(text, Prediction)`` pairs in input order from any iterable of texts
+        (a file object's lines, a generator): memory stays flat however many there are."""
+        _refuse_single_string(texts)
+        for window, window_scores in self._scored_windows(texts):
+            for text, score in zip(window, window_scores.tolist()):
+                yield text, self._prediction(score)
+
+    def _scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
+        """``(texts, scores)`` per window of up to SORT_WINDOW texts, in order.
+
+        With more than one window, window k is scored on a worker thread while
+        this thread encodes window k + 1: tokenizing holds the GIL, the backends
+        release it while they compute, so the two overlap on two cores. At most
+        one window waits, so memory stays flat.
+        """
         windows = _chunks(texts, SORT_WINDOW)
         first = next(windows, None)
         if first is None:
-            return np.zeros(0, dtype=np.float32)
+            return
         first_ids = self._encoder.encode(first)
         second = next(windows, None)
         if second is None:  # one window: nothing to overlap
-            return self._score_window(first_ids)
-        return np.concatenate(list(self._pipelined(first_ids, itertools.chain([second], windows))))
-
-    def _pipelined(self, first_ids: np.ndarray, windows: Iterator[list[str]]) -> Iterator[np.ndarray]:
-        """Score window k on a worker thread while this thread encodes window k + 1.
-
-        Tokenizing holds the GIL; the backends release it while they compute, so
-        the two overlap on two cores. At most one window waits, so memory stays flat.
-        """
+            yield first, self._score_window(first_ids)
+            return
         from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single review does not need
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as worker:
-            pending = worker.submit(self._score_window, first_ids)
-            for window in windows:
-                ids = self._encoder.encode(window)
-                yield pending.result()
-                pending = worker.submit(self._score_window, ids)
-            yield pending.result()
+            window, pending = first, worker.submit(self._score_window, first_ids)
+            for following in itertools.chain([second], windows):
+                following_ids = self._encoder.encode(following)
+                yield window, pending.result()
+                window, pending = following, worker.submit(self._score_window, following_ids)
+            yield window, pending.result()
 
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""
@@ -107,6 +118,11 @@ class SentimentClassifier:
     def _prediction(self, score: float) -> Prediction:
         positive, negative = self.bundle.labels[1], self.bundle.labels[0]
         return Prediction(positive if score >= self.threshold else negative, score)
+
+
+def _refuse_single_string(texts: object) -> None:
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("expected a list of texts, got a single string; use predict(text) or pass [text]")
 
 
 def _checked_text(text: object) -> str:

@@ -8,7 +8,6 @@ import shlex
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import islice
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -72,10 +71,20 @@ def predict(
     if file is None:
         _write_predictions(classifier, texts, as_json)
         return
+    read = [0]  # bytes read so far, for the progress bar
+    written = 0
     with _progress(file) as advance:
-        for batch, size in _line_batches(file):
-            _write_predictions(classifier, batch, as_json)
-            advance(len(batch), size)
+        # iter_predict reads ahead one window and scores it while the next is encoded.
+        lines = []
+        for text, prediction in classifier.iter_predict(_decoded_lines(file, read)):
+            lines.append(_format(text, prediction.label, prediction.score, as_json))
+            if len(lines) == LINES_PER_CHUNK:
+                sys.stdout.write("\n".join(lines) + "\n")
+                advance(len(lines), read[0] - written)
+                written, lines = read[0], []
+        if lines:
+            sys.stdout.write("\n".join(lines) + "\n")
+            advance(len(lines), read[0] - written)
 
 
 def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
@@ -91,17 +100,17 @@ def _format(text: str, label: str, score: float, as_json: bool) -> str:
     return f"{label}\t{score:.4f}\t{preview}"
 
 
-def _line_batches(file: str) -> Iterator[tuple[list[str], int]]:
-    """Decode ``file`` line by line: (up to LINES_PER_CHUNK reviews, their size in bytes).
+def _decoded_lines(file: str, read: list[int]) -> Iterator[str]:
+    """Decode ``file`` line by line, adding each line's size in bytes to ``read[0]``.
 
-    Only one chunk is held at a time, so memory stays flat however long the file is.
+    Lines are read as they are needed, so memory stays flat however long the file is.
     """
     stream = sys.stdin.buffer if file == "-" else _open_binary(file)
     name = "standard input" if file == "-" else file
     with stream:
-        numbered = enumerate(stream, start=1)
-        while batch := list(islice(numbered, LINES_PER_CHUNK)):
-            yield [_decode_line(raw, number, name) for number, raw in batch], sum(len(raw) for _, raw in batch)
+        for number, raw in enumerate(stream, start=1):
+            read[0] += len(raw)
+            yield _decode_line(raw, number, name)
 
 
 @contextmanager

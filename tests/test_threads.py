@@ -46,3 +46,6 @@ def test_pipelined_windows_keep_input_order(backend, monkeypatch):
     one_by_one = np.array([clf.predict(t).score for t in texts], dtype=np.float32)
     np.testing.assert_allclose(together, one_by_one, atol=1e-6)
     assert len(clf.predict_proba(texts[:7])) == 7 and len(clf.predict_proba([])) == 0
+    streamed = list(clf.iter_predict(t for t in texts))
+    assert [text for text, _ in streamed] == texts
+    np.testing.assert_allclose([p.score for _, p in streamed], one_by_one, atol=1e-6)
