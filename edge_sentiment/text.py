@@ -70,10 +70,49 @@ def normalize(text: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Split ``text`` into lowercase word tokens (see the module docstring)."""
+    """Split ``text`` into lowercase word tokens (see the module docstring).
+
+    ``_token_pattern().findall(normalize(text))`` is the definition; the two
+    paths below return exactly that (tests/test_properties.py), faster.
+    """
     text = normalize(text)
     # str.isascii() is O(1) in CPython: it reads a flag of the string object.
-    return _ascii_tokens(text) if text.isascii() else _token_pattern().findall(text)
+    return _ascii_tokens(text) if text.isascii() else _unicode_tokens(text)
+
+
+# The ASCII path's first step for any text, on its UTF-8 bytes: ASCII characters no
+# token can hold become spaces; every byte of a non-ASCII character (>= 0x80) is kept.
+_UTF8_SEPARATORS = bytes(c if c in _ASCII_KEEP or c >= 0x80 else 32 for c in range(256))
+# A stray apostrophe when every non-ASCII character counts as a word character.
+_UNICODE_STRAY_APOSTROPHE = re.compile(
+    r"'(?:(?![a-z0-9\u0080-\U0010ffff])|(?<![a-z0-9\u0080-\U0010ffff]'))"
+)
+
+
+def _unicode_tokens(text: str) -> list[str]:
+    """``_token_pattern().findall(text)`` for text that is not all ASCII, ~3x faster.
+
+    The general pattern tests every character against a class of hundreds of
+    combining-mark ranges. Most of a review is ASCII, so the ASCII path's
+    separators are applied first, counting every non-ASCII character as a word
+    character; only the pieces that hold non-ASCII characters then go through
+    the general pattern. Splitting only at characters the general pattern also
+    splits at (ASCII non-word characters, apostrophes stray even by the wider
+    count) cannot change its tokens.
+    """
+    kept = text.encode("utf-8").translate(_UTF8_SEPARATORS).decode("utf-8")
+    if "'" in kept:
+        kept = _UNICODE_STRAY_APOSTROPHE.sub(" ", kept)
+    tokens: list[str] = []
+    # Split at the ASCII space only: str.split() would also split at non-ASCII
+    # spaces (U+2028, ...), which the wider count took for word characters.
+    for piece in kept.split(" "):
+        if piece.isascii():
+            if piece:
+                tokens.append(piece)
+        else:
+            tokens += _token_pattern().findall(piece)
+    return tokens
 
 
 def _ascii_tokens(text: str) -> list[str]:

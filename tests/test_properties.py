@@ -112,3 +112,35 @@ def test_ascii_fast_path_equals_the_general_pattern(text):
     from edge_sentiment.text import _token_pattern, normalize
 
     assert tokenize(text) == _token_pattern().findall(normalize(text))
+
+
+#: Characters that make the non-ASCII path interesting: accented letters (composed and
+#: not), combining marks (BMP and beyond), other scripts and digits, typographic
+#: punctuation, non-breaking and other Unicode spaces, emoji, the curly apostrophe.
+UNICODE_PIECES = [
+    "café", "cafe\u0301", "\u0301", "\u093f", "नमस्ते", "שָׁלוֹם", "مرحبا", "٣", "Straße", "ǅ", "ﬁ", "Ｆｕｌｌ",
+    "\u2019", "“", "”", "–", "…", "\u00a0", "\u2028", "\u3000", "😀", "\U0001d165", "_", "'", "''", " ", "x'y", "<br />",
+]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.lists(st.sampled_from(UNICODE_PIECES + ["a", "B", "9", "don't", "-"]), max_size=60).map("".join),
+    )
+)
+def test_unicode_fast_path_equals_the_general_pattern(text):
+    from edge_sentiment.text import _token_pattern, normalize
+
+    assert tokenize(text) == _token_pattern().findall(normalize(text))
+
+
+def test_both_fast_paths_equal_the_general_pattern_on_real_reviews(real_test_split):
+    from edge_sentiment.text import _token_pattern, normalize
+
+    texts = real_test_split.texts
+    non_ascii = [t for t in texts if not normalize(t).isascii()]
+    assert len(non_ascii) > 2000  # 2,304 of the 25,000 test reviews
+    for text in non_ascii + texts[:: 25]:
+        assert tokenize(text) == _token_pattern().findall(normalize(text))
