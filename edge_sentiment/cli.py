@@ -180,12 +180,14 @@ def export(
     written if ONNX and TFLite agree with Keras within 1e-5 on the test reviews.
     """
     overrides = {k: v for k, v in {"epochs": epochs, "seed": seed, "train_limit": train_limit, "test_limit": test_limit}.items() if v is not None}
-    from edge_sentiment_export import config as config_module, data as data_module  # both TensorFlow-free
+    from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
+    from edge_sentiment_export.destination import check_destination
 
     try:
         config = config_module.get_preset(preset).with_overrides(**overrides)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    check_destination(out, overwrite)  # before minutes of reading data and importing TensorFlow
     source = _dataset_path(data, download, data_module)
     _log(f"reading {source}")
     dataset = data_module.load_imdb(source)

@@ -26,12 +26,12 @@ from edge_sentiment.constants import (
     FIRST_WORD_ID, FORMAT_VERSION, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
 from edge_sentiment.encoding import Encoder
-from edge_sentiment.errors import EdgeSentimentError
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
 from .convert import ONNX_OPSET, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_tflite
 from .data import ImdbDataset, Split
+from .destination import ExportError, check_destination, replace_with
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
 from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, write_history
@@ -58,10 +58,6 @@ INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
 
-class ExportError(EdgeSentimentError):
-    """The export could not produce a bundle that passes its checks."""
-
-
 def export_bundle(
     config: TrainingConfig,
     data: ImdbDataset,
@@ -72,7 +68,7 @@ def export_bundle(
     log: Callable[[str], None] = print,
 ) -> dict:
     """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest."""
-    _check_destination(out, overwrite)
+    check_destination(out, overwrite)
     started = time.monotonic()
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
     log(f"building vocabulary from {len(train):,} training reviews (num_words={config.num_words})")
@@ -124,17 +120,10 @@ def export_bundle(
             manifest["quantization"] = _quantization_record(manifest, files)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
         _write_manifest(staging, manifest, files)
-        _replace(out, staging)
+        replace_with(out, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
-
-
-def _check_destination(out: Path, overwrite: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"{out} is a file; --out needs a directory")
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        raise ExportError(f"{out} is not empty; pick a new --out or pass --overwrite to replace it")
 
 
 def _limited(split: Split, limit: int | None, seed: int) -> Split:
@@ -261,10 +250,3 @@ def _write_manifest(folder: Path, manifest: dict, files: dict) -> None:
     }
     text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")
-
-
-def _replace(out: Path, staging: Path) -> None:
-    """Move the finished bundle into place; an old bundle at ``out`` is removed only now."""
-    if out.exists():
-        shutil.rmtree(out)
-    staging.rename(out)

@@ -56,3 +56,6 @@ def test_export_refuses_to_overwrite(tiny_imdb, tmp_path):
     result = run_cli("export", "--data", str(tiny_imdb), "--out", str(out), "--preset", "quick")
     assert result.returncode == 1 and b"--overwrite" in result.stderr
     assert (out / "keep.txt").read_text() == "mine"
+    # Checked first: the data (here missing) is not even looked at.
+    early = run_cli("export", "--data", str(tmp_path / "no-such-data"), "--out", str(out), "--preset", "quick")
+    assert early.returncode == 1 and b"is not empty" in early.stderr and b"no-such-data" not in early.stderr
