@@ -28,17 +28,20 @@ def _signature(maxlen: int) -> list[tf.TensorSpec]:
     return [tf.TensorSpec([None, maxlen], tf.int32, name=INPUT_NAME)]
 
 
-#: How model.onnx is made, fastest first; the exporter takes the first that passes parity.
-#: "lean": export/serving.py's graph, RNN fused; "fused": the Keras model with its
-#: SimpleRNN Loop fused into an ONNX RNN op; "as-converted": tf2onnx's output unchanged.
-ONNX_VARIANTS = ("lean", "fused", "as-converted")
+#: How model.onnx can be made, fastest first; the exporter takes the first that passes parity.
+ONNX_VARIANTS = {
+    "lean": "lean serving graph (export/serving.py), fused RNN op",
+    "fused": "the Keras model, its SimpleRNN Loop fused into an ONNX RNN op",
+    "as-converted": "tf2onnx's graph as converted",
+}
 
 
 def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
     """The variants that apply to ``config``, in the order the exporter tries them."""
     if config.architecture != "rnn":
         return ("as-converted",)  # no recurrence to fuse
-    return ONNX_VARIANTS if serving.supports(config) else ONNX_VARIANTS[1:]
+    variants = tuple(ONNX_VARIANTS)
+    return variants if serving.supports(config) else variants[1:]
 
 
 def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str = "fused") -> Path:
@@ -46,6 +49,8 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
 
     ``variant`` is one of :data:`ONNX_VARIANTS` (see there).
     """
+    if variant not in ONNX_VARIANTS:
+        raise ValueError(f"unknown ONNX variant {variant!r}; choose one of: {', '.join(ONNX_VARIANTS)}")
     signature = _signature(config.maxlen)
     if variant == "lean":
         serve = serving.serving_function(model, config, signature)

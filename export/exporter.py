@@ -29,7 +29,7 @@ from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
-from .convert import ONNX_OPSET, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_tflite
+from .convert import ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_tflite
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
@@ -48,12 +48,6 @@ FILES = {
 #: and is measured (accuracy, max diff) instead.
 EXACT_BACKENDS = ("onnx", "tflite", "numpy")
 INT8_FILE = ("onnx_int8", "model.int8.onnx")
-#: What each ONNX variant is (export/convert.py), for the log.
-ONNX_GRAPHS = {
-    "lean": "lean serving graph, fused RNN op",
-    "fused": "the Keras model, fused RNN op",
-    "as-converted": "tf2onnx's graph as converted",
-}
 INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
@@ -91,7 +85,7 @@ def export_bundle(
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
         variants = onnx_variants(config)
         for variant in variants:
-            log(f"writing model.onnx ({ONNX_GRAPHS[variant]})")
+            log(f"writing model.onnx ({ONNX_VARIANTS[variant]})")
             files = {**common, **_write_onnx_files(staging, model, config, variant, quantize)}
             manifest = _manifest(config, data, model, history, command, train_seconds, variant)
             _write_manifest(staging, manifest, files)
