@@ -38,6 +38,9 @@ def supports(config: TrainingConfig) -> bool:
 
 def serving_function(model: keras.Model, config: TrainingConfig, signature: list[tf.TensorSpec]):
     """A ``tf.function(ids) -> score [batch, 1]`` equal to ``model`` (see the module docstring)."""
+    if not supports(config):
+        raise ValueError("the lean serving graph needs an embedding + SimpleRNN model with head "
+                         f"'mean_with_bag' and pre-padding; {config.preset!r} is {config.describe()}")
     embedding = model.get_layer("embedding").get_weights()[0]
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
     word_weights, kernel = kernel[: config.embedding_dim, 0], kernel[config.embedding_dim :]
