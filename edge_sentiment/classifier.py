@@ -72,10 +72,12 @@ class SentimentClassifier:
     def iter_predict(self, texts: Iterable[str]) -> Iterator[tuple[str, Prediction]]:
         """Stream ``(text, Prediction)`` pairs in input order from any iterable of texts
         (a file object's lines, a generator): memory stays flat however many there are."""
-        _refuse_single_string(texts)
-        for window, window_scores in self._scored_windows(texts):
-            for text, score in zip(window, window_scores.tolist()):
-                yield text, self._prediction(score)
+        _refuse_single_string(texts)  # now, not at the first next()
+        return (
+            (text, self._prediction(score))
+            for window, window_scores in self._scored_windows(texts)
+            for text, score in zip(window, window_scores.tolist())
+        )
 
     def _scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
         """``(texts, scores)`` per window of up to SORT_WINDOW texts, in order.

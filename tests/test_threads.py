@@ -49,3 +49,5 @@ def test_pipelined_windows_keep_input_order(backend, monkeypatch):
     streamed = list(clf.iter_predict(t for t in texts))
     assert [text for text, _ in streamed] == texts
     np.testing.assert_allclose([p.score for _, p in streamed], one_by_one, atol=1e-6)
+    with pytest.raises(TypeError, match="single string"):
+        clf.iter_predict("one review")  # refused at the call, not at the first next()
