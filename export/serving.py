@@ -54,16 +54,15 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     # tf2onnx would make them graph inputs.
     @tf.function(input_signature=signature)
     def serve(ids):
-        is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)
-        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word) + tf.constant(bias)
+        is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
+        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word) + tf.constant(bias)  # [batch, 1]
         if config.pair_buckets:
             both_words = is_word[:, :-1] * is_word[:, 1:]
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
             logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words, both_words)
-        states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)
-        step_is_word = is_word[:, -window:, None]
-        rnn_mean = tf.reduce_sum(states * step_is_word, 1) / tf.maximum(tf.reduce_sum(step_is_word, 1), 1.0)
-        return tf.sigmoid(logit[:, None] + tf.matmul(rnn_mean, tf.constant(rnn_weights)))
+        states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
+        step_is_word = tf.expand_dims(is_word[:, -window:], -1)
+        return tf.sigmoid(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
 
     return serve
 
@@ -75,6 +74,8 @@ def _score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return scores
 
 
-def _mean(values, mask):
-    """Sum of ``values`` (already zero where ``mask`` is) over the steps, divided by the steps that count."""
-    return tf.reduce_sum(values, 1) / tf.maximum(tf.reduce_sum(mask, 1), 1.0)
+def _mean(values, mask, keepdims: bool = True):
+    """Sum over the steps (axis 1) of ``values``, already zero where ``mask`` is, divided by
+    the number of steps that count. ``[batch, T]`` gives ``[batch, 1]``; ``[batch, T, n]`` with
+    ``keepdims=False`` gives ``[batch, n]``."""
+    return tf.reduce_sum(values, 1, keepdims=keepdims) / tf.maximum(tf.reduce_sum(mask, 1, keepdims=keepdims), 1.0)
