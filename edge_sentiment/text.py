@@ -50,14 +50,14 @@ def _token_pattern() -> re.Pattern:
     return re.compile(rf"{word_char}+(?:'{word_char}+)*")
 
 
-# The same pattern for lowercase ASCII text, where a word character can only be a-z or 0-9.
-_ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
-# Every byte that cannot be part of an ASCII token becomes a space.
-_ASCII_KEEP = b"abcdefghijklmnopqrstuvwxyz0123456789'"
-_ASCII_SEPARATORS = bytes(c if c in _ASCII_KEEP else 32 for c in range(256))
-# An apostrophe not followed, or not preceded, by a letter or digit. Starting with
-# the literal lets the regex engine jump from apostrophe to apostrophe.
-_STRAY_APOSTROPHE = re.compile(r"'(?:(?![a-z0-9])|(?<![a-z0-9]'))")
+# Every byte no token can hold becomes a space: all ASCII but a-z, 0-9 and the
+# apostrophe. Bytes >= 0x80 (the UTF-8 of non-ASCII characters) are kept.
+_TOKEN_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789'"
+_SEPARATOR_TABLE = bytes(c if c in _TOKEN_BYTES or c >= 0x80 else 32 for c in range(256))
+# An apostrophe not followed, or not preceded, by a word character, counting every
+# non-ASCII character as one. Starting with the literal lets the regex engine jump
+# from apostrophe to apostrophe.
+_STRAY_APOSTROPHE = re.compile(r"'(?:(?![a-z0-9\u0080-\U0010ffff])|(?<![a-z0-9\u0080-\U0010ffff]'))")
 
 
 def normalize(text: str) -> str:
@@ -80,13 +80,11 @@ def tokenize(text: str) -> list[str]:
     return _ascii_tokens(text) if text.isascii() else _unicode_tokens(text)
 
 
-# The ASCII path's first step for any text, on its UTF-8 bytes: ASCII characters no
-# token can hold become spaces; every byte of a non-ASCII character (>= 0x80) is kept.
-_UTF8_SEPARATORS = bytes(c if c in _ASCII_KEEP or c >= 0x80 else 32 for c in range(256))
-# A stray apostrophe when every non-ASCII character counts as a word character.
-_UNICODE_STRAY_APOSTROPHE = re.compile(
-    r"'(?:(?![a-z0-9\u0080-\U0010ffff])|(?<![a-z0-9\u0080-\U0010ffff]'))"
-)
+def _blank_separators(text: str) -> str:
+    """``text`` with every ASCII character no token can hold, and every stray
+    apostrophe, turned into a space (non-ASCII characters count as word characters)."""
+    kept = text.encode("utf-8").translate(_SEPARATOR_TABLE).decode("utf-8")
+    return _STRAY_APOSTROPHE.sub(" ", kept) if "'" in kept else kept
 
 
 def _unicode_tokens(text: str) -> list[str]:
@@ -100,9 +98,7 @@ def _unicode_tokens(text: str) -> list[str]:
     splits at (ASCII non-word characters, apostrophes stray even by the wider
     count) cannot change its tokens.
     """
-    kept = text.encode("utf-8").translate(_UTF8_SEPARATORS).decode("utf-8")
-    if "'" in kept:
-        kept = _UNICODE_STRAY_APOSTROPHE.sub(" ", kept)
+    kept = _blank_separators(text)
     tokens: list[str] = []
     # Split at the ASCII space only: str.split() would also split at non-ASCII
     # spaces (U+2028, ...), which the wider count took for word characters.
@@ -116,13 +112,9 @@ def _unicode_tokens(text: str) -> list[str]:
 
 
 def _ascii_tokens(text: str) -> list[str]:
-    """``_ASCII_TOKEN.findall(text)``, faster, for the (most common) ASCII review.
+    """``_token_pattern().findall(text)``, faster, for the (most common) ASCII review.
 
-    ``bytes.translate`` blanks every byte that no token can hold, and an
-    apostrophe that is not between two letters or digits is blanked too, so a
-    plain split on whitespace yields exactly the pattern's tokens.
+    Once every separator and stray apostrophe is a space, a plain split on
+    whitespace yields exactly the pattern's tokens.
     """
-    kept = text.encode("ascii").translate(_ASCII_SEPARATORS).decode("ascii")
-    if "'" in kept:
-        kept = _STRAY_APOSTROPHE.sub(" ", kept)
-    return kept.split()
+    return _blank_separators(text).split()
