@@ -6,6 +6,7 @@ guesses a parameter from a file name. A bundle holds::
     manifest.json   format version, labels, preprocessing, model I/O, files + sha256, ...
     vocab.json      {"word": id, ...}, ids from FIRST_WORD_ID by training-set frequency
     model.onnx      the classifier for onnxruntime (default backend)
+    model.single.onnx  the same classifier for one unpadded review per call (optional)
     model.tflite    the same classifier for ai-edge-litert (optional backend)
     model.keras     the trained Keras model (used by the training stage and parity tests)
 """
@@ -38,6 +39,9 @@ class ModelIO:
     #: The ONNX model also takes the last T columns of pre-padded rows (see
     #: backends.trim_leading_padding); older or "max"-head bundles do not.
     trims_leading_padding: bool = False
+    #: Reviews of at least this many ids (and at most maxlen) can also go, one at
+    #: a time and unpadded, to the ``onnx_single`` graph; None: the bundle has none.
+    single_review_min_steps: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,7 @@ def _model_io(root: Path, manifest: dict[str, Any], encoding: EncodingConfig) ->
             maxlen=model["input"]["shape"][1],
             vocab_size=model["vocab_size"],
             trims_leading_padding=bool(model["input"].get("onnx_trims_leading_padding", False)),
+            single_review_min_steps=_single_review_min_steps(model),
         )
     except (KeyError, IndexError, TypeError) as exc:
         raise BundleError(f"{root / MANIFEST_NAME}: 'model' section is incomplete ({exc!r})") from None
@@ -164,6 +169,16 @@ def _model_io(root: Path, manifest: dict[str, Any], encoding: EncodingConfig) ->
             f"{root}: num_words {encoding.num_words} exceeds the model's embedding table ({io.vocab_size} rows)"
         )
     return io
+
+
+def _single_review_min_steps(model: dict[str, Any]) -> int | None:
+    single = model.get("single_review")
+    if single is None:
+        return None
+    min_steps = single["min_steps"]
+    if not isinstance(min_steps, int) or min_steps < 1:
+        raise TypeError(f"single_review.min_steps must be a positive integer, got {min_steps!r}")
+    return min_steps
 
 
 def _read_vocab(root: Path, manifest: dict[str, Any], io: ModelIO) -> dict[str, int]:

@@ -8,9 +8,9 @@ function for every mode.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -100,23 +100,7 @@ class Encoder:
         window at the end that truncation keeps (the start for ``truncating="post"``),
         so a 10 MB review costs about as much as a short one.
         """
-        maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
-        window = maxlen * WINDOW_CHARS_PER_ID
-        while window < len(text):
-            part = text[-window:] if from_end else text[:window]
-            # The token at the cut may be a fragment (of a word, of "<br />", of a
-            # letter and its combining marks): drop it; every other token is whole.
-            tokens = tokenize(part)
-            tokens = tokens[1:] if from_end else tokens[:-1]
-            ids = self._lookup(tokens)
-            if not from_end:
-                ids = [START_ID] + ids
-            ids = self._special_filtered(ids)
-            if len(ids) >= maxlen:
-                return ids[-maxlen:] if from_end else ids[:maxlen]
-            window *= 4
-        ids = self.ids(text)
-        return ids[-maxlen:] if from_end else ids[:maxlen]
+        return self._kept(text).tolist()
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
@@ -124,12 +108,49 @@ class Encoder:
         cfg = self.config
         out = np.full((len(texts), cfg.maxlen), PAD_ID, dtype=np.int32)
         for row, text in enumerate(texts):
-            _place(out[row], self.kept_ids(text), cfg.padding, cfg.truncating)
+            _place(out[row], self._kept(text), cfg.padding, cfg.truncating)
         return out
 
-    def _lookup(self, tokens: list[str]) -> list[int]:
+    def _kept(self, text: str) -> np.ndarray:
+        """:meth:`kept_ids` as an int32 array."""
+        maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
+        window = maxlen * WINDOW_CHARS_PER_ID
+        while window < len(text):
+            part = text[-window:] if from_end else text[:window]
+            # The token at the cut may be a fragment (of a word, of "<br />", of a
+            # letter and its combining marks): drop it; every other token is whole.
+            tokens = tokenize(part)
+            ids = self._truncated(tokens[1:], with_start=False) if from_end else self._truncated(tokens[:-1], with_start=True)
+            if len(ids) == maxlen:  # the window held enough words
+                return ids
+            window *= 4
+        return self._truncated(tokenize(text), with_start=True)
+
+    def _truncated(self, tokens: list[str], with_start: bool) -> np.ndarray:
+        """The ids of ``[START_ID] (if with_start) + tokens`` that truncation to maxlen keeps.
+
+        Only the tokens that survive are looked up, straight into the array
+        (np.fromiter over the lookup costs what building the list alone does).
+        """
+        maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
+        if self.config.drop_special:  # which ids survive depends on the lookup: look all up
+            ids = np.fromiter(self._lookup_iter(tokens), np.int32, len(tokens))
+            ids = ids[ids > LAST_SPECIAL_ID]  # the start id would be dropped too
+            return ids[-maxlen:] if from_end else ids[:maxlen]
+        if with_start + len(tokens) > maxlen:
+            if from_end:
+                tokens, with_start = tokens[-maxlen:], False
+            else:
+                tokens = tokens[: maxlen - with_start]
+        ids = self._lookup_iter(tokens)
+        return np.fromiter(chain((START_ID,), ids) if with_start else ids, np.int32, with_start + len(tokens))
+
+    def _lookup_iter(self, tokens: list[str]) -> Iterator[int]:
         # map() with a bound dict.get runs the loop in C: ~2x a list comprehension.
-        return list(map(self._ids.get, tokens, repeat(OOV_ID)))
+        return map(self._ids.get, tokens, repeat(OOV_ID))
+
+    def _lookup(self, tokens: list[str]) -> list[int]:
+        return list(self._lookup_iter(tokens))
 
     def _special_filtered(self, ids: list[int]) -> list[int]:
         return [i for i in ids if i > LAST_SPECIAL_ID] if self.config.drop_special else ids

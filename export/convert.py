@@ -16,10 +16,10 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
-from . import serving
+from . import serving, single_review
 from .config import TrainingConfig
 from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
-from .model import INPUT_NAME, OUTPUT_NAME, TRIMMABLE_HEADS, pad_states, unrolled_copy
+from .model import INPUT_NAME, OUTPUT_NAME, TRIMMABLE_HEADS, numpy_weights, pad_states, unrolled_copy
 
 ONNX_OPSET = 17
 
@@ -71,6 +71,12 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
     onnx.checker.check_model(proto, full_check=True)
     onnx.save(proto, str(path))
+    return path
+
+
+def to_single_review_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
+    """Write the single-review graph (export/single_review.py) of ``model``."""
+    onnx.save(single_review.single_review_graph(numpy_weights(model, config), config, ONNX_OPSET), path)
     return path
 
 

@@ -29,7 +29,10 @@ from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics
 
 from .config import TrainingConfig
-from .convert import ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_tflite
+from . import single_review
+from .convert import (
+    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_single_review_onnx, to_tflite,
+)
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
@@ -48,6 +51,10 @@ FILES = {
 #: and is measured (accuracy, max diff) instead.
 EXACT_BACKENDS = ("onnx", "tflite", "numpy")
 INT8_FILE = ("onnx_int8", "model.int8.onnx")
+SINGLE_REVIEW_FILE = ("onnx_single", "model.single.onnx")
+#: The parity entry of the onnx backend called with one review at a time, which
+#: runs the single-review graph (export/single_review.py).
+ONE_PER_CALL = "onnx-one-per-call"
 INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
@@ -94,8 +101,13 @@ def export_bundle(
             bundle = load_bundle(staging)
             backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
             scores = {name: _run_batched(load_backend(name, bundle), x_test) for name in backends}
+            exact = EXACT_BACKENDS
+            if SINGLE_REVIEW_FILE[0] in files:
+                log(f"checking the single-review graph: {len(x_test):,} calls of one review")
+                scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), x_test)
+                exact += (ONE_PER_CALL,)
             parity = parity_report(keras_scores, scores)
-            failures = parity_failures({name: parity[name] for name in EXACT_BACKENDS})
+            failures = parity_failures({name: parity[name] for name in exact})
             if not failures:
                 break
             if variant != variants[-1] and failures == parity_failures({"onnx": parity["onnx"]}):
@@ -139,6 +151,10 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
     """Write model.onnx (and model.int8.onnx when quantizing); returns their ``files`` entries."""
     to_onnx(model, config, folder / FILES["onnx"], variant=variant)
     files = {"onnx": FILES["onnx"]}
+    if single_review.supports(config):
+        key, name = SINGLE_REVIEW_FILE
+        to_single_review_onnx(model, config, folder / name)
+        files[key] = name
     if quantize:
         key, name = INT8_FILE
         to_int8(folder / FILES["onnx"], folder / name)
@@ -159,6 +175,10 @@ def _quantization_record(manifest: dict, files: dict) -> dict:
 
 def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
     return np.concatenate([predict(ids[i : i + size]) for i in range(0, len(ids), size)])
+
+
+def _run_one_per_call(predict, ids: np.ndarray) -> np.ndarray:
+    return np.concatenate([predict(ids[i : i + 1]) for i in range(len(ids))])
 
 
 def _manifest(
@@ -190,6 +210,7 @@ def _manifest(
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
             **_architecture_record(config, variant),
+            **_single_review_record(config),
             "onnx_opset": ONNX_OPSET,
             "onnx_graph": variant,
             "layers": [layer.__class__.__name__ for layer in model.layers],
@@ -227,6 +248,20 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
         "pair_dim": config.pair_dim,
         # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
+    }
+
+
+def _single_review_record(config: TrainingConfig) -> dict:
+    """How the runtime may call model.single.onnx (backends/onnx.py), when the bundle has it."""
+    if not single_review.supports(config):
+        return {}
+    return {
+        "single_review": {
+            "file": SINGLE_REVIEW_FILE[0],
+            "input": {"name": INPUT_NAME, "dtype": "int32", "shape": ["steps"], "meaning": "one review's ids, no padding"},
+            "min_steps": single_review.min_steps(config),
+            "max_steps": config.maxlen,
+        }
     }
 
 

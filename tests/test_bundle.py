@@ -229,3 +229,45 @@ def test_numpy_weights_refuse_pickled_objects(bundle_copy):
     rehash(bundle_copy, "numpy")
     with pytest.raises(BundleError, match="could not be read as NumPy weights"):
         SentimentClassifier.load(bundle_copy, backend="numpy")
+
+
+def test_one_review_per_call_equals_the_batch_graph_at_every_length():
+    """The onnx backend sends a lone row to model.single.onnx: same scores as model.onnx
+    on the same rows, for every review length, including those too short for it."""
+    from edge_sentiment.backends import load_backend
+    from edge_sentiment.encoding import pad_sequences
+
+    bundle = load_bundle(None)
+    assert bundle.io.single_review_min_steps == 2  # the shipped model has hashed pairs
+    predict = load_backend("onnx", bundle)
+    rng = np.random.default_rng(11)
+    maxlen = bundle.io.maxlen
+    sequences = [[1] + rng.integers(2, bundle.io.vocab_size, size=n - 1).tolist() for n in range(1, maxlen + 1)]
+    ids = pad_sequences([[]] + sequences, maxlen)  # lengths 0 .. maxlen
+    together = np.concatenate([predict(ids[i : i + 64]) for i in range(0, len(ids), 64)])
+    one_by_one = np.concatenate([predict(row[None]) for row in ids])
+    np.testing.assert_allclose(one_by_one, together, atol=1e-6)
+
+
+def test_single_review_graph_is_optional(bundle_copy):
+    """A bundle without model.single.onnx (older exports, other heads) scores through model.onnx."""
+    def change(m):
+        del m["files"]["onnx_single"]
+        del m["model"]["single_review"]
+    edit_manifest(bundle_copy, change)
+    (bundle_copy / "model.single.onnx").unlink()
+    expected = SentimentClassifier.load(None).predict("a gripping, well acted film").score
+    assert SentimentClassifier.load(bundle_copy).predict("a gripping, well acted film").score == pytest.approx(expected, abs=1e-6)
+
+
+def test_single_review_min_steps_must_be_a_positive_integer(bundle_copy):
+    edit_manifest(bundle_copy, lambda m: m["model"]["single_review"].update(min_steps="two"))
+    with pytest.raises(BundleError, match="min_steps must be a positive integer"):
+        load_bundle(bundle_copy)
+
+
+def test_single_review_file_must_take_one_unpadded_review(bundle_copy):
+    # The batch graph in the single-review slot: right names, wrong input shape.
+    edit_manifest(bundle_copy, lambda m: m["files"]["onnx_single"].update(m["files"]["onnx"]))
+    with pytest.raises(BundleError, match=r"a single-review graph takes \['ids'\] of shape \['steps'\]"):
+        SentimentClassifier.load(bundle_copy)

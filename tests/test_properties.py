@@ -1,6 +1,7 @@
 """Property-based tests of the preprocessing (hypothesis)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -144,3 +145,19 @@ def test_both_fast_paths_equal_the_general_pattern_on_real_reviews(real_test_spl
     assert len(non_ascii) > 2000  # 2,304 of the 25,000 test reviews
     for text in non_ascii + texts[:: 25]:
         assert tokenize(text) == _token_pattern().findall(normalize(text))
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"maxlen": 64, "truncating": "post", "padding": "post"}, {"maxlen": 100, "drop_special": True, "skip_top": 20}]
+)
+def test_encoder_rows_equal_the_whole_text_ids_on_real_reviews(real_test_split, options):
+    """Encoder.encode (windowed tokenizing, lookup of kept tokens only) == pad_sequences(ids of the whole text)."""
+    from edge_sentiment import load_bundle
+    from edge_sentiment.encoding import pad_sequences
+
+    bundle = load_bundle(None)
+    config = EncodingConfig(**{**bundle.encoding.to_dict(), **options})
+    encoder = Encoder(bundle.vocab, config)
+    texts = real_test_split.texts[::5]
+    expected = pad_sequences([encoder.ids(t) for t in texts], config.maxlen, config.padding, config.truncating)
+    np.testing.assert_array_equal(encoder.encode(texts), expected)

@@ -6,8 +6,9 @@ import numpy as np
 import onnxruntime as ort
 
 from ..bundle import Bundle
-from . import trim_leading_padding
+from ..constants import PAD_ID
 from ..errors import BundleError
+from . import trim_leading_padding
 
 
 def session_options() -> ort.SessionOptions:
@@ -22,12 +23,13 @@ def session_options() -> ort.SessionOptions:
     return options
 
 
+#: The files key of the single-review graph that goes with each batch graph.
+SINGLE_REVIEW_FILES = {"onnx": "onnx_single"}
+
+
 def load(bundle: Bundle, file_key: str = "onnx"):
     path = bundle.file(file_key)
-    try:
-        session = ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
-        raise BundleError(f"{path} could not be loaded by onnxruntime: {_first_line(exc)}") from None
+    session = _session(path)
     _check_io(session, bundle, path)
     input_name, output_name = bundle.io.input_name, bundle.io.output_name
     trim = trim_leading_padding if bundle.io.trims_leading_padding else lambda ids: ids
@@ -36,7 +38,37 @@ def load(bundle: Bundle, file_key: str = "onnx"):
         (scores,) = session.run([output_name], {input_name: trim(ids)})
         return scores.reshape(len(ids))
 
+    single_key = SINGLE_REVIEW_FILES.get(file_key)
+    if bundle.io.single_review_min_steps is None or single_key not in bundle.manifest["files"]:
+        return predict
+    return _with_single_review_graph(predict, bundle, single_key)
+
+
+def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str):
+    """``predict`` that sends a lone row to the single-review graph (export/single_review.py):
+    the same scores from its unpadded ids, with ~3x fewer nodes to run."""
+    path = bundle.file(file_key)
+    session = _session(path)
+    _check_single_review_io(session, bundle, path)
+    input_name, output_name, min_steps = bundle.io.input_name, bundle.io.output_name, bundle.io.single_review_min_steps
+
+    def predict(ids: np.ndarray) -> np.ndarray:
+        if len(ids) == 1:
+            row = ids[0]
+            kept = row[row != PAD_ID]  # pre-padded: the review's ids, in order
+            if len(kept) >= min_steps:
+                (score,) = session.run([output_name], {input_name: kept})
+                return score.reshape(1)
+        return predict_batch(ids)
+
     return predict
+
+
+def _session(path) -> ort.InferenceSession:
+    try:
+        return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise BundleError(f"{path} could not be loaded by onnxruntime: {_first_line(exc)}") from None
 
 
 def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
@@ -54,6 +86,15 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     made_for = session.get_modelmeta().custom_metadata_map.get("edge_sentiment.maxlen")
     if made_for is not None and int(made_for) != bundle.io.maxlen:
         raise BundleError(f"{path} was exported for maxlen {made_for}, the manifest says {bundle.io.maxlen}")
+
+
+def _check_single_review_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
+    inputs, outputs = session.get_inputs(), session.get_outputs()
+    wanted = ([bundle.io.input_name], [["steps"]], [bundle.io.output_name])
+    found = ([i.name for i in inputs], [i.shape for i in inputs], [o.name for o in outputs])
+    if found != wanted:
+        raise BundleError(f"{path} has inputs {found[0]} of shapes {found[1]} and outputs {found[2]}; "
+                          f"a single-review graph takes {wanted[0]} of shape ['steps'] to {wanted[2]}")
 
 
 def _first_line(exc: Exception) -> str:
