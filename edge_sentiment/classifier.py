@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,21 +39,51 @@ class SentimentClassifier:
     Thread-safe: one instance may be shared by many threads.
     """
 
-    def __init__(self, bundle: Bundle, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD) -> None:
+    def __init__(
+        self, bundle: Bundle, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD, workers: int = 1
+    ) -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
         self.bundle = bundle
         self.backend = backend
         self.threshold = threshold
+        #: Processes that tokenize large batches (more than SORT_WINDOW texts); 1: this process only.
+        self.workers = workers
         self._encoder = Encoder(bundle.vocab, bundle.encoding)
         self._run = load_backend(backend, bundle)
+        self._pool = None
+        self._pool_lock = threading.Lock()
 
     @classmethod
     def load(
-        cls, path: str | Path | None = None, *, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD
+        cls,
+        path: str | Path | None = None,
+        *,
+        backend: str = "onnx",
+        threshold: float = DEFAULT_THRESHOLD,
+        workers: int = 1,
     ) -> SentimentClassifier:
-        """Load the bundle at ``path``; ``None`` loads the model shipped with the package."""
-        return cls(load_bundle(path), backend=backend, threshold=threshold)
+        """Load the bundle at ``path``; ``None`` loads the model shipped with the package.
+
+        ``workers`` > 1 tokenizes large batches in that many worker processes
+        (started at the first batch of more than SORT_WINDOW texts; see :meth:`close`).
+        """
+        return cls(load_bundle(path), backend=backend, threshold=threshold, workers=workers)
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (they also stop when Python exits)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
+
+    def __enter__(self) -> SentimentClassifier:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def predict(self, text: str) -> Prediction:
         """Classify one text."""
@@ -83,28 +114,39 @@ class SentimentClassifier:
         """``(texts, scores)`` per window of up to SORT_WINDOW texts, in order.
 
         With more than one window, window k is scored on a worker thread while
-        this thread encodes window k + 1: tokenizing holds the GIL, the backends
-        release it while they compute, so the two overlap on two cores. At most
-        one window waits, so memory stays flat.
+        window k + 1 is encoded (here, or in worker processes): tokenizing holds
+        the GIL, the backends release it while they compute, so the two overlap.
+        Only a few windows are in flight at a time, so memory stays flat.
         """
         windows = _chunks(texts, SORT_WINDOW)
         first = next(windows, None)
         if first is None:
             return
-        first_ids = self._encoder.encode(first)
         second = next(windows, None)
         if second is None:  # one window: nothing to overlap
-            yield first, self._score_window(first_ids)
+            yield first, self._score_window(self._encoder.encode(first))
             return
+        encoded = self._encoded_windows(itertools.chain([first, second], windows))
         from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single review does not need
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as worker:
-            window, pending = first, worker.submit(self._score_window, first_ids)
-            for following in itertools.chain([second], windows):
-                following_ids = self._encoder.encode(following)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as scorer:
+            window, ids = next(encoded)
+            pending = scorer.submit(self._score_window, ids)
+            for following, following_ids in encoded:
                 yield window, pending.result()
-                window, pending = following, worker.submit(self._score_window, following_ids)
+                window, pending = following, scorer.submit(self._score_window, following_ids)
             yield window, pending.result()
+
+    def _encoded_windows(self, windows: Iterable[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
+        if self.workers == 1:
+            return ((window, self._encoder.encode(window)) for window in windows)
+        with self._pool_lock:
+            if self._pool is None:
+                from .parallel import EncodingPool
+
+                self._pool = EncodingPool(self.bundle.vocab, self.bundle.encoding, self.workers)
+            pool = self._pool
+        return pool.encode_windows(windows)
 
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""

@@ -36,6 +36,14 @@ BackendOption = Annotated[
         "or onnx-int8 (the quantized model, if the bundle was exported with --quantize)."
     ),
 ]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Processes that tokenize, for inputs of more than 4,096 reviews: 2 on a 2-core machine scores "
+        "~1.6x as many reviews per second. Tokenizing is pure Python, one core per process.",
+    ),
+]
 LINES_PER_CHUNK = 1024
 
 
@@ -59,6 +67,7 @@ def predict(
     model: ModelOption = None,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a review is positive.")] = DEFAULT_THRESHOLD,
     backend: BackendOption = "onnx",
+    workers: WorkersOption = 1,
 ) -> None:
     """Score reviews: prints label, P(positive) and the text, one review per line."""
     if texts and file:
@@ -67,10 +76,14 @@ def predict(
         raise UsageError("nothing to score: give a text (edge-sentiment predict \"great film\") or --file PATH ('-' for stdin)")
     from .classifier import SentimentClassifier
 
-    classifier = SentimentClassifier.load(model, backend=backend, threshold=threshold)
-    if file is None:
-        _write_predictions(classifier, texts, as_json)
-        return
+    with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
+        if file is None:
+            _write_predictions(classifier, texts, as_json)
+        else:
+            _write_file_predictions(classifier, file, as_json)
+
+
+def _write_file_predictions(classifier, file: str, as_json: bool) -> None:
     read = [0]  # bytes read so far, for the progress bar
     written = 0
     with _progress(file) as advance:
@@ -243,6 +256,7 @@ def evaluate(
     backend: Annotated[str, typer.Option(help="onnx, tflite, numpy, onnx-int8, or all (every backend the bundle has files for).")] = "all",
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Decision threshold.")] = DEFAULT_THRESHOLD,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
+    workers: WorkersOption = 1,
 ) -> None:
     """Accuracy, precision, recall, F1 and confusion matrix of a bundle on labeled reviews."""
     from .backends import available_backends
@@ -259,8 +273,8 @@ def evaluate(
     names = available_backends(bundle) if backend == "all" else [backend]
     results = {}
     for name in names:
-        classifier = SentimentClassifier(bundle, backend=name, threshold=threshold)
-        results[name] = binary_metrics(labels, classifier.predict_proba(texts), threshold)
+        with SentimentClassifier(bundle, backend=name, threshold=threshold, workers=workers) as classifier:
+            results[name] = binary_metrics(labels, classifier.predict_proba(texts), threshold)
     typer.echo(json.dumps(results, indent=2) if as_json else _metrics_table(results))
 
 
