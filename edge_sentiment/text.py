@@ -56,8 +56,11 @@ _TOKEN_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789'"
 _SEPARATOR_TABLE = bytes(c if c in _TOKEN_BYTES or c >= 0x80 else 32 for c in range(256))
 # An apostrophe not followed, or not preceded, by a word character, counting every
 # non-ASCII character as one. Starting with the literal lets the regex engine jump
-# from apostrophe to apostrophe.
-_STRAY_APOSTROPHE = re.compile(r"'(?:(?![a-z0-9\u0080-\U0010ffff])|(?<![a-z0-9\u0080-\U0010ffff]'))")
+# from apostrophe to apostrophe. The word-character class is written as its
+# complement (the ASCII that is not a-z or 0-9; the text is lowercase here):
+# spelled as [a-z0-9\u0080-\U0010ffff] it took 6.5 ms of start-up to compile.
+_WORD_CHAR = r"[^\x00-/:-`{-\x7f]"
+_STRAY_APOSTROPHE = re.compile(rf"'(?:(?!{_WORD_CHAR})|(?<!{_WORD_CHAR}'))")
 
 
 def normalize(text: str) -> str:
