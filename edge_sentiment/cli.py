@@ -336,9 +336,14 @@ def info(
         f"model       {_describe_model(m['model'])}",
         f"parameters  {m['model'].get('parameters')}",
     ]
-    lines += [f"file        {k:7} {v['path']:14} {v.get('bytes', 0) / 1e6:7.2f} MB  sha256 {v['sha256'][:16]}…" for k, v in m["files"].items()]
+    key_width = max(map(len, [*m["files"], *m.get("metrics", {}).get("test", {})]), default=7)
+    path_width = max((len(v["path"]) for v in m["files"].values()), default=14)
+    lines += [
+        f"file        {k:{key_width}} {v['path']:{path_width}} {v.get('bytes', 0) / 1e6:6.2f} MB  sha256 {v['sha256'][:16]}…"
+        for k, v in m["files"].items()
+    ]
     for name, metrics in m.get("metrics", {}).get("test", {}).items():
-        lines.append(f"test        {name:7} accuracy {metrics['accuracy']:.4f} on {metrics['reviews']} reviews")
+        lines.append(f"test        {name:{key_width}} accuracy {metrics['accuracy']:.4f} on {metrics['reviews']} reviews")
     if "training" in m:
         lines.append(f"trained by  {m['training'].get('command')}")
     typer.echo("\n".join(lines))
@@ -355,6 +360,7 @@ def _describe_model(model: dict) -> str:
         f"SimpleRNN({model.get('rnn_units')}){window}, head {model.get('head')}; "
         f"ONNX graph {model.get('onnx_graph', 'fused' if model.get('onnx_recurrent_op') == 'RNN' else 'as-converted')} "
         f"({model.get('onnx_recurrent_op')} op)"
+        + (f"; one review per call: the single-review graph (>= {model['single_review']['min_steps']} ids)" if model.get("single_review") else "")
     )
 
 
