@@ -100,7 +100,7 @@ class Encoder:
         window at the end that truncation keeps (the start for ``truncating="post"``),
         so a 10 MB review costs about as much as a short one.
         """
-        return self._kept(text).tolist()
+        return self.kept_array(text).tolist()
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
@@ -108,11 +108,11 @@ class Encoder:
         cfg = self.config
         out = np.full((len(texts), cfg.maxlen), PAD_ID, dtype=np.int32)
         for row, text in enumerate(texts):
-            _place(out[row], self._kept(text), cfg.padding, cfg.truncating)
+            _place(out[row], self.kept_array(text), cfg.padding, cfg.truncating)
         return out
 
-    def _kept(self, text: str) -> np.ndarray:
-        """:meth:`kept_ids` as an int32 array."""
+    def kept_array(self, text: str) -> np.ndarray:
+        """:meth:`kept_ids` as an int32 array (one review's input to a single-review graph)."""
         maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
         window = maxlen * WINDOW_CHARS_PER_ID
         while window < len(text):

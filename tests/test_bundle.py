@@ -271,3 +271,14 @@ def test_single_review_file_must_take_one_unpadded_review(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["files"]["onnx_single"].update(m["files"]["onnx"]))
     with pytest.raises(BundleError, match=r"a single-review graph takes \['ids'\] of shape \['steps'\]"):
         SentimentClassifier.load(bundle_copy)
+
+
+@pytest.mark.parametrize("backend", ["onnx", "numpy"])
+def test_predict_one_text_equals_the_batch_path(backend):
+    """predict(text) takes the single-review graph straight from the review's ids (onnx);
+    it must score exactly as a batch holding that text, down to the empty text (one id)."""
+    clf = SentimentClassifier.load(backend=backend)
+    texts = ["", "ok", "great film", "not good, not good at all", "a " * 700 + "superb"]
+    together = clf.predict_proba(texts + ["filler so the batch has several rows"])[: len(texts)]
+    for text, score in zip(texts, together):
+        assert clf.predict(text).score == pytest.approx(float(score), abs=1e-6), text

@@ -2,12 +2,15 @@
 ``predict(ids)`` maps an ``(n, maxlen)`` int32 id matrix to ``n`` float32
 probabilities of the positive class. Backends are imported only when chosen,
 so a missing optional dependency costs nothing until it is asked for.
+:func:`load_backend` returns a :class:`Predictor`: that callable, plus, where the
+backend has a graph for it, a direct path for one review's unpadded ids.
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -15,6 +18,20 @@ from ..bundle import Bundle
 from ..constants import PAD_ID
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Predictor:
+    """``predictor(ids)`` scores an ``(n, maxlen)`` id matrix. ``one(kept)``, when not None,
+    scores one review from its ids without padding (1-D int32, ``one_min_steps`` to maxlen
+    of them), skipping the padded row the matrix path would build and strip again."""
+
+    batch: PredictFn
+    one: Callable[[np.ndarray], float] | None = None
+    one_min_steps: int = 1
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        return self.batch(ids)
 
 #: backend name -> (module that runs it, the bundle's ``files`` key it reads)
 BACKENDS: dict[str, tuple[str, str]] = {
@@ -25,12 +42,13 @@ BACKENDS: dict[str, tuple[str, str]] = {
 }
 
 
-def load_backend(name: str, bundle: Bundle) -> PredictFn:
-    """The predict function of backend ``name`` for ``bundle``."""
+def load_backend(name: str, bundle: Bundle) -> Predictor:
+    """The predictor of backend ``name`` for ``bundle``."""
     if name not in BACKENDS:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     module_name, file_key = BACKENDS[name]
-    return importlib.import_module(module_name).load(bundle, file_key)
+    predict = importlib.import_module(module_name).load(bundle, file_key)
+    return predict if isinstance(predict, Predictor) else Predictor(predict)
 
 
 def trim_leading_padding(ids: np.ndarray) -> np.ndarray:

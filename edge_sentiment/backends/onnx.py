@@ -8,7 +8,7 @@ import onnxruntime as ort
 from ..bundle import Bundle
 from ..constants import PAD_ID
 from ..errors import BundleError
-from . import trim_leading_padding
+from . import Predictor, trim_leading_padding
 
 
 def session_options() -> ort.SessionOptions:
@@ -44,24 +44,27 @@ def load(bundle: Bundle, file_key: str = "onnx"):
     return _with_single_review_graph(predict, bundle, single_key)
 
 
-def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str):
-    """``predict`` that sends a lone row to the single-review graph (export/single_review.py):
-    the same scores from its unpadded ids, with ~3x fewer nodes to run."""
+def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
+    """A predictor whose lone rows, and ``one`` calls, run the single-review graph
+    (export/single_review.py): the same scores from unpadded ids, with ~3x fewer nodes."""
     path = bundle.file(file_key)
     session = _session(path)
     _check_single_review_io(session, bundle, path)
     input_name, output_name, min_steps = bundle.io.input_name, bundle.io.output_name, bundle.io.single_review_min_steps
+
+    def one(kept: np.ndarray) -> float:
+        (score,) = session.run([output_name], {input_name: kept})
+        return float(score[0, 0])
 
     def predict(ids: np.ndarray) -> np.ndarray:
         if len(ids) == 1:
             row = ids[0]
             kept = row[row != PAD_ID]  # pre-padded: the review's ids, in order
             if len(kept) >= min_steps:
-                (score,) = session.run([output_name], {input_name: kept})
-                return score.reshape(1)
+                return np.array([one(kept)], dtype=np.float32)
         return predict_batch(ids)
 
-    return predict
+    return Predictor(predict, one=one, one_min_steps=min_steps)
 
 
 def _session(path) -> ort.InferenceSession:
