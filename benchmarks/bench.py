@@ -141,6 +141,9 @@ def main() -> None:
         "  of which text -> ids                     ": (lambda t: encoder.encode([t]), sample),
         **{_model_label(name): (lambda r, p=p: p(r[None]), list(rows)) for name, p in predictors.items()},
     }
+    if predictors["onnx"].one is not None:  # what predict(text) calls: the review's ids, unpadded
+        kept = [ids for ids in map(encoder.kept_array, sample) if len(ids) >= predictors["onnx"].one_min_steps]
+        measures[_model_label("onnx, unpadded ids")] = (predictors["onnx"].one, kept)
     samples: dict[str, list[float]] = {label: [] for label in measures}
     for _ in range(args.rounds):
         for label, (fn, items) in measures.items():
