@@ -40,8 +40,8 @@ WorkersOption = Annotated[
     int,
     typer.Option(
         min=1,
-        help="Processes that tokenize, for inputs of more than 4,096 reviews: 2 on a 2-core machine scores "
-        "~1.6x as many reviews per second. Tokenizing is pure Python, one core per process.",
+        help="Processes that tokenize, for inputs of more than 4,096 reviews: 2 on a 2-core machine scored "
+        "1.5-2x as many reviews per second. Tokenizing is pure Python, one core per process.",
     ),
 ]
 LINES_PER_CHUNK = 1024
