@@ -7,7 +7,8 @@ mask is gone: the bags are plain means, the pairs are every adjacent two, and
 the RNN starts from the state that the missing pad steps would have led to,
 looked up by the review's length. onnxruntime spends about a microsecond per
 node on one review, so the node count sets the latency: this graph has 18
-nodes against model.onnx's 52 (measured 38 vs 71 µs, interleaved).
+nodes against model.onnx's 52 (benchmarks/compare_onnx.py, interleaved:
+43 vs 66 µs; alone, steady state, ~20 µs).
 
 The graph is written here node by node from the trained weights (the arrays of
 weights.npz) rather than converted by tf2onnx, whose output for the same
