@@ -98,16 +98,9 @@ def export_bundle(
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
-            bundle = load_bundle(staging)
-            backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
-            scores = {name: _run_batched(load_backend(name, bundle), x_test) for name in backends}
-            exact = EXACT_BACKENDS
-            if SINGLE_REVIEW_FILE[0] in files:
-                log(f"checking the single-review graph: {len(x_test):,} calls of one review")
-                scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), x_test)
-                exact += (ONE_PER_CALL,)
+            scores = _bundle_scores(load_bundle(staging), x_test, quantize, log)
             parity = parity_report(keras_scores, scores)
-            failures = parity_failures({name: parity[name] for name in exact})
+            failures = parity_failures({name: parity[name] for name in scores if name != INT8_BACKEND})
             if not failures:
                 break
             if variant != variants[-1] and failures == parity_failures({"onnx": parity["onnx"]}):
@@ -171,6 +164,18 @@ def _quantization_record(manifest: dict, files: dict) -> dict:
         "accuracy_loss_points": round(100 * (test["onnx"]["accuracy"] - test[INT8_BACKEND]["accuracy"]), 3),
         "size_ratio": round(sizes[INT8_FILE[0]] / sizes["onnx"], 4),
     }
+
+
+def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str], None]) -> dict[str, np.ndarray]:
+    """Every backend's scores on ``ids``, loaded from the staged bundle as users will load it.
+    All but int8 must equal Keras; ``ONE_PER_CALL`` is the onnx backend one review per call
+    (the single-review graph), when the bundle has that graph."""
+    backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
+    scores = {name: _run_batched(load_backend(name, bundle), ids) for name in backends}
+    if SINGLE_REVIEW_FILE[0] in bundle.manifest["files"]:
+        log(f"checking the single-review graph: {len(ids):,} calls of one review")
+        scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), ids)
+    return scores
 
 
 def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
