@@ -40,8 +40,10 @@ class ModelIO:
     #: backends.trim_leading_padding); older or "max"-head bundles do not.
     trims_leading_padding: bool = False
     #: Reviews of at least this many ids (and at most maxlen) can also go, one at
-    #: a time and unpadded, to the ``onnx_single`` graph; None: the bundle has none.
+    #: a time and unpadded, to the single-review graph; None: the bundle has none.
     single_review_min_steps: int | None = None
+    #: The ``files`` key of that graph (the onnx backend's companion to ``model.onnx``).
+    single_review_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +161,7 @@ def _model_io(root: Path, manifest: dict[str, Any], encoding: EncodingConfig) ->
             vocab_size=model["vocab_size"],
             trims_leading_padding=bool(model["input"].get("onnx_trims_leading_padding", False)),
             single_review_min_steps=_single_review_min_steps(model),
+            single_review_file=model["single_review"]["file"] if "single_review" in model else None,
         )
     except (KeyError, IndexError, TypeError) as exc:
         raise BundleError(f"{root / MANIFEST_NAME}: 'model' section is incomplete ({exc!r})") from None

@@ -87,13 +87,11 @@ class SentimentClassifier:
 
     def predict(self, text: str) -> Prediction:
         """Classify one text."""
-        text = _checked_text(text)
-        if self._run.one is not None:  # a single-review graph: the review's ids, no padded row
-            kept = self._encoder.kept_array(text)
-            if len(kept) >= self._run.one_min_steps:
-                return self._prediction(self._run.one(kept))
+        kept = self._encoder.kept_array(_checked_text(text))
+        if self._run.one is not None and len(kept) >= self._run.one_min_steps:
+            return self._prediction(self._run.one(kept))  # a single-review graph: no padded row
         # The direct path: no windows or sorting to arrange for a single row.
-        return self._prediction(float(self._run(self._encoder.encode([text]))[0]))
+        return self._prediction(float(self._run(self._encoder.pad([kept]))[0]))
 
     def predict_batch(self, texts: Iterable[str]) -> list[Prediction]:
         """Classify many texts; the result has one :class:`Prediction` per text, in order."""

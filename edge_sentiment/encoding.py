@@ -104,12 +104,11 @@ class Encoder:
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
         """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
-        texts = list(texts)
-        cfg = self.config
-        out = np.full((len(texts), cfg.maxlen), PAD_ID, dtype=np.int32)
-        for row, text in enumerate(texts):
-            _place(out[row], self.kept_array(text), cfg.padding, cfg.truncating)
-        return out
+        return self.pad([self.kept_array(text) for text in texts])
+
+    def pad(self, kept: Sequence[np.ndarray]) -> np.ndarray:
+        """Rows of :meth:`kept_array` results, padded to ``maxlen`` as the config says."""
+        return pad_sequences(kept, self.config.maxlen, self.config.padding, self.config.truncating)
 
     def kept_array(self, text: str) -> np.ndarray:
         """:meth:`kept_ids` as an int32 array (one review's input to a single-review graph)."""

@@ -23,10 +23,6 @@ def session_options() -> ort.SessionOptions:
     return options
 
 
-#: The files key of the single-review graph that goes with each batch graph.
-SINGLE_REVIEW_FILES = {"onnx": "onnx_single"}
-
-
 def load(bundle: Bundle, file_key: str = "onnx"):
     path = bundle.file(file_key)
     session = _session(path)
@@ -38,10 +34,10 @@ def load(bundle: Bundle, file_key: str = "onnx"):
         (scores,) = session.run([output_name], {input_name: trim(ids)})
         return scores.reshape(len(ids))
 
-    single_key = SINGLE_REVIEW_FILES.get(file_key)
-    if bundle.io.single_review_min_steps is None or single_key not in bundle.manifest["files"]:
+    # The single-review graph is the fp32 model's companion; the int8 file has none.
+    if file_key != "onnx" or bundle.io.single_review_min_steps is None:
         return predict
-    return _with_single_review_graph(predict, bundle, single_key)
+    return _with_single_review_graph(predict, bundle, bundle.io.single_review_file)
 
 
 def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
