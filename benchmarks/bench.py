@@ -3,10 +3,12 @@
     python benchmarks/bench.py [--model DIR] [--data ../shared/data/aclImdb_v1_labeled.tar.gz]
 
 Prints: single-review text->score latency (median, p99) over 2,000 test reviews;
-model-only single-review latency per backend; batch throughput over all 25,000
-test reviews; a fresh `edge-sentiment predict "great film"` process (wall time,
-peak RSS); and, when TensorFlow is installed, Keras `predict` and tf2onnx's
-unfused Loop graph on the same reviews, as ratios to the fused ONNX model.
+model-only single-review latency per backend (for onnx also the batch graph alone,
+and the single-review graph fed the review's ids as predict(text) does); batch
+throughput over all 25,000 test reviews, in one process and with tokenizing in
+worker processes (one per core); a fresh `edge-sentiment predict "great film"`
+process (wall time, peak RSS); and, when TensorFlow is installed, Keras `predict`
+and tf2onnx's unfused Loop graph on the same reviews, as ratios to the onnx backend.
 Results are medians: this kind of machine is shared and noisy.
 """
 
