@@ -29,6 +29,7 @@ from onnx import TensorProto, helper, numpy_helper
 from edge_sentiment.backends.numpy import rnn_pad_states
 from edge_sentiment.constants import PAD_ID
 
+from . import serving
 from .config import TrainingConfig
 from .model import INPUT_NAME, OUTPUT_NAME
 
@@ -40,13 +41,8 @@ MIN_STEPS_WITH_PAIRS = 2
 def supports(config: TrainingConfig) -> bool:
     """The architecture this graph reproduces: embedding -> bags (+ pairs) and a windowed RNN mean,
     pre-padded (the RNN state at a review's first word is the state after its pad steps)."""
-    return (
-        config.architecture == "rnn"
-        and config.input_encoding == "embedding"
-        and config.head == "mean_with_bag"
-        and config.padding == "pre"
-        and not config.drop_special  # a review always holds the start id, so never zero steps
-    )
+    # The family of the lean batch graph; and a review always holds the start id, so never zero steps.
+    return serving.supports(config) and not config.drop_special
 
 
 def min_steps(config: TrainingConfig) -> int:
