@@ -3,21 +3,40 @@
 >>> from edge_sentiment import SentimentClassifier
 >>> clf = SentimentClassifier.load()          # the model shipped with the package
 >>> clf.predict("great film")                 # doctest: +SKIP
-Prediction(label='positive', score=0.93)
+Prediction(label='positive', score=0.9941)
+
+The public names are imported on first use, so ``import edge_sentiment`` (and
+the command line's start-up) does not pay for NumPy and onnxruntime until a
+model is loaded.
 """
 
-from .bundle import Bundle, load_bundle
-from .classifier import Prediction, SentimentClassifier, load
-from .errors import BackendUnavailableError, BundleError, EdgeSentimentError
+from __future__ import annotations
 
-__all__ = [
-    "BackendUnavailableError",
-    "Bundle",
-    "BundleError",
-    "EdgeSentimentError",
-    "Prediction",
-    "SentimentClassifier",
-    "load",
-    "load_bundle",
-]
+import importlib
+
 __version__ = "0.1.0"
+
+#: public name -> the module that defines it
+_EXPORTS = {
+    "BackendUnavailableError": ".errors",
+    "Bundle": ".bundle",
+    "BundleError": ".errors",
+    "EdgeSentimentError": ".errors",
+    "Prediction": ".classifier",
+    "SentimentClassifier": ".classifier",
+    "load": ".classifier",
+    "load_bundle": ".bundle",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'edge_sentiment' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

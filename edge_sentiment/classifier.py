@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import threading
+import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,8 @@ class Prediction:
 class SentimentClassifier:
     """A sentiment model ready to score text. Create it with :meth:`load`.
 
-    Thread-safe: one instance may be shared by many threads.
+    Thread-safe: one instance may be shared by many threads. Picklable: an
+    unpickled copy loads the same bundle path again (for Ray, Dask, Spark).
     """
 
     def __init__(
@@ -73,17 +76,32 @@ class SentimentClassifier:
         return cls(load_bundle(path), backend=backend, threshold=threshold, workers=workers)
 
     def close(self) -> None:
-        """Stop the worker processes, if any were started (they also stop when Python exits)."""
+        """Stop the worker processes, if any were started (they also stop when Python exits).
+
+        A call running in another thread finishes first; a later call starts new workers.
+        """
         with self._pool_lock:
             pool, self._pool = self._pool, None
         if pool is not None:
             pool.close()
 
+    def __reduce__(self):
+        return _reload, (str(self.bundle.path), self.backend, self.threshold, self.workers)
+
     def __enter__(self) -> SentimentClassifier:
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        if exc_type is not None and not issubclass(exc_type, Exception):  # Ctrl-C, SystemExit
+            self._abandon_pool()
+        else:
+            self.close()
+
+    def _abandon_pool(self) -> None:
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.abandon()
 
     def predict(self, text: str) -> Prediction:
         """Classify one text."""
@@ -99,14 +117,18 @@ class SentimentClassifier:
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """P(positive) for each text, as a float32 array of shape ``(len(texts),)``."""
-        _refuse_single_string(texts)
+        _refuse_non_sequence(texts)
         scores = [window_scores for _, window_scores in self._scored_windows(texts)]
         return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
 
     def iter_predict(self, texts: Iterable[str]) -> Iterator[tuple[str, Prediction]]:
         """Stream ``(text, Prediction)`` pairs in input order from any iterable of texts
-        (a file object's lines, a generator): memory stays flat however many there are."""
-        _refuse_single_string(texts)  # now, not at the first next()
+        (a file object's lines, a generator): memory stays flat however many there are.
+
+        If the iterable raises (or yields a non-string), every text before the
+        failing item is still scored and delivered, then the error is raised.
+        """
+        _refuse_non_sequence(texts)  # now, not at the first next()
         return (
             (text, self._prediction(score))
             for window, window_scores in self._scored_windows(texts)
@@ -119,9 +141,15 @@ class SentimentClassifier:
         With more than one window, window k is scored on a worker thread while
         window k + 1 is encoded (here, or in worker processes): tokenizing holds
         the GIL, the backends release it while they compute, so the two overlap.
-        Only a few windows are in flight at a time, so memory stays flat.
+        Only a few windows are in flight at a time, so memory stays flat. An
+        error from ``texts`` is raised after every window before it is delivered.
         """
-        windows = _chunks(texts, SORT_WINDOW)
+        reader = _WindowReader(texts, SORT_WINDOW)
+        yield from self._scored_reader_windows(reader)
+        reader.raise_failure()
+
+    def _scored_reader_windows(self, reader: _WindowReader) -> Iterator[tuple[list[str], np.ndarray]]:
+        windows = iter(reader)
         first = next(windows, None)
         if first is None:
             return
@@ -141,15 +169,32 @@ class SentimentClassifier:
             yield window, pending.result()
 
     def _encoded_windows(self, windows: Iterable[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
-        if self.workers == 1:
+        pool = self._worker_pool()
+        if pool is None:
             return ((window, self._encoder.encode(window)) for window in windows)
+        return pool.encode_windows(windows)
+
+    def _worker_pool(self):
+        """The pool of tokenizing processes, reserved for one call; None to tokenize here."""
+        if self.workers == 1:
+            return None
+        if multiprocessing.current_process().daemon:
+            warnings.warn(
+                "workers > 1 inside a daemonic process (e.g. a multiprocessing.Pool worker), which may not "
+                "start processes of its own: tokenizing in this process instead",
+                RuntimeWarning,
+                stacklevel=4,
+            )
+            return None
         with self._pool_lock:
-            if self._pool is None:
+            if self._pool is None or not self._pool.begin_call():
+                # None yet, or forked from the process that started it, broken by a
+                # dead worker, closed by another thread: this call gets a fresh pool.
                 from .parallel import EncodingPool
 
                 self._pool = EncodingPool(self.bundle.vocab, self.bundle.encoding, self.workers)
-            pool = self._pool
-        return pool.encode_windows(windows)
+                self._pool.begin_call()
+            return self._pool
 
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""
@@ -167,9 +212,16 @@ class SentimentClassifier:
         return Prediction(positive if score >= self.threshold else negative, score)
 
 
-def _refuse_single_string(texts: object) -> None:
+def _refuse_non_sequence(texts: object) -> None:
     if isinstance(texts, (str, bytes)):
         raise TypeError("expected a list of texts, got a single string; use predict(text) or pass [text]")
+    kind = type(texts)
+    if kind.__module__.split(".")[0] in ("pandas", "polars") and hasattr(texts, "columns"):
+        # Iterating a data frame yields its column names, which would be scored as texts.
+        raise TypeError(
+            f"expected texts, got a {kind.__name__} (iterating it gives column names); "
+            "pass the column that holds the texts, e.g. df['text']"
+        )
 
 
 def _checked_text(text: object) -> str:
@@ -178,10 +230,37 @@ def _checked_text(text: object) -> str:
     return text
 
 
-def _chunks(texts: Iterable[str], size: int) -> Iterator[list[str]]:
-    it = iter(texts)
-    while chunk := [_checked_text(t) for t in itertools.islice(it, size)]:
-        yield chunk
+class _WindowReader:
+    """Iterates lists of up to ``size`` texts. If reading ``texts`` fails, the texts
+    read before the failure form the last window and the error is kept for
+    :meth:`raise_failure`, so a caller can deliver everything before it first."""
+
+    def __init__(self, texts: Iterable[str], size: int) -> None:
+        self._texts, self._size = texts, size
+        self._failure: Exception | None = None
+
+    def __iter__(self) -> Iterator[list[str]]:
+        it = iter(self._texts)
+        while True:
+            window: list[str] = []
+            try:
+                for text in itertools.islice(it, self._size):
+                    window.append(_checked_text(text))
+            except Exception as exc:  # noqa: BLE001 - kept and re-raised by raise_failure
+                self._failure = exc
+            if window:
+                yield window
+            if self._failure is not None or len(window) < self._size:
+                return
+
+    def raise_failure(self) -> None:
+        if self._failure is not None:
+            failure, self._failure = self._failure, None
+            raise failure
+
+
+def _reload(path: str, backend: str, threshold: float, workers: int) -> SentimentClassifier:
+    return SentimentClassifier.load(path, backend=backend, threshold=threshold, workers=workers)
 
 
 def load(path: str | Path | None = None, **options) -> SentimentClassifier:

@@ -1,4 +1,9 @@
-"""The ``edge-sentiment`` command line (also ``python -m edge_sentiment``)."""
+"""The ``edge-sentiment`` command line (also ``python -m edge_sentiment``).
+
+Exit status, the same for every command: 0 done; 1 the data, the bundle or the
+environment is wrong; 2 the command line is wrong; 130 interrupted. Errors are
+one ``error: ...`` line on stderr that says what to fix; results go to stdout.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +11,34 @@ import json
 import os
 import shlex
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
+from . import __version__
+from .cli_input import ON_ERROR_CHOICES, InputError, LineReader, read_labeled_jsonl
+from .cli_output import (
+    OutputClosed, file_progress, install_interrupt_handler, log, preview, progress, silence_stdout, write_lines,
+)
 from .constants import DEFAULT_THRESHOLD
-from .errors import EdgeSentimentError
+from .errors import BackendUnavailableError, EdgeSentimentError
 
+EXIT_STATUS = (
+    "Exit status: 0 done; 1 the data, the bundle or the environment is wrong (the message says what to fix); "
+    "2 the command line is wrong; 130 interrupted."
+)
 app = typer.Typer(
     help="Movie-review sentiment on small devices: score text with the shipped model, "
     "retrain and export your own, evaluate and inspect bundles.",
+    epilog=EXIT_STATUS,
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
+    # Plain help: rich markup would read "[train]" in help texts as a style tag and drop it.
+    rich_markup_mode=None,
 )
 
 ModelOption = Annotated[
@@ -48,10 +64,25 @@ LINES_PER_CHUNK = 1024
 
 
 class UsageError(EdgeSentimentError):
-    """A command line that cannot be carried out as given."""
+    """A command line that cannot be carried out as given (exit status 2)."""
 
 
-@app.command()
+def _print_version(value: bool) -> None:
+    if value:
+        write_lines([f"edge-sentiment {__version__}"])
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    pass
+
+
+@app.command(epilog=EXIT_STATUS)
 def predict(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Review texts to score, each one argument.", show_default=False)] = None,
     file: Annotated[
@@ -59,10 +90,17 @@ def predict(
         typer.Option(
             "--file", "-f",
             help="Score a UTF-8 file with one review per line ('-' reads standard input). Line ends may be LF or "
-            "CRLF; every line is scored, empty ones too, so output line N belongs to input line N. "
-            "A line that is not valid UTF-8 stops the run with its line number.",
+            "CRLF and a leading byte-order mark is dropped; every line is scored, empty ones too, so output line N "
+            "belongs to input line N (unless --on-error skip leaves a line out).",
         ),
     ] = None,
+    on_error: Annotated[
+        str,
+        typer.Option(
+            help="What a line that is not valid UTF-8 does: stop (the run ends with its line number, after every "
+            "line before it is written), skip (left out, with a warning), replace (bad bytes become U+FFFD, with a warning).",
+        ),
+    ] = "stop",
     as_json: Annotated[bool, typer.Option("--json", help='Write JSON Lines: {"text", "label", "score"} per review.')] = False,
     model: ModelOption = None,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a review is positive.")] = DEFAULT_THRESHOLD,
@@ -74,106 +112,72 @@ def predict(
         raise UsageError("give texts as arguments or --file, not both")
     if not texts and file is None:
         raise UsageError("nothing to score: give a text (edge-sentiment predict \"great film\") or --file PATH ('-' for stdin)")
+    if on_error not in ON_ERROR_CHOICES:
+        raise UsageError(f"--on-error must be one of: {', '.join(ON_ERROR_CHOICES)} (got {on_error!r})")
+    if texts and len(texts) == 1 and os.path.isfile(texts[0]):
+        log(f"note: {texts[0]!r} is a file, scored here as a text; did you mean --file {shlex.quote(texts[0])}?")
     from .classifier import SentimentClassifier
 
     with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
         if file is None:
             _write_predictions(classifier, texts, as_json)
         else:
-            _write_file_predictions(classifier, file, as_json)
+            _write_file_predictions(classifier, LineReader(file, on_error, warn=log), as_json)
 
 
-def _write_file_predictions(classifier, file: str, as_json: bool) -> None:
-    read = [0]  # bytes read so far, for the progress bar
-    written = 0
-    with _progress(file) as advance:
-        # iter_predict reads ahead one window and scores it while the next is encoded.
-        lines = []
-        for text, prediction in classifier.iter_predict(_decoded_lines(file, read)):
-            lines.append(_format(text, prediction.label, prediction.score, as_json))
-            if len(lines) == LINES_PER_CHUNK:
-                sys.stdout.write("\n".join(lines) + "\n")
-                advance(len(lines), read[0] - written)
-                written, lines = read[0], []
-        if lines:
-            sys.stdout.write("\n".join(lines) + "\n")
-            advance(len(lines), read[0] - written)
+def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> None:
+    """Score ``reader``'s lines as they are read; if a line fails, every line before it is written first."""
+    total = None if reader.file == "-" else _file_size(reader.file)
+    written = 0  # bytes of input whose results are written
+    lines: list[str] = []
+    with file_progress(total) as advance:
+        try:
+            # iter_predict reads ahead one window and scores it while the next is encoded.
+            for text, prediction in classifier.iter_predict(reader):
+                lines.append(_format(text, prediction.label, prediction.score, as_json))
+                if len(lines) == LINES_PER_CHUNK:
+                    chunk, lines = lines, []
+                    write_lines(chunk)
+                    advance(len(chunk), reader.bytes_read - written)
+                    written = reader.bytes_read
+        except OutputClosed:
+            raise
+        except BaseException:
+            write_lines(lines)  # results computed before the failure are kept
+            raise
+        write_lines(lines)
+
+
+def _file_size(path: str) -> int | None:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return None  # LineReader says why it cannot be read
 
 
 def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
-    lines = [_format(t, p.label, p.score, as_json) for t, p in zip(texts, classifier.predict_batch(texts))]
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_lines([_format(t, p.label, p.score, as_json) for t, p in zip(texts, classifier.predict_batch(texts))])
 
 
 def _format(text: str, label: str, score: float, as_json: bool) -> str:
     if as_json:
         return json.dumps({"text": text, "label": label, "score": round(score, 6)}, ensure_ascii=False)
-    preview = " ".join(text.split())  # one output line per review, whatever the text holds
-    preview = preview if len(preview) <= 70 else preview[:67] + "..."
-    return f"{label}\t{score:.4f}\t{preview}"
+    return f"{label}\t{score:.4f}\t{preview(text)}"
 
 
-def _decoded_lines(file: str, read: list[int]) -> Iterator[str]:
-    """Decode ``file`` line by line, adding each line's size in bytes to ``read[0]``.
-
-    Lines are read as they are needed, so memory stays flat however long the file is.
-    """
-    stream = sys.stdin.buffer if file == "-" else _open_binary(file)
-    name = "standard input" if file == "-" else file
-    with stream:
-        for number, raw in enumerate(stream, start=1):
-            read[0] += len(raw)
-            yield _decode_line(raw, number, name)
-
-
-@contextmanager
-def _progress(file: str):
-    """Yield ``advance(lines, nbytes)``; draws a progress bar only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        yield lambda lines, nbytes: None
-        return
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
-
-    total = None if file == "-" else os.path.getsize(file)
-    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[lines]:,} reviews"), TimeRemainingColumn()]
-    with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
-        task = bar.add_task("scoring", total=total, lines=0)
-        done = 0
-
-        def advance(lines: int, nbytes: int) -> None:
-            nonlocal done
-            done += lines
-            bar.update(task, advance=nbytes, lines=done)
-
-        yield advance
-
-
-def _open_binary(file: str):
-    try:
-        return open(file, "rb")
-    except OSError as exc:
-        raise UsageError(f"cannot read {file}: {exc.strerror}") from None
-
-
-def _decode_line(raw: bytes, number: int, name: str) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{name}, line {number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-            "convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8"
-        ) from None
-    return text.removesuffix("\n").removesuffix("\r")
-
-
-@app.command()
+@app.command(epilog=EXIT_STATUS)
 def export(
     data: Annotated[
         Optional[Path],
         typer.Option(help="aclImdb source: the upstream aclImdb_v1.tar.gz, the labeled tarball, or an extracted folder."),
     ] = None,
-    out: Annotated[Path, typer.Option(help="Directory to write the bundle into.")] = Path("model"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Directory to write the bundle into: a new or empty one, or (with --overwrite) a previous bundle. "
+            "A directory holding anything else is never replaced."
+        ),
+    ] = Path("model"),
     preset: Annotated[str, typer.Option(help="Named training configuration (see 'edge-sentiment presets').")] = "default",
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
@@ -182,44 +186,38 @@ def export(
     download: Annotated[
         bool, typer.Option(help="Download the upstream tarball (sha256-checked) into --data's folder or ./data when missing.")
     ] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out directory.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace the previous bundle at --out (only a bundle: a directory with manifest.json).")] = False,
     quantize: Annotated[
         bool, typer.Option(help="Also write model.int8.onnx (dynamic int8 quantization) with its own test accuracy.")
     ] = False,
 ) -> None:
     """Train on IMDB and export a checked bundle: ONNX, TFLite, Keras, vocab and manifest.
 
-    Needs the training extra: pip install 'edge-sentiment[train]'. The bundle is only
-    written if ONNX and TFLite agree with Keras within 1e-5 on the test reviews.
+    Needs the training and tflite extras: pip install 'edge-sentiment[train,tflite]'.
+    The bundle is only written if ONNX, TFLite and NumPy agree with Keras within 1e-5
+    on the test reviews; a failed export leaves --out as it was.
     """
     overrides = {k: v for k, v in {"epochs": epochs, "seed": seed, "train_limit": train_limit, "test_limit": test_limit}.items() if v is not None}
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
     from edge_sentiment_export.destination import check_destination
+    from edge_sentiment_export.stack import check_training_extras, exporter_module
 
     try:
         config = config_module.get_preset(preset).with_overrides(**overrides)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    check_training_extras()
+    out = out.expanduser().resolve()  # "." and "" become the directory they name
     check_destination(out, overwrite)  # before minutes of reading data and importing TensorFlow
     source = _dataset_path(data, download, data_module)
-    _log(f"reading {source}")
+    log(f"reading {source}")
     dataset = data_module.load_imdb(source)
-    exporter = _exporter_module()  # imports TensorFlow: only once the inputs are known to be good
+    exporter = exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
-    manifest = exporter.export_bundle(config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=_log)
-    _log(_export_summary(out, manifest))
-
-
-def _exporter_module():
-    # TensorFlow's C++ start-up chatter (oneDNN, CUDA probing) says nothing a user can act on.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    try:
-        from edge_sentiment_export import exporter
-    except ImportError as exc:
-        raise UsageError(
-            f"the export command needs the training extra ({exc.name} is missing): pip install 'edge-sentiment[train]'"
-        ) from None
-    return exporter
+    manifest = exporter.export_bundle(
+        config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress
+    )
+    log(_export_summary(out, manifest))
 
 
 def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
@@ -228,7 +226,7 @@ def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
     if not download:
         raise UsageError("--data is required: the aclImdb tarball or folder (or add --download to fetch it)")
     folder = data.parent if data is not None else Path("data")
-    _log(f"downloading {data_module.UPSTREAM_URL} into {folder} (checked against its sha256)")
+    log(f"downloading {data_module.UPSTREAM_URL} into {folder} (checked against its sha256)")
     return data_module.download_imdb(folder)
 
 
@@ -243,78 +241,86 @@ def _export_summary(out: Path, manifest: dict) -> str:
     )
 
 
-@app.command()
+@app.command(epilog=EXIT_STATUS)
 def evaluate(
     model: ModelOption = None,
     data: Annotated[
         Optional[Path], typer.Option(help="aclImdb tarball or folder: evaluate on all 25,000 test reviews.")
     ] = None,
     file: Annotated[
-        Optional[Path],
-        typer.Option("--file", "-f", help='Labeled JSON Lines file: {"text": ..., "label": "positive"|"negative"|1|0} per line.'),
+        Optional[str],
+        typer.Option(
+            "--file", "-f",
+            help='Labeled JSON Lines file (\'-\' reads standard input): {"text": ..., "label": "positive"|"negative"|1|0} per line.',
+        ),
     ] = None,
-    backend: Annotated[str, typer.Option(help="onnx, tflite, numpy, onnx-int8, or all (every backend the bundle has files for).")] = "all",
+    backend: Annotated[
+        str,
+        typer.Option(help="onnx, tflite, numpy, onnx-int8, or all: every backend the bundle has files for and "
+                     "this installation can run (the ones skipped are named)."),
+    ] = "all",
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Decision threshold.")] = DEFAULT_THRESHOLD,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
     workers: WorkersOption = 1,
 ) -> None:
     """Accuracy, precision, recall, F1 and confusion matrix of a bundle on labeled reviews."""
-    from .backends import available_backends
+    from .backends import BACKENDS, available_backends
     from .bundle import load_bundle
     from .classifier import SentimentClassifier
     from .metrics import binary_metrics
 
     if (data is None) == (file is None):
         raise UsageError("give exactly one of --data (the aclImdb test split) or --file (labeled JSON Lines)")
+    if backend != "all" and backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
+    bundle = load_bundle(model)
     texts, labels = _labeled_reviews(data, file)
     if not texts:
-        raise UsageError(f"{data or file} holds no labeled reviews to evaluate on")
-    bundle = load_bundle(model)
+        raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
     results = {}
     for name in names:
-        with SentimentClassifier(bundle, backend=name, threshold=threshold, workers=workers) as classifier:
-            results[name] = binary_metrics(labels, classifier.predict_proba(texts), threshold)
-    typer.echo(json.dumps(results, indent=2) if as_json else _metrics_table(results))
+        try:
+            classifier = SentimentClassifier(bundle, backend=name, threshold=threshold, workers=workers)
+        except BackendUnavailableError as exc:
+            if backend != "all":
+                raise
+            log(f"skipped {name}: {exc}")
+            continue
+        with classifier, progress(f"evaluating {name}", len(texts)) as advance:
+            results[name] = binary_metrics(labels, _scores(classifier, texts, advance), threshold)
+    write_lines([json.dumps(results, indent=2) if as_json else _metrics_table(results)])
 
 
-def _labeled_reviews(data: Optional[Path], file: Optional[Path]) -> tuple[list[str], list[int]]:
+def _scores(classifier, texts: list[str], advance) -> list[float]:
+    scores = []
+    for _, prediction in classifier.iter_predict(texts):
+        scores.append(prediction.score)
+        if len(scores) % LINES_PER_CHUNK == 0:
+            advance(LINES_PER_CHUNK)
+    return scores
+
+
+def _labeled_reviews(data: Optional[Path], file: Optional[str]) -> tuple[list[str], list[int]]:
     if data is not None:
         from edge_sentiment_export.data import load_imdb  # TensorFlow-free module
 
+        log(f"reading {data}")
         test = load_imdb(data, splits=("test",)).test
         return test.texts, test.labels
-    texts, labels = [], []
-    with _open_binary(str(file)) as stream:
-        for number, raw in enumerate(stream, start=1):
-            if not raw.strip():
-                continue  # blank lines separate nothing in JSON Lines; skipping them loses no review
-            try:
-                record = json.loads(_decode_line(raw, number, str(file)))
-                texts.append(record["text"])
-                labels.append(_label_value(record["label"]))
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise UsageError(f"{file}, line {number}: expected {{\"text\": ..., \"label\": ...}} ({exc})") from None
-    return texts, labels
-
-
-def _label_value(label) -> int:
-    mapping = {"negative": 0, "positive": 1, 0: 0, 1: 1}
-    if isinstance(label, bool) or label not in mapping:
-        raise ValueError(f"label {label!r} is not one of 'positive', 'negative', 1, 0")
-    return mapping[label]
+    return read_labeled_jsonl(file)
 
 
 def _metrics_table(results: dict) -> str:
-    lines = [f"{'backend':8} {'reviews':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7}  confusion [[tn fp] [fn tp]]"]
+    lines = [f"{'backend':9} {'reviews':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7}  confusion [[tn fp] [fn tp]]"]
     for name, m in results.items():
         lines.append(
-            f"{name:8} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f}  {m['confusion_matrix']}"
+            f"{name:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f}  {m['confusion_matrix']}"
         )
     return "\n".join(lines)
 
 
-@app.command()
+@app.command(epilog=EXIT_STATUS)
 def info(
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole manifest as JSON.")] = False,
@@ -325,7 +331,7 @@ def info(
     bundle = load_bundle(model)
     m = bundle.manifest
     if as_json:
-        typer.echo(json.dumps(m, indent=2, ensure_ascii=False))
+        write_lines([json.dumps(m, indent=2, ensure_ascii=False)])
         return
     pre = m["preprocessing"]
     lines = [
@@ -346,7 +352,7 @@ def info(
         lines.append(f"test        {name:{key_width}} accuracy {metrics['accuracy']:.4f} on {metrics['reviews']} reviews")
     if "training" in m:
         lines.append(f"trained by  {m['training'].get('command')}")
-    typer.echo("\n".join(lines))
+    write_lines(lines)
 
 
 def _describe_model(model: dict) -> str:
@@ -364,38 +370,56 @@ def _describe_model(model: dict) -> str:
     )
 
 
-@app.command()
+@app.command(epilog=EXIT_STATUS)
 def presets() -> None:
     """List the named training presets for 'edge-sentiment export --preset'."""
     from edge_sentiment_export import config as config_module
 
-    for name, cfg in config_module.PRESETS.items():
-        typer.echo(f"{name:21} {cfg.describe()}\n{'':21} from: {cfg.seed_model}")
-
-
-def _log(message: str) -> None:
-    typer.echo(message, err=True)
+    write_lines([f"{name:21} {cfg.describe()}\n{'':21} from: {cfg.seed_model}" for name, cfg in config_module.PRESETS.items()])
 
 
 def main() -> None:
-    """Entry point: user errors become one line on stderr and a non-zero exit code."""
+    """Entry point: every failure becomes one line on stderr and the exit status of EXIT_STATUS."""
+    install_interrupt_handler()
+    sys.exit(_run())
+
+
+def _run() -> int:
+    if sys.stdout is None:
+        log("error: standard output is closed; redirect it to a file (> out.txt) or a pipe")
+        return 1
     try:
         # Not standalone: parser errors (bad option values, unknown options) reach
         # us as exceptions, so they get the same one-line form as every other error.
-        sys.exit(app(standalone_mode=False) or 0)
+        return app(standalone_mode=False) or 0
+    except NoArgsIsHelpError as exc:
+        write_lines([exc.ctx.get_help()])
+        return 2
     except TyperException as exc:
         commands = {c.name or c.callback.__name__ for c in app.registered_commands}
         command = " ".join(["edge-sentiment", *[a for a in sys.argv[1:2] if a in commands]])
-        typer.echo(f"error: {exc.format_message()} (see '{command} --help')", err=True)
-        sys.exit(exc.exit_code)
+        log(f"error: {exc.format_message()} (see '{command} --help')")
+        return 2
+    except UsageError as exc:
+        log(f"error: {exc}")
+        return 2
     except EdgeSentimentError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2 if isinstance(exc, UsageError) else 1)
+        log(f"error: {exc}")
+        return 1
     except ValueError as exc:  # bad option values reaching the API (unknown backend, ...)
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    except BrokenPipeError:  # e.g. `edge-sentiment predict -f big.txt | head`
-        sys.stderr.close()
-        sys.exit(0)
+        log(f"error: {exc}")
+        return 2
+    except OutputClosed:  # e.g. `edge-sentiment predict -f big.txt | head`: the reader has all it wants
+        silence_stdout()
+        return 0
     except KeyboardInterrupt:
-        sys.exit(130)
+        return 130
+    except MemoryError:
+        log("error: out of memory; score the input in parts, or use a machine with more memory")
+        return 1
+    except Exception as exc:  # a bug: still one line, with the way to see the traceback
+        if os.environ.get("EDGE_SENTIMENT_DEBUG"):
+            raise
+        log(f"error: unexpected {type(exc).__name__}: {exc} (a bug; please report it, with the traceback "
+            "that EDGE_SENTIMENT_DEBUG=1 shows)")
+        return 1

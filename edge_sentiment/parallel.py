@@ -6,15 +6,34 @@ give every core a share of the tokenizing. Each worker builds its own
 :class:`~edge_sentiment.encoding.Encoder` once, from the vocabulary and config
 sent at start-up; a task is a list of texts and its result the id matrix.
 
-Workers come from a ``forkserver`` (``spawn`` where there is none): forking the
-caller directly would copy whatever threads it runs (onnxruntime's, the
-caller's own), which can deadlock the child.
+Workers are started with ``spawn``: forking the caller would copy whatever
+threads it runs (onnxruntime's, the caller's own), which can deadlock the
+child; a ``forkserver`` is shared by the whole process, and its children
+inherit whatever the first user of it had.
+
+Defined behaviour where processes and signals get in the way:
+
+* Ctrl-C reaches the whole process group. The workers are started at once,
+  with SIGINT blocked (a child inherits its parent's signal mask), so they
+  never see it: only the caller gets ``KeyboardInterrupt``, and a Ctrl-C during
+  the start-up is held and delivered right after it. The pool then cancels the
+  windows still queued and waits for none.
+* A pool belongs to the process that started it: a forked child gets a new one
+  (the caller checks :attr:`EncodingPool.owned_here`).
+* A worker that dies breaks the pool; the call says how it died and the caller
+  starts a new pool for the next call.
+* :meth:`EncodingPool.close` while a call is running lets that call finish: the
+  workers stop when the last running call ends.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
+import threading
 from collections import deque
+from contextlib import contextmanager
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -32,9 +51,39 @@ def _start_worker(vocab: Mapping[str, int], config: EncodingConfig) -> None:
     _worker_encoder = Encoder(vocab, config)
 
 
+def _nothing() -> None:
+    """A task that only makes the executor start a worker."""
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Block SIGINT in this thread for the block, so processes started in it inherit
+    a mask that blocks it; a SIGINT that arrives meanwhile is delivered afterwards."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    held: list[int] = []
+    previous = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    if in_main_thread:
+        # Another thread of this process may take the signal while this one blocks it;
+        # Python would then run the handler in this thread mid-start: record it instead.
+        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
+            if held:
+                signal.raise_signal(signal.SIGINT)
+
+
 def _encode_in_worker(texts: list[str]) -> np.ndarray:
     assert _worker_encoder is not None, "worker started without its encoder"
     return _worker_encoder.encode(texts)
+
+
+class WorkerPoolError(EdgeSentimentError):
+    """The tokenizing worker processes stopped; the next call starts new ones."""
 
 
 class EncodingPool:
@@ -43,34 +92,117 @@ class EncodingPool:
     def __init__(self, vocab: Mapping[str, int], config: EncodingConfig, workers: int) -> None:
         if workers < 2:
             raise ValueError(f"an encoding pool needs at least 2 workers, got {workers}")
-        methods = multiprocessing.get_all_start_methods()
-        # No set_forkserver_preload: it would replace the caller's own preload list
-        # (measured: it saved 0.05-0.1 s of the pool's ~0.3 s start).
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self.workers = workers
+        self._owner_pid = os.getpid()
+        self._lock = threading.Lock()
+        self._running_calls = 0
+        self._closing = False
+        self._delivered = False  # a worker has returned a result: it started fine
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_start_worker, initargs=(dict(vocab), config)
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
+            initargs=(dict(vocab), config),
         )
+        with _interrupts_held():
+            for _ in range(workers):  # the executor starts one process per task while none is idle
+                self._executor.submit(_nothing)
+
+    @property
+    def owned_here(self) -> bool:
+        """False in a process forked from the one that started the pool (its workers are not ours)."""
+        return os.getpid() == self._owner_pid
+
+    @property
+    def usable(self) -> bool:
+        """True while the pool may take a new call: not closing, not broken, not inherited by a fork."""
+        return self.owned_here and not self._closing and not getattr(self._executor, "_broken", False)
+
+    def begin_call(self) -> bool:
+        """Reserve the pool for one call of :meth:`encode_windows`; False if it may take none."""
+        with self._lock:
+            if not self.usable:
+                return False
+            self._running_calls += 1
+            return True
 
     def encode_windows(self, windows: Iterable[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
         """``(window, ids)`` for each window, in order; at most ``workers + 1`` windows in flight,
-        so memory stays flat however many windows come."""
+        so memory stays flat however many windows come. Call :meth:`begin_call` first and
+        start the returned generator; it ends the call however it stops.
+
+        Raises :class:`WorkerPoolError` if a worker dies during the call.
+        """
+        try:
+            yield from self._encode(windows)
+        except BaseException as exc:
+            if not isinstance(exc, (GeneratorExit, Exception)):  # KeyboardInterrupt, SystemExit
+                self.abandon()
+            raise
+        finally:
+            self._call_ended()
+
+    def _encode(self, windows: Iterable[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
         pending: deque = deque()
         try:
             for window in windows:
                 pending.append((window, self._executor.submit(_encode_in_worker, window)))
                 if len(pending) > self.workers:
-                    done, future = pending.popleft()
-                    yield done, future.result()
+                    yield self._result(*pending.popleft())
             while pending:
-                done, future = pending.popleft()
-                yield done, future.result()
+                yield self._result(*pending.popleft())
         except BrokenProcessPool:
-            raise EdgeSentimentError(
-                "the tokenizing worker processes stopped. A script that asks for workers > 1 must start its "
-                "work under `if __name__ == \"__main__\":` (the workers import the main module), and the machine "
-                "must have memory for them; or use workers=1"
-            ) from None
+            raise WorkerPoolError(self._broken_message()) from None
+
+    def _result(self, window: list[str], future) -> tuple[list[str], np.ndarray]:
+        ids = future.result()
+        self._delivered = True
+        return window, ids
+
+    def _broken_message(self) -> str:
+        codes = [p.exitcode for p in self._processes() if p.exitcode]
+        signals = sorted({-c for c in codes if c < 0})
+        if signals:
+            how = "was killed by " + ", ".join(signal.Signals(s).name for s in signals)
+        elif codes:
+            how = f"exited with status {codes[0]}"
+        else:
+            how = "stopped"
+        if self._delivered:
+            return (f"a tokenizing worker process {how} during this call; the results before it were delivered, "
+                    "and the next call starts new workers")
+        return (
+            f"a tokenizing worker process {how} before it could encode anything. A script that asks for "
+            "workers > 1 must start its work under `if __name__ == \"__main__\":` and be a file (the workers "
+            "import the main module), and the machine must have memory for them; or use workers=1"
+        )
+
+    def _call_ended(self) -> None:
+        with self._lock:
+            self._running_calls -= 1
+            stop = self._closing and self._running_calls == 0
+        if stop:
+            self._shutdown()
 
     def close(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop the workers once no call is running (at once if none is)."""
+        with self._lock:
+            self._closing = True
+            stop = self._running_calls == 0
+        if stop:
+            self._shutdown()
+
+    def abandon(self) -> None:
+        """Stop handing out work now (on Ctrl-C): queued windows are cancelled, nothing
+        waits. Each worker finishes the window it holds and exits; killing one mid-reply
+        would leave the executor waiting for the rest of the reply at interpreter exit."""
+        with self._lock:
+            self._closing = True
+        if self.owned_here:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _processes(self) -> list:
+        # The executor keeps its processes in a private dict (None once shut down).
+        return list((getattr(self._executor, "_processes", None) or {}).values())
+
+    def _shutdown(self) -> None:
+        if self.owned_here:  # a forked child must not wait on its parent's workers
+            self._executor.shutdown(wait=True, cancel_futures=True)

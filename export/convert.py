@@ -9,6 +9,8 @@ unrolled copy with the same weights.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import keras
@@ -100,7 +102,8 @@ def to_tflite(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
     # which LiteRT ran as uninitialised READ_VARIABLE ops (NaN outputs).
     converter = tf.lite.TFLiteConverter.from_keras_model(unrolled_copy(model, config))
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    path.write_bytes(converter.convert())
+    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the SavedModel signature it wrote
+        path.write_bytes(converter.convert())
     return path
 
 

@@ -77,7 +77,19 @@ def load_imdb(source: str | Path, splits: tuple[str, ...] = SPLITS) -> ImdbDatas
         records, archive_sha = _read_folder(path, splits), None
     else:
         records, archive_sha = _read_tarball(path, splits), sha256_file(path)
+    _check_splits(records, splits, path)
     return _dataset(records, str(path), archive_sha)
+
+
+def _check_splits(records: list[tuple], splits: tuple[str, ...], path: Path) -> None:
+    """Refuse, before any training, a source that lacks a requested split or one of its labels."""
+    found = {(split, label) for split, label, *_ in records}
+    missing = [f"aclImdb/{split}/{folder}" for split in splits for folder, label in LABEL_DIRS.items() if (split, label) not in found]
+    if missing:
+        raise DataError(
+            f"{path} has no reviews in {', '.join(missing)} (*.txt); an aclImdb source needs "
+            f"{' and '.join(f'{s}/pos, {s}/neg' for s in splits)}"
+        )
 
 
 def _read_tarball(path: Path, splits: tuple[str, ...]) -> list[tuple]:

@@ -8,6 +8,7 @@ run) and compared with Keras. Only a bundle that agrees within
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import shutil
@@ -59,6 +60,12 @@ INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
 
+@contextlib.contextmanager
+def no_progress(description: str, total: int):
+    """The default ``progress`` of :func:`export_bundle`: draws nothing."""
+    yield lambda n: None
+
+
 def export_bundle(
     config: TrainingConfig,
     data: ImdbDataset,
@@ -67,8 +74,14 @@ def export_bundle(
     overwrite: bool = False,
     quantize: bool = False,
     log: Callable[[str], None] = print,
+    progress: Callable = no_progress,
 ) -> dict:
-    """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest."""
+    """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest.
+
+    ``progress(description, total)`` is a context manager yielding ``advance(n)``
+    (e.g. :func:`edge_sentiment.cli_output.progress`) for the long checks.
+    """
+    out = Path(out).expanduser().resolve()
     check_destination(out, overwrite)
     started = time.monotonic()
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
@@ -98,7 +111,7 @@ def export_bundle(
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
-            scores = _bundle_scores(load_bundle(staging), x_test, quantize, log)
+            scores = _bundle_scores(load_bundle(staging), x_test, quantize, log, progress)
             parity = parity_report(keras_scores, scores)
             failures = parity_failures({name: parity[name] for name in scores if name != INT8_BACKEND})
             if not failures:
@@ -166,7 +179,7 @@ def _quantization_record(manifest: dict, files: dict) -> dict:
     }
 
 
-def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str], None]) -> dict[str, np.ndarray]:
+def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str], None], progress) -> dict[str, np.ndarray]:
     """Every backend's scores on ``ids``, loaded from the staged bundle as users will load it.
     All but int8 must equal Keras; ``ONE_PER_CALL`` is the onnx backend one review per call
     (the single-review graph), when the bundle has that graph."""
@@ -174,7 +187,8 @@ def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str],
     scores = {name: _run_batched(load_backend(name, bundle), ids) for name in backends}
     if SINGLE_REVIEW_FILE[0] in bundle.manifest["files"]:
         log(f"checking the single-review graph: {len(ids):,} calls of one review")
-        scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), ids)
+        with progress("one review per call", len(ids)) as advance:
+            scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), ids, advance)
     return scores
 
 
@@ -182,8 +196,14 @@ def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
     return np.concatenate([predict(ids[i : i + size]) for i in range(0, len(ids), size)])
 
 
-def _run_one_per_call(predict, ids: np.ndarray) -> np.ndarray:
-    return np.concatenate([predict(ids[i : i + 1]) for i in range(len(ids))])
+def _run_one_per_call(predict, ids: np.ndarray, advance: Callable[[int], None], step: int = 1000) -> np.ndarray:
+    scores = np.empty(len(ids), dtype=np.float32)
+    for i in range(len(ids)):
+        scores[i] = predict(ids[i : i + 1])[0]
+        if (i + 1) % step == 0:
+            advance(step)
+    return scores
+
 
 
 def _manifest(

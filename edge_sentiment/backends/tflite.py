@@ -12,6 +12,7 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..errors import BackendUnavailableError, BundleError
+from ..native_stderr import native_stderr_caught
 
 try:
     from ai_edge_litert.interpreter import Interpreter
@@ -31,6 +32,7 @@ def load(bundle: Bundle, file_key: str = "tflite"):
     (out,) = interpreter.get_output_details()
     if list(inp["shape_signature"][1:]) != [bundle.io.maxlen]:
         raise BundleError(f"{path} takes input shape {list(inp['shape_signature'])}, the manifest says [batch, {bundle.io.maxlen}]")
+    _first_allocation(interpreter)
     lock = threading.Lock()
     state = {"batch": None}
 
@@ -45,3 +47,17 @@ def load(bundle: Bundle, file_key: str = "tflite"):
             return interpreter.get_tensor(out["index"]).reshape(len(ids)).copy()
 
     return predict
+
+
+_allocated_once = False
+
+
+def _first_allocation(interpreter: Interpreter) -> None:
+    """Allocate tensors; the process's first allocation creates the XNNPACK delegate,
+    which announces itself on stderr once per process: that announcement is silenced."""
+    global _allocated_once
+    if _allocated_once:
+        return
+    with native_stderr_caught():
+        interpreter.allocate_tensors()
+    _allocated_once = True

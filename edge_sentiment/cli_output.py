@@ -1,0 +1,155 @@
+"""How the command line writes: whole lines, a quiet end when the reader goes away,
+one-line errors when it cannot write, and a progress bar only on a terminal."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from .errors import EdgeSentimentError
+
+PREVIEW_WIDTH = 70
+_WORD = re.compile(r"\S+")
+
+
+class OutputError(EdgeSentimentError):
+    """Standard output cannot be written (closed, disk full, ...)."""
+
+
+class OutputClosed(Exception):
+    """The reader of standard output went away (``| head``): stop quietly."""
+
+
+class _Interrupts:
+    """Ctrl-C raises KeyboardInterrupt as usual, except while whole lines are being
+    written: then it waits until the write is done, so no line is cut in half."""
+
+    deferring = False
+    pending = False
+
+    @classmethod
+    def install(cls) -> None:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, cls._handle)
+
+    @classmethod
+    def _handle(cls, signum, frame) -> None:
+        if cls.deferring:
+            cls.pending = True
+            return
+        raise KeyboardInterrupt
+
+    @classmethod
+    @contextmanager
+    def deferred(cls) -> Iterator[None]:
+        cls.deferring = True
+        try:
+            yield
+        finally:
+            cls.deferring = False
+        if cls.pending:
+            cls.pending = False
+            raise KeyboardInterrupt
+
+
+install_interrupt_handler = _Interrupts.install
+
+
+def stdout():
+    if sys.stdout is None:
+        raise OutputError("standard output is closed; redirect it to a file (> out.txt) or a pipe")
+    return sys.stdout
+
+
+def write_lines(lines: list[str]) -> None:
+    """Write ``lines`` and flush them, whole: Ctrl-C during the write takes effect after it."""
+    if not lines:
+        return
+    text = "\n".join(lines) + "\n"
+    out = stdout()
+    with _Interrupts.deferred():
+        try:
+            out.write(text)
+            out.flush()
+        except BrokenPipeError:
+            raise OutputClosed from None
+        except OSError as exc:
+            raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so Python's final flush cannot fail on a closed pipe."""
+    if sys.stdout is None:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def preview(text: str, width: int = PREVIEW_WIDTH) -> str:
+    """The start of ``text`` on one line, white space folded, at most ``width`` characters.
+
+    Reads only as many words as the preview needs, so a 500 MB line costs no more than a short one.
+    """
+    words, length = [], -1
+    for match in _WORD.finditer(text):
+        words.append(match.group())
+        length += len(words[-1]) + 1
+        if length > width:
+            break
+    folded = " ".join(words)
+    return folded if len(folded) <= width else folded[: width - 3] + "..."
+
+
+def log(message: str) -> None:
+    """A line for the person at the terminal (stderr; never mixed into results)."""
+    if sys.stderr is not None:
+        print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def progress(description: str, total: int | None, unit: str = "reviews") -> Iterator[Callable[[int], None]]:
+    """Yield ``advance(n)``; draws a bar on stderr only when stderr is a terminal.
+
+    ``total`` counts ``unit``s (None: unknown). The bar disappears when done.
+    """
+    if sys.stderr is None or not sys.stderr.isatty():
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n: bar.update(task, advance=n)
+
+
+@contextmanager
+def file_progress(total_bytes: int | None) -> Iterator[Callable[[int, int], None]]:
+    """Yield ``advance(reviews, nbytes)`` for scoring a file; a bar only when stderr is a terminal."""
+    if sys.stderr is None or not sys.stderr.isatty():
+        yield lambda reviews, nbytes: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[reviews]:,} reviews"), TimeRemainingColumn()]
+    with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
+        task = bar.add_task("scoring", total=total_bytes, reviews=0)
+        done = 0
+
+        def advance(reviews: int, nbytes: int) -> None:
+            nonlocal done
+            done += reviews
+            bar.update(task, advance=nbytes, reviews=done)
+
+        yield advance

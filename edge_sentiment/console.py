@@ -1,0 +1,13 @@
+"""The ``edge-sentiment`` console script: Ctrl-C while the command line is still
+being imported exits with status 130 and no traceback, as it does later on."""
+
+import sys
+
+
+def main() -> None:
+    try:
+        from .cli import main as run_cli
+
+        run_cli()
+    except KeyboardInterrupt:
+        sys.exit(130)
