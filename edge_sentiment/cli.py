@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer._click.exceptions import NoArgsIsHelpError
 from typer.exceptions import TyperException
 
 from . import __version__
@@ -193,9 +192,12 @@ def export(
 ) -> None:
     """Train on IMDB and export a checked bundle: ONNX, TFLite, Keras, vocab and manifest.
 
-    Needs the training and tflite extras: pip install 'edge-sentiment[train,tflite]'.
     The bundle is only written if ONNX, TFLite and NumPy agree with Keras within 1e-5
-    on the test reviews; a failed export leaves --out as it was.
+    on the test reviews; a failed export leaves --out as it was. Needs the training
+    and tflite extras:
+
+    \b
+        pip install 'edge-sentiment[train,tflite]'
     """
     overrides = {k: v for k, v in {"epochs": epochs, "seed": seed, "train_limit": train_limit, "test_limit": test_limit}.items() if v is not None}
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
@@ -392,10 +394,10 @@ def _run() -> int:
         # Not standalone: parser errors (bad option values, unknown options) reach
         # us as exceptions, so they get the same one-line form as every other error.
         return app(standalone_mode=False) or 0
-    except NoArgsIsHelpError as exc:
-        write_lines([exc.ctx.get_help()])
-        return 2
     except TyperException as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: its message is the help
+            write_lines([exc.format_message().rstrip()])
+            return 2
         commands = {c.name or c.callback.__name__ for c in app.registered_commands}
         command = " ".join(["edge-sentiment", *[a for a in sys.argv[1:2] if a in commands]])
         log(f"error: {exc.format_message()} (see '{command} --help')")

@@ -5,7 +5,9 @@ decomposed accents, full-width letters and ligatures all map to one spelling.
 Then it is lowercased, HTML line breaks (``<br />`` as IMDB writes them) become
 spaces, and a token is a run of letters or digits (any script) that may hold
 inner apostrophes: ``don't``, ``l'homme``, ``café`` and ``10`` are single tokens.
-Everything else (punctuation, emoji, control characters) separates tokens.
+Everything else (punctuation, emoji, control characters) separates tokens,
+and so does a lone surrogate (U+D800 to U+DFFF, which a Python or JavaScript
+string can hold but UTF-8 cannot).
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def tokenize(text: str) -> list[str]:
 def _blank_separators(text: str) -> str:
     """``text`` with every ASCII character no token can hold, and every stray
     apostrophe, turned into a space (non-ASCII characters count as word characters)."""
-    kept = text.encode("utf-8").translate(_SEPARATOR_TABLE).decode("utf-8")
+    # surrogatepass: a lone surrogate survives the round trip as a non-ASCII
+    # character, and the general pattern then treats it as the separator it is.
+    kept = text.encode("utf-8", "surrogatepass").translate(_SEPARATOR_TABLE).decode("utf-8", "surrogatepass")
     return _STRAY_APOSTROPHE.sub(" ", kept) if "'" in kept else kept
 
 

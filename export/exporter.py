@@ -149,7 +149,7 @@ def _write_common_files(folder: Path, vocab: dict, model, config: TrainingConfig
     model.save(folder / FILES["keras"])
     to_tflite(model, config, folder / FILES["tflite"])
     np.savez(folder / FILES["numpy"], **numpy_weights(model, config))
-    write_history(history, folder)
+    write_history(history, folder, title=f"preset {config.preset!r}: {config.describe()}")
     return {key: name for key, name in FILES.items() if key != "onnx"}
 
 

@@ -101,8 +101,13 @@ def _optimizer(config: TrainingConfig):
     return keras.optimizers.RMSprop(learning_rate=config.learning_rate)
 
 
-def write_history(record: dict, out_dir: Path) -> list[Path]:
-    """Write ``history.json`` and a PNG of loss and accuracy curves into ``out_dir``."""
+def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
+    """Write ``history.json`` and a PNG of loss and accuracy curves into ``out_dir``.
+
+    Train is blue and validation orange in every phase; a two-phase run draws a
+    dashed line where the second phase starts and marks each phase's best epoch
+    (the weights kept) with a labelled dotted line.
+    """
     import matplotlib
 
     matplotlib.use("Agg")  # files only, never a window
@@ -111,24 +116,38 @@ def write_history(record: dict, out_dir: Path) -> list[Path]:
 
     json_path = out_dir / HISTORY_NAME
     json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    # Two-phase runs: the bag-of-words epochs first, then the full model's.
-    phases = [record["pretrain_bag"], record] if "pretrain_bag" in record else [record]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    phases = [("bag of words", record["pretrain_bag"]), ("full model", record)] if "pretrain_bag" in record else [("", record)]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
-        offset = 0
-        for number, phase in enumerate(phases, start=1):
-            epochs = range(offset + 1, offset + len(phase["loss"]) + 1)
-            tag = f" (phase {number})" if len(phases) > 1 else ""
-            ax.plot(epochs, phase[metric], "o-", label=f"train{tag}")
-            ax.plot(epochs, phase[f"val_{metric}"], "s-", label=f"validation{tag}")
-            ax.axvline(offset + phase["best_epoch"], color="grey", linestyle=":")
-            offset += len(phase["loss"])
+        _plot_phases(ax, phases, metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("epoch (dotted: best epoch kept)")
-        ax.set_title(metric)
-        ax.legend()
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"binary cross-entropy {metric}" if metric == "loss" else metric)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(title or "training curves")
     fig.tight_layout()
     png_path = out_dir / CURVES_NAME
     fig.savefig(png_path, dpi=100)
     plt.close(fig)
     return [json_path, png_path]
+
+
+def _plot_phases(ax, phases: list[tuple[str, dict]], metric: str) -> None:
+    offset = 0
+    for number, (name, phase) in enumerate(phases):
+        epochs = range(offset + 1, offset + len(phase["loss"]) + 1)
+        first = number == 0
+        ax.plot(epochs, phase[metric], "o-", color="tab:blue", markersize=3, label="train" if first else None)
+        ax.plot(epochs, phase[f"val_{metric}"], "s-", color="tab:orange", markersize=3, label="validation" if first else None)
+        if offset:
+            ax.axvline(offset + 0.5, color="black", linestyle="--", linewidth=1)
+        best = offset + phase["best_epoch"]
+        ax.axvline(best, color="grey", linestyle=":")
+        label = f"best {name} epoch ({phase['best_epoch']})" if name else f"best epoch ({phase['best_epoch']})"
+        ax.annotate(label, xy=(best, 1), xycoords=("data", "axes fraction"), xytext=(2, -12),
+                    textcoords="offset points", fontsize=7, color="dimgrey", rotation=90, va="top")
+        if name:
+            ax.annotate(f"phase {number + 1}: {name}", xy=(offset + 1, 0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 4), textcoords="offset points", fontsize=7)
+        offset += len(phase["loss"])
