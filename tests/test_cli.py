@@ -49,7 +49,7 @@ def test_invalid_utf8_names_the_line(tmp_path):
     reviews = tmp_path / "latin1.txt"
     reviews.write_bytes(b"fine\ncaf\xe9 au lait\n")
     result = run_cli("predict", "--file", str(reviews))
-    assert result.returncode == 2
+    assert result.returncode == 1  # the data is wrong, not the command line
     assert b"line 2: not valid UTF-8" in result.stderr and b"Traceback" not in result.stderr
 
 
@@ -114,7 +114,7 @@ def test_evaluate_rejects_bad_labels(tmp_path):
     labeled = tmp_path / "labeled.jsonl"
     labeled.write_text('{"text": "x", "label": "meh"}\n')
     result = run_cli("evaluate", "--file", str(labeled))
-    assert result.returncode == 2 and b"line 1" in result.stderr
+    assert result.returncode == 1 and b"line 1" in result.stderr
 
 
 def test_help_explains_every_command():
