@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
+import os
+import sys
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
@@ -178,13 +180,9 @@ class SentimentClassifier:
         """The pool of tokenizing processes, reserved for one call; None to tokenize here."""
         if self.workers == 1:
             return None
-        if multiprocessing.current_process().daemon:
-            warnings.warn(
-                "workers > 1 inside a daemonic process (e.g. a multiprocessing.Pool worker), which may not "
-                "start processes of its own: tokenizing in this process instead",
-                RuntimeWarning,
-                stacklevel=4,
-            )
+        reason = _why_workers_cannot_start()
+        if reason is not None:
+            warnings.warn(f"workers > 1 {reason}: tokenizing in this process instead", RuntimeWarning, stacklevel=4)
             return None
         with self._pool_lock:
             if self._pool is None or not self._pool.begin_call():
@@ -192,7 +190,11 @@ class SentimentClassifier:
                 # dead worker, closed by another thread: this call gets a fresh pool.
                 from .parallel import EncodingPool
 
-                self._pool = EncodingPool(self.bundle.vocab, self.bundle.encoding, self.workers)
+                if self._pool is not None and self._pool.owned_here and self._pool.broken:
+                    warnings.warn(f"a tokenizing worker process {self._pool.how_a_worker_died()} since the last "
+                                  "call; starting new workers", RuntimeWarning, stacklevel=4)
+
+                self._pool = EncodingPool(self.bundle.path, self.bundle.encoding, self.workers)
                 self._pool.begin_call()
             return self._pool
 
@@ -228,6 +230,18 @@ def _checked_text(text: object) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}; decode bytes with .decode('utf-8') first")
     return text
+
+
+def _why_workers_cannot_start() -> str | None:
+    """Why this process cannot start tokenizing workers, or None if it can."""
+    if multiprocessing.current_process().daemon:
+        return "inside a daemonic process (e.g. a multiprocessing.Pool worker), which may not start processes"
+    main = sys.modules.get("__main__")
+    main_file = getattr(main, "__file__", None)
+    if getattr(getattr(main, "__spec__", None), "name", None) is None and main_file and not os.path.isfile(main_file):
+        # A worker process imports the main module by its path; "<stdin>" (python - < script.py) has none.
+        return f"from a main module that is not a file ({main_file}), which worker processes cannot import"
+    return None
 
 
 class _WindowReader:

@@ -29,12 +29,13 @@ Defined behaviour where processes and signals get in the way:
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import threading
 from collections import deque
 from contextlib import contextmanager
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -46,9 +47,26 @@ from .errors import EdgeSentimentError
 _worker_encoder: Encoder | None = None
 
 
-def _start_worker(vocab: Mapping[str, int], config: EncodingConfig) -> None:
+def _start_worker(bundle_path: str, config: EncodingConfig) -> None:
     global _worker_encoder
-    _worker_encoder = Encoder(vocab, config)
+    from .bundle import load_bundle
+
+    _exit_with_parent()
+    _worker_encoder = Encoder(load_bundle(bundle_path).vocab, config)
+
+
+def _exit_with_parent() -> None:
+    """Make this worker exit when the process that started it ends, however it ends
+    (``os._exit``, a crash, SIGKILL): otherwise it would wait for work forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(0)
+
+    threading.Thread(target=watch, name="edge-sentiment-parent-watch", daemon=True).start()
 
 
 def _nothing() -> None:
@@ -87,9 +105,15 @@ class WorkerPoolError(EdgeSentimentError):
 
 
 class EncodingPool:
-    """``workers`` processes that turn windows of texts into id matrices, results in input order."""
+    """``workers`` processes that turn windows of texts into id matrices, results in input order.
 
-    def __init__(self, vocab: Mapping[str, int], config: EncodingConfig, workers: int) -> None:
+    Each worker reads the vocabulary from the bundle at ``bundle_path`` itself: what
+    a spawned process is sent at start-up must stay small, because multiprocessing
+    writes it while holding the pipe's other end, so a child that dies before reading
+    it all (a script without the ``__main__`` guard) would block the writer forever.
+    """
+
+    def __init__(self, bundle_path: str | os.PathLike, config: EncodingConfig, workers: int) -> None:
         if workers < 2:
             raise ValueError(f"an encoding pool needs at least 2 workers, got {workers}")
         self.workers = workers
@@ -100,11 +124,13 @@ class EncodingPool:
         self._delivered = False  # a worker has returned a result: it started fine
         self._executor = ProcessPoolExecutor(
             workers, mp_context=multiprocessing.get_context("spawn"), initializer=_start_worker,
-            initargs=(dict(vocab), config),
+            initargs=(str(bundle_path), config),
         )
         with _interrupts_held():
             for _ in range(workers):  # the executor starts one process per task while none is idle
                 self._executor.submit(_nothing)
+        # Kept to say how a worker died: the executor forgets its processes once broken.
+        self._worker_processes = self._processes()
 
     @property
     def owned_here(self) -> bool:
@@ -112,9 +138,14 @@ class EncodingPool:
         return os.getpid() == self._owner_pid
 
     @property
+    def broken(self) -> bool:
+        """True once a worker has died: the executor takes no more work."""
+        return bool(getattr(self._executor, "_broken", False))
+
+    @property
     def usable(self) -> bool:
         """True while the pool may take a new call: not closing, not broken, not inherited by a fork."""
-        return self.owned_here and not self._closing and not getattr(self._executor, "_broken", False)
+        return self.owned_here and not self._closing and not self.broken
 
     def begin_call(self) -> bool:
         """Reserve the pool for one call of :meth:`encode_windows`; False if it may take none."""
@@ -157,15 +188,18 @@ class EncodingPool:
         self._delivered = True
         return window, ids
 
-    def _broken_message(self) -> str:
-        codes = [p.exitcode for p in self._processes() if p.exitcode]
-        signals = sorted({-c for c in codes if c < 0})
+    def how_a_worker_died(self) -> str:
+        """E.g. "was killed by SIGKILL", from the exit codes of the pool's processes."""
+        codes = [p.exitcode for p in self._worker_processes if p.exitcode]
+        signals = {-c for c in codes if c < 0}
+        if len(signals) > 1:
+            signals.discard(signal.SIGTERM)  # the executor stops the other workers with it once one dies
         if signals:
-            how = "was killed by " + ", ".join(signal.Signals(s).name for s in signals)
-        elif codes:
-            how = f"exited with status {codes[0]}"
-        else:
-            how = "stopped"
+            return "was killed by " + ", ".join(signal.Signals(s).name for s in sorted(signals))
+        return f"exited with status {codes[0]}" if codes else "stopped"
+
+    def _broken_message(self) -> str:
+        how = self.how_a_worker_died()
         if self._delivered:
             return (f"a tokenizing worker process {how} during this call; the results before it were delivered, "
                     "and the next call starts new workers")

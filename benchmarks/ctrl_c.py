@@ -1,0 +1,84 @@
+"""Ctrl-C during `edge-sentiment predict --json --file ... --workers 2`, N times.
+
+Each run sends SIGINT to the whole process group (as a terminal does) at a
+random moment between start-up and the middle of scoring, then records: exit
+status, seconds from the signal to the exit, whether stderr held a traceback,
+whether stdout ends on a whole JSON line, and any process of the group still
+running half a second later (exited processes waiting to be reaped by init are
+not counted). Usage: python benchmarks/ctrl_c.py [RUNS] (default 50).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+EXE = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
+
+
+def write_reviews(path: Path, lines: int) -> None:
+    with open(path, "w") as fh:
+        for i in range(lines):
+            fh.write(f"great film number {i}, the plot was dull but the acting superb\n")
+
+
+def one_run(reviews: Path, out_path: Path, delay: float) -> dict:
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([EXE, "predict", "--json", "-f", str(reviews), "--workers", "2"],
+                                stdout=out, stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(delay)
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=30)
+            seconds = time.monotonic() - sent
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return {"delay": delay, "hung": True}
+    time.sleep(0.5)
+    ps = subprocess.run(["ps", "-o", "stat=", "-g", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    data = out_path.read_bytes()
+    try:
+        lines = [json.loads(line) for line in data.splitlines()]
+        whole = data == b"" or data.endswith(b"\n")
+    except ValueError:
+        lines, whole = [], False
+    return {
+        "delay": delay, "hung": False, "status": proc.returncode, "seconds": seconds, "lines": len(lines),
+        "whole_lines": whole, "traceback": b"Traceback" in err, "left": [s for s in ps if not s.startswith("Z")],
+    }
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+    rng = random.Random(0)
+    with tempfile.TemporaryDirectory() as folder:
+        reviews, out = Path(folder) / "reviews.txt", Path(folder) / "out.jsonl"
+        write_reviews(reviews, 200_000)
+        results = [one_run(reviews, out, rng.uniform(0.05, 2.5)) for _ in range(runs)]
+    good = [r for r in results if not r["hung"] and r["status"] == 130 and r["seconds"] < 1
+            and r["whole_lines"] and not r["traceback"] and not r["left"]]
+    timed = sorted(r["seconds"] for r in results if not r["hung"])
+    print(f"runs {runs}: good {len(good)}; hangs {sum(r['hung'] for r in results)}; "
+          f"tracebacks {sum(r.get('traceback', False) for r in results)}; "
+          f"cut lines {sum(not r.get('whole_lines', True) for r in results)}; "
+          f"left processes {sum(bool(r.get('left')) for r in results)}; "
+          f"status != 130: {sum(r.get('status') != 130 for r in results if not r['hung'])}")
+    if timed:
+        print(f"signal -> exit: median {timed[len(timed) // 2]:.2f} s, max {timed[-1]:.2f} s")
+    for r in results:
+        if r not in good:
+            print("  not good:", r)
+
+
+if __name__ == "__main__":
+    main()
