@@ -265,11 +265,14 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
     workers: WorkersOption = 1,
 ) -> None:
-    """Accuracy, precision, recall, F1 and confusion matrix of a bundle on labeled reviews."""
+    """Accuracy, precision, recall, F1, confusion matrix and calibration (ECE, NLL, Brier,
+    saturated scores) of a bundle on labeled reviews, overall and by review length in tokens.
+    With --json: one JSON object per backend and line."""
     from .backends import BACKENDS, available_backends
     from .bundle import load_bundle
     from .classifier import SentimentClassifier
-    from .metrics import binary_metrics
+    from .metrics import evaluation_report
+    from .text import tokenize
 
     if (data is None) == (file is None):
         raise UsageError("give exactly one of --data (the aclImdb test split) or --file (labeled JSON Lines)")
@@ -280,6 +283,7 @@ def evaluate(
     if not texts:
         raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
+    token_counts = [len(tokenize(text)) for text in texts]
     results = {}
     for name in names:
         try:
@@ -290,8 +294,11 @@ def evaluate(
             log(f"skipped {name}: {exc}")
             continue
         with classifier, progress(f"evaluating {name}", len(texts)) as advance:
-            results[name] = binary_metrics(labels, _scores(classifier, texts, advance), threshold)
-    write_lines([json.dumps(results, indent=2) if as_json else _metrics_table(results)])
+            results[name] = evaluation_report(labels, _scores(classifier, texts, advance), token_counts, threshold)
+    if as_json:
+        write_lines([json.dumps({"backend": name, **report}) for name, report in results.items()])
+    else:
+        write_lines([_metrics_table(results), "", _length_table(results)])
 
 
 def _scores(classifier, texts: list[str], advance) -> list[float]:
@@ -314,11 +321,24 @@ def _labeled_reviews(data: Optional[Path], file: Optional[str]) -> tuple[list[st
 
 
 def _metrics_table(results: dict) -> str:
-    lines = [f"{'backend':9} {'reviews':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7}  confusion [[tn fp] [fn tp]]"]
+    lines = [f"{'backend':9} {'reviews':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7} "
+             f"{'ece':>7} {'nll':>7} {'brier':>7} {'saturated':>9}  confusion [[tn fp] [fn tp]]"]
     for name, m in results.items():
         lines.append(
-            f"{name:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f}  {m['confusion_matrix']}"
+            f"{name:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} "
+            f"{m['ece']:>7.4f} {m['nll']:>7.4f} {m['brier']:>7.4f} {m['saturated']:>9.4f}  {m['confusion_matrix']}"
         )
+    return "\n".join(lines)
+
+
+def _length_table(results: dict) -> str:
+    buckets = next(iter(results.values()))["by_length"] if results else {}
+    lines = [f"{'tokens':9} " + " ".join(f"{name + ' (' + str(b['reviews']) + ')':>22}" for name, b in buckets.items()),
+             f"{'backend':9} " + " ".join(f"{'accuracy / ece':>22}" for _ in buckets)]
+    for name, m in results.items():
+        lines.append(f"{name:9} " + " ".join(
+            f"{'-':>22}" if b["accuracy"] is None else f"{b['accuracy']:>13.4f} / {b['ece']:.4f}" for b in m["by_length"].values()
+        ))
     return "\n".join(lines)
 
 

@@ -29,3 +29,56 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = DE
         "f1": f1,
         "confusion_matrix": [[tn, fp], [fn, tp]],
     }
+
+
+#: Token-count buckets of ``evaluate``'s per-length report: (name, fewest, most).
+LENGTH_BUCKETS = (("<=10", 0, 10), ("11-50", 11, 50), ("51-200", 51, 200), (">200", 201, None))
+#: Scores below SATURATION or above 1 - SATURATION count as saturated (certainty the model cannot have).
+SATURATION = 0.001
+_EPS = 1e-7
+
+
+def calibration_metrics(labels: np.ndarray, scores: np.ndarray, bins: int = 10) -> dict:
+    """How well scores work as probabilities of the positive class.
+
+    ``ece``: expected calibration error over ``bins`` equal-width bins of the
+    score (|mean score - share of positives| per bin, weighted by the bin's
+    size); ``nll``: mean negative log-likelihood (scores clipped to [1e-7, 1 - 1e-7]);
+    ``brier``: mean squared error; ``saturated``: share of scores below 0.001 or above 0.999.
+    """
+    truth = np.asarray(labels, dtype=np.float64)
+    p = np.asarray(scores, dtype=np.float64)
+    if not len(p):
+        return {"ece": 0.0, "nll": 0.0, "brier": 0.0, "saturated": 0.0}
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            ece += inside.mean() * abs(p[inside].mean() - truth[inside].mean())
+    clipped = np.clip(p, _EPS, 1 - _EPS)
+    nll = -np.mean(truth * np.log(clipped) + (1 - truth) * np.log(1 - clipped))
+    return {
+        "ece": float(ece),
+        "nll": float(nll),
+        "brier": float(np.mean((p - truth) ** 2)),
+        "saturated": float(np.mean((p < SATURATION) | (p > 1 - SATURATION))),
+    }
+
+
+def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD) -> dict:
+    """:func:`binary_metrics` and :func:`calibration_metrics`, overall and per length bucket
+    (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`)."""
+    labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
+    report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores)}
+    report["by_length"] = {}
+    for name, fewest, most in LENGTH_BUCKETS:
+        inside = (counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max))
+        part = binary_metrics(labels[inside], scores[inside], threshold)
+        empty = part["reviews"] == 0
+        report["by_length"][name] = {
+            "reviews": part["reviews"],
+            "accuracy": None if empty else part["accuracy"],
+            "ece": None if empty else calibration_metrics(labels[inside], scores[inside])["ece"],
+        }
+    return report

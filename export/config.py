@@ -11,6 +11,8 @@ ARCHITECTURES = ("rnn", "multi_hot_dense")
 HEADS = ("last", "max", "mean", "mean_with_bag")
 INPUT_ENCODINGS = ("embedding", "one_hot")
 OPTIMIZERS = ("rmsprop", "adam")
+#: How export/calibration.py maps the final logit to P(positive): unchanged, z / T, or a·z + c.
+CALIBRATIONS = ("none", "temperature", "platt")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,15 @@ class TrainingConfig:
     #: Needs head "mean_with_bag"; 0 trains everything at once.
     pretrain_bag_epochs: int = 0
     pretrain_learning_rate: float = 1e-3
+    #: Short texts in training: up to this many random sentences (2 to
+    #: snippet_max_tokens tokens) of each training review are added with the
+    #: review's label (export/snippets.py); the validation split gets its own
+    #: reviews' sentences. 0 trains on whole reviews only, as the seeds did.
+    short_snippets: int = 0
+    snippet_max_tokens: int = 25
+    #: Fitted on the validation split after training and folded into the final
+    #: layer, so every exported form returns calibrated scores (export/calibration.py).
+    calibration: str = "none"
     # optimisation
     optimizer: str = "rmsprop"
     learning_rate: float = 1e-3
@@ -98,6 +109,10 @@ class TrainingConfig:
             raise ValueError(f"rnn_window must be 0 or 1..maxlen ({self.maxlen}) with padding 'pre', got {self.rnn_window}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
+        if self.calibration not in CALIBRATIONS:
+            raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
+        if self.short_snippets < 0 or self.snippet_max_tokens < 2:
+            raise ValueError("short_snippets must be >= 0 and snippet_max_tokens >= 2")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if not 0.0 < self.validation_fraction < 1.0:

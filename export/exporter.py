@@ -27,8 +27,9 @@ from edge_sentiment.constants import (
     FIRST_WORD_ID, FORMAT_VERSION, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
 from edge_sentiment.encoding import Encoder
-from edge_sentiment.metrics import binary_metrics
+from edge_sentiment.metrics import binary_metrics, calibration_metrics
 
+from .calibration import CALIBRATION_PLOT, calibrate, write_reliability_diagram
 from .config import TrainingConfig
 from . import single_review
 from .convert import (
@@ -38,7 +39,8 @@ from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
-from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, write_history
+from .snippets import short_text_set, training_snippets
+from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, validation_indices, write_history
 from .vocab import build_vocab
 
 FILES = {
@@ -88,12 +90,19 @@ def export_bundle(
     log(f"building vocabulary from {len(train):,} training reviews (num_words={config.num_words})")
     vocab = build_vocab(train.texts, config.num_words)
     encoder = Encoder(vocab, config.encoding())
-    x_train, y_train = encoder.encode(train.texts), np.asarray(train.labels, dtype=np.float32)
+    fit_set, val_set, val_reviews = _training_sets(config, train, log)
+    x_fit, y_fit = encoder.encode(fit_set.texts), np.asarray(fit_set.labels, dtype=np.float32)
+    x_val, y_val = encoder.encode(val_set.texts), np.asarray(val_set.labels, dtype=np.float32)
     x_test, y_test = encoder.encode(test.texts), np.asarray(test.labels, dtype=np.int64)
 
     log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
     train_started = time.monotonic()
-    model, history = fit(config, x_train, y_train)
+    model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
+    calibration = calibrate(model, config.calibration, x_val, y_val) if config.calibration != "none" else None
+    if calibration is not None:
+        log(f"calibrated ({calibration['method']}): validation ECE {calibration['before']['ece']:.4f} -> "
+            f"{calibration['after']['ece']:.4f}, NLL {calibration['before']['nll']:.4f} -> {calibration['after']['nll']:.4f}")
+    history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started
 
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -102,6 +111,9 @@ def export_bundle(
     try:
         log("writing vocab.json, model.keras, model.tflite (builtin ops), weights.npz")
         common = _write_common_files(staging, vocab, model, config, history)
+        if calibration is not None:
+            write_reliability_diagram(calibration, model.predict(x_val, batch_size=1024, verbose=0).reshape(-1),
+                                      staging / CALIBRATION_PLOT, f"preset {config.preset!r}: validation, {len(y_val)} rows")
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
         variants = onnx_variants(config)
         for variant in variants:
@@ -125,9 +137,12 @@ def export_bundle(
             raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
 
         manifest["metrics"] = {
-            "test": {name: binary_metrics(y_test, s) for name, s in scores.items()},
+            "test": {name: {**binary_metrics(y_test, s), **calibration_metrics(y_test, s)} for name, s in scores.items()},
             "parity_vs_keras": parity,
+            "short_texts": _short_text_metrics(load_bundle(staging), test, config.seed),
         }
+        if calibration is not None:
+            manifest["calibration"] = {k: v for k, v in calibration.items() if not k.startswith("_")}
         if quantize:
             manifest["quantization"] = _quantization_record(manifest, files)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
@@ -136,6 +151,53 @@ def export_bundle(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
+
+
+def _training_sets(config: TrainingConfig, train: Split, log) -> tuple[Split, Split, Split]:
+    """``(fit, validation, validation reviews)``: the reviews split as ``fit`` always split
+    them (a seeded shuffle, the validation fraction carved off), each side with its own
+    reviews' sentences added when ``config.short_snippets`` asks for them."""
+    fit_rows, val_rows = validation_indices(len(train), config.validation_fraction, config.seed)
+    fit_reviews, val_reviews = _subset(train, fit_rows), _subset(train, val_rows)
+    if not config.short_snippets:
+        return fit_reviews, val_reviews, val_reviews
+    extra = [training_snippets(part, config.short_snippets, config.snippet_max_tokens, config.seed + k)
+             for k, part in enumerate((fit_reviews, val_reviews))]
+    log(f"adding {len(extra[0].texts):,} + {len(extra[1].texts):,} sentences of training + validation reviews "
+        f"(up to {config.short_snippets} per review, 2 to {config.snippet_max_tokens} tokens)")
+    return _joined(fit_reviews, extra[0]), _joined(val_reviews, extra[1]), val_reviews
+
+
+def _subset(split: Split, rows) -> Split:
+    return Split([split.texts[i] for i in rows], [split.labels[i] for i in rows])
+
+
+def _joined(a: Split, b: Split) -> Split:
+    return Split(a.texts + b.texts, a.labels + b.labels)
+
+
+#: Size of the short-text yardsticks (first and last sentences of reviews, export/snippets.py).
+SHORT_TEXT_SET_SIZE = 5000
+
+
+def _keras_short_text_metrics(model, encoder: Encoder, reviews: Split, seed: int) -> dict:
+    """The short-text yardstick made from validation reviews, scored by Keras (used to choose settings)."""
+    short = short_text_set(reviews, SHORT_TEXT_SET_SIZE, seed)
+    scores = model.predict(encoder.encode(short.texts), batch_size=1024, verbose=0).reshape(-1)
+    return {**binary_metrics(short.labels, scores), **calibration_metrics(short.labels, scores)}
+
+
+def _short_text_metrics(bundle, test: Split, seed: int) -> dict:
+    """The short-text yardstick made from test reviews, scored by the bundle's onnx backend."""
+    from edge_sentiment.classifier import SentimentClassifier
+
+    short = short_text_set(test, SHORT_TEXT_SET_SIZE, seed)
+    scores = SentimentClassifier(bundle).predict_proba(short.texts)
+    return {
+        "made_from": f"first and last sentences (3-25 tokens) of test reviews, {len(short.texts)} sampled with seed {seed}",
+        **binary_metrics(short.labels, scores),
+        **calibration_metrics(short.labels, scores),
+    }
 
 
 def _limited(split: Split, limit: int | None, seed: int) -> Split:

@@ -23,28 +23,36 @@ def sample_indices(n: int, limit: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
 
 
-def split_train_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
-    """Shuffle, then carve ``fraction`` off for validation.
+def validation_indices(n: int, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, validation)`` row indices: a seeded shuffle, then ``fraction`` carved off.
 
     aclImdb lists every negative review before every positive one, so an
     unshuffled tail split would validate on positives only.
     """
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_val = max(1, round(len(x) * fraction))
-    val, train = order[:n_val], order[n_val:]
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = max(1, round(n * fraction))
+    return order[n_val:], order[:n_val]
+
+
+def split_train_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
+    train, val = validation_indices(len(x), fraction, seed)
     return x[train], y[train], x[val], y[val]
 
 
-def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None):
+def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None, validation=None):
     """Train a fresh model on ``(x, y)``; returns the model (best weights) and its history.
 
-    ``verbose``: Keras' progress output; by default a live bar on a terminal and
-    one line per epoch in a log or pipe.
+    ``validation``: ``(x_val, y_val)`` to stop on; by default carved from ``(x, y)``
+    (:func:`split_train_validation`). ``verbose``: Keras' progress output; by
+    default a live bar on a terminal and one line per epoch in a log or pipe.
     """
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(config.seed)
-    x_train, y_train, x_val, y_val = split_train_validation(x, y, config.validation_fraction, config.seed)
+    if validation is None:
+        x_train, y_train, x_val, y_val = split_train_validation(x, y, config.validation_fraction, config.seed)
+    else:
+        (x_train, y_train), (x_val, y_val) = (x, y), validation
     model = build_model(config)
     data = (x_train, y_train, x_val, y_val)
     pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None

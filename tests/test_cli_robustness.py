@@ -188,7 +188,7 @@ def test_evaluate_reads_standard_input():
     lines = b'{"text": "great film", "label": 1}\n{"text": "awful", "label": "negative"}\n'
     result = run_cli("evaluate", "-f", "-", "--backend", "onnx", "--json", input=lines)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["onnx"]["reviews"] == 2
+    assert [json.loads(line)["reviews"] for line in result.stdout.splitlines()] == [2]
 
 
 def test_evaluate_all_skips_backends_this_installation_cannot_run(tmp_path):
@@ -201,7 +201,7 @@ def test_evaluate_all_skips_backends_this_installation_cannot_run(tmp_path):
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert result.returncode == 0, result.stderr
-    assert set(json.loads(result.stdout)) == {"onnx", "numpy", "onnx-int8"}
+    assert [json.loads(line)["backend"] for line in result.stdout.splitlines()] == ["onnx", "numpy", "onnx-int8"]
     assert "skipped tflite: the 'tflite' backend needs ai-edge-litert" in result.stderr.decode()
 
 

@@ -124,7 +124,8 @@ def _vocabulary_table(weights: dict, name: str, bundle: Bundle, path) -> np.ndar
 
 
 def _sigmoid(logits: np.ndarray) -> np.ndarray:
-    return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+    with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: the score is then 0
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
 def rnn_pad_states(pad_input: np.ndarray, recurrent: np.ndarray, steps: int) -> np.ndarray:

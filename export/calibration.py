@@ -1,0 +1,119 @@
+"""Calibration at export: fit P(positive) to the validation labels, then fold it into the model.
+
+Every model ends in ``Dense(1, sigmoid)`` named ``score``: the score is
+``sigmoid(w·h + b)`` of the features ``h``. Platt scaling replaces it by
+``sigmoid(a·(w·h + b) + c)``, temperature scaling by ``sigmoid((w·h + b) / T)``
+(``c = 0``, ``a = 1/T``). Both are the same Dense layer with weights ``a·w`` and
+bias ``a·b + c``, so writing them into that layer calibrates Keras, and so every
+exported form (ONNX, the one-review graph, TFLite, NumPy, int8), with no new
+operator and no change to any runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+
+from edge_sentiment.metrics import calibration_metrics
+
+from .config import CALIBRATIONS as METHODS
+from .model import OUTPUT_NAME
+
+
+@dataclass(frozen=True)
+class Calibration:
+    method: str
+    scale: float  # a
+    shift: float  # c
+
+    def apply(self, logits: np.ndarray) -> np.ndarray:
+        return self.scale * logits + self.shift
+
+
+def logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
+    """The pre-sigmoid score of each row, computed from the final layer's inputs."""
+    features = keras.Model(model.inputs, model.get_layer(OUTPUT_NAME).input).predict(x, batch_size=1024, verbose=0)
+    kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
+    return (features.astype(np.float64) @ kernel.astype(np.float64)).reshape(-1) + float(bias[0])
+
+
+def fit_calibration(method: str, z: np.ndarray, y: np.ndarray) -> Calibration:
+    """The ``a`` (and for Platt ``c``) that minimise the negative log-likelihood of ``y``
+    given ``sigmoid(a·z + c)``: Newton's method on a convex problem of one or two unknowns."""
+    if method == "none":
+        return Calibration("none", 1.0, 0.0)
+    if method not in METHODS:
+        raise ValueError(f"calibration must be one of {METHODS}, got {method!r}")
+    y = np.asarray(y, dtype=np.float64)
+    features = np.stack([z, np.ones_like(z)], axis=1) if method == "platt" else z[:, None]
+    params = np.zeros(features.shape[1])
+    params[0] = 1.0
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-np.clip(features @ params, -50, 50)))
+        gradient = features.T @ (p - y)
+        hessian = (features * (p * (1 - p))[:, None]).T @ features + 1e-9 * np.eye(len(params))
+        step = np.linalg.solve(hessian, gradient)
+        params -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return Calibration(method, float(params[0]), float(params[1]) if method == "platt" else 0.0)
+
+
+def fold_into(model: keras.Model, calibration: Calibration) -> None:
+    """Rewrite the final Dense layer so that the model itself returns calibrated scores."""
+    layer = model.get_layer(OUTPUT_NAME)
+    kernel, bias = layer.get_weights()
+    layer.set_weights([
+        (kernel.astype(np.float64) * calibration.scale).astype(kernel.dtype),
+        (bias.astype(np.float64) * calibration.scale + calibration.shift).astype(bias.dtype),
+    ])
+
+
+def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray) -> dict:
+    """Fit ``method`` on the validation rows, fold it into ``model``; returns the manifest record."""
+    z = logits(model, x_val)
+    calibration = fit_calibration(method, z, y_val)
+    before = calibration_metrics(y_val, _sigmoid(z))
+    fold_into(model, calibration)
+    after = calibration_metrics(y_val, model.predict(x_val, batch_size=1024, verbose=0).reshape(-1))
+    return {
+        "method": calibration.method,
+        "parameters": {"scale": calibration.scale, "shift": calibration.shift},
+        "formula": "score = sigmoid(scale * logit + shift), folded into the final Dense layer",
+        "fitted_on": f"{len(y_val)} validation rows",
+        "before": before,
+        "after": after,
+        "_scores": {"before": _sigmoid(z), "labels": np.asarray(y_val)},  # for the plot; not written
+    }
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+CALIBRATION_PLOT = "calibration.png"
+
+
+def write_reliability_diagram(record: dict, after_scores: np.ndarray, path, title: str) -> None:
+    """Reliability diagram (share of positives against mean score, 10 bins) before and after."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = record["_scores"]["labels"]
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    for name, scores, colour in (("before", record["_scores"]["before"], "tab:red"), ("after", after_scores, "tab:green")):
+        bins = np.minimum((scores * 10).astype(int), 9)
+        points = [(scores[bins == b].mean(), labels[bins == b].mean()) for b in range(10) if (bins == b).any()]
+        ax.plot(*zip(*points), "o-", color=colour, label=f"{name} (ECE {record[name]['ece']:.3f})")
+    ax.set_xlabel("mean score in bin")
+    ax.set_ylabel("share of positive labels in bin")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
