@@ -20,7 +20,8 @@ from typer.exceptions import TyperException
 from . import __version__
 from .cli_input import ON_ERROR_CHOICES, InputError, LineReader, read_labeled_jsonl
 from .cli_output import (
-    OutputClosed, file_progress, install_interrupt_handler, log, preview, progress, silence_stdout, write_lines,
+    OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress, silence_stdout,
+    write_lines,
 )
 from .constants import DEFAULT_THRESHOLD
 from .errors import BackendUnavailableError, EdgeSentimentError
@@ -403,7 +404,8 @@ def presets() -> None:
 def main() -> None:
     """Entry point: every failure becomes one line on stderr and the exit status of EXIT_STATUS."""
     install_interrupt_handler()
-    sys.exit(_run())
+    status = _run()
+    sys.exit(130 if interrupted() else status)
 
 
 def _run() -> int:
@@ -440,6 +442,8 @@ def _run() -> int:
         log("error: out of memory; score the input in parts, or use a machine with more memory")
         return 1
     except Exception as exc:  # a bug: still one line, with the way to see the traceback
+        if interrupted():  # e.g. an import broken into by Ctrl-C
+            return 130
         if os.environ.get("EDGE_SENTIMENT_DEBUG"):
             raise
         log(f"error: unexpected {type(exc).__name__}: {exc} (a bug; please report it, with the traceback "

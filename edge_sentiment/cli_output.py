@@ -27,10 +27,16 @@ class OutputClosed(Exception):
 
 class _Interrupts:
     """Ctrl-C raises KeyboardInterrupt as usual, except while whole lines are being
-    written: then it waits until the write is done, so no line is cut in half."""
+    written: then it waits until the write is done, so no line is cut in half.
+
+    ``received`` remembers that one came: a KeyboardInterrupt raised inside a
+    library's import can surface as an ImportError, or be swallowed by a bare
+    ``except``; the command line still ends with status 130 (see :func:`interrupted`).
+    """
 
     deferring = False
     pending = False
+    received = False
 
     @classmethod
     def install(cls) -> None:
@@ -39,6 +45,7 @@ class _Interrupts:
 
     @classmethod
     def _handle(cls, signum, frame) -> None:
+        cls.received = True
         if cls.deferring:
             cls.pending = True
             return
@@ -60,6 +67,11 @@ class _Interrupts:
 install_interrupt_handler = _Interrupts.install
 
 
+def interrupted() -> bool:
+    """True once Ctrl-C has reached this process (after :func:`install_interrupt_handler`)."""
+    return _Interrupts.received
+
+
 def stdout():
     if sys.stdout is None:
         raise OutputError("standard output is closed; redirect it to a file (> out.txt) or a pipe")
@@ -72,6 +84,8 @@ def write_lines(lines: list[str]) -> None:
         return
     text = "\n".join(lines) + "\n"
     out = stdout()
+    if _Interrupts.received:  # an interrupt that a library swallowed: stop before writing more
+        raise KeyboardInterrupt
     with _Interrupts.deferred():
         try:
             out.write(text)

@@ -5,6 +5,9 @@ import sys
 
 
 def main() -> None:
+    from .cli_output import install_interrupt_handler  # standard library only: quick to import
+
+    install_interrupt_handler()  # before the imports a Ctrl-C could otherwise break into
     try:
         from .cli import main as run_cli
 

@@ -48,15 +48,24 @@ def fit_calibration(method: str, z: np.ndarray, y: np.ndarray) -> Calibration:
         raise ValueError(f"calibration must be one of {METHODS}, got {method!r}")
     y = np.asarray(y, dtype=np.float64)
     features = np.stack([z, np.ones_like(z)], axis=1) if method == "platt" else z[:, None]
+
+    def nll(params: np.ndarray) -> float:
+        logit = features @ params
+        return float(np.mean(np.logaddexp(0.0, logit) - y * logit))
+
     params = np.zeros(features.shape[1])
     params[0] = 1.0
     for _ in range(100):
-        p = 1.0 / (1.0 + np.exp(-np.clip(features @ params, -50, 50)))
-        gradient = features.T @ (p - y)
-        hessian = (features * (p * (1 - p))[:, None]).T @ features + 1e-9 * np.eye(len(params))
+        p = _sigmoid(features @ params)
+        gradient = features.T @ (p - y) / len(y)
+        hessian = (features * (p * (1 - p))[:, None]).T @ features / len(y) + 1e-9 * np.eye(len(params))
         step = np.linalg.solve(hessian, gradient)
-        params -= step
-        if np.abs(step).max() < 1e-10:
+        # Newton's step can overshoot where the scores saturate: halve it until the loss falls.
+        size, current = 1.0, nll(params)
+        while nll(params - size * step) > current and size > 1e-6:
+            size /= 2
+        params -= size * step
+        if np.abs(size * step).max() < 1e-10:
             break
     return Calibration(method, float(params[0]), float(params[1]) if method == "platt" else 0.0)
 
@@ -90,7 +99,7 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for any z
 
 
 CALIBRATION_PLOT = "calibration.png"

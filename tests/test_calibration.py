@@ -1,0 +1,71 @@
+"""Short texts and calibration: the metrics, the snippets, and Platt/temperature folded into the model."""
+
+import numpy as np
+import pytest
+
+from edge_sentiment.metrics import calibration_metrics, evaluation_report
+
+
+def test_calibration_metrics_by_hand():
+    labels = np.array([1, 0, 1, 1])
+    scores = np.array([0.95, 0.05, 0.65, 0.0005])
+    m = calibration_metrics(labels, scores)
+    # bins: 0.0005 and 0.05 in bin 0 (mean 0.02525, positives 0.5), 0.65 in bin 6, 0.95 in bin 9
+    expected_ece = 0.5 * abs(0.02525 - 0.5) + 0.25 * abs(0.65 - 1) + 0.25 * abs(0.95 - 1)
+    assert m["ece"] == pytest.approx(expected_ece)
+    assert m["brier"] == pytest.approx(np.mean([0.05**2, 0.05**2, 0.35**2, 0.9995**2]))
+    assert m["nll"] == pytest.approx(-np.mean(np.log([0.95, 0.95, 0.65, 0.0005])))
+    assert m["saturated"] == 0.25
+
+
+def test_evaluation_report_buckets_by_token_count():
+    report = evaluation_report([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6], [3, 10, 11, 500])
+    assert report["accuracy"] == 0.5
+    assert report["by_length"]["<=10"] == {"reviews": 2, "accuracy": 1.0, "ece": pytest.approx(0.15)}
+    assert report["by_length"]["11-50"]["reviews"] == 1 and report["by_length"]["11-50"]["accuracy"] == 0.0
+    assert report["by_length"]["51-200"] == {"reviews": 0, "accuracy": None, "ece": None}
+    assert report["by_length"][">200"]["reviews"] == 1
+
+
+def test_sentences_and_snippets_keep_their_review_label():
+    from edge_sentiment_export.data import Split
+    from edge_sentiment_export.snippets import sentences, short_text_set, training_snippets
+
+    review = "A fine film. The cast is superb!<br /><br />But the end drags on and on? Yes."
+    assert sentences(review, 2, 25) == ["A fine film.", "The cast is superb!", "But the end drags on and on?"]
+    reviews = Split([review, "Dull. Boring and long, truly a waste."], [1, 0])
+    snippets = training_snippets(reviews, per_review=2, max_tokens=25, seed=0)
+    assert len(snippets.texts) == 3 and snippets.labels.count(1) == 2 and snippets.labels.count(0) == 1
+    assert all(text in review for text, label in zip(snippets.texts, snippets.labels) if label == 1)
+    short = short_text_set(reviews, size=10, seed=0)
+    assert short.texts == ["A fine film.", "But the end drags on and on?", "Boring and long, truly a waste."]
+    assert short.labels == [1, 1, 0]
+    assert short_text_set(reviews, 10, 0) == short  # made the same way every time
+
+
+def test_fitted_platt_parameters_recover_the_ones_that_made_the_labels():
+    from edge_sentiment_export.calibration import fit_calibration
+
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 4, size=40_000)
+    labels = rng.random(z.size) < 1 / (1 + np.exp(-(0.4 * z - 0.3)))
+    platt = fit_calibration("platt", z, labels)
+    assert platt.scale == pytest.approx(0.4, abs=0.02) and platt.shift == pytest.approx(-0.3, abs=0.05)
+    temperature = fit_calibration("temperature", z, labels)
+    assert temperature.shift == 0.0 and 0.3 < temperature.scale < 0.5
+    assert fit_calibration("none", z, labels).scale == 1.0
+
+
+def test_folding_calibrates_the_keras_model_itself():
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export import config as C
+    from edge_sentiment_export.calibration import Calibration, fold_into, logits
+    from edge_sentiment_export.model import build_model
+
+    config = C.get_preset("quick").with_overrides(num_words=50, maxlen=12)
+    model = build_model(config)
+    ids = np.random.default_rng(1).integers(0, 50, size=(64, 12)).astype(np.int32)
+    z = logits(model, ids)
+    np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-z)), atol=1e-6)
+    fold_into(model, Calibration("platt", 3.0, -0.5))
+    np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-(3 * z - 0.5))), atol=1e-6)
