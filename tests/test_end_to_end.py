@@ -59,3 +59,23 @@ def test_export_refuses_to_overwrite(tiny_imdb, tmp_path):
     # Checked first: the data (here missing) is not even looked at.
     early = run_cli("export", "--data", str(tmp_path / "no-such-data"), "--out", str(out), "--preset", "quick")
     assert early.returncode == 1 and b"is not empty" in early.stderr and b"no-such-data" not in early.stderr
+
+
+@pytest.mark.slow
+def test_snippets_and_calibration_reach_every_backend(tiny_imdb, tmp_path):
+    from edge_sentiment_export import config as C, data as D
+    from edge_sentiment_export.stack import exporter_module
+
+    config = C.get_preset("quick").with_overrides(short_snippets=2, calibration="platt", train_limit=None, test_limit=None)
+    out = tmp_path / "bundle"
+    manifest = exporter_module().export_bundle(config, D.load_imdb(tiny_imdb), out, command="edge-sentiment export (test)", log=lambda m: None)
+    check_bundle(out, manifest)
+    assert (out / "calibration.png").is_file()
+    record = manifest["calibration"]
+    assert record["method"] == "platt" and set(record["parameters"]) == {"scale", "shift"}
+    assert record["after"]["nll"] <= record["before"]["nll"]
+    # Each training review adds its sentences: more rows than the 80 reviews minus validation.
+    assert manifest["training"]["train_reviews"] > 64 and manifest["training"]["config"]["short_snippets"] == 2
+    assert manifest["metrics"]["short_texts"]["reviews"] > 0 and "ece" in manifest["metrics"]["test"]["numpy"]
+    for backend in ("onnx", "tflite", "numpy"):
+        assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5
