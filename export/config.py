@@ -50,6 +50,10 @@ class TrainingConfig:
     #: "mean_with_bag": how many buckets (0 = words only) and each bucket's vector size.
     pair_buckets: int = 0
     pair_dim: int = 2
+    #: The bags divide their sums by (tokens + bag_prior) instead of tokens: a
+    #: review of n tokens keeps n / (n + bag_prior) of its mean, so two or three
+    #: words cannot speak as loudly as a whole review (0: the plain mean).
+    bag_prior: float = 0.0
     #: The SimpleRNN reads only the last rnn_window steps (0 = all maxlen steps);
     #: the bag still reads the whole review. Costs the RNN's time where it adds least.
     rnn_window: int = 0
@@ -107,6 +111,8 @@ class TrainingConfig:
             raise ValueError(f"pair_buckets needs num_words <= {MAX_VOCAB_SIZE}, got {self.num_words}")
         if not 0 <= self.rnn_window <= self.maxlen or (self.rnn_window and self.padding != "pre"):
             raise ValueError(f"rnn_window must be 0 or 1..maxlen ({self.maxlen}) with padding 'pre', got {self.rnn_window}")
+        if self.bag_prior < 0 or (self.bag_prior and self.head != "mean_with_bag"):
+            raise ValueError(f"bag_prior must be >= 0 and needs head 'mean_with_bag', got {self.bag_prior}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.calibration not in CALIBRATIONS:

@@ -333,6 +333,7 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
         "head": config.head,
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
+        "bag_prior": config.bag_prior,
         # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }

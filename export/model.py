@@ -25,14 +25,23 @@ class MaskedMean(keras.layers.Layer):
     """Mean over the time steps that hold a token, padding excluded.
 
     A plain GlobalAveragePooling1D would average in the pad steps too, so the
-    signal of a 100-word review padded to 500 would shrink five-fold.
+    signal of a 100-word review padded to 500 would shrink five-fold. ``prior``
+    adds to the count (``TrainingConfig.bag_prior``): the sum over n tokens is
+    divided by ``max(n + prior, 1)``.
     """
+
+    def __init__(self, prior: float = 0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.prior = float(prior)
 
     def call(self, inputs):
         steps, ids = inputs
         is_token = ops.expand_dims(ops.cast(ops.not_equal(ids, PAD_ID), steps.dtype), -1)
-        count = ops.sum(is_token, axis=1)
+        count = ops.sum(is_token, axis=1) + self.prior
         return ops.sum(steps * is_token, axis=1) / ops.maximum(count, ops.ones_like(count))
+
+    def get_config(self):
+        return {**super().get_config(), "prior": self.prior}
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
@@ -149,11 +158,12 @@ def _rnn_features(ids, config: TrainingConfig, unroll: bool):
 def _bag(ids, embedded, config: TrainingConfig):
     """Mean of the word embeddings over the whole review (and of the hashed pairs', if any)."""
     if not config.pair_buckets:
-        return MaskedMean(name=BAG_MEAN)([embedded, ids])
+        return MaskedMean(config.bag_prior, name=BAG_MEAN)([embedded, ids])
     pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
     pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
-    words_mean = MaskedMean(name="word_bag")([embedded, ids])
-    return keras.layers.Concatenate(name=BAG_MEAN)([words_mean, MaskedMean(name="pair_bag")([pair_vectors, pairs])])
+    words_mean = MaskedMean(config.bag_prior, name="word_bag")([embedded, ids])
+    pairs_mean = MaskedMean(config.bag_prior, name="pair_bag")([pair_vectors, pairs])
+    return keras.layers.Concatenate(name=BAG_MEAN)([words_mean, pairs_mean])
 
 
 def load_keras_model(path) -> keras.Model:

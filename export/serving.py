@@ -49,17 +49,18 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
         pair_weights, kernel = kernel[: config.pair_dim, 0], kernel[config.pair_dim :]
         pair_scores = _score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], pair_weights)
     rnn, rnn_weights, window = model.get_layer("rnn"), kernel, config.rnn_steps
+    prior = config.bag_prior
 
     # The arrays become tf.constant inside the function: captured from outside,
     # tf2onnx would make them graph inputs.
     @tf.function(input_signature=signature)
     def serve(ids):
         is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
-        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word) + tf.constant(bias)  # [batch, 1]
+        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word, prior=prior) + tf.constant(bias)  # [batch, 1]
         if config.pair_buckets:
             both_words = is_word[:, :-1] * is_word[:, 1:]
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
-            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words, both_words)
+            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words, both_words, prior=prior)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
         return tf.sigmoid(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
@@ -74,8 +75,11 @@ def _score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return scores
 
 
-def _mean(values, mask, keepdims: bool = True):
+def _mean(values, mask, keepdims: bool = True, prior: float = 0.0):
     """Sum over the steps (axis 1) of ``values``, already zero where ``mask`` is, divided by
-    the number of steps that count. ``[batch, T]`` gives ``[batch, 1]``; ``[batch, T, n]`` with
-    ``keepdims=False`` gives ``[batch, n]``."""
-    return tf.reduce_sum(values, 1, keepdims=keepdims) / tf.maximum(tf.reduce_sum(mask, 1, keepdims=keepdims), 1.0)
+    the number of steps that count (plus ``prior``, at least 1). ``[batch, T]`` gives
+    ``[batch, 1]``; ``[batch, T, n]`` with ``keepdims=False`` gives ``[batch, n]``."""
+    count = tf.reduce_sum(mask, 1, keepdims=keepdims)
+    if prior:
+        count = count + prior
+    return tf.reduce_sum(values, 1, keepdims=keepdims) / tf.maximum(count, 1.0)

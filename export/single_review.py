@@ -59,7 +59,7 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig, 
     word_weights, dense = dense[: config.embedding_dim], dense[config.embedding_dim :]
     word_scores = (weights["embedding"] @ word_weights).astype(np.float32)
     word_scores[PAD_ID] = 0.0  # never read (no padding here); zero as in model.onnx
-    parts = [_mean_score(graph, "word", word_scores, INPUT_NAME)]
+    parts = [_mean_score(graph, "word", word_scores, INPUT_NAME, config)]
     if config.pair_buckets:
         pair_weights, dense = dense[: config.pair_dim], dense[config.pair_dim :]
         parts.append(_pair_part(graph, weights["pair_embedding"] @ pair_weights, config))
@@ -69,10 +69,19 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig, 
     return graph.model(opset)
 
 
-def _mean_score(graph: _Graph, name: str, scores: np.ndarray, ids: str) -> str:
-    """mean over the steps of ``scores[ids]`` -> ``[1]``."""
+def _mean_score(graph: _Graph, name: str, scores: np.ndarray, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
+    """mean over the steps of ``scores[ids]`` -> ``[1]``. With ``config.bag_prior`` the sum
+    is divided by (steps + prior) instead: the review has ``len(ids) + fewer`` steps here
+    (pairs: one fewer than ids), so 1 / (steps + prior) is read from a table by review length."""
     gathered = graph.node("Gather", [graph.constant(f"{name}_scores", scores), ids], f"{name}_step_scores")
-    return graph.node("ReduceMean", [gathered], f"{name}_part", axes=[0], keepdims=1)
+    if not config.bag_prior:
+        return graph.node("ReduceMean", [gathered], f"{name}_part", axes=[0], keepdims=1)
+    total = graph.node("ReduceSum", [gathered, graph.int64(f"{name}_axis", 0)], f"{name}_sum", keepdims=1)
+    lengths = np.arange(config.maxlen + 1, dtype=np.float64) - fewer
+    inverse = (1.0 / np.maximum(lengths + config.bag_prior, 1.0)).astype(np.float32)
+    length = graph.node("Shape", [INPUT_NAME], f"{name}_review_length")
+    factor = graph.node("Gather", [graph.constant(f"{name}_inverse_counts", inverse), length], f"{name}_inverse_count")
+    return graph.node("Mul", [total, factor], f"{name}_part")
 
 
 def _pair_part(graph: _Graph, scores: np.ndarray, config: TrainingConfig) -> str:
@@ -83,7 +92,7 @@ def _pair_part(graph: _Graph, scores: np.ndarray, config: TrainingConfig) -> str
     scaled = graph.node("Mul", [previous, graph.constant("vocab_size", np.int32(config.num_words))], "previous_scaled")
     key = graph.node("Add", [scaled, current], "pair_key")
     bucket = graph.node("Mod", [key, graph.constant("buckets_minus_1", np.int32(config.pair_buckets - 1))], "pair_bucket_minus_1")
-    return _mean_score(graph, "pair", scores[1:], bucket)
+    return _mean_score(graph, "pair", scores[1:], bucket, config, fewer=1)
 
 
 def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingConfig) -> str:

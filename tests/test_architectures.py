@@ -20,6 +20,8 @@ from edge_sentiment_export.exporter import export_bundle  # noqa: E402
 
 VARIANTS = {
     "windowed-rnn-with-pairs": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2, pretrain_bag_epochs=1),
+    "smoothed-bags-snippets-calibrated": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2,
+                                               pretrain_bag_epochs=1, bag_prior=6.0, short_snippets=2, calibration="platt"),
     "windowed-rnn-last": dict(head="last", rnn_window=9),
     "multi-hot-dense": dict(architecture="multi_hot_dense", dense_units=(6, 5)),
 }

@@ -50,6 +50,7 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle, path):
     model = bundle.manifest["model"]
     window = model.get("rnn_window") or bundle.io.maxlen  # the RNN reads the last `window` steps
     pairs = (model["pair_buckets"], weights["pair_embedding"]) if model.get("pair_buckets") else None
+    prior = float(model.get("bag_prior", 0.0))  # bundles before it was a setting: the plain mean
     # Pre-padding and a head that ignores pad steps: start from the state the cut
     # pad columns lead to (as the ONNX model does; see trim_leading_padding).
     trimmable = head != "max" and bundle.encoding.padding == "pre"
@@ -75,27 +76,28 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle, path):
         else:
             features = pooled / _token_count(rnn_ids)
             if head == "mean_with_bag":  # [bag of words (and pairs), mean of RNN outputs], as the Keras model
-                features = np.concatenate([*_bags(ids, embedding, pairs, bundle.io.vocab_size), features], axis=1)
+                features = np.concatenate([*_bags(ids, embedding, pairs, bundle.io.vocab_size, prior), features], axis=1)
         return _sigmoid(features @ dense_w + dense_b)
 
     return predict
 
 
-def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int) -> list[np.ndarray]:
-    """Masked means of the word vectors and, with pairs, of the hashed pair vectors."""
-    bags = [_masked_mean(embedding, ids)]
+def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int, prior: float) -> list[np.ndarray]:
+    """Masked means of the word vectors and, with pairs, of the hashed pair vectors
+    (sums divided by max(count + prior, 1), as the Keras model's MaskedMean)."""
+    bags = [_masked_mean(embedding, ids, prior)]
     if pairs is not None:
         buckets, pair_embedding = pairs
-        bags.append(_masked_mean(pair_embedding, pair_ids(ids, vocab_size, buckets)))
+        bags.append(_masked_mean(pair_embedding, pair_ids(ids, vocab_size, buckets), prior))
     return bags
 
 
-def _masked_mean(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
-    return (table[ids] * (ids != PAD_ID)[..., None]).sum(axis=1) / _token_count(ids)
+def _masked_mean(table: np.ndarray, ids: np.ndarray, prior: float = 0.0) -> np.ndarray:
+    return (table[ids] * (ids != PAD_ID)[..., None]).sum(axis=1) / _token_count(ids, prior)
 
 
-def _token_count(ids: np.ndarray) -> np.ndarray:
-    return np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True), 1).astype(np.float32)
+def _token_count(ids: np.ndarray, prior: float = 0.0) -> np.ndarray:
+    return np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True) + np.float32(prior), 1).astype(np.float32)
 
 
 def _multi_hot_forward(weights: dict, hidden: int, bundle: Bundle, path):
