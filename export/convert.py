@@ -113,9 +113,17 @@ def to_int8(fp32_path: Path, path: Path) -> Path:
     onnxruntime has no quantized kernel for the ``RNN`` op, so the recurrent
     weights stay float; they are a small part of the model.
     """
+    import logging
+
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it advises shape pre-processing on the root logger; our graphs need none
+    try:
+        quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
+    finally:
+        root.setLevel(level)
     proto = onnx.load(str(path))
     proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
     onnx.save(proto, str(path))
