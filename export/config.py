@@ -154,6 +154,7 @@ class TrainingConfig:
         source = f"one-hot({self.num_words})" if self.input_encoding == "one_hot" else f"Embedding({self.num_words},{self.embedding_dim})"
         window = f" (last {self.rnn_window} steps)" if self.rnn_window else ""
         pairs = f" + {self.pair_buckets} hashed word pairs x {self.pair_dim}" if self.pair_buckets else ""
+        pairs += f" (bags over tokens + {self.bag_prior:g})" if self.bag_prior else ""
         return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 
     def with_overrides(self, **overrides) -> TrainingConfig:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import keras
@@ -133,7 +134,7 @@ def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
         ax.set_ylabel(f"binary cross-entropy {metric}" if metric == "loss" else metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    fig.suptitle(title or "training curves")
+    fig.suptitle(textwrap.fill(title or "training curves", 120), fontsize=10)
     fig.tight_layout()
     png_path = out_dir / CURVES_NAME
     fig.savefig(png_path, dpi=100)
