@@ -20,7 +20,7 @@ def test_python_api_comments():
     batch = clf.predict_batch(["great film", "dull"])
     assert f"# [{batch[0]!r}, {batch[1]!r}]" in README
     proba = clf.predict_proba(["great film", "dull"])
-    assert f"# {proba!r}" in README.replace("# array([1., 0.], dtype=float32): P(positive)", "# array([1., 0.], dtype=float32)")
+    assert f"# {proba!r}: P(positive)" in README
 
 
 def test_install_says_where():
