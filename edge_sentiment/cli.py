@@ -18,7 +18,7 @@ import typer
 from typer.exceptions import TyperException
 
 from . import __version__
-from .cli_input import ON_ERROR_CHOICES, InputError, LineReader, read_labeled_jsonl
+from .cli_input import ON_ERROR_CHOICES, InputError, LineReader
 from .cli_output import (
     OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress, silence_stdout,
     write_lines,
@@ -94,6 +94,18 @@ def predict(
             "belongs to input line N (unless --on-error skip leaves a line out).",
         ),
     ] = None,
+    file_format: Annotated[
+        Optional[str],
+        typer.Option(
+            "--format",
+            help="text (one review per line), csv, tsv (both with a header row) or jsonl (one object per line). "
+            "Default: from the file name (.csv, .tsv, .jsonl), else text. For csv, tsv and jsonl the output keeps "
+            "every input column and adds predicted_label and score, in the input's format (JSON Lines with --json).",
+        ),
+    ] = None,
+    text_column: Annotated[
+        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
+    ] = None,
     on_error: Annotated[
         str,
         typer.Option(
@@ -114,6 +126,12 @@ def predict(
         raise UsageError("nothing to score: give a text (edge-sentiment predict \"great film\") or --file PATH ('-' for stdin)")
     if on_error not in ON_ERROR_CHOICES:
         raise UsageError(f"--on-error must be one of: {', '.join(ON_ERROR_CHOICES)} (got {on_error!r})")
+    from .tables import file_format as format_of
+
+    try:
+        fmt = format_of(file or "", file_format)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if texts and len(texts) == 1 and os.path.isfile(texts[0]):
         log(f"note: {texts[0]!r} is a file, scored here as a text; did you mean --file {shlex.quote(texts[0])}?")
     from .classifier import SentimentClassifier
@@ -121,8 +139,12 @@ def predict(
     with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
         if file is None:
             _write_predictions(classifier, texts, as_json)
-        else:
+        elif fmt == "text":
             _write_file_predictions(classifier, LineReader(file, on_error, warn=log), as_json)
+        else:
+            from .table_output import write_table_predictions
+
+            write_table_predictions(classifier, file, fmt, text_column, on_error, as_json)
 
 
 def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> None:
@@ -254,8 +276,17 @@ def evaluate(
         Optional[str],
         typer.Option(
             "--file", "-f",
-            help='Labeled JSON Lines file (\'-\' reads standard input): {"text": ..., "label": "positive"|"negative"|1|0} per line.',
+            help="Labeled file ('-' reads standard input): CSV or TSV with a header row, or JSON Lines of objects "
+            "(by its name, or --format; a name that says neither is read as JSON Lines). Labels: the bundle's "
+            "label names, or 1/true/pos/positive and 0/false/neg/negative.",
         ),
+    ] = None,
+    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl: overrides the file name.")] = None,
+    text_column: Annotated[
+        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
+    ] = None,
+    label_column: Annotated[
+        Optional[str], typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target.")
     ] = None,
     backend: Annotated[
         str,
@@ -276,11 +307,13 @@ def evaluate(
     from .text import tokenize
 
     if (data is None) == (file is None):
-        raise UsageError("give exactly one of --data (the aclImdb test split) or --file (labeled JSON Lines)")
+        raise UsageError("give exactly one of --data (the aclImdb test split) or --file (a labeled CSV, TSV or JSON Lines file)")
+    if file_format is not None and file_format not in ("csv", "tsv", "jsonl"):
+        raise UsageError(f"--format must be one of: csv, tsv, jsonl (got {file_format!r})")
     if backend != "all" and backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)
-    texts, labels = _labeled_reviews(data, file)
+    texts, labels = _labeled_reviews(data, file, file_format, text_column, label_column, bundle.labels)
     if not texts:
         raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
@@ -311,14 +344,17 @@ def _scores(classifier, texts: list[str], advance) -> list[float]:
     return scores
 
 
-def _labeled_reviews(data: Optional[Path], file: Optional[str]) -> tuple[list[str], list[int]]:
+def _labeled_reviews(data: Optional[Path], file: Optional[str], file_format, text_column, label_column,
+                     labels: tuple[str, str]) -> tuple[list[str], list[int]]:
     if data is not None:
         from edge_sentiment_export.data import load_imdb  # TensorFlow-free module
 
         log(f"reading {data}")
         test = load_imdb(data, splits=("test",)).test
         return test.texts, test.labels
-    return read_labeled_jsonl(file)
+    from .tables import read_labeled
+
+    return read_labeled(file, file_format, text_column, label_column, labels)
 
 
 def _metrics_table(results: dict) -> str:

@@ -3,7 +3,6 @@ for every bad line (stop with its number, skip it, or replace the bad bytes)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO, Callable
@@ -80,49 +79,3 @@ class LineReader:
         if self.bad_lines <= MAX_LINE_WARNINGS:
             self._warn(f"warning: {where}: {'skipped' if self.on_error == 'skip' else 'bad bytes replaced by U+FFFD'}")
         return None if self.on_error == "skip" else raw.decode("utf-8", errors="replace")
-
-
-def read_labeled_jsonl(file: str) -> tuple[list[str], list[int]]:
-    """Texts and 0/1 labels of a JSON Lines file of ``{"text": str, "label": ...}`` objects.
-
-    Blank lines are skipped (they hold no record). Every other line must be such
-    an object; the error names the line and what is wrong with it.
-    """
-    texts, labels = [], []
-    for number, line in enumerate(LineReader(file), start=1):
-        if not line.strip():
-            continue
-        text, label = _labeled_record(line, number, "standard input" if file == "-" else file)
-        texts.append(text)
-        labels.append(label)
-    return texts, labels
-
-
-_LABELS = {"negative": 0, "positive": 1, 0: 0, 1: 1}
-
-
-def _labeled_record(line: str, number: int, name: str) -> tuple[str, int]:
-    where = f"{name}, line {number}"
-    try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{where}: not JSON ({exc.msg} at column {exc.colno}); "
-                         'each line must be {"text": "...", "label": "positive"|"negative"|1|0}') from None
-    if not isinstance(record, dict):
-        raise InputError(f"{where}: expected a JSON object, got {_json_kind(record)}; "
-                         'each line must be {"text": "...", "label": ...}')
-    missing = [key for key in ("text", "label") if key not in record]
-    if missing:
-        found = ", ".join(repr(k) for k in record) or "none"
-        raise InputError(f"{where}: the object has no {' or '.join(map(repr, missing))} key (keys found: {found})")
-    text, label = record["text"], record["label"]
-    if not isinstance(text, str):
-        raise InputError(f"{where}: \"text\" must be a string, got {_json_kind(text)}")
-    if isinstance(label, bool) or not isinstance(label, (str, int)) or label not in _LABELS:
-        raise InputError(f"{where}: label {json.dumps(label)} is not one of \"positive\", \"negative\", 1, 0")
-    return text, _LABELS[label]
-
-
-def _json_kind(value) -> str:
-    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
-    return kinds.get(type(value), "a number")

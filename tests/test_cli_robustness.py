@@ -171,10 +171,10 @@ def test_a_single_argument_that_names_a_file_gets_a_hint(tmp_path):
 
 
 @pytest.mark.parametrize("line, message", [
-    ('{"text": 5, "label": 1}', 'line 1: "text" must be a string, got a number'),
+    ('{"text": 5, "label": 1}', "line 1: 'text' must be a string, got a number"),
     ("null", "line 1: expected a JSON object, got null"),
-    ('{"review": "x", "label": 1}', "line 1: the object has no 'text' key (keys found: 'review', 'label')"),
-    ('{"text": "x", "label": [1]}', 'line 1: label [1] is not one of "positive", "negative", 1, 0'),
+    ('{"body": "x", "label": 1}', "no text column among 'body', 'label'; name it with --text-column COLUMN"),
+    ('{"text": "x", "label": [1]}', "line 1: label [1] is not one of 'positive', 'negative', 1, true, pos"),
     ('{"text": "x", "label": 1', "line 1: not JSON"),
 ])
 def test_evaluate_names_what_is_wrong_with_a_line(tmp_path, line, message):

@@ -1,0 +1,72 @@
+"""``predict --file`` for CSV, TSV and JSON Lines: every input column kept, the prediction added."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import deque
+from collections.abc import Iterator
+
+from .cli_input import InputError
+from .cli_output import log, write_lines
+from .tables import TEXT_COLUMNS, Table, choose_column, read_table, text_of
+
+#: The columns (JSON keys) that predict adds: the predicted label's name and P(positive class).
+ADDED_COLUMNS = ("predicted_label", "score")
+CHUNK = 1024
+
+
+def write_table_predictions(classifier, path: str, fmt: str, text_column: str | None, on_error: str, as_json: bool) -> None:
+    """Score the text column of the table at ``path``; write each record back with :data:`ADDED_COLUMNS`,
+    as ``fmt`` (JSON Lines with ``as_json``). Records before a failing one are written first."""
+    table = read_table(path, fmt, on_error, warn=log)
+    text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
+    clash = [c for c in ADDED_COLUMNS if c in table.columns]
+    if clash:
+        raise InputError(f"{table.name} already has a column named {', '.join(map(repr, clash))}, which the output "
+                         f"adds ({', '.join(ADDED_COLUMNS)}); rename that column")
+    out_format = "jsonl" if as_json else table.format
+    format_record = _json_line if out_format == "jsonl" else _delimited_line(table, out_format)
+    pending: deque = deque()
+    if out_format != "jsonl":
+        write_lines([format_record(None, None)])  # the header
+    lines: list[str] = []
+    try:
+        for _, prediction in classifier.iter_predict(_texts(table, text_key, pending)):
+            lines.append(format_record(pending.popleft(), prediction))
+            if len(lines) == CHUNK:
+                chunk, lines = lines, []
+                write_lines(chunk)
+    except BaseException:
+        write_lines(lines)  # records scored before the failure are kept
+        raise
+    write_lines(lines)
+
+
+def _texts(table: Table, key: str, pending: deque) -> Iterator[str]:
+    for number, record in table.records:
+        text = text_of(record, key, number, table.name)
+        pending.append(record)
+        yield text
+
+
+def _json_line(record: dict | None, prediction) -> str:
+    return json.dumps({**record, "predicted_label": prediction.label, "score": round(prediction.score, 6)}, ensure_ascii=False)
+
+
+def _delimited_line(table: Table, fmt: str):
+    columns = [*table.columns, *ADDED_COLUMNS]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+
+    def line(record: dict | None, prediction) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        if record is None:
+            writer.writerow(columns)
+        else:
+            writer.writerow([*(record[c] for c in table.columns), prediction.label, f"{prediction.score:.6f}"])
+        return buffer.getvalue()[:-1]
+
+    return line

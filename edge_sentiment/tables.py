@@ -1,0 +1,193 @@
+"""Files of records: CSV and TSV with a header row, JSON Lines of objects, or plain text.
+
+One reader for every command that takes a file (``predict --file``, ``evaluate --file``):
+the format comes from the file name (``.csv``, ``.tsv``, ``.jsonl`` / ``.ndjson``;
+anything else is plain text, one review per line) or from ``--format``; the text
+column is named, or found among :data:`TEXT_COLUMNS`; every error names the file,
+the line and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Callable
+
+from .cli_input import InputError, LineReader
+
+FORMATS = ("text", "csv", "tsv", "jsonl")
+_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+#: Column names tried, in this order, when no text or label column is named.
+TEXT_COLUMNS = ("text", "review", "sentence", "content")
+LABEL_COLUMNS = ("label", "sentiment", "class", "target")
+#: Label values read as the positive / negative class of a bundle labelled negative/positive.
+POSITIVE_VALUES = ("1", "true", "pos", "positive")
+NEGATIVE_VALUES = ("0", "false", "neg", "negative")
+
+
+def file_format(path: str, given: str | None = None) -> str:
+    """``given`` if set (checked), else the format the file name says (plain text by default)."""
+    if given is not None:
+        if given not in FORMATS:
+            raise ValueError(f"--format must be one of: {', '.join(FORMATS)} (got {given!r})")
+        return given
+    return _SUFFIXES.get(PurePath(path).suffix.lower(), "text")
+
+
+@dataclass
+class Table:
+    """The records of a CSV, TSV or JSON Lines file, read lazily.
+
+    ``columns`` is known once the first record is read (the header of CSV/TSV; the
+    keys of the first JSON object). Each record is ``(line number, dict)``.
+    """
+
+    path: str
+    format: str
+    columns: list[str]
+    records: Iterator[tuple[int, dict]]
+    name: str  # how messages call the file
+
+
+def read_table(path: str, fmt: str, on_error: str = "stop", warn: Callable[[str], None] | None = None) -> Table:
+    """Open ``path`` as a table of ``fmt`` (csv, tsv or jsonl); reads the header (or first object) now."""
+    name = "standard input" if path == "-" else path
+    lines = enumerate(LineReader(path, on_error, warn), start=1)
+    if fmt == "jsonl":
+        return _jsonl_table(path, name, lines)
+    return _delimited_table(path, name, fmt, lines)
+
+
+def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
+    numbered = _LineCounter(lines)
+    rows = csv.reader(numbered, delimiter="," if fmt == "csv" else "\t", strict=True)
+    try:
+        header = next(rows, None)
+    except csv.Error as exc:
+        raise InputError(f"{name}, line {numbered.number}: not valid {fmt.upper()} ({exc})") from None
+    if not header or not any(h.strip() for h in header):
+        raise InputError(f"{name} is empty; a {fmt.upper()} file needs a header row naming its columns")
+    header = [h.strip() for h in header]
+
+    def records() -> Iterator[tuple[int, dict]]:
+        while True:
+            start = numbered.number + 1
+            try:
+                row = next(rows, None)
+            except csv.Error as exc:
+                raise InputError(f"{name}, line {start}: not valid {fmt.upper()} ({exc})") from None
+            if row is None:
+                return
+            if not row:  # a blank line holds no record
+                continue
+            if len(row) != len(header):
+                raise InputError(
+                    f"{name}, line {start}: {len(row)} fields where the header has {len(header)} "
+                    f"({', '.join(header)}); quote fields that hold the delimiter"
+                    + (" or tabs" if fmt == "tsv" else "")
+                )
+            yield start, dict(zip(header, row))
+
+    return Table(path, fmt, header, records(), name)
+
+
+class _LineCounter:
+    """Feeds decoded lines to the csv module, remembering the number of the last one."""
+
+    def __init__(self, lines) -> None:
+        self._lines, self.number = lines, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        self.number, line = next(self._lines)
+        return line + "\n"
+
+
+def _jsonl_table(path: str, name: str, lines) -> Table:
+    def objects() -> Iterator[tuple[int, dict]]:
+        for number, line in lines:
+            if not line.strip():
+                continue  # blank lines separate nothing in JSON Lines
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{name}, line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise InputError(f"{name}, line {number}: expected a JSON object, got {_json_kind(record)}")
+            yield number, record
+
+    records = objects()
+    first = next(records, None)
+    if first is None:
+        raise InputError(f"{name} holds no JSON object")
+
+    def all_records():
+        yield first
+        yield from records
+
+    return Table(path, "jsonl", list(first[1]), all_records(), name)
+
+
+def choose_column(table: Table, given: str | None, candidates: tuple[str, ...], role: str, option: str) -> str:
+    """The column named ``given``, or the first of ``candidates`` the table has (case-insensitive)."""
+    found = ", ".join(repr(c) for c in table.columns) or "none"
+    if given is not None:
+        if given not in table.columns:
+            raise InputError(f"{table.name} has no column {given!r} (columns: {found})")
+        return given
+    lowered = {c.lower(): c for c in table.columns}
+    for candidate in candidates:
+        if candidate in lowered:
+            return lowered[candidate]
+    raise InputError(f"{table.name}: no {role} column among {found}; name it with {option} COLUMN "
+                     f"(looked for {', '.join(candidates)})")
+
+
+def text_of(record: dict, column: str, number: int, name: str) -> str:
+    value = record.get(column)
+    if isinstance(value, str):
+        return value
+    if value is None:
+        raise InputError(f"{name}, line {number}: the record has no {column!r} (keys: {', '.join(map(repr, record))})")
+    raise InputError(f"{name}, line {number}: {column!r} must be a string, got {_json_kind(value)}")
+
+
+def binary_label(value, positive: str, negative: str, number: int, name: str) -> int:
+    """1 for the positive class, 0 for the negative one: the bundle's own label names,
+    or one of :data:`POSITIVE_VALUES` / :data:`NEGATIVE_VALUES` (numbers and booleans too)."""
+    text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
+    if isinstance(value, (dict, list)) or value is None:
+        text = None
+    if text in (positive.lower(), *POSITIVE_VALUES):
+        return 1
+    if text in (negative.lower(), *NEGATIVE_VALUES):
+        return 0
+    raise InputError(f"{name}, line {number}: label {json.dumps(value)} is not one of "
+                     f"{positive!r}, {negative!r}, {', '.join(POSITIVE_VALUES + NEGATIVE_VALUES)}")
+
+
+def _json_kind(value) -> str:
+    kinds = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), "a number")
+
+
+def read_labeled(path: str, fmt: str | None, text_column: str | None, label_column: str | None,
+                 labels: tuple[str, str]) -> tuple[list[str], list[int]]:
+    """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV or
+    JSON Lines file (a file name that says neither is read as JSON Lines)."""
+    chosen = file_format(path, fmt)
+    table = read_table(path, "jsonl" if chosen == "text" else chosen)
+    text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
+    label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
+    texts, values = [], []
+    for number, record in table.records:
+        texts.append(text_of(record, text_key, number, table.name))
+        if label_key not in record:
+            raise InputError(f"{table.name}, line {number}: the record has no {label_key!r}")
+        values.append(binary_label(record[label_key], labels[1], labels[0], number, table.name))
+    return texts, values

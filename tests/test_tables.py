@@ -1,0 +1,99 @@
+"""CSV, TSV and JSON Lines files for predict and evaluate: formats, columns, labels, refusals."""
+
+import json
+import re
+
+import pytest
+
+from conftest import run_cli
+from edge_sentiment.cli_input import InputError
+from edge_sentiment.tables import binary_label, choose_column, file_format, read_labeled, read_table
+
+
+def write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name, given, expected", [
+    ("a.csv", None, "csv"), ("a.TSV", None, "tsv"), ("a.jsonl", None, "jsonl"), ("a.ndjson", None, "jsonl"),
+    ("a.txt", None, "text"), ("-", None, "text"), ("-", "tsv", "tsv"), ("a.csv", "text", "text"),
+])
+def test_format_from_name_or_option(name, given, expected):
+    assert file_format(name, given) == expected
+
+
+def test_unknown_format_lists_the_choices():
+    with pytest.raises(ValueError, match="--format must be one of: text, csv, tsv, jsonl"):
+        file_format("a.csv", "xlsx")
+
+
+def test_quoted_fields_with_delimiters_and_newlines(tmp_path):
+    path = write(tmp_path / "r.csv", 'id,review,label\n1,"great, great film",pos\n2,"two\nlines",neg\n\n3,plain,1\n')
+    table = read_table(str(path), "csv")
+    assert table.columns == ["id", "review", "label"]
+    assert [(n, r["review"]) for n, r in table.records] == [(2, "great, great film"), (3, "two\nlines"), (6, "plain")]
+
+
+def test_columns_are_found_among_common_names_or_named(tmp_path):
+    path = write(tmp_path / "r.tsv", "Sentence\tTarget\tnote\ngreat\t1\tx\n")
+    table = read_table(str(path), "tsv")
+    assert choose_column(table, None, ("text", "review", "sentence"), "text", "--text-column") == "Sentence"
+    assert choose_column(table, "note", ("text",), "text", "--text-column") == "note"
+    with pytest.raises(InputError, match=r"has no column 'body' \(columns: 'Sentence', 'Target', 'note'\)"):
+        choose_column(table, "body", ("text",), "text", "--text-column")
+
+
+@pytest.mark.parametrize("content, message", [
+    ("text,label\na,1,extra\n", "line 2: 3 fields where the header has 2 (text, label)"),
+    ("", "is empty; a CSV file needs a header row"),
+    ('text,label\n"unclosed,1\n', "not valid CSV"),
+])
+def test_refusals_name_the_line(tmp_path, content, message):
+    path = write(tmp_path / "bad.csv", content)
+    with pytest.raises(InputError, match=re.escape(message)):
+        list(read_table(str(path), "csv").records)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("positive", 1), ("NEG", 0), ("1", 1), (0, 0), (True, 1), ("false", 0), ("Positive ", 1),
+])
+def test_label_values(value, expected):
+    assert binary_label(value, "positive", "negative", 1, "f") == expected
+
+
+@pytest.mark.parametrize("value", ["meh", None, [1], 2])
+def test_other_label_values_are_refused(value):
+    with pytest.raises(InputError, match="is not one of 'positive', 'negative'"):
+        binary_label(value, "positive", "negative", 4, "f")
+
+
+def test_read_labeled_csv(tmp_path):
+    path = write(tmp_path / "l.csv", "review,sentiment\ngood,pos\nbad,neg\n")
+    assert read_labeled(str(path), None, None, None, ("negative", "positive")) == (["good", "bad"], [1, 0])
+
+
+def test_evaluate_and_predict_a_tsv_through_the_cli(tmp_path):
+    path = write(tmp_path / "test.tsv", "sentence\tlabel\ngreat film, superb\t1\nawful and dull\t0\n")
+    evaluated = run_cli("evaluate", "--file", str(path), "--json", "--backend", "onnx")
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["reviews"] == 2
+    predicted = run_cli("predict", "--file", str(path))
+    lines = predicted.stdout.decode().splitlines()
+    assert lines[0] == "sentence\tlabel\tpredicted_label\tscore"
+    assert [line.split("\t")[:3] for line in lines[1:]] == [["great film, superb", "1", "positive"], ["awful and dull", "0", "negative"]]
+
+
+def test_predict_keeps_every_json_field_and_refuses_a_clash(tmp_path):
+    path = write(tmp_path / "r.jsonl", '{"id": 7, "review": "great film", "meta": {"a": 1}}\n')
+    record = json.loads(run_cli("predict", "--file", str(path)).stdout)
+    assert record["id"] == 7 and record["meta"] == {"a": 1} and record["predicted_label"] == "positive"
+    clash = write(tmp_path / "c.csv", "text,score\nx,1\n")
+    result = run_cli("predict", "--file", str(clash))
+    assert result.returncode == 1
+    assert b"already has a column named 'score', which the output adds (predicted_label, score)" in result.stderr
+
+
+def test_stdin_needs_format_for_tables():
+    result = run_cli("predict", "-f", "-", "--format", "csv", "--json", input=b"text\ngreat film\n")
+    assert result.returncode == 0 and json.loads(result.stdout)["text"] == "great film"
