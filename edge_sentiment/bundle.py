@@ -125,8 +125,11 @@ def _read_manifest(root: Path) -> dict[str, Any]:
             f"{manifest_path} has format_version {manifest['format_version']!r}; this edge-sentiment reads "
             f"format_version {FORMAT_VERSION}: upgrade edge-sentiment or re-export the bundle"
         )
-    if tuple(manifest["labels"]) != LABELS:
-        raise BundleError(f"{manifest_path}: labels must be {list(LABELS)}, got {manifest['labels']!r}")
+    labels = manifest["labels"]
+    if not (isinstance(labels, list) and len(labels) == 2 and all(isinstance(x, str) and x for x in labels)
+            and labels[0] != labels[1]):
+        raise BundleError(f"{manifest_path}: labels must be two different names [negative class, positive class] "
+                          f"(e.g. {list(LABELS)}), got {labels!r}")
     return manifest
 
 

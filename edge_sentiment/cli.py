@@ -193,6 +193,25 @@ def export(
         Optional[Path],
         typer.Option(help="aclImdb source: the upstream aclImdb_v1.tar.gz, the labeled tarball, or an extracted folder."),
     ] = None,
+    train: Annotated[
+        Optional[str],
+        typer.Option(help="Your own labeled training file instead of --data: CSV or TSV with a header row, or JSON Lines "
+                     "(by its name, or --format). Two label values, kept as written."),
+    ] = None,
+    validation: Annotated[Optional[str], typer.Option(help="Validation file (default: carved from --train).")] = None,
+    test: Annotated[Optional[str], typer.Option(help="Test file (default: 20% of --train, stratified and seeded, held out).")] = None,
+    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl for --train/--validation/--test.")] = None,
+    text_column: Annotated[
+        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
+    ] = None,
+    label_column: Annotated[
+        Optional[str], typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target.")
+    ] = None,
+    positive: Annotated[
+        Optional[str],
+        typer.Option(help="The label value of the positive class (what score is the probability of). Default: the "
+                     "value that reads as positive (1, true, pos, positive), else the second in sorted order."),
+    ] = None,
     out: Annotated[
         Path,
         typer.Option(
@@ -213,7 +232,8 @@ def export(
         bool, typer.Option(help="Also write model.int8.onnx (dynamic int8 quantization) with its own test accuracy.")
     ] = False,
 ) -> None:
-    """Train on IMDB and export a checked bundle: ONNX, TFLite, Keras, vocab and manifest.
+    """Train on IMDB (--data) or your own labeled file (--train) and export a checked bundle:
+    ONNX, TFLite, Keras, vocab and manifest.
 
     The bundle is only written if ONNX, TFLite and NumPy agree with Keras within 1e-5
     on the test reviews; a failed export leaves --out as it was. Needs the training
@@ -231,12 +251,24 @@ def export(
         config = config_module.get_preset(preset).with_overrides(**overrides)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if train is not None and (data is not None or download):
+        raise UsageError("give --data (aclImdb) or --train (your own file), not both")
+    if train is None and (validation or test):
+        raise UsageError("--validation and --test go with --train")
+    if file_format is not None and file_format not in ("csv", "tsv", "jsonl"):
+        raise UsageError(f"--format must be one of: csv, tsv, jsonl (got {file_format!r})")
     check_training_extras()
     out = out.expanduser().resolve()  # "." and "" become the directory they name
     check_destination(out, overwrite)  # before minutes of reading data and importing TensorFlow
-    source = _dataset_path(data, download, data_module)
-    log(f"reading {source}")
-    dataset = data_module.load_imdb(source)
+    if train is not None:
+        from edge_sentiment_export.labeled_files import load_labeled_files
+
+        dataset = load_labeled_files(train, validation, test, fmt=file_format, text_column=text_column,
+                                     label_column=label_column, positive=positive, seed=config.seed, log=log)
+    else:
+        source = _dataset_path(data, download, data_module)
+        log(f"reading {source}")
+        dataset = data_module.load_imdb(source)
     exporter = exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
     manifest = exporter.export_bundle(

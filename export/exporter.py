@@ -90,7 +90,7 @@ def export_bundle(
     log(f"building vocabulary from {len(train):,} training reviews (num_words={config.num_words})")
     vocab = build_vocab(train.texts, config.num_words)
     encoder = Encoder(vocab, config.encoding())
-    fit_set, val_set, val_reviews = _training_sets(config, train, log)
+    fit_set, val_set, val_reviews = _training_sets(config, train, log, getattr(data, "validation", None))
     x_fit, y_fit = encoder.encode(fit_set.texts), np.asarray(fit_set.labels, dtype=np.float32)
     x_val, y_val = encoder.encode(val_set.texts), np.asarray(val_set.labels, dtype=np.float32)
     x_test, y_test = encoder.encode(test.texts), np.asarray(test.labels, dtype=np.int64)
@@ -153,12 +153,15 @@ def export_bundle(
     return manifest
 
 
-def _training_sets(config: TrainingConfig, train: Split, log) -> tuple[Split, Split, Split]:
-    """``(fit, validation, validation reviews)``: the reviews split as ``fit`` always split
-    them (a seeded shuffle, the validation fraction carved off), each side with its own
-    reviews' sentences added when ``config.short_snippets`` asks for them."""
-    fit_rows, val_rows = validation_indices(len(train), config.validation_fraction, config.seed)
-    fit_reviews, val_reviews = _subset(train, fit_rows), _subset(train, val_rows)
+def _training_sets(config: TrainingConfig, train: Split, log, validation: Split | None = None) -> tuple[Split, Split, Split]:
+    """``(fit, validation, validation reviews)``: the given validation split, or the reviews
+    split as ``fit`` always split them (a seeded shuffle, the validation fraction carved off),
+    each side with its own reviews' sentences added when ``config.short_snippets`` asks for them."""
+    if validation is None:
+        fit_rows, val_rows = validation_indices(len(train), config.validation_fraction, config.seed)
+        fit_reviews, val_reviews = _subset(train, fit_rows), _subset(train, val_rows)
+    else:
+        fit_reviews, val_reviews = train, validation
     if not config.short_snippets:
         return fit_reviews, val_reviews, val_reviews
     extra = [training_snippets(part, config.short_snippets, config.snippet_max_tokens, config.seed + k)
@@ -275,7 +278,7 @@ def _manifest(
         "format_version": FORMAT_VERSION,
         "name": config.preset,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "labels": list(LABELS),
+        "labels": list(getattr(data, "labels", LABELS)),
         "preprocessing": {
             "tokenizer": TOKENIZER_NAME,
             "pad_id": PAD_ID,

@@ -1,0 +1,143 @@
+"""Training data from the user's own files: CSV, TSV or JSON Lines of (text, label).
+
+Labels come from the data: exactly two distinct values, kept as written. The
+positive class (the one ``score`` is the probability of) is ``positive``, or by
+rule the value that reads as positive (1, true, pos, positive, any case), else
+the second in sorted order. With no test file a stratified, seeded test split
+is carved from the training file (20%); with no validation file the trainer
+carves one from what is left, as it always does.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from edge_sentiment.bundle import sha256_file
+from edge_sentiment.tables import LABEL_COLUMNS, POSITIVE_VALUES, TEXT_COLUMNS, choose_column, file_format, read_table, text_of
+
+from .data import DataError, Split
+
+#: Fewer examples of a class than this cannot train and check a model.
+MIN_PER_CLASS = 50
+TEST_FRACTION = 0.2
+
+
+@dataclass
+class LabeledFiles:
+    """What the exporter needs of a dataset (as :class:`~.data.ImdbDataset`), plus label names."""
+
+    train: Split
+    test: Split
+    labels: tuple[str, str]  # (negative class, positive class)
+    validation: Split | None = None
+    sources: dict = field(default_factory=dict)
+
+    def describe(self) -> dict:
+        return {
+            "name": "labeled files",
+            "files": self.sources,
+            "labels": list(self.labels),
+            "train_rows": len(self.train),
+            "validation_rows": len(self.validation) if self.validation is not None else None,
+            "test_rows": len(self.test),
+        }
+
+
+@dataclass
+class _Rows:
+    texts: list[str]
+    values: list[str]
+
+
+def load_labeled_files(
+    train: str, validation: str | None = None, test: str | None = None, *, fmt: str | None = None,
+    text_column: str | None = None, label_column: str | None = None, positive: str | None = None,
+    seed: int = 1234, log: Callable[[str], None] = print,
+) -> LabeledFiles:
+    parts = {"train": train, "validation": validation, "test": test}
+    rows = {name: _read(path, fmt, text_column, label_column, log) for name, path in parts.items() if path is not None}
+    labels = _label_names(rows["train"], positive, train, log)
+    for name, part in rows.items():
+        unknown = sorted(set(part.values) - set(labels))
+        if unknown:
+            raise DataError(f"{parts[name]}: label(s) {', '.join(map(repr, unknown))} do not occur in {train} "
+                            f"(its labels: {', '.join(map(repr, labels))})")
+    splits = {name: Split(part.texts, [int(v == labels[1]) for v in part.values]) for name, part in rows.items()}
+    _check_counts(splits["train"], labels, train)
+    if "test" not in splits:
+        splits["train"], splits["test"] = _stratified_split(splits["train"], TEST_FRACTION, seed)
+        log(f"no --test file: {len(splits['test']):,} rows of {train} ({TEST_FRACTION:.0%}, stratified, seed {seed}) "
+            "are held out as the test split")
+    sources = {name: {"path": path, "sha256": sha256_file(path)} for name, path in parts.items() if path is not None and path != "-"}
+    return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources)
+
+
+def _read(path: str, fmt: str | None, text_column: str | None, label_column: str | None, log) -> _Rows:
+    chosen = file_format(path, fmt)
+    if chosen == "text":
+        raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
+    table = read_table(path, chosen)
+    text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
+    label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
+    log(f"{table.name}: texts from column {text_key!r}, labels from column {label_key!r}")
+    texts, values, empty = [], [], 0
+    for number, record in table.records:
+        text = text_of(record, text_key, number, table.name)
+        value = record.get(label_key)
+        if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+            raise DataError(f"{table.name}, line {number}: no label in {label_key!r}")
+        if not text.strip():
+            empty += 1
+            continue
+        texts.append(text)
+        values.append(str(value).strip())
+    if empty:
+        if not texts:
+            raise DataError(f"{table.name}: all {empty} texts are empty; is {text_key!r} the text column? (--text-column)")
+        log(f"warning: {table.name}: {empty} rows with an empty text were skipped")
+    return _Rows(texts, values)
+
+
+def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str, str]:
+    counts = Counter(rows.values)
+    listed = ", ".join(f"{value!r} ({count:,})" for value, count in counts.most_common(10))
+    if len(counts) != 2:
+        more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+        raise DataError(f"{path}: the label column must hold exactly two values, it holds {len(counts)}: {listed}{more}")
+    values = sorted(counts)
+    if positive is not None:
+        if positive not in counts:
+            raise DataError(f"--positive {positive!r} is not a label of {path} (its labels: {listed})")
+        chosen, why = positive, "--positive"
+    else:
+        readable = [v for v in values if v.lower() in POSITIVE_VALUES]
+        chosen, why = (readable[0], "it reads as positive") if len(readable) == 1 else (values[1], "the second in sorted order")
+    labels = (next(v for v in values if v != chosen), chosen)
+    log(f"labels: {labels[0]!r} (negative class) and {labels[1]!r} (positive class: {why}); "
+        "score is the probability of the positive class")
+    return labels
+
+
+def _check_counts(split: Split, labels: tuple[str, str], path: str) -> None:
+    positives = sum(split.labels)
+    counts = {labels[0]: len(split) - positives, labels[1]: positives}
+    small = {name: n for name, n in counts.items() if n < MIN_PER_CLASS}
+    if small:
+        shown = ", ".join(f"{name!r}: {n}" for name, n in counts.items())
+        raise DataError(f"{path}: too few examples to train and check a model ({shown}); "
+                        f"each class needs at least {MIN_PER_CLASS}")
+
+
+def _stratified_split(split: Split, fraction: float, seed: int) -> tuple[Split, Split]:
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(split.labels)
+    held = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: round((labels == c).sum() * fraction)] for c in (0, 1)])
+    held_set = set(held.tolist())
+    keep = [i for i in range(len(split)) if i not in held_set]
+    held = np.sort(held)
+    return (Split([split.texts[i] for i in keep], [split.labels[i] for i in keep]),
+            Split([split.texts[i] for i in held], [split.labels[i] for i in held]))
