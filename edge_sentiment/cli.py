@@ -60,6 +60,14 @@ WorkersOption = Annotated[
         "1.5-2x as many reviews per second. Tokenizing is pure Python, one core per process.",
     ),
 ]
+TextColumnOption = Annotated[
+    Optional[str],
+    typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content."),
+]
+LabelColumnOption = Annotated[
+    Optional[str],
+    typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target."),
+]
 LINES_PER_CHUNK = 1024
 
 
@@ -103,9 +111,7 @@ def predict(
             "every input column and adds predicted_label and score, in the input's format (JSON Lines with --json).",
         ),
     ] = None,
-    text_column: Annotated[
-        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
-    ] = None,
+    text_column: TextColumnOption = None,
     on_error: Annotated[
         str,
         typer.Option(
@@ -201,12 +207,8 @@ def export(
     validation: Annotated[Optional[str], typer.Option(help="Validation file (default: carved from --train).")] = None,
     test: Annotated[Optional[str], typer.Option(help="Test file (default: 20% of --train, stratified and seeded, held out).")] = None,
     file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl for --train/--validation/--test.")] = None,
-    text_column: Annotated[
-        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
-    ] = None,
-    label_column: Annotated[
-        Optional[str], typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target.")
-    ] = None,
+    text_column: TextColumnOption = None,
+    label_column: LabelColumnOption = None,
     positive: Annotated[
         Optional[str],
         typer.Option(help="The label value of the positive class (what score is the probability of). Default: the "
@@ -314,12 +316,8 @@ def evaluate(
         ),
     ] = None,
     file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl: overrides the file name.")] = None,
-    text_column: Annotated[
-        Optional[str], typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content.")
-    ] = None,
-    label_column: Annotated[
-        Optional[str], typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target.")
-    ] = None,
+    text_column: TextColumnOption = None,
+    label_column: LabelColumnOption = None,
     backend: Annotated[
         str,
         typer.Option(help="onnx, tflite, numpy, onnx-int8, or all: every backend the bundle has files for and "
