@@ -43,11 +43,13 @@ class LineReader:
     last two print a warning naming the line.
     """
 
-    def __init__(self, file: str, on_error: str = "stop", warn: Callable[[str], None] | None = None) -> None:
+    def __init__(self, file: str, on_error: str = "stop", warn: Callable[[str], None] | None = None,
+                 offer_on_error: bool = True) -> None:
         if on_error not in ON_ERROR_CHOICES:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR_CHOICES)}, got {on_error!r}")
         self.file, self.on_error, self.bytes_read = file, on_error, 0
         self._warn = warn or (lambda message: None)
+        self._offer_on_error = offer_on_error  # False where the command has no --on-error
         self.bad_lines = 0
 
     def __iter__(self) -> Iterator[str]:
@@ -71,10 +73,8 @@ class LineReader:
         except UnicodeDecodeError as exc:
             where = f"{name}, line {number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
             if self.on_error == "stop":
-                raise InputError(
-                    f"{where}; convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8), "
-                    "or pass --on-error skip or --on-error replace"
-                ) from None
+                offer = ", or pass --on-error skip or --on-error replace" if self._offer_on_error else ""
+                raise InputError(f"{where}; convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8){offer}") from None
         self.bad_lines += 1
         if self.bad_lines <= MAX_LINE_WARNINGS:
             self._warn(f"warning: {where}: {'skipped' if self.on_error == 'skip' else 'bad bytes replaced by U+FFFD'}")

@@ -52,10 +52,11 @@ class Table:
     name: str  # how messages call the file
 
 
-def read_table(path: str, fmt: str, on_error: str = "stop", warn: Callable[[str], None] | None = None) -> Table:
-    """Open ``path`` as a table of ``fmt`` (csv, tsv or jsonl); reads the header (or first object) now."""
+def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callable[[str], None] | None = None) -> Table:
+    """Open ``path`` as a table of ``fmt`` (csv, tsv or jsonl); reads the header (or first object) now.
+    ``on_error`` None: stop at a line that is not UTF-8, for a command that has no ``--on-error``."""
     name = "standard input" if path == "-" else path
-    lines = enumerate(LineReader(path, on_error, warn), start=1)
+    lines = enumerate(LineReader(path, on_error or "stop", warn, offer_on_error=on_error is not None), start=1)
     if fmt == "jsonl":
         return _jsonl_table(path, name, lines)
     return _delimited_table(path, name, fmt, lines)
@@ -181,7 +182,7 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV or
     JSON Lines file (a file name that says neither is read as JSON Lines)."""
     chosen = file_format(path, fmt)
-    table = read_table(path, "jsonl" if chosen == "text" else chosen)
+    table = read_table(path, "jsonl" if chosen == "text" else chosen, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
     texts, values = [], []

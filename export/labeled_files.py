@@ -80,7 +80,7 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
     chosen = file_format(path, fmt)
     if chosen == "text":
         raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
-    table = read_table(path, chosen)
+    table = read_table(path, chosen, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
     log(f"{table.name}: texts from column {text_key!r}, labels from column {label_key!r}")

@@ -104,3 +104,13 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     evaluated = run_cli("evaluate", "--model", str(out), "--file", str(test), "--label-column", "verdict", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout.splitlines()[0])["reviews"] == 100
+
+
+def test_invalid_utf8_in_a_training_file_names_the_line(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"text,label\ngood,1\ncaf\xe9,0\n")
+    result = run_cli("export", "--train", str(path), "--out", str(tmp_path / "out"))
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().splitlines()[-1] == (
+        f"error: {path}, line 3: not valid UTF-8 (byte 0xe9 at column 4); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+    )
