@@ -28,8 +28,15 @@ class Calibration:
     scale: float  # a
     shift: float  # c
 
-    def apply(self, logits: np.ndarray) -> np.ndarray:
-        return self.scale * logits + self.shift
+
+@dataclass(frozen=True)
+class CalibrationResult:
+    """The manifest's ``calibration`` record, and the validation scores behind it (for the plot)."""
+
+    record: dict
+    labels: np.ndarray
+    scores_before: np.ndarray
+    scores_after: np.ndarray
 
 
 def logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -80,22 +87,21 @@ def fold_into(model: keras.Model, calibration: Calibration) -> None:
     ])
 
 
-def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray) -> dict:
-    """Fit ``method`` on the validation rows, fold it into ``model``; returns the manifest record."""
+def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
+    """Fit ``method`` on the validation rows and fold it into ``model``."""
     z = logits(model, x_val)
     calibration = fit_calibration(method, z, y_val)
-    before = calibration_metrics(y_val, _sigmoid(z))
     fold_into(model, calibration)
-    after = calibration_metrics(y_val, model.predict(x_val, batch_size=1024, verbose=0).reshape(-1))
-    return {
+    before, after = _sigmoid(z), model.predict(x_val, batch_size=1024, verbose=0).reshape(-1)
+    record = {
         "method": calibration.method,
         "parameters": {"scale": calibration.scale, "shift": calibration.shift},
         "formula": "score = sigmoid(scale * logit + shift), folded into the final Dense layer",
         "fitted_on": f"{len(y_val)} validation rows",
-        "before": before,
-        "after": after,
-        "_scores": {"before": _sigmoid(z), "labels": np.asarray(y_val)},  # for the plot; not written
+        "before": calibration_metrics(y_val, before),
+        "after": calibration_metrics(y_val, after),
     }
+    return CalibrationResult(record, np.asarray(y_val), before, after)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -105,20 +111,20 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 CALIBRATION_PLOT = "calibration.png"
 
 
-def write_reliability_diagram(record: dict, after_scores: np.ndarray, path, title: str) -> None:
+def write_reliability_diagram(result: CalibrationResult, path, title: str) -> None:
     """Reliability diagram (share of positives against mean score, 10 bins) before and after."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = record["_scores"]["labels"]
+    labels = result.labels
     fig, ax = plt.subplots(figsize=(5, 5))
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
-    for name, scores, colour in (("before", record["_scores"]["before"], "tab:red"), ("after", after_scores, "tab:green")):
+    for name, scores, colour in (("before", result.scores_before, "tab:red"), ("after", result.scores_after, "tab:green")):
         bins = np.minimum((scores * 10).astype(int), 9)
         points = [(scores[bins == b].mean(), labels[bins == b].mean()) for b in range(10) if (bins == b).any()]
-        ax.plot(*zip(*points), "o-", color=colour, label=f"{name} (ECE {record[name]['ece']:.3f})")
+        ax.plot(*zip(*points), "o-", color=colour, label=f"{name} (ECE {result.record[name]['ece']:.3f})")
     ax.set_xlabel("mean score in bin")
     ax.set_ylabel("share of positive labels in bin")
     ax.set_title(title, fontsize=9)

@@ -43,6 +43,13 @@ class Split:
     def __len__(self) -> int:
         return len(self.texts)
 
+    def subset(self, rows) -> Split:
+        """The texts and labels at ``rows`` (indices), in that order."""
+        return Split([self.texts[i] for i in rows], [self.labels[i] for i in rows])
+
+    def __add__(self, other: Split) -> Split:
+        return Split(self.texts + other.texts, self.labels + other.labels)
+
 
 @dataclass
 class ImdbDataset:

@@ -100,8 +100,9 @@ def export_bundle(
     model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
     calibration = calibrate(model, config.calibration, x_val, y_val) if config.calibration != "none" else None
     if calibration is not None:
-        log(f"calibrated ({calibration['method']}): validation ECE {calibration['before']['ece']:.4f} -> "
-            f"{calibration['after']['ece']:.4f}, NLL {calibration['before']['nll']:.4f} -> {calibration['after']['nll']:.4f}")
+        before, after = calibration.record["before"], calibration.record["after"]
+        log(f"calibrated ({config.calibration}): validation ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
+            f"NLL {before['nll']:.4f} -> {after['nll']:.4f}")
     history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started
 
@@ -112,8 +113,8 @@ def export_bundle(
         log("writing vocab.json, model.keras, model.tflite (builtin ops), weights.npz")
         common = _write_common_files(staging, vocab, model, config, history)
         if calibration is not None:
-            write_reliability_diagram(calibration, model.predict(x_val, batch_size=1024, verbose=0).reshape(-1),
-                                      staging / CALIBRATION_PLOT, f"preset {config.preset!r}: validation, {len(y_val)} rows")
+            write_reliability_diagram(calibration, staging / CALIBRATION_PLOT,
+                                      f"preset {config.preset!r}: validation, {len(y_val)} rows")
         keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
         variants = onnx_variants(config)
         for variant in variants:
@@ -142,7 +143,7 @@ def export_bundle(
             "short_texts": _short_text_metrics(load_bundle(staging), test, config.seed),
         }
         if calibration is not None:
-            manifest["calibration"] = {k: v for k, v in calibration.items() if not k.startswith("_")}
+            manifest["calibration"] = calibration.record
         if quantize:
             manifest["quantization"] = _quantization_record(manifest, files)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
@@ -159,7 +160,7 @@ def _training_sets(config: TrainingConfig, train: Split, log, validation: Split 
     each side with its own reviews' sentences added when ``config.short_snippets`` asks for them."""
     if validation is None:
         fit_rows, val_rows = validation_indices(len(train), config.validation_fraction, config.seed)
-        fit_reviews, val_reviews = _subset(train, fit_rows), _subset(train, val_rows)
+        fit_reviews, val_reviews = train.subset(fit_rows), train.subset(val_rows)
     else:
         fit_reviews, val_reviews = train, validation
     if not config.short_snippets:
@@ -168,15 +169,7 @@ def _training_sets(config: TrainingConfig, train: Split, log, validation: Split 
              for k, part in enumerate((fit_reviews, val_reviews))]
     log(f"adding {len(extra[0].texts):,} + {len(extra[1].texts):,} sentences of training + validation reviews "
         f"(up to {config.short_snippets} per review, 2 to {config.snippet_max_tokens} tokens)")
-    return _joined(fit_reviews, extra[0]), _joined(val_reviews, extra[1]), val_reviews
-
-
-def _subset(split: Split, rows) -> Split:
-    return Split([split.texts[i] for i in rows], [split.labels[i] for i in rows])
-
-
-def _joined(a: Split, b: Split) -> Split:
-    return Split(a.texts + b.texts, a.labels + b.labels)
+    return fit_reviews + extra[0], val_reviews + extra[1], val_reviews
 
 
 #: Size of the short-text yardsticks (first and last sentences of reviews, export/snippets.py).
@@ -204,8 +197,7 @@ def _short_text_metrics(bundle, test: Split, seed: int) -> dict:
 
 
 def _limited(split: Split, limit: int | None, seed: int) -> Split:
-    keep = sample_indices(len(split), limit, seed)
-    return Split([split.texts[i] for i in keep], [split.labels[i] for i in keep])
+    return split.subset(sample_indices(len(split), limit, seed))
 
 
 def _write_common_files(folder: Path, vocab: dict, model, config: TrainingConfig, history: dict) -> dict:

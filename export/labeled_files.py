@@ -136,8 +136,5 @@ def _stratified_split(split: Split, fraction: float, seed: int) -> tuple[Split, 
     rng = np.random.default_rng(seed)
     labels = np.asarray(split.labels)
     held = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: round((labels == c).sum() * fraction)] for c in (0, 1)])
-    held_set = set(held.tolist())
-    keep = [i for i in range(len(split)) if i not in held_set]
-    held = np.sort(held)
-    return (Split([split.texts[i] for i in keep], [split.labels[i] for i in keep]),
-            Split([split.texts[i] for i in held], [split.labels[i] for i in held]))
+    keep = np.setdiff1d(np.arange(len(split)), held)  # sorted, as is the held-out part below
+    return split.subset(keep), split.subset(np.sort(held))
