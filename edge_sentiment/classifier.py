@@ -82,8 +82,7 @@ class SentimentClassifier:
 
         A call running in another thread finishes first; a later call starts new workers.
         """
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
+        pool = self._take_pool()
         if pool is not None:
             pool.close()
 
@@ -100,10 +99,14 @@ class SentimentClassifier:
             self.close()
 
     def _abandon_pool(self) -> None:
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
+        pool = self._take_pool()
         if pool is not None:
             pool.abandon()
+
+    def _take_pool(self):
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        return pool
 
     def predict(self, text: str) -> Prediction:
         """Classify one text."""

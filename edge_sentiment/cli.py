@@ -20,8 +20,8 @@ from typer.exceptions import TyperException
 from . import __version__
 from .cli_input import ON_ERROR_CHOICES, InputError, LineReader
 from .cli_output import (
-    OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress, silence_stdout,
-    write_lines,
+    LINES_PER_CHUNK, OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress,
+    silence_stdout, write_chunked, write_lines,
 )
 from .constants import DEFAULT_THRESHOLD
 from .errors import BackendUnavailableError, EdgeSentimentError
@@ -68,7 +68,6 @@ LabelColumnOption = Annotated[
     Optional[str],
     typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target."),
 ]
-LINES_PER_CHUNK = 1024
 
 
 class UsageError(EdgeSentimentError):
@@ -157,23 +156,16 @@ def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> No
     """Score ``reader``'s lines as they are read; if a line fails, every line before it is written first."""
     total = None if reader.file == "-" else _file_size(reader.file)
     written = 0  # bytes of input whose results are written
-    lines: list[str] = []
     with file_progress(total) as advance:
-        try:
-            # iter_predict reads ahead one window and scores it while the next is encoded.
-            for text, prediction in classifier.iter_predict(reader):
-                lines.append(_format(text, prediction.label, prediction.score, as_json))
-                if len(lines) == LINES_PER_CHUNK:
-                    chunk, lines = lines, []
-                    write_lines(chunk)
-                    advance(len(chunk), reader.bytes_read - written)
-                    written = reader.bytes_read
-        except OutputClosed:
-            raise
-        except BaseException:
-            write_lines(lines)  # results computed before the failure are kept
-            raise
-        write_lines(lines)
+
+        def after_chunk(count: int) -> None:
+            nonlocal written
+            advance(count, reader.bytes_read - written)
+            written = reader.bytes_read
+
+        # iter_predict reads ahead one window and scores it while the next is encoded.
+        predictions = classifier.iter_predict(reader)
+        write_chunked((_format(text, p.label, p.score, as_json) for text, p in predictions), after_chunk)
 
 
 def _file_size(path: str) -> int | None:
@@ -257,8 +249,7 @@ def export(
         raise UsageError("give --data (aclImdb) or --train (your own file), not both")
     if train is None and (validation or test):
         raise UsageError("--validation and --test go with --train")
-    if file_format is not None and file_format not in ("csv", "tsv", "jsonl"):
-        raise UsageError(f"--format must be one of: csv, tsv, jsonl (got {file_format!r})")
+    _check_table_format(file_format)
     check_training_extras()
     out = out.expanduser().resolve()  # "." and "" become the directory they name
     check_destination(out, overwrite)  # before minutes of reading data and importing TensorFlow
@@ -277,6 +268,13 @@ def export(
         config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress
     )
     log(_export_summary(out, manifest))
+
+
+def _check_table_format(value: str | None) -> None:
+    from .tables import TABLE_FORMATS
+
+    if value is not None and value not in TABLE_FORMATS:
+        raise UsageError(f"--format must be one of: {', '.join(TABLE_FORMATS)} (got {value!r})")
 
 
 def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
@@ -338,8 +336,7 @@ def evaluate(
 
     if (data is None) == (file is None):
         raise UsageError("give exactly one of --data (the aclImdb test split) or --file (a labeled CSV, TSV or JSON Lines file)")
-    if file_format is not None and file_format not in ("csv", "tsv", "jsonl"):
-        raise UsageError(f"--format must be one of: csv, tsv, jsonl (got {file_format!r})")
+    _check_table_format(file_format)
     if backend != "all" and backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)

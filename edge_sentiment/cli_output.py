@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import EdgeSentimentError
 
@@ -94,6 +94,29 @@ def write_lines(lines: list[str]) -> None:
             raise OutputClosed from None
         except OSError as exc:
             raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+#: Result lines written (and flushed) at a time.
+LINES_PER_CHUNK = 1024
+
+
+def write_chunked(lines: Iterable[str], after_chunk: Callable[[int], None] = lambda count: None) -> None:
+    """Write ``lines`` as they come, :data:`LINES_PER_CHUNK` at a time, calling ``after_chunk(count)``
+    after each chunk. If producing them fails, the lines made before the failure are written first."""
+    chunk: list[str] = []
+    try:
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) == LINES_PER_CHUNK:
+                done, chunk = chunk, []
+                write_lines(done)
+                after_chunk(len(done))
+    except OutputClosed:
+        raise
+    except BaseException:
+        write_lines(chunk)  # results computed before the failure are kept
+        raise
+    write_lines(chunk)
 
 
 def silence_stdout() -> None:

@@ -9,12 +9,11 @@ from collections import deque
 from collections.abc import Iterator
 
 from .cli_input import InputError
-from .cli_output import log, write_lines
+from .cli_output import log, write_chunked, write_lines
 from .tables import TEXT_COLUMNS, Table, choose_column, read_table, text_of
 
 #: The columns (JSON keys) that predict adds: the predicted label's name and P(positive class).
 ADDED_COLUMNS = ("predicted_label", "score")
-CHUNK = 1024
 
 
 def write_table_predictions(classifier, path: str, fmt: str, text_column: str | None, on_error: str, as_json: bool) -> None:
@@ -31,17 +30,8 @@ def write_table_predictions(classifier, path: str, fmt: str, text_column: str | 
     pending: deque = deque()
     if out_format != "jsonl":
         write_lines([format_record(None, None)])  # the header
-    lines: list[str] = []
-    try:
-        for _, prediction in classifier.iter_predict(_texts(table, text_key, pending)):
-            lines.append(format_record(pending.popleft(), prediction))
-            if len(lines) == CHUNK:
-                chunk, lines = lines, []
-                write_lines(chunk)
-    except BaseException:
-        write_lines(lines)  # records scored before the failure are kept
-        raise
-    write_lines(lines)
+    predictions = classifier.iter_predict(_texts(table, text_key, pending))
+    write_chunked(format_record(pending.popleft(), prediction) for _, prediction in predictions)
 
 
 def _texts(table: Table, key: str, pending: deque) -> Iterator[str]:

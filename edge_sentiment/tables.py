@@ -19,6 +19,8 @@ from typing import Callable
 from .cli_input import InputError, LineReader
 
 FORMATS = ("text", "csv", "tsv", "jsonl")
+#: The formats that hold records (columns or keys), not just lines.
+TABLE_FORMATS = FORMATS[1:]
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Column names tried, in this order, when no text or label column is named.
 TEXT_COLUMNS = ("text", "review", "sentence", "content")
@@ -161,9 +163,7 @@ def text_of(record: dict, column: str, number: int, name: str) -> str:
 def binary_label(value, positive: str, negative: str, number: int, name: str) -> int:
     """1 for the positive class, 0 for the negative one: the bundle's own label names,
     or one of :data:`POSITIVE_VALUES` / :data:`NEGATIVE_VALUES` (numbers and booleans too)."""
-    text = str(value).strip().lower() if not isinstance(value, bool) else str(value).lower()
-    if isinstance(value, (dict, list)) or value is None:
-        text = None
+    text = None if value is None or isinstance(value, (dict, list)) else str(value).strip().lower()
     if text in (positive.lower(), *POSITIVE_VALUES):
         return 1
     if text in (negative.lower(), *NEGATIVE_VALUES):
@@ -182,13 +182,33 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV or
     JSON Lines file (a file name that says neither is read as JSON Lines)."""
     chosen = file_format(path, fmt)
-    table = read_table(path, "jsonl" if chosen == "text" else chosen, on_error=None)
+    table = labeled_rows(path, "jsonl" if chosen == "text" else chosen, text_column, label_column)
+    texts, values = [], []
+    for number, text, value in table.rows:
+        texts.append(text)
+        values.append(binary_label(value, labels[1], labels[0], number, table.name))
+    return texts, values
+
+
+@dataclass
+class LabeledRows:
+    name: str  # how messages call the file
+    text_column: str
+    label_column: str
+    rows: Iterator[tuple[int, str, object]]  # (line number, text, the label as written)
+
+
+def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str | None) -> LabeledRows:
+    """The texts and raw labels of a labeled table of ``fmt`` (csv, tsv or jsonl), columns named
+    or found among :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`; a line that is not UTF-8 stops."""
+    table = read_table(path, fmt, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
-    texts, values = [], []
-    for number, record in table.records:
-        texts.append(text_of(record, text_key, number, table.name))
-        if label_key not in record:
-            raise InputError(f"{table.name}, line {number}: the record has no {label_key!r}")
-        values.append(binary_label(record[label_key], labels[1], labels[0], number, table.name))
-    return texts, values
+
+    def rows() -> Iterator[tuple[int, str, object]]:
+        for number, record in table.records:
+            if label_key not in record:
+                raise InputError(f"{table.name}, line {number}: the record has no {label_key!r}")
+            yield number, text_of(record, text_key, number, table.name), record[label_key]
+
+    return LabeledRows(table.name, text_key, label_key, rows())

@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from edge_sentiment.bundle import sha256_file
-from edge_sentiment.tables import LABEL_COLUMNS, POSITIVE_VALUES, TEXT_COLUMNS, choose_column, file_format, read_table, text_of
+from edge_sentiment.tables import POSITIVE_VALUES, file_format, labeled_rows
 
 from .data import DataError, Split
 
@@ -80,16 +80,12 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
     chosen = file_format(path, fmt)
     if chosen == "text":
         raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
-    table = read_table(path, chosen, on_error=None)
-    text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
-    label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
-    log(f"{table.name}: texts from column {text_key!r}, labels from column {label_key!r}")
+    table = labeled_rows(path, chosen, text_column, label_column)
+    log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}")
     texts, values, empty = [], [], 0
-    for number, record in table.records:
-        text = text_of(record, text_key, number, table.name)
-        value = record.get(label_key)
+    for number, text, value in table.rows:
         if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
-            raise DataError(f"{table.name}, line {number}: no label in {label_key!r}")
+            raise DataError(f"{table.name}, line {number}: no label in {table.label_column!r}")
         if not text.strip():
             empty += 1
             continue
@@ -97,7 +93,7 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
         values.append(str(value).strip())
     if empty:
         if not texts:
-            raise DataError(f"{table.name}: all {empty} texts are empty; is {text_key!r} the text column? (--text-column)")
+            raise DataError(f"{table.name}: all {empty} texts are empty; is {table.text_column!r} the text column? (--text-column)")
         log(f"warning: {table.name}: {empty} rows with an empty text were skipped")
     return _Rows(texts, values)
 
