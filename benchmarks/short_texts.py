@@ -38,11 +38,11 @@ def run(exporter, data, overrides: dict) -> dict:
     from edge_sentiment_export.calibration import calibrate
     from edge_sentiment_export.snippets import short_text_set
     from edge_sentiment_export.train import fit
-    from edge_sentiment_export.vocab import build_vocab
+    from edge_sentiment_export.vocab import build_vocab, word_counts
 
     config = C.get_preset("default").with_overrides(**overrides)
     started = time.monotonic()
-    vocab = build_vocab(data.train.texts, config.num_words)
+    vocab = build_vocab(word_counts(data.train.texts)[0], config.num_words)
     encoder = Encoder(vocab, config.encoding())
     fit_set, val_set, val_reviews = exporter._training_sets(config, data.train, lambda m: None)
     x_val, y_val = encoder.encode(val_set.texts), np.asarray(val_set.labels, dtype=np.float32)

@@ -214,6 +214,16 @@ def export(
         ),
     ] = Path("model"),
     preset: Annotated[str, typer.Option(help="Named training configuration (see 'edge-sentiment presets').")] = "default",
+    num_words: Annotated[
+        Optional[int],
+        typer.Option(min=4, help="Vocabulary size (ids, counting the 3 special ones). Default: the preset's with --data; "
+                     "with --train, fitted to the file: the words seen at least twice, up to the preset's."),
+    ] = None,
+    maxlen: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Ids read per text; longer texts keep their end. Default: the preset's with --data; with "
+                     "--train, the 99th percentile of the training texts' lengths (at least 16), up to the preset's."),
+    ] = None,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
     train_limit: Annotated[Optional[int], typer.Option(min=2, help="Train on a seeded random sample of N reviews.")] = None,
@@ -236,10 +246,13 @@ def export(
     \b
         pip install 'edge-sentiment[train,tflite]'
     """
-    overrides = {k: v for k, v in {"epochs": epochs, "seed": seed, "train_limit": train_limit, "test_limit": test_limit}.items() if v is not None}
+    given = {"num_words": num_words, "maxlen": maxlen, "epochs": epochs, "seed": seed,
+             "train_limit": train_limit, "test_limit": test_limit}
+    overrides = {k: v for k, v in given.items() if v is not None}
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
     from edge_sentiment_export.destination import check_destination
     from edge_sentiment_export.stack import check_training_extras, exporter_module
+    from edge_sentiment_export.vocab import FITTABLE
 
     try:
         config = config_module.get_preset(preset).with_overrides(**overrides)
@@ -264,8 +277,9 @@ def export(
         dataset = data_module.load_imdb(source)
     exporter = exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
+    fitted = tuple(name for name in FITTABLE if name not in overrides) if train is not None else ()
     manifest = exporter.export_bundle(
-        config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress
+        config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress, fitted_settings=fitted
     )
     log(_export_summary(out, manifest))
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from .cli_input import InputError
 from .cli_output import log, write_chunked, write_lines
-from .tables import TEXT_COLUMNS, Table, choose_column, read_table, text_of
+from .tables import TEXT_COLUMNS, Table, choose_column, read_table, text_of, tsv_field
 
 #: The columns (JSON keys) that predict adds: the predicted label's name and P(positive class).
 ADDED_COLUMNS = ("predicted_label", "score")
@@ -47,16 +47,22 @@ def _json_line(record: dict | None, prediction) -> str:
 
 def _delimited_line(table: Table, fmt: str):
     columns = [*table.columns, *ADDED_COLUMNS]
+    if fmt == "tsv":
+        return lambda record, prediction: "\t".join(tsv_field(v) for v in _fields(columns, table, record, prediction))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n")
 
     def line(record: dict | None, prediction) -> str:
         buffer.seek(0)
         buffer.truncate()
-        if record is None:
-            writer.writerow(columns)
-        else:
-            writer.writerow([*(record[c] for c in table.columns), prediction.label, f"{prediction.score:.6f}"])
+        writer.writerow(_fields(columns, table, record, prediction))
         return buffer.getvalue()[:-1]
 
     return line
+
+
+def _fields(columns: list[str], table: Table, record: dict | None, prediction) -> list[str]:
+    """The header (no record) or a record's fields followed by its prediction."""
+    if record is None:
+        return columns
+    return [*(record[c] for c in table.columns), prediction.label, f"{prediction.score:.6f}"]

@@ -1,5 +1,11 @@
 """Files of records: CSV and TSV with a header row, JSON Lines of objects, or plain text.
 
+CSV follows RFC 4180 (quoted fields may hold commas, quotes and line breaks). TSV
+is one record per line, fields split at every tab, quotes taken literally (as the
+GLUE and SST files and most ML datasets write them); a field wholly wrapped in
+double quotes with inner quotes doubled (how spreadsheets and pandas quote) is
+unwrapped.
+
 One reader for every command that takes a file (``predict --file``, ``evaluate --file``):
 the format comes from the file name (``.csv``, ``.tsv``, ``.jsonl`` / ``.ndjson``;
 anything else is plain text, one review per line) or from ``--format``; the text
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -66,7 +73,7 @@ def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callabl
 
 def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
     numbered = _LineCounter(lines)
-    rows = csv.reader(numbered, delimiter="," if fmt == "csv" else "\t", strict=True)
+    rows = csv.reader(numbered, strict=True) if fmt == "csv" else _tsv_rows(numbered)
     try:
         header = next(rows, None)
     except csv.Error as exc:
@@ -87,14 +94,33 @@ def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
             if not row:  # a blank line holds no record
                 continue
             if len(row) != len(header):
-                raise InputError(
-                    f"{name}, line {start}: {len(row)} fields where the header has {len(header)} "
-                    f"({', '.join(header)}); quote fields that hold the delimiter"
-                    + (" or tabs" if fmt == "tsv" else "")
-                )
+                fix = "quote fields that hold commas" if fmt == "csv" else "a TSV field cannot hold a tab"
+                raise InputError(f"{name}, line {start}: {len(row)} fields where the header has {len(header)} "
+                                 f"({', '.join(header)}); {fix}")
             yield start, dict(zip(header, row))
 
     return Table(path, fmt, header, records(), name)
+
+
+_WRAPPED = re.compile(r'"((?:[^"]|"")*)"')
+
+
+def _tsv_rows(lines) -> Iterator[list[str]]:
+    for line in lines:
+        line = line.rstrip("\r\n")
+        yield [_unwrap(field) for field in line.split("\t")] if line else []
+
+
+def _unwrap(field: str) -> str:
+    match = _WRAPPED.fullmatch(field)
+    return match[1].replace('""', '"') if match else field
+
+
+def tsv_field(value: str) -> str:
+    """``value`` as a TSV field that :func:`read_table` reads back unchanged."""
+    if "\t" in value or "\n" in value or "\r" in value or _WRAPPED.fullmatch(value):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 class _LineCounter:

@@ -41,7 +41,7 @@ from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .parity import TOLERANCE, parity_failures, parity_report
 from .snippets import short_text_set, training_snippets
 from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, validation_indices, write_history
-from .vocab import build_vocab
+from .vocab import build_vocab, fit_to_data, word_counts
 
 FILES = {
     "vocab": "vocab.json",
@@ -77,8 +77,11 @@ def export_bundle(
     quantize: bool = False,
     log: Callable[[str], None] = print,
     progress: Callable = no_progress,
+    fitted_settings: tuple[str, ...] = (),
 ) -> dict:
     """Train per ``config`` on ``data``, write a verified bundle to ``out``; returns its manifest.
+
+    ``fitted_settings`` names the settings (of :data:`.vocab.FITTABLE`) to fit to the training texts.
 
     ``progress(description, total)`` is a context manager yielding ``advance(n)``
     (e.g. :func:`edge_sentiment.cli_output.progress`) for the long checks.
@@ -87,8 +90,12 @@ def export_bundle(
     check_destination(out, overwrite)
     started = time.monotonic()
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
-    log(f"building vocabulary from {len(train):,} training reviews (num_words={config.num_words})")
-    vocab = build_vocab(train.texts, config.num_words)
+    counts, lengths = word_counts(train.texts)
+    config, fitted = fit_to_data(config, counts, lengths, fitted_settings)
+    for name, record in fitted.items():
+        log(f"{name} {record['value']}: {record['rule']}")
+    log(f"building vocabulary from {len(train):,} training texts (num_words={config.num_words})")
+    vocab = build_vocab(counts, config.num_words)
     encoder = Encoder(vocab, config.encoding())
     fit_set, val_set, val_reviews = _training_sets(config, train, log, getattr(data, "validation", None))
     x_fit, y_fit = encoder.encode(fit_set.texts), np.asarray(fit_set.labels, dtype=np.float32)
@@ -121,6 +128,8 @@ def export_bundle(
             log(f"writing model.onnx ({ONNX_VARIANTS[variant]})")
             files = {**common, **_write_onnx_files(staging, model, config, variant, quantize)}
             manifest = _manifest(config, data, model, history, command, train_seconds, variant)
+            if fitted:
+                manifest["training"]["fitted_to_data"] = fitted
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")

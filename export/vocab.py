@@ -1,23 +1,73 @@
-"""Build ``vocab.json`` from training-set word frequencies, with the runtime's tokenizer."""
+"""Build ``vocab.json`` from training-set word frequencies, and fit the vocabulary size
+and ``maxlen`` to the user's data when they are not given.
+
+The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
+
+* ``num_words``: every word seen at least :data:`MIN_COUNT` times in the training
+  texts gets an id (a word seen once cannot be learned, only memorised), up to the
+  preset's ``num_words``;
+* ``maxlen``: the :data:`LENGTH_PERCENTILE` th percentile of the training texts'
+  lengths in ids (tokens, plus the start id), at least :data:`MIN_MAXLEN` and the
+  RNN's window, up to the preset's ``maxlen``. Longer texts keep their end, as always.
+
+The preset's values are ceilings, so a set as large and long as IMDB keeps them.
+"""
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable
+
+import numpy as np
 
 from edge_sentiment.constants import FIRST_WORD_ID
 from edge_sentiment.text import tokenize
 
+from .config import TrainingConfig
 
-def build_vocab(texts: Iterable[str], num_words: int) -> dict[str, int]:
+MIN_COUNT = 2
+LENGTH_PERCENTILE = 99
+MIN_MAXLEN = 16
+#: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
+FITTABLE = ("num_words", "maxlen")
+
+
+def word_counts(texts: Iterable[str]) -> tuple[Counter, list[int]]:
+    """How often each token occurs in ``texts``, and each text's length in tokens."""
+    counts, lengths = Counter(), []
+    for text in texts:
+        tokens = tokenize(text)
+        counts.update(tokens)
+        lengths.append(len(tokens))
+    return counts, lengths
+
+
+def build_vocab(counts: Counter, num_words: int) -> dict[str, int]:
     """Map the ``num_words - FIRST_WORD_ID`` most frequent words to ids ``FIRST_WORD_ID..``.
 
     Ties are broken alphabetically so that the same texts always give the same ids.
     Rarer words are left out: the encoder reads them as OOV anyway.
     """
-    counts = Counter()
-    for text in texts:
-        counts.update(tokenize(text))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     keep = ranked[: max(0, num_words - FIRST_WORD_ID)]
     return {word: rank + FIRST_WORD_ID for rank, (word, _) in enumerate(keep)}
+
+
+def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fields: Iterable[str]) -> tuple[TrainingConfig, dict]:
+    """``config`` with ``fields`` (of :data:`FITTABLE`) fitted to the training texts, and a
+    record of each fitted value, the rule and the figures behind it (for the manifest)."""
+    record = {}
+    if "num_words" in fields:
+        seen = sum(1 for n in counts.values() if n >= MIN_COUNT)
+        value = max(config.skip_top + 1, FIRST_WORD_ID + 1, min(config.num_words, FIRST_WORD_ID + seen))
+        record["num_words"] = {"value": value, "words_seen_twice": seen,
+                               "rule": f"ids for the words seen at least {MIN_COUNT} times, up to {config.num_words}"}
+    if "maxlen" in fields:
+        ids = np.asarray(lengths) + (0 if config.drop_special else 1)
+        percentile = int(math.ceil(np.percentile(ids, LENGTH_PERCENTILE))) if len(ids) else 1
+        value = min(config.maxlen, max(MIN_MAXLEN, config.rnn_window, percentile))
+        record["maxlen"] = {"value": value, f"p{LENGTH_PERCENTILE}_ids": percentile,
+                            "rule": f"the {LENGTH_PERCENTILE}th percentile of training texts' ids, "
+                                    f"at least {max(MIN_MAXLEN, config.rnn_window)}, up to {config.maxlen}"}
+    return config.with_overrides(**{name: r["value"] for name, r in record.items()}), record

@@ -35,6 +35,27 @@ def test_quoted_fields_with_delimiters_and_newlines(tmp_path):
     assert [(n, r["review"]) for n, r in table.records] == [(2, "great, great film"), (3, "two\nlines"), (6, "plain")]
 
 
+def test_tsv_quotes_are_literal_unless_they_wrap_a_whole_field(tmp_path):
+    path = write(tmp_path / "r.tsv", 'sentence\tlabel\n"Great" film, he said\t1\n"""Odd"" one"\t0\nsay "hi\t1\n')
+    table = read_table(str(path), "tsv")
+    assert [r["sentence"] for _, r in table.records] == ['"Great" film, he said', '"Odd" one', 'say "hi']
+
+
+def test_a_tab_in_a_tsv_row_is_a_ragged_row(tmp_path):
+    path = write(tmp_path / "r.tsv", "sentence\tlabel\nfine\t1\nnot\tfine\t0\n")
+    with pytest.raises(InputError, match=re.escape("line 3: 3 fields where the header has 2 (sentence, label); "
+                                                   "a TSV field cannot hold a tab")):
+        list(read_table(str(path), "tsv").records)
+
+
+@pytest.mark.parametrize("value", ['plain', '"Great" film', '"wrapped"', '"""', 'a""b', '""'])
+def test_tsv_fields_read_back_unchanged(tmp_path, value):
+    from edge_sentiment.tables import tsv_field
+
+    path = write(tmp_path / "r.tsv", f"sentence\n{tsv_field(value)}\n")
+    assert [r["sentence"] for _, r in read_table(str(path), "tsv").records] == [value]
+
+
 def test_columns_are_found_among_common_names_or_named(tmp_path):
     path = write(tmp_path / "r.tsv", "Sentence\tTarget\tnote\ngreat\t1\tx\n")
     table = read_table(str(path), "tsv")

@@ -1,0 +1,194 @@
+"""Training on your own files, measured against fastText and a TF-IDF bigram logistic regression.
+
+Three steps, each a subcommand:
+
+* ``make DATA OUT``: two yardsticks made from the aclImdb tarball, as TSV files
+  (header ``sentence<TAB>label``, labels 0/1) like the short-sentence sets users bring:
+  ``imdb-verdicts`` (a first or last sentence of a review, 3-25 tokens, labelled with
+  the review's sentiment) and ``imdb-position`` (a different task: is the sentence the
+  first or the last of its review?). 6,000 training rows from train reviews, 2,000
+  test rows from test reviews, each review used once.
+* ``holdout DIR``: writes ``DIR/holdout/{train,test}.tsv``, a stratified 80/20 split of
+  ``DIR/train.tsv``, so that settings are chosen without looking at ``DIR/test.tsv``.
+* ``compare DIR... [--overrides JSON]...``: for each folder holding ``train.tsv`` and
+  ``test.tsv``, trains the peers and our exporter on train.tsv and prints one JSON line
+  per model with its test accuracy and training time. Ours runs the CLI exactly as a user
+  would (``edge-sentiment export --train``, then ``evaluate --file --json``) when no
+  overrides are given; with ``--overrides`` it runs the default preset with those
+  TrainingConfig fields changed, in-process.
+
+Needs the training extras plus ``fasttext-wheel`` and ``scikit-learn``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROWS = {"train": 6000, "test": 2000}
+
+
+def make(data: str, out: Path) -> None:
+    from edge_sentiment_export.data import load_imdb
+    from edge_sentiment_export.snippets import sentences
+
+    imdb = load_imdb(data)
+    rng = np.random.default_rng(0)
+    for split_name, split in (("train", imdb.train), ("test", imdb.test)):
+        verdicts, positions = [], []
+        for turn, index in enumerate(rng.permutation(len(split))):
+            found = sentences(split.texts[index], 3, 25)
+            if len(found) < 2:
+                continue
+            end = int(rng.integers(2))  # 0: the review's first sentence, 1: its last
+            sentence = found[-1] if end else found[0]
+            if len(verdicts) < ROWS[split_name] and (turn % 2 == 0 or len(positions) >= ROWS[split_name]):
+                verdicts.append((sentence, split.labels[index]))
+            elif len(positions) < ROWS[split_name]:
+                positions.append((sentence, end))
+            else:
+                break
+        for name, rows in (("imdb-verdicts", verdicts), ("imdb-position", positions)):
+            write_tsv(out / name / f"{split_name}.tsv", rows)
+    print(f"wrote {out}/imdb-verdicts and {out}/imdb-position")
+
+
+def write_tsv(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as file:
+        file.write("sentence\tlabel\n")
+        for text, label in rows:
+            file.write(f"{' '.join(text.split())}\t{label}\n")
+
+
+def read_tsv(path: Path) -> tuple[list[str], list[int]]:
+    from edge_sentiment.tables import read_table
+
+    records = [record for _, record in read_table(str(path), "tsv").records]
+    return [r["sentence"] for r in records], [int(r["label"]) for r in records]
+
+
+def holdout(folder: Path) -> None:
+    texts, labels = read_tsv(folder / "train.tsv")
+    rng = np.random.default_rng(0)
+    y = np.asarray(labels)
+    held = set(np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round((y == c).sum() * 0.2)] for c in (0, 1)]).tolist())
+    for name, keep in (("train", False), ("test", True)):
+        write_tsv(folder / "holdout" / f"{name}.tsv", [(t, l) for i, (t, l) in enumerate(zip(texts, labels)) if (i in held) == keep])
+    print(f"wrote {folder}/holdout: {len(texts) - len(held)} train, {len(held)} test rows")
+
+
+def tfidf_lr(train, test) -> float:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2))
+    model = LogisticRegression(max_iter=1000).fit(vectorizer.fit_transform(train[0]), train[1])
+    return float((model.predict(vectorizer.transform(test[0])) == np.asarray(test[1])).mean())
+
+
+def fasttext_accuracy(train, test, **options) -> float:
+    import fasttext
+
+    with tempfile.TemporaryDirectory() as scratch:
+        paths = {name: Path(scratch) / f"{name}.txt" for name in ("train", "test")}
+        for name, (texts, labels) in (("train", train), ("test", test)):
+            paths[name].write_text("".join(f"__label__{label} {' '.join(text.lower().split())}\n"
+                                           for text, label in zip(texts, labels)), encoding="utf-8")
+        model = fasttext.train_supervised(str(paths["train"]), verbose=0, seed=0, thread=1, **options)
+        return float(model.test(str(paths["test"]))[1])  # precision at 1: the accuracy of one label per text
+
+
+def run_peer(name: str, train, test) -> float:
+    return PEERS[name](train, test)
+
+
+PEERS = {
+    "fasttext": fasttext_accuracy,
+    "fasttext-bigrams": lambda train, test: fasttext_accuracy(train, test, wordNgrams=2),
+    "tfidf-bigram-lr": tfidf_lr,
+}
+
+
+def ours_cli(folder: Path) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        bundle = Path(scratch) / "bundle"
+        started = time.monotonic()
+        subprocess.run(["edge-sentiment", "export", "--train", str(folder / "train.tsv"), "--out", str(bundle)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.monotonic() - started
+        evaluated = subprocess.run(["edge-sentiment", "evaluate", "--model", str(bundle), "--file", str(folder / "test.tsv"), "--json"],
+                                   check=True, capture_output=True, text=True).stdout
+        onnx = next(json.loads(line) for line in evaluated.splitlines() if json.loads(line)["backend"] == "onnx")
+        manifest = json.loads((bundle / "manifest.json").read_text())
+    config = manifest["training"]["config"]
+    return {"accuracy": onnx["accuracy"], "seconds": round(seconds),
+            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"]}
+
+
+def ours_in_process(folder: Path, overrides: dict) -> dict:
+    from edge_sentiment.classifier import SentimentClassifier
+    from edge_sentiment_export import config as C
+    from edge_sentiment_export.labeled_files import load_labeled_files
+    from edge_sentiment_export.stack import exporter_module
+
+    config = C.get_preset("default").with_overrides(**overrides)
+    data = load_labeled_files(str(folder / "train.tsv"), seed=config.seed, log=lambda m: None)
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.monotonic()
+        manifest = exporter_module().export_bundle(config, data, Path(scratch) / "b", command="benchmark", log=lambda m: None)
+        seconds = time.monotonic() - started
+        texts, labels = read_tsv(folder / "test.tsv")
+        scores = SentimentClassifier.load(Path(scratch) / "b").predict_proba(texts)
+    config = manifest["training"]["config"]
+    return {"accuracy": float(((scores >= 0.5) == np.asarray(labels)).mean()), "seconds": round(seconds),
+            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"]}
+
+
+def compare(folders: list[Path], candidates: list[dict], peers: bool) -> None:
+    for folder in folders:
+        train, test = read_tsv(folder / "train.tsv"), read_tsv(folder / "test.tsv")
+        shown = {"dataset": str(folder), "train_rows": len(train[0]), "test_rows": len(test[0])}
+        for name in PEERS if peers else ():
+            started = time.monotonic()
+            # Each peer in a fresh process: once scikit-learn has run, fastText's training hits NaN.
+            with multiprocessing.get_context("spawn").Pool(1) as pool:
+                accuracy = pool.apply(run_peer, (name, train, test))
+            print(json.dumps({**shown, "model": name, "accuracy": round(accuracy, 4), "seconds": round(time.monotonic() - started, 1)}), flush=True)
+        for overrides in candidates or [None]:
+            result = ours_cli(folder) if overrides is None else ours_in_process(folder, overrides)
+            print(json.dumps({**shown, "model": "edge-sentiment", "overrides": overrides, **result}), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    made = commands.add_parser("make")
+    made.add_argument("data")
+    made.add_argument("out", type=Path)
+    held = commands.add_parser("holdout")
+    held.add_argument("folder", type=Path)
+    compared = commands.add_parser("compare")
+    compared.add_argument("folders", type=Path, nargs="+")
+    compared.add_argument("--overrides", type=json.loads, action="append", default=[])
+    compared.add_argument("--no-peers", dest="peers", action="store_false")
+    args = parser.parse_args()
+    if args.command == "make":
+        make(args.data, args.out)
+    elif args.command == "holdout":
+        holdout(args.folder)
+    else:
+        compare(args.folders, args.overrides, args.peers)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
