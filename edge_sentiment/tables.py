@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Callable
 
 from .cli_input import InputError, LineReader
@@ -186,7 +186,7 @@ def text_of(record: dict, column: str, number: int, name: str) -> str:
     raise InputError(f"{name}, line {number}: {column!r} must be a string, got {_json_kind(value)}")
 
 
-def binary_label(value, positive: str, negative: str, number: int, name: str) -> int:
+def binary_label(value, positive: str, negative: str, where: str) -> int:
     """1 for the positive class, 0 for the negative one: the bundle's own label names,
     or one of :data:`POSITIVE_VALUES` / :data:`NEGATIVE_VALUES` (numbers and booleans too)."""
     text = None if value is None or isinstance(value, (dict, list)) else str(value).strip().lower()
@@ -194,7 +194,7 @@ def binary_label(value, positive: str, negative: str, number: int, name: str) ->
         return 1
     if text in (negative.lower(), *NEGATIVE_VALUES):
         return 0
-    raise InputError(f"{name}, line {number}: label {json.dumps(value)} is not one of "
+    raise InputError(f"{where}: label {json.dumps(value)} is not one of "
                      f"{positive!r}, {negative!r}, {', '.join(POSITIVE_VALUES + NEGATIVE_VALUES)}")
 
 
@@ -206,35 +206,68 @@ def _json_kind(value) -> str:
 def read_labeled(path: str, fmt: str | None, text_column: str | None, label_column: str | None,
                  labels: tuple[str, str]) -> tuple[list[str], list[int]]:
     """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV or
-    JSON Lines file (a file name that says neither is read as JSON Lines)."""
-    chosen = file_format(path, fmt)
-    table = labeled_rows(path, "jsonl" if chosen == "text" else chosen, text_column, label_column)
+    JSON Lines file, or a folder of label subfolders (a file name that says neither is read as JSON Lines)."""
+    table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column)
     texts, values = [], []
-    for number, text, value in table.rows:
+    for where, text, value in table.rows:
         texts.append(text)
-        values.append(binary_label(value, labels[1], labels[0], number, table.name))
+        values.append(binary_label(value, labels[1], labels[0], where))
     return texts, values
+
+
+def labeled_format(path: str, given: str | None, unknown: str = "jsonl") -> str:
+    """The format of a labeled source: ``folder`` for a directory, else :func:`file_format`
+    (``unknown`` where the name says nothing)."""
+    if given is None and path != "-" and Path(path).is_dir():
+        return "folder"
+    chosen = file_format(path, given)
+    return unknown if chosen == "text" else chosen
 
 
 @dataclass
 class LabeledRows:
-    name: str  # how messages call the file
+    name: str  # how messages call the file or folder
     text_column: str
     label_column: str
-    rows: Iterator[tuple[int, str, object]]  # (line number, text, the label as written)
+    rows: Iterator[tuple[str, str, object]]  # (where: "FILE, line N" or a file's path, text, the label as written)
 
 
 def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str | None) -> LabeledRows:
     """The texts and raw labels of a labeled table of ``fmt`` (csv, tsv or jsonl), columns named
-    or found among :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`; a line that is not UTF-8 stops."""
+    or found among :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`, or of a ``folder``; a line or
+    file that is not UTF-8 stops."""
+    if fmt == "folder":
+        return folder_rows(path)
     table = read_table(path, fmt, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
 
-    def rows() -> Iterator[tuple[int, str, object]]:
+    def rows() -> Iterator[tuple[str, str, object]]:
         for number, record in table.records:
             if label_key not in record:
                 raise InputError(f"{table.name}, line {number}: the record has no {label_key!r}")
-            yield number, text_of(record, text_key, number, table.name), record[label_key]
+            yield f"{table.name}, line {number}", text_of(record, text_key, number, table.name), record[label_key]
 
     return LabeledRows(table.name, text_key, label_key, rows())
+
+
+def folder_rows(path: str) -> LabeledRows:
+    """A folder with one subfolder per label, each holding one text per ``*.txt`` file (the aclImdb shape)."""
+    root = Path(path)
+    labels = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
+    if not labels:
+        raise InputError(f"{path} holds no subfolders; a labeled folder has one subfolder per label "
+                         "(e.g. neg/ and pos/), each holding one text per .txt file")
+
+    def rows() -> Iterator[tuple[str, str, object]]:
+        for label in labels:
+            for file in sorted((root / label).glob("*.txt")):
+                data = file.read_bytes()
+                try:
+                    text = data.decode("utf-8-sig")
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{file}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                                     "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+                yield str(file), text, label
+
+    return LabeledRows(str(root), "the .txt files", "their subfolder", rows())

@@ -10,6 +10,7 @@ carves one from what is left, as it always does.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -17,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from edge_sentiment.bundle import sha256_file
-from edge_sentiment.tables import POSITIVE_VALUES, file_format, labeled_rows
+from edge_sentiment.tables import POSITIVE_VALUES, labeled_format, labeled_rows
 
 from .data import DataError, Split
 
@@ -51,6 +52,7 @@ class LabeledFiles:
 class _Rows:
     texts: list[str]
     values: list[str]
+    label_source: str  # what the labels were read from, for messages
 
 
 def load_labeled_files(
@@ -72,20 +74,24 @@ def load_labeled_files(
         splits["train"], splits["test"] = _stratified_split(splits["train"], TEST_FRACTION, seed)
         log(f"no --test file: {len(splits['test']):,} rows of {train} ({TEST_FRACTION:.0%}, stratified, seed {seed}) "
             "are held out as the test split")
-    sources = {name: {"path": path, "sha256": sha256_file(path)} for name, path in parts.items() if path is not None and path != "-"}
+    sources = {name: {"path": path, **({"sha256": sha256_file(path)} if os.path.isfile(path) else {})}
+               for name, path in parts.items() if path is not None and path != "-"}
     return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources)
 
 
 def _read(path: str, fmt: str | None, text_column: str | None, label_column: str | None, log) -> _Rows:
-    chosen = file_format(path, fmt)
-    if chosen == "text":
+    chosen = labeled_format(path, fmt, unknown="unknown")
+    if chosen == "unknown":
         raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
     table = labeled_rows(path, chosen, text_column, label_column)
-    log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}")
+    if chosen == "folder":
+        log(f"{table.name}: texts from the .txt files, labels from their subfolders")
+    else:
+        log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}")
     texts, values, empty = [], [], 0
-    for number, text, value in table.rows:
+    for where, text, value in table.rows:
         if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
-            raise DataError(f"{table.name}, line {number}: no label in {table.label_column!r}")
+            raise DataError(f"{where}: no label in {table.label_column!r}")
         if not text.strip():
             empty += 1
             continue
@@ -95,7 +101,8 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
         if not texts:
             raise DataError(f"{table.name}: all {empty} texts are empty; is {table.text_column!r} the text column? (--text-column)")
         log(f"warning: {table.name}: {empty} rows with an empty text were skipped")
-    return _Rows(texts, values)
+    source = "subfolders" if chosen == "folder" else f"label column ({table.label_column!r})"
+    return _Rows(texts, values, source)
 
 
 def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str, str]:
@@ -103,7 +110,7 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str
     listed = ", ".join(f"{value!r} ({count:,})" for value, count in counts.most_common(10))
     if len(counts) != 2:
         more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
-        raise DataError(f"{path}: the label column must hold exactly two values, it holds {len(counts)}: {listed}{more}")
+        raise DataError(f"{path}: the {rows.label_source} must hold exactly two labels, it holds {len(counts)}: {listed}{more}")
     values = sorted(counts)
     if positive is not None:
         if positive not in counts:

@@ -3,10 +3,13 @@
 import csv
 import json
 import random
+import re
+import shutil
 
 import pytest
 
 from conftest import run_cli
+from edge_sentiment.cli_input import InputError
 from edge_sentiment_export.data import DataError
 from edge_sentiment_export.labeled_files import load_labeled_files
 
@@ -54,7 +57,7 @@ def test_a_stratified_test_split_is_carved_when_none_is_given(tmp_path):
 
 
 @pytest.mark.parametrize("data, message", [
-    ([("a b", "1")] * 120, "must hold exactly two values, it holds 1: '1' (120)"),
+    ([("a b", "1")] * 120, "label column ('label') must hold exactly two labels, it holds 1: '1' (120)"),
     ([("a b", str(i % 3)) for i in range(120)], "it holds 3: '0' (40), '1' (40), '2' (40)"),
     ([("a b", str(i % 2)) for i in range(60)], "too few examples to train and check a model ('0': 30, '1': 30)"),
 ])
@@ -96,6 +99,10 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     assert result.returncode == 0, result.stderr.decode()[-2000:]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["labels"] == ["spam", "ham"]
+    # 20 distinct words, all seen often; texts of 3-14 tokens (+ the start id), so the floor of 16 ids
+    fitted, config = manifest["training"]["fitted_to_data"], manifest["training"]["config"]
+    assert fitted["num_words"]["value"] == config["num_words"] == 3 + len(POSITIVE + NEGATIVE + FILLER)
+    assert fitted["maxlen"]["value"] == config["maxlen"] == manifest["preprocessing"]["maxlen"] == 16
     for backend in ("onnx", "tflite", "numpy"):
         assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5
     predicted = json.loads(run_cli("predict", "--model", str(out), "--json", "lovely fun product").stdout)
@@ -106,6 +113,36 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     assert json.loads(evaluated.stdout.splitlines()[0])["reviews"] == 100
 
 
+def write_folder(root, labeled):
+    for number, (text, label) in enumerate(labeled):
+        (root / label).mkdir(parents=True, exist_ok=True)
+        (root / label / f"{number}_1.txt").write_text(text, encoding="utf-8")
+    return root
+
+
+def test_a_folder_with_one_subfolder_per_label(tmp_path):
+    messages = []
+    root = write_folder(tmp_path / "reviews", rows(200, ("bad", "good")))
+    (root / "notes.md").write_text("not a review")  # files beside the subfolders are not texts
+    data = load_labeled_files(str(root), log=messages.append)
+    assert data.labels == ("bad", "good") and len(data.train) + len(data.test) == 200
+    assert f"{root}: texts from the .txt files, labels from their subfolders" in messages
+    from edge_sentiment.tables import read_labeled
+
+    texts, labels = read_labeled(str(root), None, None, None, ("bad", "good"))
+    assert len(texts) == 200 and sum(labels) == 100
+
+
+def test_a_folder_with_three_subfolders_or_a_bad_file_is_refused(tmp_path):
+    root = write_folder(tmp_path / "r", [*rows(120, ("neg", "pos")), ("x", "unsup")])
+    with pytest.raises(DataError, match=r"the subfolders must hold exactly two labels, it holds 3: 'neg' \(60\), 'pos' \(60\), 'unsup' \(1\)"):
+        load_labeled_files(str(root), log=quiet)
+    shutil.rmtree(root / "unsup")
+    (root / "pos" / "bad.txt").write_bytes(b"caf\xe9")
+    with pytest.raises(InputError, match=re.escape(f"{root / 'pos' / 'bad.txt'}: not valid UTF-8 (byte 0xe9 at offset 3)")):
+        load_labeled_files(str(root), log=quiet)
+
+
 def test_invalid_utf8_in_a_training_file_names_the_line(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes(b"text,label\ngood,1\ncaf\xe9,0\n")
@@ -114,3 +151,29 @@ def test_invalid_utf8_in_a_training_file_names_the_line(tmp_path):
     assert result.stderr.decode().strip().splitlines()[-1] == (
         f"error: {path}, line 3: not valid UTF-8 (byte 0xe9 at column 4); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)"
     )
+
+
+def fit(texts, fields=("num_words", "maxlen"), **preset_fields):
+    from edge_sentiment_export.config import get_preset
+    from edge_sentiment_export.vocab import fit_to_data, word_counts
+
+    config = get_preset("default").with_overrides(**preset_fields)
+    return fit_to_data(config, *word_counts(texts), fields)
+
+
+def test_vocabulary_and_length_follow_the_data():
+    texts = [" ".join(f"w{i}" for i in range(n % 40)) + f" once{n}" for n in range(1000)]  # w0..w38 repeat; once* do not
+    config, record = fit(texts)
+    assert config.num_words == record["num_words"]["value"] == 3 + 39
+    lengths = sorted(n % 40 + 1 + 1 for n in range(1000))  # tokens + the start id
+    assert config.maxlen == record["maxlen"]["value"] == lengths[int(0.99 * 999)] == 41
+
+
+def test_the_preset_caps_what_is_fitted_and_given_settings_are_kept():
+    long_texts = [" ".join(f"w{(i * 7 + n) % 3000}" for i in range(800)) for n in range(60)]
+    config, record = fit(long_texts, num_words=1000, maxlen=300)
+    assert (config.num_words, config.maxlen) == (1000, 300)
+    config, record = fit(["a b", "a b c"] * 50, fields=("num_words",), maxlen=77)
+    assert (config.num_words, config.maxlen, list(record)) == (6, 77, ["num_words"])
+    config, _ = fit(["a"] * 100)
+    assert config.maxlen == 16  # the floor: at least 16 ids, and the RNN's window

@@ -80,13 +80,13 @@ def test_refusals_name_the_line(tmp_path, content, message):
     ("positive", 1), ("NEG", 0), ("1", 1), (0, 0), (True, 1), ("false", 0), ("Positive ", 1),
 ])
 def test_label_values(value, expected):
-    assert binary_label(value, "positive", "negative", 1, "f") == expected
+    assert binary_label(value, "positive", "negative", "f, line 1") == expected
 
 
 @pytest.mark.parametrize("value", ["meh", None, [1], 2])
 def test_other_label_values_are_refused(value):
     with pytest.raises(InputError, match="is not one of 'positive', 'negative'"):
-        binary_label(value, "positive", "negative", 4, "f")
+        binary_label(value, "positive", "negative", "f, line 4")
 
 
 def test_read_labeled_csv(tmp_path):
