@@ -194,7 +194,8 @@ def export(
     train: Annotated[
         Optional[str],
         typer.Option(help="Your own labeled training file instead of --data: CSV or TSV with a header row, or JSON Lines "
-                     "(by its name, or --format). Two label values, kept as written."),
+                     "(by its name, or --format), or a folder with one subfolder per label holding one text per .txt "
+                     "file. Two label values, kept as written."),
     ] = None,
     validation: Annotated[Optional[str], typer.Option(help="Validation file (default: carved from --train).")] = None,
     test: Annotated[Optional[str], typer.Option(help="Test file (default: 20% of --train, stratified and seeded, held out).")] = None,
@@ -323,7 +324,8 @@ def evaluate(
         typer.Option(
             "--file", "-f",
             help="Labeled file ('-' reads standard input): CSV or TSV with a header row, or JSON Lines of objects "
-            "(by its name, or --format; a name that says neither is read as JSON Lines). Labels: the bundle's "
+            "(by its name, or --format; a name that says neither is read as JSON Lines), or a folder with one "
+            "subfolder per label holding one text per .txt file. Labels: the bundle's "
             "label names, or 1/true/pos/positive and 0/false/neg/negative.",
         ),
     ] = None,

@@ -185,18 +185,23 @@ def _training_sets(config: TrainingConfig, train: Split, log, validation: Split 
 SHORT_TEXT_SET_SIZE = 5000
 
 
-def _keras_short_text_metrics(model, encoder: Encoder, reviews: Split, seed: int) -> dict:
-    """The short-text yardstick made from validation reviews, scored by Keras (used to choose settings)."""
+def _keras_short_text_metrics(model, encoder: Encoder, reviews: Split, seed: int) -> dict | None:
+    """The short-text yardstick made from validation reviews, scored by Keras (used to choose
+    settings); None when no text has a sentence of 3 to 25 tokens."""
     short = short_text_set(reviews, SHORT_TEXT_SET_SIZE, seed)
+    if not short.texts:
+        return None
     scores = model.predict(encoder.encode(short.texts), batch_size=1024, verbose=0).reshape(-1)
     return {**binary_metrics(short.labels, scores), **calibration_metrics(short.labels, scores)}
 
 
-def _short_text_metrics(bundle, test: Split, seed: int) -> dict:
-    """The short-text yardstick made from test reviews, scored by the bundle's onnx backend."""
+def _short_text_metrics(bundle, test: Split, seed: int) -> dict | None:
+    """The short-text yardstick made from test reviews, scored by the bundle's onnx backend (None as above)."""
     from edge_sentiment.classifier import SentimentClassifier
 
     short = short_text_set(test, SHORT_TEXT_SET_SIZE, seed)
+    if not short.texts:
+        return None
     scores = SentimentClassifier(bundle).predict_proba(short.texts)
     return {
         "made_from": f"first and last sentences (3-25 tokens) of test reviews, {len(short.texts)} sampled with seed {seed}",

@@ -62,12 +62,13 @@ def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fie
         seen = sum(1 for n in counts.values() if n >= MIN_COUNT)
         value = max(config.skip_top + 1, FIRST_WORD_ID + 1, min(config.num_words, FIRST_WORD_ID + seen))
         record["num_words"] = {"value": value, "words_seen_twice": seen,
-                               "rule": f"ids for the words seen at least {MIN_COUNT} times, up to {config.num_words}"}
+                               "rule": f"3 special ids + the {seen:,} words seen at least {MIN_COUNT} times in the "
+                                       f"training texts, up to {config.num_words:,} ids"}
     if "maxlen" in fields:
         ids = np.asarray(lengths) + (0 if config.drop_special else 1)
         percentile = int(math.ceil(np.percentile(ids, LENGTH_PERCENTILE))) if len(ids) else 1
         value = min(config.maxlen, max(MIN_MAXLEN, config.rnn_window, percentile))
         record["maxlen"] = {"value": value, f"p{LENGTH_PERCENTILE}_ids": percentile,
-                            "rule": f"the {LENGTH_PERCENTILE}th percentile of training texts' ids, "
-                                    f"at least {max(MIN_MAXLEN, config.rnn_window)}, up to {config.maxlen}"}
+                            "rule": f"{percentile} ids hold {LENGTH_PERCENTILE}% of the training texts whole (start id "
+                                    f"included), at least {max(MIN_MAXLEN, config.rnn_window)}, up to {config.maxlen}"}
     return config.with_overrides(**{name: r["value"] for name, r in record.items()}), record
