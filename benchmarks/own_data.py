@@ -35,6 +35,8 @@ from pathlib import Path
 import numpy as np
 
 ROWS = {"train": 6000, "test": 2000}
+#: Results go to the real stdout; Keras' per-epoch lines (printed to sys.stdout) go to stderr.
+RESULTS = sys.stdout
 
 
 def make(data: str, out: Path) -> None:
@@ -140,12 +142,14 @@ def ours_in_process(folder: Path, overrides: dict) -> dict:
     from edge_sentiment_export import config as C
     from edge_sentiment_export.labeled_files import load_labeled_files
     from edge_sentiment_export.stack import exporter_module
+    from edge_sentiment_export.vocab import FITTABLE
 
     config = C.get_preset("default").with_overrides(**overrides)
     data = load_labeled_files(str(folder / "train.tsv"), seed=config.seed, log=lambda m: None)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.monotonic()
-        manifest = exporter_module().export_bundle(config, data, Path(scratch) / "b", command="benchmark", log=lambda m: None)
+        manifest = exporter_module().export_bundle(config, data, Path(scratch) / "b", command="benchmark",
+                                                    log=lambda m: None, fitted_settings=FITTABLE)
         seconds = time.monotonic() - started
         texts, labels = read_tsv(folder / "test.tsv")
         scores = SentimentClassifier.load(Path(scratch) / "b").predict_proba(texts)
@@ -163,10 +167,11 @@ def compare(folders: list[Path], candidates: list[dict], peers: bool) -> None:
             # Each peer in a fresh process: once scikit-learn has run, fastText's training hits NaN.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 accuracy = pool.apply(run_peer, (name, train, test))
-            print(json.dumps({**shown, "model": name, "accuracy": round(accuracy, 4), "seconds": round(time.monotonic() - started, 1)}), flush=True)
+            print(json.dumps({**shown, "model": name, "accuracy": round(accuracy, 4), "seconds": round(time.monotonic() - started, 1)}),
+                  file=RESULTS, flush=True)
         for overrides in candidates or [None]:
             result = ours_cli(folder) if overrides is None else ours_in_process(folder, overrides)
-            print(json.dumps({**shown, "model": "edge-sentiment", "overrides": overrides, **result}), flush=True)
+            print(json.dumps({**shown, "model": "edge-sentiment", "overrides": overrides, **result}), file=RESULTS, flush=True)
 
 
 def main() -> None:
@@ -182,6 +187,7 @@ def main() -> None:
     compared.add_argument("--overrides", type=json.loads, action="append", default=[])
     compared.add_argument("--no-peers", dest="peers", action="store_false")
     args = parser.parse_args()
+    sys.stdout = sys.stderr
     if args.command == "make":
         make(args.data, args.out)
     elif args.command == "holdout":

@@ -4,8 +4,10 @@ Labels come from the data: exactly two distinct values, kept as written. The
 positive class (the one ``score`` is the probability of) is ``positive``, or by
 rule the value that reads as positive (1, true, pos, positive, any case), else
 the second in sorted order. With no test file a stratified, seeded test split
-is carved from the training file (20%); with no validation file the trainer
-carves one from what is left, as it always does.
+is carved from the training file, and with no validation file a stratified,
+seeded validation split from what is left (:data:`TEST_FRACTION`,
+:data:`VALIDATION_FRACTION` of the file each: small sets need most of their rows to
+learn from, and the peers a user compares with train on the whole file).
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from .data import DataError, Split
 
 #: Fewer examples of a class than this cannot train and check a model.
 MIN_PER_CLASS = 50
-TEST_FRACTION = 0.2
+TEST_FRACTION = 0.1
+VALIDATION_FRACTION = 0.1
 
 
 @dataclass
@@ -70,10 +73,12 @@ def load_labeled_files(
                             f"(its labels: {', '.join(map(repr, labels))})")
     splits = {name: Split(part.texts, [int(v == labels[1]) for v in part.values]) for name, part in rows.items()}
     _check_counts(splits["train"], labels, train)
-    if "test" not in splits:
-        splits["train"], splits["test"] = _stratified_split(splits["train"], TEST_FRACTION, seed)
-        log(f"no --test file: {len(splits['test']):,} rows of {train} ({TEST_FRACTION:.0%}, stratified, seed {seed}) "
-            "are held out as the test split")
+    rows_in_file = len(splits["train"])
+    for name, fraction in (("test", TEST_FRACTION), ("validation", VALIDATION_FRACTION)):
+        if name not in splits:
+            splits["train"], splits[name] = _stratified_split(splits["train"], fraction * rows_in_file / len(splits["train"]), seed)
+            log(f"no --{name} file: {len(splits[name]):,} rows of {train} ({fraction:.0%}, stratified, seed {seed}) "
+                f"are held out as the {name} split")
     sources = {name: {"path": path, **({"sha256": sha256_file(path)} if os.path.isfile(path) else {})}
                for name, path in parts.items() if path is not None and path != "-"}
     return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources)

@@ -45,14 +45,17 @@ def test_labels_are_kept_as_written_and_the_positive_class_follows_the_rule(tmp_
     spam = load_labeled_files(str(write_csv(tmp_path / "s.csv", rows(200, ("spam", "ham")))), log=quiet)
     assert spam.labels == ("ham", "spam")  # neither reads as positive: the second in sorted order
     chosen = load_labeled_files(str(tmp_path / "s.csv"), positive="ham", log=quiet)
-    assert chosen.labels == ("spam", "ham") and sum(chosen.train.labels) + sum(chosen.test.labels) == 100
+    assert chosen.labels == ("spam", "ham")
+    assert sum(chosen.train.labels) + sum(chosen.validation.labels) + sum(chosen.test.labels) == 100
 
 
-def test_a_stratified_test_split_is_carved_when_none_is_given(tmp_path):
+def test_stratified_test_and_validation_splits_are_carved_when_none_are_given(tmp_path):
     messages = []
     data = load_labeled_files(str(write_csv(tmp_path / "t.tsv", rows(300), delimiter="\t")), log=messages.append)
-    assert len(data.test) == 60 and sum(data.test.labels) == 30 and len(data.train) == 240
-    assert any("held out as the test split" in m for m in messages)
+    assert len(data.test) == 30 and sum(data.test.labels) == 15
+    assert len(data.validation) == 30 and sum(data.validation.labels) == 15 and len(data.train) == 240
+    assert any("no --test file: 30 rows of" in m and "held out as the test split" in m for m in messages)
+    assert any("no --validation file: 30 rows of" in m and "held out as the validation split" in m for m in messages)
     assert any("texts from column 'sentence', labels from column 'label'" in m for m in messages)
 
 
@@ -125,7 +128,7 @@ def test_a_folder_with_one_subfolder_per_label(tmp_path):
     root = write_folder(tmp_path / "reviews", rows(200, ("bad", "good")))
     (root / "notes.md").write_text("not a review")  # files beside the subfolders are not texts
     data = load_labeled_files(str(root), log=messages.append)
-    assert data.labels == ("bad", "good") and len(data.train) + len(data.test) == 200
+    assert data.labels == ("bad", "good") and len(data.train) + len(data.validation) + len(data.test) == 200
     assert f"{root}: texts from the .txt files, labels from their subfolders" in messages
     from edge_sentiment.tables import read_labeled
 
