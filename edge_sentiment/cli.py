@@ -436,11 +436,14 @@ def info(
         write_lines([json.dumps(m, indent=2, ensure_ascii=False)])
         return
     pre = m["preprocessing"]
+    fitted = list(m.get("training", {}).get("fitted_to_data", {}))
     lines = [
         f"bundle      {bundle.path}",
         f"name        {m.get('name')}  (format {m['format_version']}, created {m.get('created')})",
+        f"labels      {bundle.labels[0]!r} (negative class), {bundle.labels[1]!r} (positive class: score is its probability)",
         f"input       {pre['maxlen']} ids, num_words {pre['num_words']}, skip_top {pre['skip_top']}, "
-        f"padding {pre['padding']}, truncating {pre['truncating']}, drop_special {pre['drop_special']}",
+        f"padding {pre['padding']}, truncating {pre['truncating']}, drop_special {pre['drop_special']}"
+        + (f" ({' and '.join(fitted)} fitted to the training data)" if fitted else ""),
         f"model       {_describe_model(m['model'])}",
         f"parameters  {m['model'].get('parameters')}",
     ]
