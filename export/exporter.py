@@ -132,7 +132,7 @@ def export_bundle(
                 manifest["training"]["fitted_to_data"] = fitted
             _write_manifest(staging, manifest, files)
 
-            log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test reviews (tolerance {TOLERANCE:g})")
+            log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test texts (tolerance {TOLERANCE:g})")
             scores = _bundle_scores(load_bundle(staging), x_test, quantize, log, progress)
             parity = parity_report(keras_scores, scores)
             failures = parity_failures({name: parity[name] for name in scores if name != INT8_BACKEND})
@@ -176,7 +176,7 @@ def _training_sets(config: TrainingConfig, train: Split, log, validation: Split 
         return fit_reviews, val_reviews, val_reviews
     extra = [training_snippets(part, config.short_snippets, config.snippet_max_tokens, config.seed + k)
              for k, part in enumerate((fit_reviews, val_reviews))]
-    log(f"adding {len(extra[0].texts):,} + {len(extra[1].texts):,} sentences of training + validation reviews "
+    log(f"adding {len(extra[0].texts):,} + {len(extra[1].texts):,} sentences of training + validation texts "
         f"(up to {config.short_snippets} per review, 2 to {config.snippet_max_tokens} tokens)")
     return fit_reviews + extra[0], val_reviews + extra[1], val_reviews
 
