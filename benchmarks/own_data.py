@@ -17,7 +17,7 @@ Three steps, each a subcommand:
   overrides are given; with ``--overrides`` it runs the default preset with those
   TrainingConfig fields changed, in-process.
 
-Needs the training extras plus ``fasttext-wheel`` and ``scikit-learn``.
+Needs the training extras and the peers: ``pip install -e ".[train,tflite,bench]"``.
 """
 
 from __future__ import annotations

@@ -223,7 +223,8 @@ def export(
     maxlen: Annotated[
         Optional[int],
         typer.Option(min=1, help="Ids read per text; longer texts keep their end. Default: the preset's with --data; with "
-                     "--train, the 99th percentile of the training texts' lengths (at least 16), up to the preset's."),
+                     "--train, the 99th percentile of the training texts' lengths (at least 16), up to the preset's. "
+                     "(With --train the bags' prior follows the data too: the median length, up to the preset's.)"),
     ] = None,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
@@ -443,7 +444,7 @@ def info(
         f"labels      {bundle.labels[0]!r} (negative class), {bundle.labels[1]!r} (positive class: score is its probability)",
         f"input       {pre['maxlen']} ids, num_words {pre['num_words']}, skip_top {pre['skip_top']}, "
         f"padding {pre['padding']}, truncating {pre['truncating']}, drop_special {pre['drop_special']}"
-        + (f" ({' and '.join(fitted)} fitted to the training data)" if fitted else ""),
+        + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else ""),
         f"model       {_describe_model(m['model'])}",
         f"parameters  {m['model'].get('parameters')}",
     ]

@@ -8,7 +8,11 @@ The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
   preset's ``num_words``;
 * ``maxlen``: the :data:`LENGTH_PERCENTILE` th percentile of the training texts'
   lengths in ids (tokens, plus the start id), at least :data:`MIN_MAXLEN` and the
-  RNN's window, up to the preset's ``maxlen``. Longer texts keep their end, as always.
+  RNN's window, up to the preset's ``maxlen``. Longer texts keep their end, as always;
+* ``bag_prior`` (presets that use one): the median training text length in tokens, up
+  to the preset's. The bags divide their sums by (tokens + bag_prior), so a text of the
+  median length keeps half of its mean, shorter ones less: a set of 15-word sentences
+  gets the damping a set of 200-word reviews gets from the preset's 120.
 
 The preset's values are ceilings, so a set as large and long as IMDB keeps them.
 """
@@ -30,7 +34,7 @@ MIN_COUNT = 2
 LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
-FITTABLE = ("num_words", "maxlen")
+FITTABLE = ("num_words", "maxlen", "bag_prior")
 
 
 def word_counts(texts: Iterable[str]) -> tuple[Counter, list[int]]:
@@ -71,4 +75,10 @@ def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fie
         record["maxlen"] = {"value": value, f"p{LENGTH_PERCENTILE}_ids": percentile,
                             "rule": f"{percentile} ids hold {LENGTH_PERCENTILE}% of the training texts whole (start id "
                                     f"included), at least {max(MIN_MAXLEN, config.rnn_window)}, up to {config.maxlen}"}
+    if "bag_prior" in fields and config.bag_prior > 0:
+        median = float(np.median(lengths)) if len(lengths) else config.bag_prior
+        value = min(config.bag_prior, max(1.0, median))
+        record["bag_prior"] = {"value": value, "median_tokens": median,
+                               "rule": f"the median training text length in tokens ({median:g}), "
+                                       f"at least 1, up to {config.bag_prior:g}"}
     return config.with_overrides(**{name: r["value"] for name, r in record.items()}), record

@@ -180,3 +180,13 @@ def test_the_preset_caps_what_is_fitted_and_given_settings_are_kept():
     assert (config.num_words, config.maxlen, list(record)) == (6, 77, ["num_words"])
     config, _ = fit(["a"] * 100)
     assert config.maxlen == 16  # the floor: at least 16 ids, and the RNN's window
+
+
+def test_the_bag_prior_follows_the_median_length_up_to_the_presets():
+    texts = [" ".join(["w"] * n) for n in (4, 10, 12, 30, 500)]
+    config, record = fit(texts, fields=("bag_prior",))
+    assert config.bag_prior == record["bag_prior"]["value"] == 12
+    config, _ = fit([" ".join(["w"] * 400)] * 3, fields=("bag_prior",))
+    assert config.bag_prior == 120  # the default preset's
+    config, record = fit(texts, fields=("bag_prior",), bag_prior=0.0)
+    assert config.bag_prior == 0 and record == {}  # a model without a prior keeps none
