@@ -93,7 +93,7 @@ def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str
         return ["tensorflow: not installed, Keras and unfused tf2onnx comparisons skipped"]
     model = load_keras_model(bundle.file("keras"))
     keras_times = time_each(lambda r: model.predict(r[None], verbose=0), list(rows[:200]), warmup=10)
-    config = TrainingConfig(**bundle.manifest["training"]["config"])
+    config = TrainingConfig(**bundle.manifest.report("training")["config"])
     with tempfile.TemporaryDirectory() as tmp:
         unfused = to_onnx(model, config, Path(tmp) / "unfused.onnx", variant="as-converted")
         session = ort.InferenceSession(str(unfused), providers=["CPUExecutionProvider"])
@@ -129,7 +129,7 @@ def main() -> None:
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or 'cpu'}; "
           f"load average at start {os.getloadavg()[0]:.2f}; python {platform.python_version()}")
-    print(f"model: {bundle.path} ({bundle.manifest.get('name')}), maxlen {bundle.io.maxlen}, "
+    print(f"model: {bundle.path} ({bundle.manifest.name}), maxlen {bundle.io.maxlen}, "
           f"{len(sample)} test reviews for latencies, {len(test)} for throughput")
 
     # Every latency is measured in `--rounds` interleaved rounds: a slow spell on a

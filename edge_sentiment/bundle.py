@@ -15,17 +15,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from .constants import FIRST_WORD_ID, FORMAT_VERSION, LABELS, MANIFEST_NAME, TOKENIZER_NAME
+from .constants import FIRST_WORD_ID, MANIFEST_NAME
 from .encoding import EncodingConfig
 from .errors import BundleError
+from .manifest import Manifest, ManifestError
 
-#: Top-level manifest fields the runtime reads; a manifest without one is refused.
-REQUIRED_FIELDS = ("format_version", "labels", "preprocessing", "model", "files")
+#: The largest manifest.json / vocab.json read (a bundle's are a few MB at most).
+MAX_JSON_BYTES = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -51,20 +53,31 @@ class Bundle:
     """A loaded, validated bundle. Model files are opened by the backends."""
 
     path: Path
-    manifest: dict[str, Any]
+    manifest: Manifest
     encoding: EncodingConfig
     vocab: dict[str, int]
     io: ModelIO
     labels: tuple[str, str]
 
     def file(self, key: str) -> Path:
-        """Path of the file listed under ``files[key]``, after checking its sha256."""
-        files = self.manifest["files"]
+        """Path of the file listed under ``files[key]``, after checking its size and sha256."""
+        files = self.manifest.files
         if key not in files:
             raise BundleError(
                 f"bundle {self.path} has no {key!r} file; it lists: {', '.join(sorted(files))}"
             )
-        return _verified(self.path, files[key])
+        return _verified(self.path, files[key].path, files[key].sha256, files[key].bytes)
+
+    def read(self, key: str) -> bytes:
+        """The bytes of ``files[key]``, checked against its sha256 after they are read (so what
+        is checked is what is used, even if the file is swapped meanwhile)."""
+        entry = self.manifest.files.get(key)
+        if entry is None:
+            raise BundleError(f"bundle {self.path} has no {key!r} file; it lists: {', '.join(sorted(self.manifest.files))}")
+        path = _inside(self.path, entry.path)
+        data = _read_regular(path, entry.bytes if entry.bytes is not None else 1 << 40)
+        _check_digest(path, data, entry.sha256, entry.bytes)
+        return data
 
 
 def sha256_file(path: Path) -> str:
@@ -98,105 +111,83 @@ def default_bundle_path() -> Path:
 def load_bundle(path: str | Path | None = None) -> Bundle:
     """Read and validate the bundle at ``path`` (``None``: the shipped default model)."""
     root = default_bundle_path() if path is None else Path(path)
-    manifest = _read_manifest(root)
-    encoding = _encoding_config(root, manifest)
-    io = _model_io(root, manifest, encoding)
+    manifest = read_manifest(root)
+    model = manifest.model
+    io = ModelIO(
+        input_name=model.input.name,
+        output_name=model.output.name,
+        maxlen=manifest.preprocessing.maxlen,
+        vocab_size=model.vocab_size,
+        trims_leading_padding=model.trims_leading_padding,
+        single_review_min_steps=model.single_review.min_steps if model.single_review else None,
+        single_review_file=model.single_review.file if model.single_review else None,
+    )
     vocab = _read_vocab(root, manifest, io)
-    return Bundle(root, manifest, encoding, vocab, io, tuple(manifest["labels"]))
+    return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)
 
 
-def _read_manifest(root: Path) -> dict[str, Any]:
+def read_manifest(root: Path) -> Manifest:
+    """The validated manifest of the bundle at ``root`` (a version-1 one upgraded)."""
     if not root.is_dir():
         raise BundleError(f"model bundle {root} is not a directory; pass the folder that holds {MANIFEST_NAME}")
     manifest_path = root / MANIFEST_NAME
+    if not os.path.lexists(manifest_path):
+        raise BundleError(f"{manifest_path} is missing; is {root} a bundle written by 'edge-sentiment export'?")
+    raw = _read_json(manifest_path)
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BundleError(f"{manifest_path} is missing; is {root} a bundle written by 'edge-sentiment export'?") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{manifest_path} is not valid JSON ({exc}); re-export the bundle") from None
-    if not isinstance(manifest, dict):
-        raise BundleError(f"{manifest_path} must hold a JSON object")
-    missing = [f for f in REQUIRED_FIELDS if f not in manifest]
-    if missing:
-        raise BundleError(f"{manifest_path} lacks required field(s): {', '.join(missing)}")
-    if manifest["format_version"] != FORMAT_VERSION:
-        raise BundleError(
-            f"{manifest_path} has format_version {manifest['format_version']!r}; this edge-sentiment reads "
-            f"format_version {FORMAT_VERSION}: upgrade edge-sentiment or re-export the bundle"
-        )
-    labels = manifest["labels"]
-    if not (isinstance(labels, list) and len(labels) == 2 and all(isinstance(x, str) and x for x in labels)
-            and labels[0] != labels[1]):
-        raise BundleError(f"{manifest_path}: labels must be two different names [negative class, positive class] "
-                          f"(e.g. {list(LABELS)}), got {labels!r}")
-    return manifest
+        return Manifest.from_dict(raw)
+    except ManifestError as exc:
+        raise ManifestError(f"{manifest_path}: {exc}") from None
 
 
-def _encoding_config(root: Path, manifest: dict[str, Any]) -> EncodingConfig:
-    pre = manifest["preprocessing"]
-    if pre.get("tokenizer") != TOKENIZER_NAME:
-        raise BundleError(
-            f"{root}: tokenizer {pre.get('tokenizer')!r} is unknown to this edge-sentiment (it has {TOKENIZER_NAME!r})"
-        )
+def _read_json(path: Path):
+    data = _read_regular(path, MAX_JSON_BYTES)
     try:
-        return EncodingConfig(
-            maxlen=pre["maxlen"],
-            num_words=pre["num_words"],
-            skip_top=pre["skip_top"],
-            padding=pre["padding"],
-            truncating=pre["truncating"],
-            drop_special=pre["drop_special"],
-        )
-    except KeyError as exc:
-        raise BundleError(f"{root / MANIFEST_NAME}: preprocessing lacks {exc.args[0]!r}") from None
-    except (TypeError, ValueError) as exc:
-        raise BundleError(f"{root / MANIFEST_NAME}: bad preprocessing: {exc}") from None
-
-
-def _model_io(root: Path, manifest: dict[str, Any], encoding: EncodingConfig) -> ModelIO:
-    model = manifest["model"]
-    try:
-        io = ModelIO(
-            input_name=model["input"]["name"],
-            output_name=model["output"]["name"],
-            maxlen=model["input"]["shape"][1],
-            vocab_size=model["vocab_size"],
-            trims_leading_padding=bool(model["input"].get("onnx_trims_leading_padding", False)),
-            single_review_min_steps=_single_review_min_steps(model),
-            single_review_file=model["single_review"]["file"] if "single_review" in model else None,
-        )
-    except (KeyError, IndexError, TypeError) as exc:
-        raise BundleError(f"{root / MANIFEST_NAME}: 'model' section is incomplete ({exc!r})") from None
-    if io.maxlen != encoding.maxlen:
-        raise BundleError(f"{root}: model input length {io.maxlen} differs from preprocessing maxlen {encoding.maxlen}")
-    if encoding.num_words > io.vocab_size:
-        raise BundleError(
-            f"{root}: num_words {encoding.num_words} exceeds the model's embedding table ({io.vocab_size} rows)"
-        )
-    return io
-
-
-def _single_review_min_steps(model: dict[str, Any]) -> int | None:
-    single = model.get("single_review")
-    if single is None:
-        return None
-    min_steps = single["min_steps"]
-    if not isinstance(min_steps, int) or min_steps < 1:
-        raise TypeError(f"single_review.min_steps must be a positive integer, got {min_steps!r}")
-    return min_steps
-
-
-def _read_vocab(root: Path, manifest: dict[str, Any], io: ModelIO) -> dict[str, int]:
-    files = manifest["files"]
-    if "vocab" not in files:
-        raise BundleError(f"{root / MANIFEST_NAME}: 'files' lacks the 'vocab' entry")
-    path = _verified(root, files["vocab"])
-    try:
-        vocab = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"{path} is not valid JSON ({exc}); re-export the bundle") from None
-    if not isinstance(vocab, dict) or not all(isinstance(i, int) for i in vocab.values()):
+    except RecursionError:
+        raise BundleError(f"{path} nests too deeply to be a bundle file; re-export the bundle") from None
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes
+    (a FIFO, a device or a directory would block, never end, or fail obscurely)."""
+    try:
+        with open(path, "rb", opener=_open_nonblocking) as fh:
+            info = os.fstat(fh.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise BundleError(f"{path} is not a regular file; a bundle holds only regular files")
+            if info.st_size > limit:
+                raise BundleError(f"{path} holds {info.st_size:,} bytes, more than the {limit:,} expected; re-export the bundle")
+            return fh.read(limit + 1)[: limit + 1]
+    except IsADirectoryError:
+        raise BundleError(f"{path} is a directory, not a file; re-export the bundle") from None
+    except PermissionError:
+        raise BundleError(f"{path} cannot be read (permission denied); fix its permissions") from None
+    except FileNotFoundError:
+        raise BundleError(f"{path} is missing from the bundle; copy the whole bundle directory") from None
+    except OSError as exc:
+        raise BundleError(f"{path} cannot be read ({exc.strerror or exc})") from None
+
+
+def _open_nonblocking(path, flags):
+    # O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
+    return os.open(path, flags | os.O_NONBLOCK)
+
+
+def _read_vocab(root: Path, manifest: Manifest, io: ModelIO) -> dict[str, int]:
+    if "vocab" not in manifest.files:
+        raise BundleError(f"{root / MANIFEST_NAME}: 'files' lacks the 'vocab' entry")
+    entry = manifest.files["vocab"]
+    path = _inside(root, entry.path)
+    data = _read_regular(path, MAX_JSON_BYTES)
+    _check_digest(path, data, entry.sha256, entry.bytes)
+    try:
+        vocab = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BundleError(f"{path} is not valid JSON ({exc}); re-export the bundle") from None
+    if not isinstance(vocab, dict) or not all(type(i) is int for i in vocab.values()):
         raise BundleError(f"{path} must map words to integer ids")
     too_big = [w for w, i in vocab.items() if not FIRST_WORD_ID <= i < io.vocab_size]
     if too_big:
@@ -207,19 +198,28 @@ def _read_vocab(root: Path, manifest: dict[str, Any], io: ModelIO) -> dict[str, 
     return vocab
 
 
-def _verified(root: Path, entry: Any) -> Path:
-    """Resolve a ``files`` entry inside ``root`` and check it is there and unchanged."""
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str) or "sha256" not in entry:
-        raise BundleError(f"{root / MANIFEST_NAME}: file entry {entry!r} needs 'path' and 'sha256'")
-    path = (root / entry["path"]).resolve()
+def _inside(root: Path, relative: str) -> Path:
+    path = (root / relative).resolve()
     if root.resolve() not in path.parents:
-        raise BundleError(f"{root / MANIFEST_NAME}: file {entry['path']!r} points outside the bundle")
-    if not path.is_file():
-        raise BundleError(f"{path} is missing from the bundle; copy the whole bundle directory")
-    actual = sha256_file(path)
-    if actual != entry["sha256"]:
+        raise BundleError(f"{root / MANIFEST_NAME}: file {relative!r} points outside the bundle")
+    return path
+
+
+def _check_digest(path: Path, data: bytes, sha256: str, size: int | None) -> None:
+    if size is not None and len(data) != size:
+        raise BundleError(f"{path} holds {len(data):,} bytes, the manifest says {size:,}: the file is corrupt or was "
+                          "replaced; re-export or re-copy the bundle")
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != sha256:
         raise BundleError(
-            f"{path} has sha256 {actual[:12]}…, the manifest says {str(entry['sha256'])[:12]}…: "
+            f"{path} has sha256 {actual[:12]}…, the manifest says {sha256[:12]}…: "
             "the file is corrupt or was replaced; re-export or re-copy the bundle"
         )
+
+
+def _verified(root: Path, relative: str, sha256: str, size: int | None) -> Path:
+    """The path of a bundle file inside ``root``, after checking it is a regular file, unchanged."""
+    path = _inside(root, relative)
+    data = _read_regular(path, size if size is not None else 1 << 40)
+    _check_digest(path, data, sha256, size)
     return path

@@ -434,45 +434,49 @@ def info(
     bundle = load_bundle(model)
     m = bundle.manifest
     if as_json:
-        write_lines([json.dumps(m, indent=2, ensure_ascii=False)])
+        write_lines([json.dumps(m.to_dict(), indent=2, ensure_ascii=False)])
         return
-    pre = m["preprocessing"]
-    fitted = list(m.get("training", {}).get("fitted_to_data", {}))
+    pre, model = m.preprocessing, m.model
+    fitted = list(m.report("training").get("fitted_to_data", {}))
     lines = [
         f"bundle      {bundle.path}",
-        f"name        {m.get('name')}  (format {m['format_version']}, created {m.get('created')})",
+        f"name        {m.name}  (format {m.format_version}"
+        + (f", upgraded from {m.read_from_version}" if m.read_from_version != m.format_version else "")
+        + f", created {m.created})",
         f"labels      {bundle.labels[0]!r} (negative class), {bundle.labels[1]!r} (positive class: score is its probability)",
-        f"input       {pre['maxlen']} ids, num_words {pre['num_words']}, skip_top {pre['skip_top']}, "
-        f"padding {pre['padding']}, truncating {pre['truncating']}, drop_special {pre['drop_special']}"
+        f"input       {pre.maxlen} ids, num_words {pre.num_words}, skip_top {pre.skip_top}, "
+        f"padding {pre.padding}, truncating {pre.truncating}, drop_special {pre.drop_special}"
         + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else ""),
-        f"model       {_describe_model(m['model'])}",
-        f"parameters  {m['model'].get('parameters')}",
+        f"model       {_describe_model(model)}",
+        f"parameters  {model.parameters}",
     ]
-    key_width = max(map(len, [*m["files"], *m.get("metrics", {}).get("test", {})]), default=7)
-    path_width = max((len(v["path"]) for v in m["files"].values()), default=14)
+    test_metrics = m.report("metrics").get("test")
+    test_metrics = test_metrics if isinstance(test_metrics, dict) else {}
+    key_width = max(map(len, [*m.files, *test_metrics]), default=7)
+    path_width = max((len(v.path) for v in m.files.values()), default=14)
     lines += [
-        f"file        {k:{key_width}} {v['path']:{path_width}} {v.get('bytes', 0) / 1e6:6.2f} MB  sha256 {v['sha256'][:16]}…"
-        for k, v in m["files"].items()
+        f"file        {k:{key_width}} {v.path:{path_width}} {(v.bytes or 0) / 1e6:6.2f} MB  sha256 {v.sha256[:16]}…"
+        for k, v in m.files.items()
     ]
-    for name, metrics in m.get("metrics", {}).get("test", {}).items():
-        lines.append(f"test        {name:{key_width}} accuracy {metrics['accuracy']:.4f} on {metrics['reviews']} reviews")
-    if "training" in m:
-        lines.append(f"trained by  {m['training'].get('command')}")
+    for name, metrics in test_metrics.items():
+        if isinstance(metrics, dict) and isinstance(metrics.get("accuracy"), (int, float)):
+            lines.append(f"test        {name:{key_width}} accuracy {metrics['accuracy']:.4f} on {metrics.get('reviews')} reviews")
+    if m.report("training").get("command"):
+        lines.append(f"trained by  {m.report('training')['command']}")
     write_lines(lines)
 
 
-def _describe_model(model: dict) -> str:
-    """One line from the manifest's model record (older bundles lack the newer fields)."""
-    if model.get("architecture") == "multi_hot_dense":
-        return f"multi-hot({model.get('vocab_size')}) -> Dense {'-'.join(map(str, model.get('dense_units', [])))}-1"
-    window = f" on the last {model['rnn_window']} steps" if model.get("rnn_window") else ""
-    pairs = f" + {model['pair_buckets']} hashed word pairs x {model.get('pair_dim')}" if model.get("pair_buckets") else ""
+def _describe_model(model) -> str:
+    """One line from the manifest's model record."""
+    if model.architecture == "multi_hot_dense":
+        return f"multi-hot({model.vocab_size}) -> Dense {'-'.join(map(str, model.dense_units))}-1"
+    window = f" on the last {model.rnn_window} steps" if model.rnn_window else ""
+    pairs = f" + {model.pair_buckets} hashed word pairs x {model.pair_dim}" if model.pair_buckets else ""
     return (
-        f"{model.get('input_encoding', 'embedding')}({model.get('vocab_size')}, {model.get('embedding_dim')}){pairs} -> "
-        f"SimpleRNN({model.get('rnn_units')}){window}, head {model.get('head')}; "
-        f"ONNX graph {model.get('onnx_graph', 'fused' if model.get('onnx_recurrent_op') == 'RNN' else 'as-converted')} "
-        f"({model.get('onnx_recurrent_op')} op)"
-        + (f"; one review per call: the single-review graph (>= {model['single_review']['min_steps']} ids)" if model.get("single_review") else "")
+        f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
+        f"SimpleRNN({model.rnn_units}){window}, head {model.head}; "
+        f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
+        + (f"; one review per call: the single-review graph (>= {model.single_review.min_steps} ids)" if model.single_review else "")
     )
 
 

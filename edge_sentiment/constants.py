@@ -19,8 +19,7 @@ PADDING_MODES = ("pre", "post")
 LABELS = ("negative", "positive")
 DEFAULT_THRESHOLD = 0.5
 
-#: Bundle layout. Bump FORMAT_VERSION whenever the manifest changes meaning.
-FORMAT_VERSION = 1
+#: The bundle's manifest file (its schema and FORMAT_VERSION: edge_sentiment/manifest.py).
 MANIFEST_NAME = "manifest.json"
 
 #: Name of the tokenizer implemented in :mod:`edge_sentiment.text`. A bundle

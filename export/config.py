@@ -5,11 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 
 from edge_sentiment.encoding import EncodingConfig
+from edge_sentiment.manifest import ARCHITECTURES, HEADS, INPUT_ENCODINGS
 from edge_sentiment.pairs import MAX_VOCAB_SIZE
 
-ARCHITECTURES = ("rnn", "multi_hot_dense")
-HEADS = ("last", "max", "mean", "mean_with_bag")
-INPUT_ENCODINGS = ("embedding", "one_hot")
 OPTIMIZERS = ("rmsprop", "adam")
 #: How export/calibration.py maps the final logit to P(positive): unchanged, z / T, or a·z + c.
 CALIBRATIONS = ("none", "temperature", "platt")

@@ -24,8 +24,9 @@ import numpy as np
 from edge_sentiment.backends import load_backend
 from edge_sentiment.bundle import load_bundle, sha256_file
 from edge_sentiment.constants import (
-    FIRST_WORD_ID, FORMAT_VERSION, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
+    FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
+from edge_sentiment.manifest import FORMAT_VERSION, Manifest
 from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics
 
@@ -256,7 +257,7 @@ def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str],
     (the single-review graph), when the bundle has that graph."""
     backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
     scores = {name: _run_batched(load_backend(name, bundle), ids) for name in backends}
-    if SINGLE_REVIEW_FILE[0] in bundle.manifest["files"]:
+    if SINGLE_REVIEW_FILE[0] in bundle.manifest.files:
         log(f"checking the single-review graph: {len(ids):,} calls of one review")
         with progress("one review per call", len(ids)) as advance:
             scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), ids, advance)
@@ -374,5 +375,6 @@ def _write_manifest(folder: Path, manifest: dict, files: dict) -> None:
         key: {"path": name, "sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
         for key, name in files.items()
     }
-    text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+    # Written through the schema: a manifest the runtime would refuse is never written.
+    text = json.dumps(Manifest.from_dict(manifest).to_dict(), indent=2, ensure_ascii=False) + "\n"
     (folder / MANIFEST_NAME).write_text(text, encoding="utf-8")

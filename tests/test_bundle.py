@@ -1,10 +1,14 @@
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from edge_sentiment import BundleError, Prediction, SentimentClassifier, load_bundle
 from edge_sentiment.bundle import sha256_file
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def edit_manifest(bundle, change):
@@ -15,10 +19,11 @@ def edit_manifest(bundle, change):
 
 
 def rehash(bundle, key):
-    """Record the current sha256 of files[key] (to test what happens past the checksum)."""
+    """Record the current sha256 and size of files[key] (to test what happens past the checksum)."""
     def change(manifest):
         entry = manifest["files"][key]
         entry["sha256"] = sha256_file(bundle / entry["path"])
+        entry["bytes"] = (bundle / entry["path"]).stat().st_size
     edit_manifest(bundle, change)
 
 
@@ -93,28 +98,32 @@ def test_manifest_not_json(bundle_copy):
         load_bundle(bundle_copy)
 
 
-@pytest.mark.parametrize("field", ["format_version", "labels", "preprocessing", "model", "files"])
-def test_manifest_missing_field(bundle_copy, field):
+@pytest.mark.parametrize("field, message", [
+    ("format_version", "lacks required field.*format_version"), ("labels", "lacks required field.*labels"),
+    ("preprocessing", "preprocessing must be a JSON object, got null"), ("model", "model must be a JSON object, got null"),
+    ("files", "files must be a JSON object, got null"),
+])
+def test_manifest_missing_field(bundle_copy, field, message):
     edit_manifest(bundle_copy, lambda m: m.pop(field))
-    with pytest.raises(BundleError, match=f"lacks required field.*{field}"):
+    with pytest.raises(BundleError, match=message):
         load_bundle(bundle_copy)
 
 
 def test_unknown_format_version(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m.update(format_version=99))
-    with pytest.raises(BundleError, match="format_version 99.*reads format_version 1"):
+    with pytest.raises(BundleError, match="format_version 99 is unknown; this edge-sentiment reads format_version 1, 2"):
         load_bundle(bundle_copy)
 
 
 def test_missing_preprocessing_parameter(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["preprocessing"].pop("maxlen"))
-    with pytest.raises(BundleError, match="preprocessing lacks 'maxlen'"):
+    with pytest.raises(BundleError, match="preprocessing.maxlen must be an integer from 1 to 100000, got None"):
         load_bundle(bundle_copy)
 
 
 def test_unknown_tokenizer(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(tokenizer="bert"))
-    with pytest.raises(BundleError, match="tokenizer 'bert' is unknown"):
+    with pytest.raises(BundleError, match="preprocessing.tokenizer must be one of edge-sentiment-v1; got 'bert'"):
         load_bundle(bundle_copy)
 
 
@@ -127,9 +136,18 @@ def test_missing_file(bundle_copy, key):
 
 
 def test_changed_file_fails_its_checksum(bundle_copy):
+    data = bytearray((bundle_copy / "model.onnx").read_bytes())
+    data[-1] ^= 1
+    (bundle_copy / "model.onnx").write_bytes(bytes(data))
+    with pytest.raises(BundleError, match="model.onnx has sha256 .* the manifest says"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_a_file_of_another_size_is_refused(bundle_copy):
+    size = (bundle_copy / "model.onnx").stat().st_size
     with open(bundle_copy / "model.onnx", "ab") as fh:
         fh.write(b"\0")
-    with pytest.raises(BundleError, match="model.onnx has sha256 .* the manifest says"):
+    with pytest.raises(BundleError, match=f"model.onnx holds {size + 1:,} bytes, more than the {size:,} expected"):
         SentimentClassifier.load(bundle_copy)
 
 
@@ -176,6 +194,7 @@ def test_onnx_input_name_differs_from_manifest(bundle_copy):
 def test_onnx_maxlen_differs_from_manifest(bundle_copy):
     def change(m):
         m["model"]["input"]["shape"][1] += 1
+        m["model"]["single_review"]["max_steps"] += 1
         m["preprocessing"]["maxlen"] += 1
     edit_manifest(bundle_copy, change)
     with pytest.raises(BundleError, match="was exported for maxlen 500, the manifest says 501"):
@@ -192,7 +211,7 @@ def test_onnx_input_shape_differs_from_manifest(bundle_copy):
 
 def test_model_io_mismatch_between_sections(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(maxlen=3))
-    with pytest.raises(BundleError, match="differs from preprocessing maxlen"):
+    with pytest.raises(BundleError, match=r"model.input.shape must be \[None, 3\], got a list of 2"):
         load_bundle(bundle_copy)
 
 
@@ -262,7 +281,7 @@ def test_single_review_graph_is_optional(bundle_copy):
 
 def test_single_review_min_steps_must_be_a_positive_integer(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["model"]["single_review"].update(min_steps="two"))
-    with pytest.raises(BundleError, match="min_steps must be a positive integer"):
+    with pytest.raises(BundleError, match="single_review.min_steps must be an integer from 1 to 500, got 'two'"):
         load_bundle(bundle_copy)
 
 
@@ -282,3 +301,68 @@ def test_predict_one_text_equals_the_batch_path(backend):
     together = clf.predict_proba(texts + ["filler so the batch has several rows"])[: len(texts)]
     for text, score in zip(texts, together):
         assert clf.predict(text).score == pytest.approx(float(score), abs=1e-6), text
+
+
+# -- a bundle that lies is refused at load (edge_sentiment/manifest.py) ---------------------
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m.update(preprocessing=None), "preprocessing must be a JSON object, got null"),
+    (lambda m: m.update(labels=None), "labels must be two different names"),
+    (lambda m: m.update(files=None), "files must be a JSON object, got null"),
+    (lambda m: m["model"].update(vocab_size="20000"), "model.vocab_size must be an integer from 4 to 10000000, got '20000'"),
+    (lambda m: m["model"]["single_review"].update(file=["onnx_single"]), "model.single_review.file must be a non-empty string, got a list"),
+    (lambda m: m["preprocessing"].update(maxlen=500.0), "preprocessing.maxlen must be an integer from 1 to 100000, got 500.0"),
+    (lambda m: m["preprocessing"].update(maxlen=10**9), "preprocessing.maxlen must be an integer from 1 to 100000"),
+    (lambda m: m["preprocessing"].update(oov_id=7), "the id layout .* is not the one this runtime encodes with"),
+    (lambda m: m["model"].update(pair_buckets=1), "model.pair_buckets must be 0 \\(no pairs\\) or at least 2, got 1"),
+    (lambda m: m["model"].update(head="last"), "pair_buckets and bag_prior need head 'mean_with_bag', not 'last'"),
+    (lambda m: m["model"].update(head="attention"), "model.head must be one of last, max, mean, mean_with_bag; got 'attention'"),
+    (lambda m: m["files"]["onnx"].update(bytes="big"), "files.onnx.bytes must be an integer"),
+    (lambda m: m.update(metrics=[1, 2]), "metrics must be a JSON object, got a list"),
+    (lambda m: m["model"].update(bag_prior=float("nan")), "model.bag_prior must be a number from 0 to 1e\\+09, got nan"),
+])
+def test_malformed_manifest_values_are_refused_with_the_field_named(bundle_copy, change, message):
+    edit_manifest(bundle_copy, change)
+    with pytest.raises(BundleError, match=message):
+        load_bundle(bundle_copy)
+
+
+def test_a_deeply_nested_manifest_is_refused(bundle_copy):
+    (bundle_copy / "manifest.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BundleError, match="nests too deeply"):
+        load_bundle(bundle_copy)
+
+
+def test_a_manifest_that_is_a_directory_is_refused(bundle_copy):
+    (bundle_copy / "manifest.json").unlink()
+    (bundle_copy / "manifest.json").mkdir()
+    with pytest.raises(BundleError, match="manifest.json is a directory, not a file"):
+        load_bundle(bundle_copy)
+
+
+def test_a_manifest_that_is_a_fifo_or_a_device_is_refused_without_blocking(bundle_copy):
+    path = bundle_copy / "manifest.json"
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(BundleError, match="manifest.json is not a regular file"):
+        load_bundle(bundle_copy)
+    path.unlink()
+    path.symlink_to("/dev/zero")
+    with pytest.raises(BundleError, match="manifest.json is not a regular file"):
+        load_bundle(bundle_copy)
+
+
+def test_every_version_1_manifest_shape_loads_upgraded():
+    """Version 1 grew fields over time; each shape the repository wrote still loads (all presets are version 1)."""
+    for path in sorted((ROOT / "artifacts" / "presets").iterdir()):
+        bundle = load_bundle(path)
+        assert bundle.manifest.read_from_version == 1 and bundle.manifest.format_version == 2
+        assert bundle.manifest.model.architecture in ("rnn", "multi_hot_dense")
+
+
+def test_an_upgraded_manifest_round_trips_through_the_schema(bundle_copy):
+    from edge_sentiment.manifest import Manifest
+
+    manifest = load_bundle(bundle_copy).manifest
+    again = Manifest.from_dict(json.loads(json.dumps(manifest.to_dict())))
+    assert again.to_dict() == manifest.to_dict() and again.read_from_version == 2

@@ -65,4 +65,4 @@ def trim_leading_padding(ids: np.ndarray) -> np.ndarray:
 
 def available_backends(bundle: Bundle) -> list[str]:
     """The backends whose file ``bundle`` has."""
-    return [name for name, (_, key) in BACKENDS.items() if key in bundle.manifest["files"]]
+    return [name for name, (_, key) in BACKENDS.items() if key in bundle.manifest.files]

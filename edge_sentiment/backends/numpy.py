@@ -21,25 +21,18 @@ from ..pairs import pair_ids
 from . import trim_leading_padding
 
 RNN_WEIGHTS = ("embedding", "rnn_kernel", "rnn_recurrent", "rnn_bias", "dense_kernel", "dense_bias")
-HEADS = ("last", "max", "mean", "mean_with_bag")
 
 
 def load(bundle: Bundle, file_key: str = "numpy"):
     path = bundle.file(file_key)
-    model = bundle.manifest["model"]
-    architecture = model.get("architecture", "rnn")
-    if architecture == "multi_hot_dense":
-        hidden = len(model.get("dense_units", ())) - 1
+    model = bundle.manifest.model  # validated: a known architecture and head
+    if model.architecture == "multi_hot_dense":
+        hidden = len(model.dense_units) - 1
         names = ("multi_hot_kernel", "multi_hot_bias", "dense_kernel", "dense_bias")
         names += tuple(f"hidden_{n}_{part}" for n in range(1, hidden + 1) for part in ("kernel", "bias"))
         return _multi_hot_forward(_read_weights(path, names), hidden, bundle, path)
-    if architecture != "rnn":
-        raise BundleError(f"{bundle.path}: model architecture {architecture!r} is unknown to the numpy backend (it knows rnn, multi_hot_dense)")
-    head = model.get("head")
-    if head not in HEADS:
-        raise BundleError(f"{bundle.path}: model head {head!r} is unknown to the numpy backend (it knows {', '.join(HEADS)})")
-    names = RNN_WEIGHTS + (("pair_embedding",) if model.get("pair_buckets") else ())
-    return _rnn_forward(_read_weights(path, names), head, bundle, path)
+    names = RNN_WEIGHTS + (("pair_embedding",) if model.pair_buckets else ())
+    return _rnn_forward(_read_weights(path, names), model.head, bundle, path)
 
 
 def _rnn_forward(weights: dict, head: str, bundle: Bundle, path):
@@ -47,10 +40,10 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle, path):
     projected = (embedding @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
-    model = bundle.manifest["model"]
-    window = model.get("rnn_window") or bundle.io.maxlen  # the RNN reads the last `window` steps
-    pairs = (model["pair_buckets"], weights["pair_embedding"]) if model.get("pair_buckets") else None
-    prior = float(model.get("bag_prior", 0.0))  # bundles before it was a setting: the plain mean
+    model = bundle.manifest.model
+    window = model.rnn_steps  # the RNN reads the last `window` steps
+    pairs = (model.pair_buckets, weights["pair_embedding"]) if model.pair_buckets else None
+    prior = model.bag_prior
     # Pre-padding and a head that ignores pad steps: start from the state the cut
     # pad columns lead to (as the ONNX model does; see trim_leading_padding).
     trimmable = head != "max" and bundle.encoding.padding == "pre"

@@ -1,0 +1,408 @@
+"""The bundle manifest, typed: one schema that the exporter writes and every reader reads.
+
+``manifest.json`` (format 2) is a JSON object with these records (docs/bundle-format.md
+describes every field):
+
+* :class:`Preprocessing` - tokenizer, id layout, ``maxlen``, ``num_words``, ``skip_top``,
+  padding and truncation modes;
+* :class:`ModelRecord` - the model's input and output tensors, vocabulary size and
+  architecture (with :class:`SingleReview`, the one-review graph, where there is one);
+* :class:`FileEntry` per file key - path inside the bundle, sha256, size in bytes;
+* reports kept as written (``training``, ``dataset``, ``metrics``, ``calibration``,
+  ``quantization``, ``timings``, ``versions``): JSON objects, optional.
+
+:meth:`Manifest.from_dict` validates types and ranges and raises :class:`ManifestError`
+naming the field; version-1 manifests (every shape the repository wrote) are
+upgraded first by :func:`upgrade_v1`. Nothing else reads the raw dictionary.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME
+from .encoding import EncodingConfig
+from .errors import BundleError
+
+FORMAT_VERSION = 2
+#: Versions :meth:`Manifest.from_dict` reads (older ones through an upgrader).
+READABLE_VERSIONS = (1, 2)
+ARCHITECTURES = ("rnn", "multi_hot_dense")
+HEADS = ("last", "max", "mean", "mean_with_bag")
+INPUT_ENCODINGS = ("embedding", "one_hot")
+ONNX_GRAPHS = ("lean", "fused", "as-converted")
+RECURRENT_OPS = ("RNN", "Loop")
+#: The id layout every bundle must have (constants.py); checked at load.
+ID_LAYOUT = {"pad_id": PAD_ID, "start_id": START_ID, "oov_id": OOV_ID, "first_word_id": FIRST_WORD_ID}
+#: Upper bounds that keep a lying manifest from allocating without limit.
+MAX_MAXLEN = 100_000
+MAX_VOCAB = 10_000_000
+REPORTS = ("training", "dataset", "metrics", "calibration", "quantization", "timings", "versions")
+
+
+class ManifestError(BundleError):
+    """The manifest's content is missing, mistyped or out of range."""
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    tokenizer: str
+    maxlen: int
+    num_words: int
+    skip_top: int
+    padding: str
+    truncating: str
+    drop_special: bool
+    pad_id: int = PAD_ID
+    start_id: int = START_ID
+    oov_id: int = OOV_ID
+    first_word_id: int = FIRST_WORD_ID
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Preprocessing:
+        d = _object(raw, "preprocessing")
+        record = cls(
+            tokenizer=_choice(d, "tokenizer", (TOKENIZER_NAME,), "preprocessing"),
+            maxlen=_int(d, "maxlen", "preprocessing", 1, MAX_MAXLEN),
+            num_words=_int(d, "num_words", "preprocessing", FIRST_WORD_ID + 1, MAX_VOCAB),
+            skip_top=_int(d, "skip_top", "preprocessing", 0, MAX_VOCAB),
+            padding=_choice(d, "padding", PADDING_MODES, "preprocessing"),
+            truncating=_choice(d, "truncating", PADDING_MODES, "preprocessing"),
+            drop_special=_bool(d, "drop_special", "preprocessing"),
+            **{name: _int(d, name, "preprocessing", 0, MAX_VOCAB) for name in ID_LAYOUT},
+        )
+        layout = {name: getattr(record, name) for name in ID_LAYOUT}
+        if layout != ID_LAYOUT:
+            raise ManifestError(f"preprocessing: the id layout {layout} is not the one this runtime encodes with {ID_LAYOUT}")
+        if record.skip_top >= record.num_words:
+            raise ManifestError(f"preprocessing.skip_top ({record.skip_top}) must be below num_words ({record.num_words})")
+        return record
+
+    def encoding(self) -> EncodingConfig:
+        return EncodingConfig(maxlen=self.maxlen, num_words=self.num_words, skip_top=self.skip_top,
+                              padding=self.padding, truncating=self.truncating, drop_special=self.drop_special)
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    dtype: str
+    shape: list
+    meaning: str | None = None
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str, dtype: str, shape: list) -> TensorSpec:
+        d = _object(raw, where)
+        spec = cls(name=_str(d, "name", where), dtype=_choice(d, "dtype", (dtype,), where),
+                   shape=d.get("shape"), meaning=_optional_str(d, "meaning", where))
+        if spec.shape != shape:
+            raise ManifestError(f"{where}.shape must be {shape}, got {_show(spec.shape)}")
+        return spec
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class SingleReview:
+    """``model.single.onnx``: one review's ids, unpadded, ``min_steps`` to ``max_steps`` of them."""
+
+    file: str  # the files key
+    input: TensorSpec
+    min_steps: int
+    max_steps: int
+
+    @classmethod
+    def from_dict(cls, raw: Any, maxlen: int) -> SingleReview:
+        where = "model.single_review"
+        d = _object(raw, where)
+        record = cls(file=_str(d, "file", where), input=TensorSpec.from_dict(d.get("input"), f"{where}.input", "int32", ["steps"]),
+                     min_steps=_int(d, "min_steps", where, 1, maxlen), max_steps=_int(d, "max_steps", where, 1, maxlen))
+        if record.max_steps != maxlen or record.min_steps > record.max_steps:
+            raise ManifestError(f"{where}: steps must run from min_steps to maxlen ({maxlen}), got "
+                                f"{record.min_steps}..{record.max_steps}")
+        return record
+
+    def to_dict(self) -> dict:
+        return {"file": self.file, "input": self.input.to_dict(), "min_steps": self.min_steps, "max_steps": self.max_steps}
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """What every backend needs: tensors, vocabulary size, and the architecture the NumPy
+    backend rebuilds (rnn fields are None for ``multi_hot_dense``, ``dense_units`` for ``rnn``)."""
+
+    input: TensorSpec
+    output: TensorSpec
+    trims_leading_padding: bool
+    vocab_size: int
+    architecture: str
+    parameters: int | None = None
+    dense_units: tuple[int, ...] | None = None
+    input_encoding: str | None = None
+    embedding_dim: int | None = None
+    rnn_units: int | None = None
+    rnn_window: int | None = None
+    head: str | None = None
+    pair_buckets: int | None = None
+    pair_dim: int | None = None
+    bag_prior: float | None = None
+    onnx_recurrent_op: str | None = None
+    onnx_graph: str | None = None
+    onnx_opset: int | None = None
+    single_review: SingleReview | None = None
+    layers: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, raw: Any, maxlen: int) -> ModelRecord:
+        d = _object(raw, "model")
+        input_d = _object(d.get("input"), "model.input")
+        common = dict(
+            input=TensorSpec.from_dict(input_d, "model.input", "int32", [None, maxlen]),
+            output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, 1]),
+            trims_leading_padding=_bool(input_d, "onnx_trims_leading_padding", "model.input"),
+            vocab_size=_int(d, "vocab_size", "model", FIRST_WORD_ID + 1, MAX_VOCAB),
+            architecture=_choice(d, "architecture", ARCHITECTURES, "model"),
+            parameters=_optional_int(d, "parameters", "model"),
+            onnx_opset=_optional_int(d, "onnx_opset", "model"),
+            layers=tuple(_str_list(d, "layers", "model")),
+            single_review=SingleReview.from_dict(d["single_review"], maxlen) if d.get("single_review") is not None else None,
+        )
+        if common["architecture"] == "multi_hot_dense":
+            units = d.get("dense_units")
+            if not isinstance(units, list) or not units or not all(_is_int(u) and 1 <= u <= 1_000_000 for u in units):
+                raise ManifestError(f"model.dense_units must be a non-empty list of positive integers, got {_show(units)}")
+            return cls(**common, dense_units=tuple(units))
+        record = cls(
+            **common,
+            input_encoding=_choice(d, "input_encoding", INPUT_ENCODINGS, "model"),
+            embedding_dim=_int(d, "embedding_dim", "model", 1, MAX_VOCAB),
+            rnn_units=_int(d, "rnn_units", "model", 1, 100_000),
+            rnn_window=_int(d, "rnn_window", "model", 0, maxlen),
+            head=_choice(d, "head", HEADS, "model"),
+            pair_buckets=_int(d, "pair_buckets", "model", 0, MAX_VOCAB),
+            pair_dim=_int(d, "pair_dim", "model", 1, 100_000),
+            bag_prior=_number(d, "bag_prior", "model", 0.0, 1e9),
+            onnx_recurrent_op=_choice(d, "onnx_recurrent_op", RECURRENT_OPS, "model"),
+            onnx_graph=_choice(d, "onnx_graph", ONNX_GRAPHS, "model"),
+        )
+        if record.pair_buckets == 1:
+            raise ManifestError("model.pair_buckets must be 0 (no pairs) or at least 2, got 1")
+        if (record.pair_buckets or record.bag_prior) and record.head != "mean_with_bag":
+            raise ManifestError(f"model: pair_buckets and bag_prior need head 'mean_with_bag', not {record.head!r}")
+        return record
+
+    def to_dict(self) -> dict:
+        out = {
+            "input": {**self.input.to_dict(), "onnx_trims_leading_padding": self.trims_leading_padding},
+            "output": self.output.to_dict(),
+            "vocab_size": self.vocab_size,
+            "architecture": self.architecture,
+        }
+        for name in ("parameters", "input_encoding", "embedding_dim", "rnn_units", "rnn_window", "head", "pair_buckets",
+                     "pair_dim", "bag_prior", "onnx_recurrent_op", "onnx_graph", "onnx_opset"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        if self.dense_units is not None:
+            out["dense_units"] = list(self.dense_units)
+        if self.single_review is not None:
+            out["single_review"] = self.single_review.to_dict()
+        out["layers"] = list(self.layers)
+        return out
+
+    @property
+    def rnn_steps(self) -> int | None:
+        """How many of the last steps the RNN reads (None without an RNN)."""
+        return None if self.architecture != "rnn" else (self.rnn_window or self.input.shape[1])
+
+
+@dataclass(frozen=True)
+class FileEntry:
+    path: str
+    sha256: str
+    bytes: int | None  # None only in version-1 manifests that did not record it
+
+    @classmethod
+    def from_dict(cls, raw: Any, key: str) -> FileEntry:
+        where = f"files.{key}"
+        d = _object(raw, where)
+        sha = _str(d, "sha256", where)
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise ManifestError(f"{where}.sha256 must be 64 lowercase hex digits, got {_show(sha)}")
+        size = None if d.get("bytes") is None else _int(d, "bytes", where, 0, 1 << 40)
+        return cls(path=_str(d, "path", where), sha256=sha, bytes=size)
+
+
+@dataclass(frozen=True)
+class Manifest:
+    labels: tuple[str, str]
+    preprocessing: Preprocessing
+    model: ModelRecord
+    files: dict[str, FileEntry]
+    name: str | None = None
+    created: str | None = None
+    #: Reports as written (JSON objects), absent ones None: see the module docstring.
+    reports: dict[str, dict] = field(default_factory=dict)
+    format_version: int = FORMAT_VERSION
+    #: The version the file was written in (1 for an upgraded manifest).
+    read_from_version: int = FORMAT_VERSION
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> Manifest:
+        d = _object(raw, "the manifest")
+        if "format_version" not in d:
+            raise ManifestError("the manifest lacks required field(s): format_version")
+        version = d.get("format_version")
+        if not _is_int(version) or version not in READABLE_VERSIONS:
+            raise ManifestError(f"format_version {_show(version)} is unknown; this edge-sentiment reads format_version "
+                                f"{', '.join(map(str, READABLE_VERSIONS))}: upgrade edge-sentiment or re-export the bundle")
+        if version == 1:
+            d = upgrade_v1(d)
+        missing = [k for k in ("labels", "preprocessing", "model", "files") if k not in d]
+        if missing:
+            raise ManifestError(f"the manifest lacks required field(s): {', '.join(missing)}")
+        preprocessing = Preprocessing.from_dict(d["preprocessing"])
+        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen)
+        if preprocessing.num_words > model.vocab_size:
+            raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "
+                                f"table (model.vocab_size {model.vocab_size} rows)")
+        files = {key: FileEntry.from_dict(entry, key) for key, entry in _object(d["files"], "files").items()}
+        if model.single_review is not None and model.single_review.file not in files:
+            raise ManifestError(f"model.single_review.file {model.single_review.file!r} is not a key of files")
+        reports = {}
+        for name in REPORTS:
+            if d.get(name) is not None:
+                reports[name] = _object(d[name], name)
+        return cls(labels=_labels(d.get("labels")), preprocessing=preprocessing, model=model, files=files,
+                   name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
+                   reports=reports, read_from_version=version)
+
+    def to_dict(self) -> dict:
+        out = {"format_version": self.format_version}
+        for name in ("name", "created"):
+            if getattr(self, name) is not None:
+                out[name] = getattr(self, name)
+        out.update({
+            "labels": list(self.labels),
+            "preprocessing": {"tokenizer": self.preprocessing.tokenizer,
+                              **{name: getattr(self.preprocessing, name) for name in ID_LAYOUT},
+                              **self.preprocessing.encoding().to_dict()},
+            "model": self.model.to_dict(),
+            "files": {key: asdict(entry) for key, entry in self.files.items()},
+        })
+        out.update({name: self.reports[name] for name in REPORTS if name in self.reports})
+        return out
+
+    def report(self, name: str) -> dict:
+        """The report ``name`` (of :data:`REPORTS`), or an empty dict when the bundle has none."""
+        return self.reports.get(name, {})
+
+
+def upgrade_v1(d: dict) -> dict:
+    """A version-1 manifest in the version-2 shape. Version 1 grew fields over time; a field
+    its writer did not have yet meant what the runtime assumed then (the defaults below)."""
+    model = dict(_object(d.get("model"), "model"))
+    model.setdefault("architecture", "rnn")
+    if model["architecture"] == "rnn":
+        model.setdefault("input_encoding", "embedding")
+        model.setdefault("head", "last")
+        model.setdefault("rnn_window", 0)
+        model.setdefault("pair_buckets", 0)
+        model.setdefault("pair_dim", 2)
+        model.setdefault("bag_prior", 0.0)
+        model.setdefault("onnx_recurrent_op", "Loop")
+        model.setdefault("onnx_graph", "fused" if model["onnx_recurrent_op"] == "RNN" else "as-converted")
+    model_input = dict(_object(model.get("input"), "model.input"))
+    model_input.setdefault("onnx_trims_leading_padding", False)
+    model["input"] = model_input
+    files = {key: {**entry, "bytes": entry.get("bytes")} if isinstance(entry, dict) else entry
+             for key, entry in _object(d.get("files"), "files").items()}
+    preprocessing = d.get("preprocessing")
+    if isinstance(preprocessing, dict):
+        preprocessing = {**ID_LAYOUT, **preprocessing}
+    return {**d, "format_version": FORMAT_VERSION, "model": model, "files": files, "preprocessing": preprocessing}
+
+
+# -- field readers: each names the field and what it must be ---------------------------
+
+def _object(value: Any, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ManifestError(f"{where} must be a JSON object, got {_kind(value)}")
+    return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(d: dict, key: str, where: str, low: int, high: int) -> int:
+    value = d.get(key)
+    if not _is_int(value) or not low <= value <= high:
+        raise ManifestError(f"{where}.{key} must be an integer from {low} to {high}, got {_show(value)}")
+    return value
+
+
+def _optional_int(d: dict, key: str, where: str) -> int | None:
+    return None if d.get(key) is None else _int(d, key, where, 0, 1 << 62)
+
+
+def _number(d: dict, key: str, where: str, low: float, high: float) -> float:
+    value = d.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not low <= value <= high:
+        raise ManifestError(f"{where}.{key} must be a number from {low:g} to {high:g}, got {_show(value)}")
+    return float(value)
+
+
+def _bool(d: dict, key: str, where: str) -> bool:
+    value = d.get(key)
+    if not isinstance(value, bool):
+        raise ManifestError(f"{where}.{key} must be true or false, got {_show(value)}")
+    return value
+
+
+def _str(d: dict, key: str, where: str) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or not value:
+        raise ManifestError(f"{where}.{key} must be a non-empty string, got {_kind(value)}")
+    return value
+
+
+def _optional_str(d: dict, key: str, where: str) -> str | None:
+    return None if d.get(key) is None else _str(d, key, where)
+
+
+def _str_list(d: dict, key: str, where: str) -> list[str]:
+    value = d.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ManifestError(f"{where}.{key} must be a list of strings, got {_kind(value)}")
+    return value
+
+
+def _choice(d: dict, key: str, choices: tuple, where: str) -> str:
+    value = d.get(key)
+    if value not in choices or not isinstance(value, str):
+        raise ManifestError(f"{where}.{key} must be one of {', '.join(choices)}; got {_show(value)}")
+    return value
+
+
+def _labels(value: Any) -> tuple[str, str]:
+    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) and x for x in value)
+            and value[0] != value[1]):
+        raise ManifestError(f"labels must be two different names [negative class, positive class] "
+                            f"(e.g. {list(LABELS)}), got {_show(value)}")
+    return value[0], value[1]
+
+
+def _show(value: Any) -> str:
+    """A short, safe rendering of a manifest value for a message (no deep recursion)."""
+    if isinstance(value, (dict, list)):
+        return f"{_kind(value)} of {len(value)}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return kinds.get(type(value), f"the number {value!r}" if isinstance(value, (int, float)) else type(value).__name__)
