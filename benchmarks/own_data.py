@@ -23,7 +23,6 @@ Needs the training extras and the peers: ``pip install -e ".[train,tflite,bench]
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import multiprocessing
 import subprocess

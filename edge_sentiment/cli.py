@@ -481,6 +481,58 @@ def _describe_model(model) -> str:
 
 
 @app.command(epilog=EXIT_STATUS)
+def verify(
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per check and line.")] = False,
+) -> None:
+    """Check a bundle: every file against its sha256, then every conformance case
+    (conformance.jsonl) through the tokenizer, the encoder and every backend installed here.
+
+    Prints one line per check (cases, failures, max score difference); exits 1 with the
+    first failing case when anything differs.
+    """
+    from .backends import available_backends, load_backend
+    from .bundle import load_bundle
+    from .conformance import FILE_KEY, verify as run_cases
+    from .manifest import TRAINING_ONLY_FILES
+
+    bundle = load_bundle(model)
+    checked = 0
+    for key, entry in bundle.manifest.files.items():
+        if key in TRAINING_ONLY_FILES and not (bundle.path / entry.path).exists():
+            continue  # not shipped in the installed package
+        bundle.file(key)  # raises on a missing, resized or changed file
+        checked += 1
+    if FILE_KEY not in bundle.manifest.files:
+        raise EdgeSentimentError(f"{bundle.path} has no conformance vectors (conformance.jsonl); re-export it with this "
+                                 "edge-sentiment, or upgrade it: python -m edge_sentiment_export.upgrade BUNDLE --data DATA")
+    backends = []
+    for name in available_backends(bundle):
+        try:
+            load_backend(name, bundle)
+            backends.append(name)
+        except BackendUnavailableError as exc:
+            log(f"skipped {name}: {exc}")
+    results = run_cases(bundle, backends)
+    if as_json:
+        write_lines([json.dumps({"check": r.check, "cases": r.cases, "failures": r.failures,
+                                 "max_abs_diff": r.max_abs_diff, "first_failure": r.first_failure}, ensure_ascii=False)
+                     for r in results])
+    else:
+        write_lines([f"{bundle.path}: {checked} files match their sha256"] + [
+            f"{r.check:18} {r.cases:5} cases  {r.failures:4} failures"
+            + (f"  max |score diff| {r.max_abs_diff:.1e}" if r.check not in ("tokens", "ids") else "")
+            for r in results])
+    failed = next((r for r in results if r.failures), None)
+    if failed is not None:
+        case = failed.first_failure
+        raise EdgeSentimentError(
+            f"{failed.check}: {failed.failures} of {failed.cases} cases differ; first: case {case['case']} "
+            f"({case['category']}) {json.dumps(case['text'][:80])}: expected {json.dumps(case['expected'])[:200]}, "
+            f"got {json.dumps(case['got'])[:200]}")
+
+
+@app.command(epilog=EXIT_STATUS)
 def presets() -> None:
     """List the named training presets for 'edge-sentiment export --preset'."""
     from edge_sentiment_export import config as config_module

@@ -39,6 +39,9 @@ ID_LAYOUT = {"pad_id": PAD_ID, "start_id": START_ID, "oov_id": OOV_ID, "first_wo
 #: Upper bounds that keep a lying manifest from allocating without limit.
 MAX_MAXLEN = 100_000
 MAX_VOCAB = 10_000_000
+#: File keys only the training stage reads (parity tests, re-training): the installed package
+#: leaves them out, and `verify` checks them only where they are present.
+TRAINING_ONLY_FILES = ("keras",)
 REPORTS = ("training", "dataset", "metrics", "calibration", "quantization", "timings", "versions")
 
 

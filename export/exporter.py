@@ -21,12 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_sentiment.backends import load_backend
+from edge_sentiment.backends import available_backends, load_backend
 from edge_sentiment.bundle import load_bundle, sha256_file
 from edge_sentiment.constants import (
     FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
 from edge_sentiment.manifest import FORMAT_VERSION, Manifest
+from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, case_texts, write_cases
 from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics
 
@@ -156,6 +157,7 @@ def export_bundle(
             manifest["calibration"] = calibration.record
         if quantize:
             manifest["quantization"] = _quantization_record(manifest, files)
+        files[CONFORMANCE_KEY] = _write_conformance(staging, test, config, log)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
         _write_manifest(staging, manifest, files)
         replace_with(out, staging)
@@ -209,6 +211,15 @@ def _short_text_metrics(bundle, test: Split, seed: int) -> dict | None:
         **binary_metrics(short.labels, scores),
         **calibration_metrics(short.labels, scores),
     }
+
+
+def _write_conformance(folder: Path, test: Split, config: TrainingConfig, log) -> str:
+    """Write conformance.jsonl (edge_sentiment/conformance.py) from the staged bundle; returns its name."""
+    bundle = load_bundle(folder)
+    cases = case_texts(test.texts, config.maxlen, seed=config.seed)
+    log(f"writing {CONFORMANCE_NAME}: {len(cases)} cases (edge cases, short phrases, test texts)")
+    write_cases(bundle, cases, folder / CONFORMANCE_NAME, available_backends(bundle))
+    return CONFORMANCE_NAME
 
 
 def _limited(split: Split, limit: int | None, seed: int) -> Split:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -265,13 +266,28 @@ def test_ctrl_c_with_workers_exits_130_with_whole_lines_and_no_traceback(tmp_pat
 # --- packaging ---------------------------------------------------------------
 
 
-def test_the_sdist_carries_the_tests_and_the_license(tmp_path):
+def built(kind: str, out):
+    """The sdist or wheel of the repository, built into ``out``."""
     pytest.importorskip("build", reason="needs the 'build' package (dev extra)")
-    result = subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(REPO)],
+    result = subprocess.run([sys.executable, "-m", "build", f"--{kind}", "--no-isolation", "--outdir", str(out), str(REPO)],
                             capture_output=True)
     assert result.returncode == 0, result.stderr.decode()[-2000:]
-    (sdist,) = tmp_path.glob("*.tar.gz")
-    with tarfile.open(sdist) as archive:
+    (package,) = out.glob("*.tar.gz" if kind == "sdist" else "*.whl")
+    return package
+
+
+def test_the_sdist_carries_the_tests_and_the_license(tmp_path):
+    with tarfile.open(built("sdist", tmp_path)) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
     assert {"LICENSE", "tests/conftest.py", "tests/test_cli.py", "edge_sentiment/py.typed"} <= names
     assert not any(name.startswith("artifacts/presets/") for name in names)
+
+
+def test_the_wheel_ships_what_the_runtime_reads_and_verifies(tmp_path):
+    with zipfile.ZipFile(built("wheel", tmp_path)) as archive:
+        shipped = {n.rsplit("/", 1)[1] for n in archive.namelist() if n.startswith("edge_sentiment/artifacts/default/")}
+        archive.extractall(tmp_path / "unpacked")
+    assert shipped == {"manifest.json", "vocab.json", "model.onnx", "model.single.onnx", "model.int8.onnx",
+                       "model.tflite", "weights.npz", "conformance.jsonl"}
+    verified = run_cli("verify", "--model", str(tmp_path / "unpacked" / "edge_sentiment" / "artifacts" / "default"))
+    assert verified.returncode == 0, verified.stderr.decode()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bundle import Bundle
+from ..errors import BundleError
 from ..constants import PAD_ID
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
@@ -48,7 +49,34 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
         raise ValueError(f"unknown backend {name!r}; choose one of: {', '.join(BACKENDS)}")
     module_name, file_key = BACKENDS[name]
     predict = importlib.import_module(module_name).load(bundle, file_key)
-    return predict if isinstance(predict, Predictor) else Predictor(predict)
+    predictor = predict if isinstance(predict, Predictor) else Predictor(predict)
+    where = f"{bundle.path}: the {name} model"
+    batch, one = predictor.batch, predictor.one
+    return Predictor(
+        lambda ids: checked_scores(batch(ids), len(ids), where),
+        None if one is None else (lambda kept: checked_score(one(kept), where)),
+        predictor.one_min_steps,
+    )
+
+
+def checked_score(score: float, where: str) -> float:
+    """One score, checked as :func:`checked_scores` does (a plain comparison: NaN fails it)."""
+    if not 0.0 <= score <= 1.0:
+        raise BundleError(f"{where} returned the score {score}, not a probability in [0, 1]: the bundle is broken, re-export it")
+    return score
+
+
+def checked_scores(scores: np.ndarray, rows: int, where: str) -> np.ndarray:
+    """``scores`` if they are ``rows`` finite float32 probabilities; a model that returns
+    anything else (NaN, -1, 5, float64, two columns) is an error, never a label."""
+    scores = np.asarray(scores)
+    if scores.shape != (rows,) or scores.dtype != np.float32:
+        raise BundleError(f"{where} returned {scores.dtype} scores of shape {scores.shape} for {rows} texts; "
+                          "expected one float32 probability per text: the bundle is broken, re-export it")
+    if not np.all(np.isfinite(scores)) or scores.min(initial=0.0) < 0.0 or scores.max(initial=0.0) > 1.0:
+        bad = scores[~(np.isfinite(scores) & (scores >= 0) & (scores <= 1))][0]
+        raise BundleError(f"{where} returned the score {bad}, not a probability in [0, 1]: the bundle is broken, re-export it")
+    return scores
 
 
 def trim_leading_padding(ids: np.ndarray) -> np.ndarray:
