@@ -87,7 +87,7 @@ def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str
         import onnxruntime as ort
 
         from edge_sentiment_export.config import TrainingConfig
-        from edge_sentiment_export.convert import to_onnx
+        from edge_sentiment_export.onnx_graphs import to_onnx
         from edge_sentiment_export.model import load_keras_model
     except ImportError:
         return ["tensorflow: not installed, Keras and unfused tf2onnx comparisons skipped"]
@@ -141,7 +141,9 @@ def main() -> None:
     measures = {
         "text -> score, one review per call         ": (clf.predict, sample),
         "  of which text -> ids                     ": (lambda t: encoder.encode([t]), sample),
-        **{_model_label(name): (lambda r, p=p: p(r[None]), list(rows)) for name, p in predictors.items()},
+        # "onnx": as the classifier scores one row (the one-review graph where the bundle has one).
+        **{_model_label(name): (lambda r, p=(clf.score_ids if name == "onnx" else p): p(r[None]), list(rows))
+           for name, p in predictors.items()},
     }
     if predictors["onnx"].one is not None:  # what predict(text) calls: the review's ids, unpadded
         kept = [ids for ids in map(encoder.kept_array, sample) if len(ids) >= predictors["onnx"].one_min_steps]

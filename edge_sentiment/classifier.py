@@ -16,12 +16,11 @@ import numpy as np
 
 from .backends import load_backend
 from .bundle import Bundle, load_bundle
-from .constants import DEFAULT_THRESHOLD
+from .constants import DEFAULT_THRESHOLD, PAD_ID
 from .encoding import Encoder
 
-#: Rows per model call. Measured on the default model (maxlen 500): 256 holds
-#: peak RSS near 160 MB at the same throughput as 128 or 512; 1024 is ~15%
-#: faster but needs ~400 MB.
+#: Rows per model call: the size that bounds peak memory without costing throughput
+#: (benchmarks/README.md, "Design figures").
 DEFAULT_BATCH_SIZE = 256
 #: Texts read, encoded and sorted by length at a time (bounds memory for huge
 #: inputs). Leading padding that every row of a model call shares is skipped, so
@@ -111,10 +110,24 @@ class SentimentClassifier:
     def predict(self, text: str) -> Prediction:
         """Classify one text."""
         kept = self._encoder.kept_array(_checked_text(text))
-        if self._run.one is not None and len(kept) >= self._run.one_min_steps:
+        if self._takes_one(kept):
             return self._prediction(self._run.one(kept))  # a single-review graph: no padded row
         # The direct path: no windows or sorting to arrange for a single row.
         return self._prediction(float(self._run(self._encoder.pad([kept]))[0]))
+
+    def score_ids(self, ids: np.ndarray) -> np.ndarray:
+        """Scores of an ``(n, maxlen)`` id matrix (rows of :meth:`Encoder.encode`), as
+        :meth:`predict_proba` computes them: a lone row takes the path :meth:`predict` takes."""
+        if len(ids) == 1:
+            kept = ids[0][ids[0] != PAD_ID]  # pre-padded (a bundle with a one-review graph is)
+            if self._takes_one(kept):
+                return np.array([self._run.one(kept)], dtype=np.float32)
+        return self._run(ids)
+
+    def _takes_one(self, kept: np.ndarray) -> bool:
+        """Whether one text's kept ids go to the backend's one-review path: the one place that
+        chooses the graph for a single text."""
+        return self._run.one is not None and len(kept) >= self._run.one_min_steps
 
     def predict_batch(self, texts: Iterable[str]) -> list[Prediction]:
         """Classify many texts; the result has one :class:`Prediction` per text, in order."""
@@ -204,7 +217,7 @@ class SentimentClassifier:
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""
         if len(ids) <= DEFAULT_BATCH_SIZE:
-            return self._run(ids)
+            return self.score_ids(ids)
         order = np.argsort(np.count_nonzero(ids, axis=1), kind="stable")
         scores = np.empty(len(ids), dtype=np.float32)
         for start in range(0, len(ids), DEFAULT_BATCH_SIZE):

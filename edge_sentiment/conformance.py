@@ -24,9 +24,12 @@ import numpy as np
 
 from .bundle import Bundle
 from .encoding import Encoder
+from .errors import BundleError
+from .manifest import BACKEND_FILES, FILE_NAMES
 from .text import tokenize
 
-FILE_KEY, FILE_NAME = "conformance", "conformance.jsonl"
+FILE_KEY = "conformance"
+FILE_NAME = FILE_NAMES[FILE_KEY]
 #: Scores of the exact backends agree with Keras within this at export (export/parity.py).
 SCORE_TOLERANCE = 1e-5
 #: int8 is lossy and its scores move with the batch it is run in (up to ~3e-4 measured).
@@ -200,13 +203,57 @@ class CheckResult:
 
 
 def read_cases(bundle: Bundle) -> list[dict]:
-    from .errors import BundleError
-
     data = bundle.read(FILE_KEY).decode("utf-8")
     try:
         return [json.loads(line) for line in data.splitlines() if line.strip()]
     except json.JSONDecodeError as exc:
         raise BundleError(f"{bundle.path / FILE_NAME}: not JSON Lines ({exc}); re-export the bundle") from None
+
+
+#: Real reviews re-scored by every backend at load (:func:`check_belongs`): enough distinct
+#: words that a model file from another bundle scores them differently, or fails on an id.
+PROBE_CASES = 8
+_PROBE_CATEGORY = '"category": "review"'
+
+
+def probe_cases(bundle: Bundle, count: int = PROBE_CASES) -> list[dict]:
+    """The first ``count`` review cases of the bundle's conformance file (none without one)."""
+    if FILE_KEY not in bundle.manifest.files:
+        return []
+    data = bundle.read(FILE_KEY).decode("utf-8")
+    lines = [line for line in data.splitlines() if _PROBE_CATEGORY in line][:count]
+    try:
+        return [json.loads(line) for line in lines]
+    except json.JSONDecodeError as exc:
+        raise BundleError(f"{bundle.path / FILE_NAME}: not JSON Lines ({exc}); re-export the bundle") from None
+
+
+def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
+    """Refuse a model file that does not belong with this manifest and vocabulary (e.g. copied
+    in from another bundle with its sha256 updated): it must reproduce the recorded scores of
+    a few conformance cases, from the ids they record, within their tolerance."""
+    cases = [case for case in probe_cases(bundle) if backend in case.get("scores", {})]
+    if not cases:
+        return
+    where = bundle.path / bundle.manifest.files[BACKEND_FILES[backend]].path
+    try:
+        kept = [np.asarray(case["ids"], dtype=np.int32) for case in cases]
+        rows = Encoder(bundle.vocab, bundle.encoding).pad(kept)
+        got = [float(score) for score in predictor(rows)]
+        if predictor.one is not None and len(kept[0]) >= predictor.one_min_steps:
+            got.append(predictor.one(kept[0]))
+            cases = [*cases, cases[0]]
+    except BundleError:
+        raise
+    except Exception as exc:  # e.g. onnxruntime on an id beyond a smaller model's table
+        raise BundleError(f"{where} fails on this bundle's ids ({str(exc).strip().splitlines()[0][:200]}): the model "
+                          "does not belong with this manifest and vocabulary; re-export or re-copy the bundle") from None
+    for case, score in zip(cases, got):
+        expected, limit = case["scores"][backend], case["tolerance"].get(backend, SCORE_TOLERANCE)
+        if not abs(score - expected) <= limit:
+            raise BundleError(f"{where} scores conformance case {case['case']} {score:.6f}, the bundle recorded "
+                              f"{expected:.6f}: the model does not belong with this manifest and vocabulary; "
+                              "re-export or re-copy the bundle")
 
 
 def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:

@@ -145,7 +145,7 @@ class Encoder:
         return np.fromiter(chain((START_ID,), ids) if with_start else ids, np.int32, with_start + len(tokens))
 
     def _lookup_iter(self, tokens: list[str]) -> Iterator[int]:
-        # map() with a bound dict.get runs the loop in C: ~2x a list comprehension.
+        # map() with a bound dict.get runs the loop in C, unlike a list comprehension.
         return map(self._ids.get, tokens, repeat(OOV_ID))
 
     def _lookup(self, tokens: list[str]) -> list[int]:

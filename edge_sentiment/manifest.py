@@ -42,6 +42,19 @@ MAX_VOCAB = 10_000_000
 #: File keys only the training stage reads (parity tests, re-training): the installed package
 #: leaves them out, and `verify` checks them only where they are present.
 TRAINING_ONLY_FILES = ("keras",)
+#: The files a bundle may list: ``files`` key -> file name (docs/bundle-format.md, "Files").
+FILE_NAMES = {
+    "vocab": "vocab.json",
+    "onnx": "model.onnx",
+    "onnx_single": "model.single.onnx",
+    "onnx_int8": "model.int8.onnx",
+    "tflite": "model.tflite",
+    "numpy": "weights.npz",
+    "keras": "model.keras",
+    "conformance": "conformance.jsonl",
+}
+#: Backend name -> the ``files`` key of the model it runs.
+BACKEND_FILES = {"onnx": "onnx", "tflite": "tflite", "numpy": "numpy", "onnx-int8": "onnx_int8"}
 REPORTS = ("training", "dataset", "metrics", "calibration", "quantization", "timings", "versions")
 
 

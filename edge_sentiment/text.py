@@ -17,7 +17,7 @@ import re
 import unicodedata
 
 # Curly apostrophes are normalised to the ASCII one so "don’t" == "don't".
-# (str.replace is ~50x faster than str.translate with a mapping here.)
+# (str.replace: far faster than str.translate with a mapping here.)
 _APOSTROPHES = ("\u2019", "\u2018", "\u02bc")
 _LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 
@@ -27,8 +27,9 @@ def _combining_mark_class() -> str:
 
     Python's ``re`` has no ``\\p{M}``. Marks that survive NFKC (Devanagari vowel
     signs, Hebrew points, ...) belong inside the word they modify, so we list
-    them; the BMP holds every living script and takes ~9 ms to scan, the full
-    range would cost ~150 ms of start-up for a few historic scripts.
+    them. Only the BMP is scanned: it holds every living script, and scanning the
+    full range would multiply the start-up cost for a few historic scripts (the
+    spec, docs/bundle-format.md, pins the same rule).
     """
     ranges: list[tuple[int, int]] = []
     for code in range(0x10000):
@@ -43,7 +44,7 @@ def _combining_mark_class() -> str:
 
 @functools.cache
 def _token_pattern() -> re.Pattern:
-    r"""The general token pattern, built on first use (it costs ~9 ms of start-up).
+    r"""The general token pattern, built on first use (building it is a noticeable part of start-up).
 
     [^\W_] is "a letter or a digit in any script"; a word may carry combining
     marks, and holds apostrophes only between letters: "rock'n'roll", not "'quoted'".
@@ -59,8 +60,8 @@ _SEPARATOR_TABLE = bytes(c if c in _TOKEN_BYTES or c >= 0x80 else 32 for c in ra
 # An apostrophe not followed, or not preceded, by a word character, counting every
 # non-ASCII character as one. Starting with the literal lets the regex engine jump
 # from apostrophe to apostrophe. The word-character class is written as its
-# complement (the ASCII that is not a-z or 0-9; the text is lowercase here):
-# spelled as [a-z0-9\u0080-\U0010ffff] it took 6.5 ms of start-up to compile.
+# complement (the ASCII that is not a-z or 0-9; the text is lowercase here),
+# which compiles much faster than [a-z0-9\u0080-\U0010ffff].
 _WORD_CHAR = r"[^\x00-/:-`{-\x7f]"
 _STRAY_APOSTROPHE = re.compile(rf"'(?:(?!{_WORD_CHAR})|(?<!{_WORD_CHAR}'))")
 
@@ -95,7 +96,7 @@ def _blank_separators(text: str) -> str:
 
 
 def _unicode_tokens(text: str) -> list[str]:
-    """``_token_pattern().findall(text)`` for text that is not all ASCII, ~3x faster.
+    """``_token_pattern().findall(text)`` for text that is not all ASCII, faster.
 
     The general pattern tests every character against a class of hundreds of
     combining-mark ranges. Most of a review is ASCII, so the ASCII path's

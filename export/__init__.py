@@ -10,10 +10,13 @@ CLI uses without TensorFlow. Modules, in the order the work flows:
     destination  refuse to clobber --out; swap a finished bundle into place
     model        build the Keras model a config describes
     train        fit with early stopping, write history JSON + PNG
-    serving      the lean serving graph of the bag + RNN model, for ONNX
-    convert      Keras -> ONNX (tf2onnx) and -> TFLite (builtin ops)
-    fuse_rnn     replace tf2onnx's SimpleRNN Loop by the ONNX RNN op
+    labeled_files  training data from CSV / TSV / JSON Lines / label folders
+    snippets     short texts cut from reviews; calibration: the score calibration
+    onnx_graphs  every ONNX file: tf2onnx conversion (variants lean / fused / as-converted),
+                 the lean serving graph, the RNN fusion, the one-review graph, int8
+    tflite       Keras -> TFLite (builtin ops)
     parity       compare Keras, ONNX, TFLite and NumPy outputs
     exporter     the whole pipeline behind ``edge-sentiment export``
+    upgrade      older bundles to the current format
     results      the results table, from bundle manifests
 """

@@ -189,10 +189,9 @@ _PRESET_LIST = [
         short_snippets=1,
         calibration="temperature",
         rnn_units=16,
-        # The RNN reads the last 8 steps (the verdict usually closes a review).
-        # Validation with the last 500 / 64 / 16 / 8 steps: 0.8952 (session 1's
-        # model) / 0.8996 / 0.8990 / 0.8998; onnxruntime's RNN costs ~0.35 µs per
-        # step on one review and most of the batch model's time at 64 steps.
+        # The RNN reads the last 8 steps: the verdict usually closes a review, a
+        # longer window did not validate better, and the RNN's cost grows with
+        # every step (benchmarks/README.md, "Design figures").
         rnn_window=8,
         head="mean_with_bag",
         pretrain_bag_epochs=40,

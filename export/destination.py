@@ -7,14 +7,14 @@ a directory with ``manifest.json`` that holds nothing the bundle did not write.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
+from edge_sentiment.bundle import read_manifest
 from edge_sentiment.constants import MANIFEST_NAME
-from edge_sentiment.errors import EdgeSentimentError
+from edge_sentiment.errors import BundleError, EdgeSentimentError
 
 #: Files an export writes beside those its manifest lists.
 UNLISTED_BUNDLE_FILES = frozenset({MANIFEST_NAME, "history.json", "training_curves.png", "calibration.png"})
@@ -46,9 +46,8 @@ def _not_from_a_bundle(folder: Path) -> list[str]:
     """Names in ``folder`` that a bundle export did not write (all of them if it has no manifest)."""
     names = sorted(p.name for p in folder.iterdir())
     try:
-        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        listed = {entry["path"] for entry in manifest["files"].values()}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        listed = {entry.path for entry in read_manifest(folder).files.values()}
+    except BundleError:  # no manifest, or not one the runtime would read: nothing here is the bundle's
         return names
     return [name for name in names if name not in listed | UNLISTED_BUNDLE_FILES]
 

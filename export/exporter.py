@@ -21,45 +21,37 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_sentiment import SentimentClassifier
 from edge_sentiment.backends import available_backends, load_backend
 from edge_sentiment.bundle import load_bundle, sha256_file
 from edge_sentiment.constants import (
     FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
-from edge_sentiment.manifest import FORMAT_VERSION, Manifest
-from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, case_texts, write_cases
+from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, ONE_PER_CALL, case_texts, write_cases
+from edge_sentiment.manifest import FILE_NAMES, FORMAT_VERSION, Manifest
 from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics
 
 from .calibration import CALIBRATION_PLOT, calibrate, write_reliability_diagram
 from .config import TrainingConfig
-from . import single_review
-from .convert import (
-    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_single_review_onnx, to_tflite,
-)
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
+from .onnx_graphs import (
+    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_int8, to_onnx, to_single_review_onnx,
+)
 from .parity import TOLERANCE, parity_failures, parity_report
 from .snippets import short_text_set, training_snippets
+from .tflite import to_tflite
 from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, validation_indices, write_history
 from .vocab import build_vocab, fit_to_data, word_counts
 
-FILES = {
-    "vocab": "vocab.json",
-    "onnx": "model.onnx",
-    "tflite": "model.tflite",
-    "numpy": "weights.npz",
-    "keras": "model.keras",
-}
+FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
 #: Backends that must equal Keras within TOLERANCE; the int8 model is lossy by design
 #: and is measured (accuracy, max diff) instead.
 EXACT_BACKENDS = ("onnx", "tflite", "numpy")
-INT8_FILE = ("onnx_int8", "model.int8.onnx")
-SINGLE_REVIEW_FILE = ("onnx_single", "model.single.onnx")
-#: The parity entry of the onnx backend called with one review at a time, which
-#: runs the single-review graph (export/single_review.py).
-ONE_PER_CALL = "onnx-one-per-call"
+INT8_FILE = ("onnx_int8", FILE_NAMES["onnx_int8"])
+SINGLE_REVIEW_FILE = ("onnx_single", FILE_NAMES["onnx_single"])
 INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
@@ -271,7 +263,8 @@ def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str],
     if SINGLE_REVIEW_FILE[0] in bundle.manifest.files:
         log(f"checking the single-review graph: {len(ids):,} calls of one review")
         with progress("one review per call", len(ids)) as advance:
-            scores[ONE_PER_CALL] = _run_one_per_call(load_backend("onnx", bundle), ids, advance)
+            with SentimentClassifier(bundle) as classifier:
+                scores[ONE_PER_CALL] = _run_one_per_call(classifier.score_ids, ids, advance)
     return scores
 
 
@@ -355,7 +348,7 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
         "bag_prior": config.bag_prior,
-        # "RNN": fused from tf2onnx's Loop (export/fuse_rnn.py); "Loop": the fallback.
+        # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }
 

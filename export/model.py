@@ -6,8 +6,8 @@ import keras
 import numpy as np
 from keras import ops
 
-from edge_sentiment.backends.numpy import rnn_pad_states
 from edge_sentiment.constants import PAD_ID
+from edge_sentiment.model_math import pad_step_input, rnn_pad_states
 from edge_sentiment.pairs import pair_ids
 
 from .config import TrainingConfig
@@ -182,7 +182,8 @@ def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
 
 
 def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
-    """The arrays the NumPy backend reads (edge_sentiment/backends/numpy.py), by name."""
+    """The arrays of weights.npz, by name (their names and shapes: edge_sentiment/model_math.py,
+    ``weight_shapes``; the NumPy backend refuses a file whose arrays differ)."""
     arrays = {}
     if config.architecture == "multi_hot_dense":
         arrays["multi_hot_kernel"], arrays["multi_hot_bias"] = _arrays(model, "multi_hot")
@@ -201,13 +202,8 @@ def _arrays(model: keras.Model, layer: str) -> list[np.ndarray]:
     return [w.numpy() for w in model.get_layer(layer).weights]
 
 
-#: Heads whose output ignores the RNN outputs at pad steps, so that leading pad
-#: columns can be replaced by the RNN state they lead to (see fuse_rnn).
-TRIMMABLE_HEADS = ("last", "mean", "mean_with_bag")
-
-
 def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
     """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
     kernel, recurrent, bias = _arrays(model, "rnn")
-    pad_input = model.get_layer("embedding").weights[0].numpy()[PAD_ID] @ kernel + bias
-    return rnn_pad_states(pad_input, recurrent, config.rnn_steps)
+    (embedding,) = _arrays(model, "embedding")
+    return rnn_pad_states(pad_step_input(embedding, kernel, bias), recurrent, config.rnn_steps)

@@ -9,26 +9,26 @@ within one point of the seed or better, parameters, ONNX size and training time.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
+from edge_sentiment.bundle import read_manifest
 from edge_sentiment.constants import MANIFEST_NAME
 
 HEADER = "| preset | seed model | seed figure | our test accuracy | within 1 pt or better | params | ONNX MB | train s |"
 
 
 def row(bundle: Path) -> str:
-    manifest = json.loads((bundle / MANIFEST_NAME).read_text(encoding="utf-8"))
-    config = manifest["training"]["config"]
-    test = manifest["metrics"]["test"]["onnx"]
+    manifest = read_manifest(bundle)
+    config = manifest.report("training")["config"]
+    test = manifest.report("metrics")["test"]["onnx"]
     seed = config.get("seed_accuracy")
     figure = f"{config.get('seed_split')} {seed:.3f}" if seed is not None else "—"
     verdict = ("yes" if test["accuracy"] >= seed - 0.01 else "no") if seed is not None else "—"
     return (
         f"| {config['preset']} | {config.get('seed_model', '')} | {figure} | {test['accuracy']:.4f} "
-        f"({test['reviews']:,} reviews) | {verdict} | {manifest['model']['parameters']:,} | "
-        f"{manifest['files']['onnx']['bytes'] / 1e6:.2f} | {manifest['timings']['train_seconds']:.0f} |"
+        f"({test['reviews']:,} reviews) | {verdict} | {manifest.model.parameters:,} | "
+        f"{manifest.files['onnx'].bytes / 1e6:.2f} | {manifest.report('timings')['train_seconds']:.0f} |"
     )
 
 

@@ -386,8 +386,107 @@ def test_a_model_that_returns_nan_is_an_error_not_a_label(bundle_copy):
     arrays["dense_bias"] = np.array([np.nan], dtype=np.float32)
     np.savez(bundle_copy / "weights.npz", **arrays)
     rehash(bundle_copy, "numpy")
+    # Refused at load: the conformance cases it re-scores come back NaN.
+    with pytest.raises(BundleError, match="the numpy model returned the score nan, not a probability in \\[0, 1\\]"):
+        SentimentClassifier.load(bundle_copy, backend="numpy")
+    # Without conformance cases to check at load, refused at every predict.
+    edit_manifest(bundle_copy, lambda m: m["files"].pop("conformance"))
     classifier = SentimentClassifier.load(bundle_copy, backend="numpy")
     with pytest.raises(BundleError, match="the numpy model returned the score nan, not a probability in \\[0, 1\\]"):
         classifier.predict("great film")
     with pytest.raises(BundleError, match="returned the score nan"):
         classifier.predict_proba(["great film", "dull"])
+
+
+# -- a model file must belong to its bundle --------------------------------------------
+
+PRESETS = ROOT / "artifacts" / "presets"
+
+
+def copy_of(name: str, tmp_path) -> Path:
+    source = ROOT / "artifacts" / "default" if name == "default" else PRESETS / name
+    return Path(shutil.copytree(source, tmp_path / name))
+
+
+@pytest.mark.parametrize("target, source, key, backend, message", [
+    # Same maxlen and input names; the other model's table has 10,000 rows, this vocabulary 20,000.
+    ("default", "book-ch6", "onnx", "onnx", "does not belong with this manifest and vocabulary"),
+    ("book-ch6", "default", "onnx", "onnx", "does not belong with this manifest and vocabulary"),
+    ("default", "book-ch6", "tflite", "tflite", "does not belong with this manifest and vocabulary"),
+    # Same maxlen, same vocabulary size, another architecture.
+    ("seed-one-hot", "seed-small-embedding", "onnx", "onnx", "does not belong with this manifest and vocabulary"),
+    ("seed-small-embedding", "seed-one-hot", "tflite", "tflite", "does not belong with this manifest and vocabulary"),
+    ("seed-small-embedding", "seed-one-hot", "numpy", "numpy", "embedding has shape \\(500, 500\\), the manifest's model record makes it \\(500, 16\\)"),
+])
+def test_a_model_file_from_another_bundle_is_refused_at_load(tmp_path, target, source, key, backend, message):
+    bundle = copy_of(target, tmp_path)
+    name = json.loads((bundle / "manifest.json").read_text())["files"][key]["path"]
+    shutil.copyfile(copy_of(source, tmp_path) / name, bundle / name)
+    rehash(bundle, key)
+    with pytest.raises(BundleError, match=message):
+        SentimentClassifier.load(bundle, backend=backend)
+
+
+def test_weights_must_have_exactly_the_shapes_of_the_architecture(bundle_copy):
+    with np.load(bundle_copy / "weights.npz") as archive:
+        arrays = {k: archive[k] for k in archive.files}
+    arrays["dense_kernel"] = np.concatenate([arrays["dense_kernel"], np.zeros((1, 1), np.float32)])
+    np.savez(bundle_copy / "weights.npz", **arrays)
+    rehash(bundle_copy, "numpy")
+    with pytest.raises(BundleError, match="dense_kernel has shape \\(27, 1\\), the manifest's model record makes it \\(26, 1\\)"):
+        SentimentClassifier.load(bundle_copy, backend="numpy")
+
+
+def test_onnx_external_data_is_refused_even_where_its_files_are_found(bundle_copy, monkeypatch):
+    onnx = pytest.importorskip("onnx")
+    proto = onnx.load(str(bundle_copy / "model.onnx"))
+    onnx.save(proto, str(bundle_copy / "model.onnx"), save_as_external_data=True, all_tensors_to_one_file=True,
+              location="weights.bin", size_threshold=0)
+    rehash(bundle_copy, "onnx")
+    monkeypatch.chdir(bundle_copy)  # onnxruntime would resolve the data file from here
+    with pytest.raises(BundleError, match="keeps weights in external data files, which a bundle may not"):
+        SentimentClassifier.load(bundle_copy)
+
+
+def tiny_onnx(path: Path, output_type: str, columns: int) -> None:
+    """A model taking ids [batch, steps] and returning ``columns`` numbers of ``output_type`` per row."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    to = {"float": TensorProto.FLOAT, "double": TensorProto.DOUBLE}[output_type]
+    nodes = [helper.make_node("Cast", ["ids"], ["as_float"], to=to),
+             helper.make_node("ReduceMean", ["as_float"], ["mean"], axes=[1], keepdims=1),
+             helper.make_node("Concat", ["mean"] * columns, ["score"], axis=1)]
+    graph = helper.make_graph(nodes, "tiny", [helper.make_tensor_value_info("ids", TensorProto.INT32, ["batch", "steps"])],
+                              [helper.make_tensor_value_info("score", to, ["batch", columns])])
+    proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    proto.ir_version = 7
+    onnx.save(proto, str(path))
+
+
+@pytest.mark.parametrize("output_type, columns, message", [
+    ("double", 1, "returns tensor\\(double\\) of shape \\['batch', 1\\]"),
+    ("float", 2, "returns tensor\\(float\\) of shape \\['batch', 2\\]"),
+])
+def test_an_onnx_output_of_another_type_or_shape_is_refused_at_load(bundle_copy, output_type, columns, message):
+    tiny_onnx(bundle_copy / "model.onnx", output_type, columns)
+    rehash(bundle_copy, "onnx")
+    with pytest.raises(BundleError, match=message):
+        SentimentClassifier.load(bundle_copy)
+
+
+def test_what_runs_is_the_bytes_that_were_checked(bundle_copy, monkeypatch):
+    """A model file swapped right after its checksum passed is never the one that runs."""
+    import edge_sentiment.bundle as bundle_module
+
+    texts = ["great film", "a dull, lifeless film", "not bad at all"]
+    expected = SentimentClassifier.load(bundle_copy).predict_proba(texts)
+    check = bundle_module._check_digest
+
+    def check_then_swap(path, *args):
+        check(path, *args)
+        if Path(path).name == "model.onnx":  # another model with the same input, in place of the checked one
+            shutil.copyfile(ROOT / "artifacts" / "presets" / "book-ch6" / "model.onnx", bundle_copy / "model.onnx")
+
+    monkeypatch.setattr(bundle_module, "_check_digest", check_then_swap)
+    np.testing.assert_array_equal(SentimentClassifier.load(bundle_copy).predict_proba(texts), expected)

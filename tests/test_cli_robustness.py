@@ -291,3 +291,20 @@ def test_the_wheel_ships_what_the_runtime_reads_and_verifies(tmp_path):
                        "model.tflite", "weights.npz", "conformance.jsonl"}
     verified = run_cli("verify", "--model", str(tmp_path / "unpacked" / "edge_sentiment" / "artifacts" / "default"))
     assert verified.returncode == 0, verified.stderr.decode()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda m: m["files"]["onnx"].update(bytes="big"), "files.onnx.bytes must be an integer"),
+    (lambda m: m.update(metrics=[1, 2]), "metrics must be a JSON object, got a list"),
+    (lambda m: m.update(labels=None), "labels must be two different names"),
+])
+@pytest.mark.parametrize("command", ["info", "verify"])
+def test_info_and_verify_on_a_malformed_manifest_are_one_line(bundle_copy, change, message, command):
+    path = bundle_copy / "manifest.json"
+    manifest = json.loads(path.read_text())
+    change(manifest)
+    path.write_text(json.dumps(manifest))
+    result = run_cli(command, "--model", str(bundle_copy))
+    err = result.stderr.decode()
+    assert result.returncode == 1 and message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1

@@ -9,8 +9,8 @@ import keras  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 
 from edge_sentiment_export.config import get_preset  # noqa: E402
-from edge_sentiment_export.convert import to_onnx  # noqa: E402
-from edge_sentiment_export.fuse_rnn import FusionError, fuse_simple_rnn  # noqa: E402
+from edge_sentiment_export.onnx_graphs import to_onnx  # noqa: E402
+from edge_sentiment_export.onnx_graphs.fuse_rnn import FusionError, fuse_simple_rnn  # noqa: E402
 from edge_sentiment_export.model import build_model  # noqa: E402
 
 
@@ -64,7 +64,7 @@ def test_refuses_a_graph_without_the_loop(tmp_path):
 
 @pytest.mark.parametrize("overrides", [{}, {"rnn_window": 7}, {"pair_buckets": 23, "rnn_window": 30}])
 def test_lean_graph_equals_keras_and_is_smaller(tmp_path, overrides):
-    """export/serving.py: the Dense folded into the bags, plain TF ops; trimmed rows too."""
+    """export/onnx_graphs/serving.py: the Dense folded into the bags, plain TF ops; trimmed rows too."""
     model, config = small_model("mean_with_bag", **overrides)
     # Non-zero classifier weights everywhere, so every folded table matters.
     kernel, bias = model.get_layer("score").get_weights()

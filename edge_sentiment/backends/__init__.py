@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bundle import Bundle
-from ..errors import BundleError
 from ..constants import PAD_ID
+from ..errors import BundleError
+from ..manifest import BACKEND_FILES
 
 PredictFn = Callable[[np.ndarray], np.ndarray]
 
@@ -36,10 +37,7 @@ class Predictor:
 
 #: backend name -> (module that runs it, the bundle's ``files`` key it reads)
 BACKENDS: dict[str, tuple[str, str]] = {
-    "onnx": ("edge_sentiment.backends.onnx", "onnx"),
-    "tflite": ("edge_sentiment.backends.tflite", "tflite"),
-    "numpy": ("edge_sentiment.backends.numpy", "numpy"),
-    "onnx-int8": ("edge_sentiment.backends.onnx", "onnx_int8"),
+    name: (f"edge_sentiment.backends.{name.split('-')[0]}", key) for name, key in BACKEND_FILES.items()
 }
 
 
@@ -52,11 +50,15 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
     predictor = predict if isinstance(predict, Predictor) else Predictor(predict)
     where = f"{bundle.path}: the {name} model"
     batch, one = predictor.batch, predictor.one
-    return Predictor(
+    checked = Predictor(
         lambda ids: checked_scores(batch(ids), len(ids), where),
         None if one is None else (lambda kept: checked_score(one(kept), where)),
         predictor.one_min_steps,
     )
+    from ..conformance import check_belongs  # (it imports the encoder, which a backend does not need)
+
+    check_belongs(bundle, name, checked)
+    return checked
 
 
 def checked_score(score: float, where: str) -> float:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import onnxruntime as ort
 
 from ..bundle import Bundle
-from ..constants import PAD_ID
+from ..constants import MANIFEST_NAME
 from ..errors import BundleError
 from . import Predictor, trim_leading_padding
 
 
+#: onnxruntime's session setting for where a model loaded from bytes finds its external data.
+EXTERNAL_DATA_FOLDER_KEY = "session.model_external_initializers_file_folder_path"
+
+
 def session_options() -> ort.SessionOptions:
-    """One thread per call, measured with benchmarks/session_options.py on 2 cores:
-    single-review median 205 µs (1 thread) vs 233 µs (2) and 326 µs (onnxruntime's
-    default, which spins threads), batch throughput within 10%; and callers that
-    score from several threads get one core each. Saving the optimised graph did
-    not shorten session creation (4 ms either way), so it is not done."""
+    """One thread per call: faster for one review than onnxruntime's default (which spins
+    threads), as fast for batches, and callers that score from several threads get one
+    core each (benchmarks/session_options.py; figures in benchmarks/README.md)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
@@ -24,8 +28,7 @@ def session_options() -> ort.SessionOptions:
 
 
 def load(bundle: Bundle, file_key: str = "onnx"):
-    path = bundle.file(file_key)
-    session = _session(path)
+    session, path = _session(bundle, file_key)
     _check_io(session, bundle, path)
     input_name, output_name = bundle.io.input_name, bundle.io.output_name
     trim = trim_leading_padding if bundle.io.trims_leading_padding else lambda ids: ids
@@ -41,33 +44,46 @@ def load(bundle: Bundle, file_key: str = "onnx"):
 
 
 def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
-    """A predictor whose lone rows, and ``one`` calls, run the single-review graph
-    (export/single_review.py): the same scores from unpadded ids, with ~3x fewer nodes."""
-    path = bundle.file(file_key)
-    session = _session(path)
+    """The batch predictor plus ``one``: the single-review graph (export/onnx_graphs/single_review.py),
+    the same scores from one review's unpadded ids, with ~3x fewer nodes. Which texts it
+    serves is the classifier's choice (``SentimentClassifier.score_ids``)."""
+    session, path = _session(bundle, file_key)
     _check_single_review_io(session, bundle, path)
-    input_name, output_name, min_steps = bundle.io.input_name, bundle.io.output_name, bundle.io.single_review_min_steps
+    input_name, output_name = bundle.io.input_name, bundle.io.output_name
 
     def one(kept: np.ndarray) -> float:
         (score,) = session.run([output_name], {input_name: kept})
         return float(score[0, 0])
 
-    def predict(ids: np.ndarray) -> np.ndarray:
-        if len(ids) == 1:
-            row = ids[0]
-            kept = row[row != PAD_ID]  # pre-padded: the review's ids, in order
-            if len(kept) >= min_steps:
-                return np.array([one(kept)], dtype=np.float32)
-        return predict_batch(ids)
-
-    return Predictor(predict, one=one, one_min_steps=min_steps)
+    return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps)
 
 
-def _session(path) -> ort.InferenceSession:
+def _session(bundle: Bundle, file_key: str) -> tuple[ort.InferenceSession, Path]:
+    """A session made from the file's verified bytes (never reopened by path, so what runs is
+    what was checked), and the file's path for messages."""
+    data = bundle.read(file_key)
+    path = bundle.path / bundle.manifest.files[file_key].path
+    options = session_options()
+    # Weights in ONNX external-data files would escape the manifest's sha256: onnxruntime is
+    # pointed at a folder that cannot exist (under a regular file), so a model that has any fails.
+    options.add_session_config_entry(EXTERNAL_DATA_FOLDER_KEY, str(bundle.path / MANIFEST_NAME / "no-external-data"))
     try:
-        return ort.InferenceSession(str(path), session_options(), providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"]), path
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        if "external data" in str(exc).lower():
+            raise BundleError(f"{path} keeps weights in external data files, which a bundle may not (they are not "
+                              "covered by the manifest's sha256); re-export the bundle") from None
         raise BundleError(f"{path} could not be loaded by onnxruntime: {_first_line(exc)}") from None
+
+
+def _check_output(session: ort.InferenceSession, path: Path, shape: list) -> None:
+    """One float32 output of ``shape`` (``None``: any batch size); anything else would be
+    taken as scores it is not."""
+    (output,) = session.get_outputs()
+    found = [d if isinstance(d, int) else None for d in output.shape]
+    if output.type != "tensor(float)" or found != shape:
+        raise BundleError(f"{path} returns {output.type} of shape {output.shape}; a bundle's model returns "
+                          f"tensor(float) of shape {shape}: re-export the bundle")
 
 
 def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
@@ -82,6 +98,7 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     expected = "steps" if bundle.io.trims_leading_padding else bundle.io.maxlen
     if inputs[0].shape[1:] != [expected]:
         raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
+    _check_output(session, path, [None, 1])
     made_for = session.get_modelmeta().custom_metadata_map.get("edge_sentiment.maxlen")
     if made_for is not None and int(made_for) != bundle.io.maxlen:
         raise BundleError(f"{path} was exported for maxlen {made_for}, the manifest says {bundle.io.maxlen}")
@@ -94,6 +111,7 @@ def _check_single_review_io(session: ort.InferenceSession, bundle: Bundle, path)
     if found != wanted:
         raise BundleError(f"{path} has inputs {found[0]} of shapes {found[1]} and outputs {found[2]}; "
                           f"a single-review graph takes {wanted[0]} of shape ['steps'] to {wanted[2]}")
+    _check_output(session, path, [1, 1])
 
 
 def _first_line(exc: Exception) -> str:

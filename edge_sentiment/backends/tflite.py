@@ -23,15 +23,20 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 
 def load(bundle: Bundle, file_key: str = "tflite"):
-    path = bundle.file(file_key)
+    data = bundle.read(file_key)  # the verified bytes: the file is never reopened by path
+    path = bundle.path / bundle.manifest.files[file_key].path
     try:
-        interpreter = Interpreter(model_path=str(path))
+        interpreter = Interpreter(model_content=data)
     except Exception as exc:  # LiteRT raises ValueError/RuntimeError with long text
         raise BundleError(f"{path} could not be loaded by LiteRT: {str(exc).strip().splitlines()[0]}") from None
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()
-    if list(inp["shape_signature"][1:]) != [bundle.io.maxlen]:
-        raise BundleError(f"{path} takes input shape {list(inp['shape_signature'])}, the manifest says [batch, {bundle.io.maxlen}]")
+    if list(inp["shape_signature"][1:]) != [bundle.io.maxlen] or inp["dtype"] != np.int32:
+        raise BundleError(f"{path} takes {inp['dtype'].__name__} of shape {list(inp['shape_signature'])}, "
+                          f"the manifest says int32 [batch, {bundle.io.maxlen}]")
+    if list(out["shape_signature"]) != [-1, 1] or out["dtype"] != np.float32:
+        raise BundleError(f"{path} returns {out['dtype'].__name__} of shape {list(out['shape_signature'])}; "
+                          "a bundle's model returns float32 [batch, 1]: re-export the bundle")
     _first_allocation(interpreter)
     lock = threading.Lock()
     state = {"batch": None}

@@ -1,16 +1,12 @@
-"""Keras -> ONNX (tf2onnx) and Keras -> TFLite (builtin ops only).
+"""Keras -> ONNX with tf2onnx: model.onnx (in one of three variants), its int8 copy,
+and the single-review graph.
 
-Two traps shape this module (measured with TF 2.21 / Keras 3 / tf2onnx 1.17):
-``tf2onnx.convert.from_keras`` fails on Keras 3 models, so we convert a
-``tf.function`` with an explicit input signature; and ``TFLiteConverter``
-cannot lower a rolled SimpleRNN (TensorList ops), so TFLite is made from an
-unrolled copy with the same weights.
+``tf2onnx.convert.from_keras`` fails on Keras 3 models, so a ``tf.function`` with an
+explicit input signature is converted instead.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 from pathlib import Path
 
 import keras
@@ -18,12 +14,13 @@ import onnx
 import tensorflow as tf
 import tf2onnx
 
-from . import serving, single_review
-from .config import TrainingConfig
-from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
-from .model import INPUT_NAME, OUTPUT_NAME, TRIMMABLE_HEADS, numpy_weights, pad_states, unrolled_copy
+from edge_sentiment.model_math import trims_leading_padding
 
-ONNX_OPSET = 17
+from ..config import TrainingConfig
+from ..model import INPUT_NAME, OUTPUT_NAME, numpy_weights, pad_states
+from . import serving, single_review
+from .finalize import ONNX_OPSET, finalized
+from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
 
 
 def _signature(maxlen: int) -> list[tf.TensorSpec]:
@@ -32,7 +29,7 @@ def _signature(maxlen: int) -> list[tf.TensorSpec]:
 
 #: How model.onnx can be made, fastest first; the exporter takes the first that passes parity.
 ONNX_VARIANTS = {
-    "lean": "lean serving graph (export/serving.py), fused RNN op",
+    "lean": "lean serving graph (export/onnx_graphs/serving.py), fused RNN op",
     "fused": "the Keras model, its SimpleRNN Loop fused into an ONNX RNN op",
     "as-converted": "tf2onnx's graph as converted",
 }
@@ -65,26 +62,19 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):
             proto = accept_trimmed_padding(proto, pad_states(model, config))
-    # The runtime checks this against the manifest: a symbolic input length
-    # cannot show which maxlen the model (and its pad-state table) was made for.
-    onnx.helper.set_model_props(proto, {"edge_sentiment.maxlen": str(config.maxlen)})
-    # onnx >= 1.23 stamps the newest IR version (14), which onnxruntime 1.31 refuses;
-    # the smallest IR that carries our opset loads everywhere.
-    proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
-    onnx.checker.check_model(proto, full_check=True)
-    onnx.save(proto, str(path))
+    onnx.save(finalized(proto, config), str(path))
     return path
 
 
 def to_single_review_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
-    """Write the single-review graph (export/single_review.py) of ``model``."""
-    onnx.save(single_review.single_review_graph(numpy_weights(model, config), config, ONNX_OPSET), path)
+    """Write the single-review graph (single_review.py) of ``model``."""
+    onnx.save(finalized(single_review.single_review_graph(numpy_weights(model, config), config), config), path)
     return path
 
 
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:
     """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
-    return config.architecture == "rnn" and config.padding == "pre" and config.head in TRIMMABLE_HEADS
+    return trims_leading_padding(config.architecture, config.head, config.padding)
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:
@@ -93,18 +83,6 @@ def _rename_output(proto: onnx.ModelProto, name: str) -> None:
     for node in proto.graph.node:
         node.output[:] = [name if o == old else o for o in node.output]
     output.name = name
-
-
-def to_tflite(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
-    """Write the unrolled twin of ``model`` as TFLite using builtin ops only."""
-    # from_keras_model freezes the weights into constants; converting a concrete
-    # function with the model as trackable kept them as resource variables,
-    # which LiteRT ran as uninitialised READ_VARIABLE ops (NaN outputs).
-    converter = tf.lite.TFLiteConverter.from_keras_model(unrolled_copy(model, config))
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    with contextlib.redirect_stdout(io.StringIO()):  # Keras prints the SavedModel signature it wrote
-        path.write_bytes(converter.convert())
-    return path
 
 
 def to_int8(fp32_path: Path, path: Path) -> Path:
@@ -124,7 +102,5 @@ def to_int8(fp32_path: Path, path: Path) -> Path:
         quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
     finally:
         root.setLevel(level)
-    proto = onnx.load(str(path))
-    proto.ir_version = onnx.helper.find_min_ir_version_for(list(proto.opset_import))
-    onnx.save(proto, str(path))
+    onnx.save(finalized(onnx.load(str(path))), str(path))
     return path

@@ -5,16 +5,15 @@ how many there are, which pairs are real, where the RNN starts. For one review
 the runtime can pass just the review's ids (1-D, no padding), and then every
 mask is gone: the bags are plain means, the pairs are every adjacent two, and
 the RNN starts from the state that the missing pad steps would have led to,
-looked up by the review's length. onnxruntime spends about a microsecond per
-node on one review, so the node count sets the latency: this graph has 18
-nodes against model.onnx's 52 (benchmarks/compare_onnx.py, interleaved:
-43 vs 66 µs; alone, steady state, ~20 µs).
+looked up by the review's length. On one review onnxruntime's cost is per node,
+so the node count sets the latency, and this graph has about a third of
+model.onnx's nodes (benchmarks/compare_onnx.py compares them).
 
 The graph is written here node by node from the trained weights (the arrays of
 weights.npz) rather than converted by tf2onnx, whose output for the same
 function carries Shape/Slice/Transpose plumbing and spells ``Mod`` as three
 ops. The exporter checks it against Keras on every test review, one call per
-review, through the runtime's own path (backends/onnx.py).
+review, through the runtime's own path (edge_sentiment/backends/onnx.py).
 
 Input ``ids``: int32 ``[steps]``, the review's kept ids (start id first,
 ``min_steps <= steps <= maxlen``, no padding). Output ``score``: float32 ``[1, 1]``.
@@ -26,12 +25,14 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from edge_sentiment.backends.numpy import rnn_pad_states
-from edge_sentiment.constants import PAD_ID
+from edge_sentiment.model_math import (
+    bag_width, initial_state_index, onnx_rnn_weights, pad_step_input, rnn_pad_states, score_table, split_dense,
+)
 
+from ..config import TrainingConfig
+from ..model import INPUT_NAME, OUTPUT_NAME
 from . import serving
-from .config import TrainingConfig
-from .model import INPUT_NAME, OUTPUT_NAME
+from .finalize import ONNX_OPSET
 
 #: With hashed pairs a review needs two ids (one pair) to take a mean over pairs;
 #: shorter ones (an empty text is just the start id) go to model.onnx.
@@ -49,24 +50,21 @@ def min_steps(config: TrainingConfig) -> int:
     return MIN_STEPS_WITH_PAIRS if config.pair_buckets else 1
 
 
-def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig, opset: int) -> onnx.ModelProto:
+def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) -> onnx.ModelProto:
     """The graph described in the module docstring, from the arrays of ``numpy_weights``."""
     if not supports(config):
         raise ValueError(f"the single-review graph needs an embedding + SimpleRNN model with head 'mean_with_bag' "
                          f"and pre-padding; {config.preset!r} is {config.describe()}")
     graph = _Graph()
-    dense = weights["dense_kernel"][:, 0]
-    word_weights, dense = dense[: config.embedding_dim], dense[config.embedding_dim :]
-    word_scores = (weights["embedding"] @ word_weights).astype(np.float32)
-    word_scores[PAD_ID] = 0.0  # never read (no padding here); zero as in model.onnx
-    parts = [_mean_score(graph, "word", word_scores, INPUT_NAME, config)]
+    dense = split_dense(weights["dense_kernel"][:, 0], config.embedding_dim, bag_width(config) - config.embedding_dim)
+    # Row 0 of the word table is never read (no padding here); zero as in model.onnx.
+    parts = [_mean_score(graph, "word", score_table(weights["embedding"], dense.words), INPUT_NAME, config)]
     if config.pair_buckets:
-        pair_weights, dense = dense[: config.pair_dim], dense[config.pair_dim :]
-        parts.append(_pair_part(graph, weights["pair_embedding"] @ pair_weights, config))
-    parts.append(_rnn_part(graph, weights, dense, config))
+        parts.append(_pair_part(graph, score_table(weights["pair_embedding"], dense.pairs), config))
+    parts.append(_rnn_part(graph, weights, dense.rnn, config))
     graph.node("Sum", [*parts, graph.constant("dense_bias", weights["dense_bias"])], "logit")
     graph.node("Sigmoid", ["logit"], OUTPUT_NAME)
-    return graph.model(opset)
+    return graph.model(ONNX_OPSET)
 
 
 def _mean_score(graph: _Graph, name: str, scores: np.ndarray, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
@@ -104,17 +102,17 @@ def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingC
     # A [vocab, 1, dim] table gathers straight into the RNN's [steps, batch=1, dim] layout.
     embedding = weights["embedding"].astype(np.float32)[:, None, :]
     steps = graph.node("Gather", [graph.constant("embedding", embedding), last], "window_vectors")
-    # Keras ran the RNN over max(window - steps, 0) pad steps first: initial state by review length.
-    pad_input = weights["embedding"][PAD_ID] @ kernel + bias
-    after_pads = rnn_pad_states(pad_input.astype(np.float32), recurrent, window)
-    by_length = np.stack([after_pads[max(window - n, 0)] for n in range(config.maxlen + 1)])[:, None, :]
+    # Keras ran the RNN over the pad steps before the review first: initial state by review length.
+    after_pads = rnn_pad_states(pad_step_input(weights["embedding"], kernel, bias), recurrent, window)
+    by_length = np.stack([after_pads[initial_state_index(window, n)] for n in range(config.maxlen + 1)])[:, None, :]
     length = graph.node("Shape", [INPUT_NAME], "length")
     initial = graph.node("Gather", [graph.constant("initial_state_by_length", by_length), length], "initial_state")
+    w, r, b = onnx_rnn_weights(kernel, recurrent, bias)
     inputs = [
         steps,
-        graph.constant("rnn_W", kernel.T[None]),
-        graph.constant("rnn_R", recurrent.T[None]),
-        graph.constant("rnn_B", np.concatenate([bias, np.zeros_like(bias)])[None]),
+        graph.constant("rnn_W", w),
+        graph.constant("rnn_R", r),
+        graph.constant("rnn_B", b),
         "",  # sequence_lens: the whole (unpadded) window
         initial,
     ]
@@ -158,7 +156,4 @@ class _Graph:
             [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, 1])],
             initializer=self.initializers,
         )
-        proto = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="edge-sentiment")
-        proto.ir_version = helper.find_min_ir_version_for(list(proto.opset_import))
-        onnx.checker.check_model(proto, full_check=True)
-        return proto
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="edge-sentiment")

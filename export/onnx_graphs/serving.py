@@ -1,29 +1,29 @@
 """A lean serving graph for the bag + windowed-RNN model, written as one ``tf.function``.
 
-Converting the Keras model as it is gives ~93 ONNX nodes for a model whose
-work is three gathers, a short RNN and a few sums: Keras' ``ops.take`` guards
-every gather against negative indices (9 nodes each), ``ops.where`` on ints
-becomes arithmetic, masks are cast back and forth. On one review onnxruntime
-spends about a microsecond per node, so the node count, not the arithmetic,
-sets the latency. This function computes the same score from the trained
+Converting the Keras model as it is gives many more ONNX nodes than a model
+whose work is three gathers, a short RNN and a few sums: Keras' ``ops.take``
+guards every gather against negative indices (9 nodes each), ``ops.where`` on
+ints becomes arithmetic, masks are cast back and forth. On one review
+onnxruntime's cost is per node, so the node count, not the arithmetic, sets
+the latency (benchmarks/lean_vs_fused.py measures the two end to end). This function computes the same score from the trained
 weights with plain TensorFlow ops, and folds the final Dense layer into the
 bags (exact algebra: ``w · mean(E[ids]) = mean((E·w)[ids])``): one scalar per
 word and per pair bucket. tf2onnx converts it; the RNN's Loop is then fused
-like any other (export/fuse_rnn.py), and the exporter compares the file with
+like any other (fuse_rnn.py), and the exporter compares the file with
 the Keras model on every test review, as it does for every file it writes.
 """
 
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
+from edge_sentiment.model_math import bag_width, score_table, split_dense
 from edge_sentiment.pairs import pair_bucket
 
-from .config import TrainingConfig
-from .model import OUTPUT_NAME, PAIR_EMBEDDING
+from ..config import TrainingConfig
+from ..model import OUTPUT_NAME, PAIR_EMBEDDING
 
 
 def supports(config: TrainingConfig) -> bool:
@@ -43,12 +43,11 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
                          f"'mean_with_bag' and pre-padding; {config.preset!r} is {config.describe()}")
     embedding = model.get_layer("embedding").get_weights()[0]
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
-    word_weights, kernel = kernel[: config.embedding_dim, 0], kernel[config.embedding_dim :]
-    word_scores = _score_table(embedding, word_weights)
+    dense = split_dense(kernel[:, 0], config.embedding_dim, bag_width(config) - config.embedding_dim)
+    word_scores = score_table(embedding, dense.words)
     if config.pair_buckets:
-        pair_weights, kernel = kernel[: config.pair_dim, 0], kernel[config.pair_dim :]
-        pair_scores = _score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], pair_weights)
-    rnn, rnn_weights, window = model.get_layer("rnn"), kernel, config.rnn_steps
+        pair_scores = score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
+    rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn[:, None], config.rnn_steps
     prior = config.bag_prior
 
     # The arrays become tf.constant inside the function: captured from outside,
@@ -66,13 +65,6 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
         return tf.sigmoid(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
 
     return serve
-
-
-def _score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Each row's contribution to the logit; row 0 (padding / no pair) contributes nothing."""
-    scores = (vectors @ weights).astype(np.float32)
-    scores[PAD_ID] = 0.0
-    return scores
 
 
 def _mean(values, mask, keepdims: bool = True, prior: float = 0.0):

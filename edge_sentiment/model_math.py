@@ -1,0 +1,111 @@
+"""The model's arithmetic that more than one implementation needs, in one place.
+
+The Keras model (export/model.py), the ONNX graphs built from its weights
+(export/onnx_graphs/) and the NumPy backend (backends/numpy.py) all import these:
+the names and shapes of ``weights.npz``, which models may trim leading padding, the
+RNN state that pad steps lead to, how the final Dense kernel splits into the
+word-bag / pair-bag / RNN parts, and the RNN weights in the ONNX ``RNN`` op's layout.
+NumPy only: the runtime imports it, so it must not import TensorFlow or onnx.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .constants import PAD_ID
+
+#: Heads whose output ignores the RNN outputs at pad steps ("max" would take a pad
+#: step's output as the maximum). With pre-padding, a model with one of these heads
+#: returns the same score when the leading pad columns are cut off and the RNN starts
+#: from the state they lead to (:func:`rnn_pad_states`).
+TRIMMABLE_HEADS = ("last", "mean", "mean_with_bag")
+
+
+def trims_leading_padding(architecture: str, head: str | None, padding: str) -> bool:
+    """Whether a model may be fed pre-padded rows with leading pad columns cut off."""
+    return architecture == "rnn" and padding == "pre" and head in TRIMMABLE_HEADS
+
+
+def pad_step_input(embedding: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """The RNN's input at a pad step: the pad id's embedding through the kernel, plus the bias."""
+    return (embedding[PAD_ID] @ kernel + bias).astype(np.float32)
+
+
+def rnn_pad_states(pad_input: np.ndarray, recurrent: np.ndarray, steps: int) -> np.ndarray:
+    """``(steps + 1, units)``: row k is the SimpleRNN state after k pad steps from a zero state."""
+    states = np.zeros((steps + 1, recurrent.shape[0]), dtype=np.float32)
+    for k in range(steps):
+        states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
+    return states
+
+
+def initial_state_index(window: int, steps: int) -> int:
+    """Row of :func:`rnn_pad_states` to start from when the RNN, which reads the last
+    ``window`` steps, is given only the last ``steps`` columns: the pad steps cut off."""
+    return max(window - steps, 0)
+
+
+@dataclass(frozen=True)
+class DenseSplit:
+    """The final Dense kernel's column, cut in the order the Keras model concatenates its
+    features: the word bag, the pair bag (head "mean_with_bag" with pairs), the RNN."""
+
+    words: np.ndarray | None
+    pairs: np.ndarray | None
+    rnn: np.ndarray
+
+
+def split_dense(column: np.ndarray, word_dim: int, pair_dim: int) -> DenseSplit:
+    """Split ``column`` (the Dense kernel ``[:, 0]``) for a model whose bag of words has
+    ``word_dim`` features (0: no bag) and whose pair bag has ``pair_dim`` (0: no pairs)."""
+    words = column[:word_dim] if word_dim else None
+    pairs = column[word_dim : word_dim + pair_dim] if pair_dim else None
+    return DenseSplit(words, pairs, column[word_dim + pair_dim :])
+
+
+def score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Each row's contribution to the logit (``vectors @ weights``); row 0, padding or
+    "no pair", contributes nothing."""
+    scores = (vectors @ weights).astype(np.float32)
+    scores[PAD_ID] = 0.0
+    return scores
+
+
+def onnx_rnn_weights(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Keras SimpleRNN weights as the ONNX ``RNN`` op's W ``[1, units, input]``, R ``[1, units,
+    units]`` and B ``[1, 2 * units]`` (input bias, then a zero recurrent bias)."""
+    return (
+        kernel.T[None].astype(np.float32),
+        recurrent.T[None].astype(np.float32),
+        np.concatenate([bias, np.zeros_like(bias)])[None].astype(np.float32),
+    )
+
+
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: the score is then 0
+        return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+def weight_shapes(model, vocab_size: int) -> dict[str, tuple[int, ...]]:
+    """The arrays of ``weights.npz`` and their exact shapes, for an architecture record
+    ``model`` (a manifest's :class:`~edge_sentiment.manifest.ModelRecord`, or the
+    training config: both have the fields read here)."""
+    if model.architecture == "multi_hot_dense":
+        units = list(model.dense_units)
+        shapes = {"multi_hot_kernel": (vocab_size, units[0]), "multi_hot_bias": (units[0],)}
+        for n in range(1, len(units)):
+            shapes[f"hidden_{n}_kernel"], shapes[f"hidden_{n}_bias"] = (units[n - 1], units[n]), (units[n],)
+        return {**shapes, "dense_kernel": (units[-1], 1), "dense_bias": (1,)}
+    dim, units = model.embedding_dim, model.rnn_units
+    shapes = {"embedding": (vocab_size, dim), "rnn_kernel": (dim, units), "rnn_recurrent": (units, units), "rnn_bias": (units,)}
+    if model.pair_buckets:
+        shapes["pair_embedding"] = (model.pair_buckets, model.pair_dim)
+    features = units + (bag_width(model) if model.head == "mean_with_bag" else 0)
+    return {**shapes, "dense_kernel": (features, 1), "dense_bias": (1,)}
+
+
+def bag_width(model) -> int:
+    """Features of the bag part of head "mean_with_bag": the word vectors' width, plus the pairs'."""
+    return model.embedding_dim + (model.pair_dim if model.pair_buckets else 0)
