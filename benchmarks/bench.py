@@ -93,7 +93,7 @@ def tensorflow_comparison(bundle, rows: np.ndarray, fused_us: float) -> list[str
         return ["tensorflow: not installed, Keras and unfused tf2onnx comparisons skipped"]
     model = load_keras_model(bundle.file("keras"))
     keras_times = time_each(lambda r: model.predict(r[None], verbose=0), list(rows[:200]), warmup=10)
-    config = TrainingConfig(**bundle.manifest.report("training")["config"])
+    config = TrainingConfig(**bundle.manifest.training.config)
     with tempfile.TemporaryDirectory() as tmp:
         unfused = to_onnx(model, config, Path(tmp) / "unfused.onnx", variant="as-converted")
         session = ort.InferenceSession(str(unfused), providers=["CPUExecutionProvider"])

@@ -42,7 +42,7 @@ def fused_copy(bundle, folder: Path) -> Path:
     from edge_sentiment_export.onnx_graphs import to_onnx
 
     shutil.copytree(bundle.path, folder)
-    config = TrainingConfig(**bundle.manifest.report("training")["config"])
+    config = TrainingConfig(**bundle.manifest.training.config)
     to_onnx(load_keras_model(bundle.file("keras")), config, folder / "model.onnx", variant="fused")
     data = (folder / "model.onnx").read_bytes()
     manifest = json.loads((folder / MANIFEST_NAME).read_text())

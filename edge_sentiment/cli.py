@@ -437,7 +437,7 @@ def info(
         write_lines([json.dumps(m.to_dict(), indent=2, ensure_ascii=False)])
         return
     pre, model = m.preprocessing, m.model
-    fitted = list(m.report("training").get("fitted_to_data", {}))
+    fitted = list(m.training.fitted_to_data) if m.training else []
     lines = [
         f"bundle      {bundle.path}",
         f"name        {m.name}  (format {m.format_version}"
@@ -450,8 +450,7 @@ def info(
         f"model       {_describe_model(model)}",
         f"parameters  {model.parameters}",
     ]
-    test_metrics = m.report("metrics").get("test")
-    test_metrics = test_metrics if isinstance(test_metrics, dict) else {}
+    test_metrics = m.metrics.test if m.metrics else {}
     key_width = max(map(len, [*m.files, *test_metrics]), default=7)
     path_width = max((len(v.path) for v in m.files.values()), default=14)
     lines += [
@@ -459,10 +458,9 @@ def info(
         for k, v in m.files.items()
     ]
     for name, metrics in test_metrics.items():
-        if isinstance(metrics, dict) and isinstance(metrics.get("accuracy"), (int, float)):
-            lines.append(f"test        {name:{key_width}} accuracy {metrics['accuracy']:.4f} on {metrics.get('reviews')} reviews")
-    if m.report("training").get("command"):
-        lines.append(f"trained by  {m.report('training')['command']}")
+        lines.append(f"test        {name:{key_width}} accuracy {metrics.accuracy:.4f} on {metrics.reviews} reviews")
+    if m.training and m.training.command:
+        lines.append(f"trained by  {m.training.command}")
     write_lines(lines)
 
 

@@ -8,8 +8,10 @@ describes every field):
 * :class:`ModelRecord` - the model's input and output tensors, vocabulary size and
   architecture (with :class:`SingleReview`, the one-review graph, where there is one);
 * :class:`FileEntry` per file key - path inside the bundle, sha256, size in bytes;
-* reports kept as written (``training``, ``dataset``, ``metrics``, ``calibration``,
-  ``quantization``, ``timings``, ``versions``): JSON objects, optional.
+* reports, optional: :class:`TrainingReport`, :class:`DatasetReport`, :class:`MetricsReport`
+  (with :class:`BackendMetrics` per backend) and :class:`CalibrationReport` type the fields
+  tools read and keep the whole object as written; ``quantization``, ``timings`` and
+  ``versions`` are plain JSON objects.
 
 :meth:`Manifest.from_dict` validates types and ranges and raises :class:`ManifestError`
 naming the field; version-1 manifests (every shape the repository wrote) are
@@ -252,6 +254,97 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
+class TrainingReport:
+    """How the model was trained. ``config`` is the training configuration as written (its
+    fields belong to the training stage, export/config.py)."""
+
+    config: dict
+    command: str | None
+    best_epoch: int | None
+    epochs_run: int | None
+    train_reviews: int | None
+    validation_reviews: int | None
+    #: Settings chosen from the training data (``--train``), by name: rule and figures.
+    fitted_to_data: dict
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> TrainingReport:
+        d = _object(raw, "training")
+        return cls(config=_object(d.get("config", {}), "training.config"), command=_optional_str(d, "command", "training"),
+                   best_epoch=_optional_int(d, "best_epoch", "training"), epochs_run=_optional_int(d, "epochs_run", "training"),
+                   train_reviews=_optional_int(d, "train_reviews", "training"),
+                   validation_reviews=_optional_int(d, "validation_reviews", "training"),
+                   fitted_to_data=_object(d.get("fitted_to_data", {}), "training.fitted_to_data"), raw=d)
+
+
+@dataclass(frozen=True)
+class DatasetReport:
+    """The data the model was trained and tested on."""
+
+    name: str | None
+    source: str | None
+    train_reviews: int | None
+    test_reviews: int | None
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> DatasetReport:
+        d = _object(raw, "dataset")
+        return cls(name=_optional_str(d, "name", "dataset"), source=_optional_str(d, "source", "dataset"),
+                   train_reviews=_optional_int(d, "train_reviews", "dataset"),
+                   test_reviews=_optional_int(d, "test_reviews", "dataset"), raw=d)
+
+
+@dataclass(frozen=True)
+class BackendMetrics:
+    """One backend's figures on the test set."""
+
+    reviews: int
+    accuracy: float
+
+    @classmethod
+    def from_dict(cls, raw: Any, where: str) -> BackendMetrics:
+        d = _object(raw, where)
+        return cls(reviews=_int(d, "reviews", where, 0, 1 << 40), accuracy=_number(d, "accuracy", where, 0.0, 1.0))
+
+
+@dataclass(frozen=True)
+class MetricsReport:
+    """Test-set metrics per backend (``test``), parity with Keras and the other figures as written."""
+
+    test: dict[str, BackendMetrics]
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> MetricsReport:
+        d = _object(raw, "metrics")
+        test = _object(d.get("test", {}), "metrics.test")
+        return cls(test={name: BackendMetrics.from_dict(v, f"metrics.test.{name}") for name, v in test.items()}, raw=d)
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """How the scores were calibrated (already folded into the model: the runtime applies nothing)."""
+
+    method: str
+    parameters: dict[str, float]
+    raw: dict
+
+    @classmethod
+    def from_dict(cls, raw: Any) -> CalibrationReport:
+        d = _object(raw, "calibration")
+        parameters = _object(d.get("parameters", {}), "calibration.parameters")
+        return cls(method=_str(d, "method", "calibration"),
+                   parameters={k: _number(parameters, k, "calibration.parameters", -1e9, 1e9) for k in parameters}, raw=d)
+
+
+#: Typed reports, by their manifest key.
+TYPED_REPORTS = {"training": TrainingReport, "dataset": DatasetReport, "metrics": MetricsReport,
+                 "calibration": CalibrationReport}
+
+
+@dataclass(frozen=True)
 class Manifest:
     labels: tuple[str, str]
     preprocessing: Preprocessing
@@ -259,8 +352,8 @@ class Manifest:
     files: dict[str, FileEntry]
     name: str | None = None
     created: str | None = None
-    #: Reports as written (JSON objects), absent ones None: see the module docstring.
-    reports: dict[str, dict] = field(default_factory=dict)
+    #: Reports by name (absent ones left out): typed records for TYPED_REPORTS, JSON objects for the rest.
+    reports: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     #: The version the file was written in (1 for an upgraded manifest).
     read_from_version: int = FORMAT_VERSION
@@ -290,7 +383,7 @@ class Manifest:
         reports = {}
         for name in REPORTS:
             if d.get(name) is not None:
-                reports[name] = _object(d[name], name)
+                reports[name] = TYPED_REPORTS[name].from_dict(d[name]) if name in TYPED_REPORTS else _object(d[name], name)
         return cls(labels=_labels(d.get("labels")), preprocessing=preprocessing, model=model, files=files,
                    name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
                    reports=reports, read_from_version=version)
@@ -308,12 +401,29 @@ class Manifest:
             "model": self.model.to_dict(),
             "files": {key: asdict(entry) for key, entry in self.files.items()},
         })
-        out.update({name: self.reports[name] for name in REPORTS if name in self.reports})
+        out.update({name: self.report(name) for name in REPORTS if name in self.reports})
         return out
 
     def report(self, name: str) -> dict:
-        """The report ``name`` (of :data:`REPORTS`), or an empty dict when the bundle has none."""
-        return self.reports.get(name, {})
+        """The report ``name`` (of :data:`REPORTS`) as written, or an empty dict when the bundle has none."""
+        value = self.reports.get(name, {})
+        return value.raw if name in TYPED_REPORTS else value
+
+    @property
+    def training(self) -> TrainingReport | None:
+        return self.reports.get("training")
+
+    @property
+    def dataset(self) -> DatasetReport | None:
+        return self.reports.get("dataset")
+
+    @property
+    def metrics(self) -> MetricsReport | None:
+        return self.reports.get("metrics")
+
+    @property
+    def calibration(self) -> CalibrationReport | None:
+        return self.reports.get("calibration")
 
 
 def upgrade_v1(d: dict) -> dict:

@@ -20,14 +20,14 @@ HEADER = "| preset | seed model | seed figure | our test accuracy | within 1 pt 
 
 def row(bundle: Path) -> str:
     manifest = read_manifest(bundle)
-    config = manifest.report("training")["config"]
-    test = manifest.report("metrics")["test"]["onnx"]
+    config = manifest.training.config
+    test = manifest.metrics.test["onnx"]
     seed = config.get("seed_accuracy")
     figure = f"{config.get('seed_split')} {seed:.3f}" if seed is not None else "—"
-    verdict = ("yes" if test["accuracy"] >= seed - 0.01 else "no") if seed is not None else "—"
+    verdict = ("yes" if test.accuracy >= seed - 0.01 else "no") if seed is not None else "—"
     return (
-        f"| {config['preset']} | {config.get('seed_model', '')} | {figure} | {test['accuracy']:.4f} "
-        f"({test['reviews']:,} reviews) | {verdict} | {manifest.model.parameters:,} | "
+        f"| {config['preset']} | {config.get('seed_model', '')} | {figure} | {test.accuracy:.4f} "
+        f"({test.reviews:,} reviews) | {verdict} | {manifest.model.parameters:,} | "
         f"{manifest.files['onnx'].bytes / 1e6:.2f} | {manifest.report('timings')['train_seconds']:.0f} |"
     )
 

@@ -30,7 +30,7 @@ def upgrade(folder: Path, reviews: list[str]) -> int:
     """Upgrade the bundle at ``folder``; returns the number of conformance cases written."""
     bundle = load_bundle(folder)
     manifest = bundle.manifest
-    seed = manifest.report("training").get("config", {}).get("seed", 1234)
+    seed = (manifest.training.config if manifest.training else {}).get("seed", 1234)
     cases = case_texts(reviews, manifest.preprocessing.maxlen, seed=seed)
     write_cases(bundle, cases, folder / FILE_NAME, available_backends(bundle))
     files = {}

@@ -316,6 +316,9 @@ def test_predict_one_text_equals_the_batch_path(backend):
     (lambda m: m["model"].update(head="attention"), "model.head must be one of last, max, mean, mean_with_bag; got 'attention'"),
     (lambda m: m["files"]["onnx"].update(bytes="big"), "files.onnx.bytes must be an integer"),
     (lambda m: m.update(metrics=[1, 2]), "metrics must be a JSON object, got a list"),
+    (lambda m: m["metrics"]["test"]["onnx"].update(accuracy="high"), "metrics.test.onnx.accuracy must be a number from 0 to 1, got 'high'"),
+    (lambda m: m["training"].update(command=["edge-sentiment"]), "training.command must be a non-empty string, got a list"),
+    (lambda m: m["calibration"]["parameters"].update(scale=None), "calibration.parameters.scale must be a number"),
     (lambda m: m["model"].update(bag_prior=float("nan")), "model.bag_prior must be a number from 0 to 1e\\+09, got nan"),
 ])
 def test_malformed_manifest_values_are_refused_with_the_field_named(bundle_copy, change, message):
