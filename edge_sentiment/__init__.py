@@ -22,6 +22,7 @@ _EXPORTS = {
     "Bundle": ".bundle",
     "BundleError": ".errors",
     "EdgeSentimentError": ".errors",
+    "Explanation": ".explain",
     "Prediction": ".classifier",
     "SentimentClassifier": ".classifier",
     "load": ".classifier",

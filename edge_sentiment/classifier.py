@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,9 @@ from .backends import load_backend
 from .bundle import Bundle, load_bundle
 from .constants import DEFAULT_THRESHOLD, PAD_ID
 from .encoding import Encoder
+
+if TYPE_CHECKING:
+    from .explain import Explanation
 
 #: Rows per model call: the size that bounds peak memory without costing throughput
 #: (benchmarks/README.md, "Design figures").
@@ -59,6 +63,7 @@ class SentimentClassifier:
         self._run = load_backend(backend, bundle)
         self._pool = None
         self._pool_lock = threading.Lock()
+        self._explainer = None
 
     @classmethod
     def load(
@@ -114,6 +119,16 @@ class SentimentClassifier:
             return self._prediction(self._run.one(kept))  # a single-review graph: no padded row
         # The direct path: no windows or sorting to arrange for a single row.
         return self._prediction(float(self._run(self._encoder.pad([kept]))[0]))
+
+    def explain(self, text: str) -> Explanation:
+        """Which words drove the score: each kept token's contribution to the logit, with its
+        characters in ``text`` (see :mod:`edge_sentiment.explain`)."""
+        from .explain import Explainer
+
+        prediction = self.predict(text)
+        if self._explainer is None:  # built on first use; a race builds two equal ones
+            self._explainer = Explainer(self.bundle)
+        return self._explainer.explain(text, prediction.score, prediction.label)
 
     def score_ids(self, ids: np.ndarray) -> np.ndarray:
         """Scores of an ``(n, maxlen)`` id matrix (rows of :meth:`Encoder.encode`), as

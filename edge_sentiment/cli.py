@@ -21,7 +21,7 @@ from . import __version__
 from .cli_input import ON_ERROR_CHOICES, InputError, LineReader
 from .cli_output import (
     LINES_PER_CHUNK, OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress,
-    silence_stdout, write_chunked, write_lines,
+    silence_stdout, stdout, write_chunked, write_lines,
 )
 from .constants import DEFAULT_THRESHOLD
 from .errors import BackendUnavailableError, EdgeSentimentError
@@ -528,6 +528,59 @@ def verify(
             f"{failed.check}: {failed.failures} of {failed.cases} cases differ; first: case {case['case']} "
             f"({case['category']}) {json.dumps(case['text'][:80])}: expected {json.dumps(case['expected'])[:200]}, "
             f"got {json.dumps(case['got'])[:200]}")
+
+
+@app.command(epilog=EXIT_STATUS)
+def explain(
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to explain.", show_default=False)] = None,
+    file: Annotated[Optional[str], typer.Option("--file", "-f", help="Explain each line of a UTF-8 file ('-' reads standard input).")] = None,
+    top: Annotated[int, typer.Option("--top", "-k", min=0, help="How many of the strongest words to list per text.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per text: text, label, score, logit, base, "
+                                          "tokens (token, start, end, contribution).")] = False,
+    html_file: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML page showing every text "
+                                                      "coloured by contribution.")] = None,
+    model: ModelOption = None,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a text is positive.")] = DEFAULT_THRESHOLD,
+) -> None:
+    """Show which words drove each score: every kept word's contribution to the logit,
+    red (toward the negative class) to green (toward the positive class).
+
+    logit = base + the sum of the contributions, where base is the logit of the empty text,
+    and score = sigmoid(logit), the score 'predict' gives. Word and word-pair terms are split
+    exactly; the RNN and dense layers by integrated gradients (see docs/explain.md).
+    """
+    if texts and file:
+        raise UsageError("give texts as arguments or --file, not both")
+    if not texts and file is None:
+        raise UsageError("nothing to explain: give a text (edge-sentiment explain \"not bad at all\") or --file PATH")
+    if html_file is not None and html_file.is_dir():
+        raise UsageError(f"--html {html_file} is a directory; name the page to write, e.g. --html explain.html")
+    from .classifier import SentimentClassifier
+    from .explain_output import as_json as json_line, html_page, terminal_lines
+
+    classifier = SentimentClassifier.load(model, threshold=threshold)
+    lines = LineReader(file, "stop", warn=log) if file is not None else texts
+    explanations = []
+    for text in lines:
+        explanation = classifier.explain(text)
+        if html_file is not None:
+            explanations.append(explanation)
+        if as_json:
+            write_lines([json_line(explanation)])
+        else:
+            _print_rich(terminal_lines(explanation, top, classifier.bundle.labels))
+    if html_file is not None:
+        html_file.write_text(html_page(explanations, classifier.bundle.labels, top), encoding="utf-8")
+        log(f"wrote {html_file} ({len(explanations)} text{'s' if len(explanations) != 1 else ''})")
+
+
+def _print_rich(renderables) -> None:
+    """Colours on a terminal, plain text in a pipe (rich decides from the stream)."""
+    from rich.console import Console
+
+    console = Console(file=stdout(), highlight=False, soft_wrap=True)
+    for renderable in renderables:
+        console.print(renderable)
 
 
 @app.command(epilog=EXIT_STATUS)

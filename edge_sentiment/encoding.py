@@ -148,6 +148,10 @@ class Encoder:
         # map() with a bound dict.get runs the loop in C, unlike a list comprehension.
         return map(self._ids.get, tokens, repeat(OOV_ID))
 
+    def token_ids(self, tokens: list[str]) -> list[int]:
+        """Each token's id (``oov_id`` for words outside the vocabulary, ``skip_top`` and ``num_words``)."""
+        return self._lookup(tokens)
+
     def _lookup(self, tokens: list[str]) -> list[int]:
         return list(self._lookup_iter(tokens))
 

@@ -35,7 +35,7 @@ def pad_step_input(embedding: np.ndarray, kernel: np.ndarray, bias: np.ndarray) 
 
 def rnn_pad_states(pad_input: np.ndarray, recurrent: np.ndarray, steps: int) -> np.ndarray:
     """``(steps + 1, units)``: row k is the SimpleRNN state after k pad steps from a zero state."""
-    states = np.zeros((steps + 1, recurrent.shape[0]), dtype=np.float32)
+    states = np.zeros((steps + 1, recurrent.shape[0]), dtype=np.result_type(pad_input, recurrent, np.float32))
     for k in range(steps):
         states[k + 1] = np.tanh(pad_input + states[k] @ recurrent)
     return states

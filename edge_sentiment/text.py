@@ -126,3 +126,76 @@ def _ascii_tokens(text: str) -> list[str]:
     whitespace yields exactly the pattern's tokens.
     """
     return _blank_separators(text).split()
+
+
+def token_spans(text: str) -> list[tuple[str, int, int]]:
+    """``tokenize(text)`` with each token's source: ``(token, start, end)`` such that
+    ``text[start:end]`` holds the characters the token was made from (normalisation and
+    lowercasing change the token, never the span).
+
+    Line breaks and whitespace never belong to a token and normalisation never joins
+    characters across them, so the text is cut there into pieces that normalise on their
+    own; inside a piece, each token's ends are found by normalising the piece's prefixes.
+    If that ever disagreed with :func:`tokenize` (a normal form that reaches across a cut),
+    the spans come from a character-by-character alignment instead.
+    """
+    if text.isascii():  # lowercasing and blanking the tags keep every offset
+        blanked = _LINE_BREAK.sub(lambda match: " " * len(match.group()), text).lower()
+        spans = [(m.group(), m.start(), m.end()) for m in _ASCII_TOKEN.finditer(blanked)]
+    else:
+        spans = []
+        for start, end in _pieces(text):
+            spans += _piece_spans(text, start, end)
+    if [token for token, _, _ in spans] != tokenize(text):
+        return _aligned_spans(text)
+    return spans
+
+
+#: The token pattern on ASCII text (lowercase): letters and digits, inner apostrophes.
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of the runs of ``text`` between whitespace and ``<br />`` tags."""
+    blanked = _LINE_BREAK.sub(lambda match: " " * len(match.group()), text)
+    return [match.span() for match in re.finditer(r"\S+", blanked)]
+
+
+def _piece_spans(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    piece = text[start:end]
+    normal = normalize(piece)
+    found = [(m.group(), m.start(), m.end()) for m in _token_pattern().finditer(normal)]
+    if not found:
+        return []
+    if normal == piece.lower() and len(normal) == len(piece):  # offsets carry over unchanged
+        return [(token, start + a, start + b) for token, a, b in found]
+    # Normalised length of each prefix: the token [a, b) of the normal form starts after the
+    # longest prefix that stays at or before a, and ends with the longest that stays at or
+    # before b (so a combining mark that composes into the token's last letter is inside).
+    prefix = [len(normalize(piece[:j])) for j in range(len(piece) + 1)]
+    spans = []
+    for token, a, b in found:
+        first = max(j for j in range(len(piece) + 1) if prefix[j] <= a)
+        last = max(j for j in range(first + 1, len(piece) + 1) if prefix[j] <= b or j == first + 1)
+        spans.append((token, start + first, start + last))
+    return spans
+
+
+def _aligned_spans(text: str) -> list[tuple[str, int, int]]:
+    """Spans by normalising character by character and finding each token in order."""
+    pieces, offsets, length = [], [], 0
+    for index, char in enumerate(text):
+        normal = normalize(char)
+        pieces.append(normal)
+        offsets += [index] * len(normal)
+        length += len(normal)
+    joined, spans, cursor = "".join(pieces), [], 0
+    for token in tokenize(text):
+        at = joined.find(token, cursor)
+        if at < 0:  # not found piecewise: an empty span where the search stands
+            where = offsets[cursor] if cursor < len(offsets) else len(text)
+            spans.append((token, where, where))
+            continue
+        cursor = at + len(token)
+        spans.append((token, offsets[at], offsets[cursor - 1] + 1))
+    return spans
