@@ -12,6 +12,7 @@ import html
 import json
 
 from .explain import Explanation
+from .text import LINE_BREAK
 
 #: RGB of the two ends; white is no contribution.
 NEGATIVE_RGB, POSITIVE_RGB = (214, 39, 40), (44, 160, 44)
@@ -73,8 +74,8 @@ def html_page(explanations: list[Explanation], labels: tuple[str, str], top: int
         largest = _largest(explanation)
         spans = []
         for piece, value in _pieces(explanation):
-            if value is None:
-                spans.append(html.escape(piece))
+            if value is None:  # IMDB's <br /> tags show as line breaks
+                spans.append("<br>".join(html.escape(part) for part in LINE_BREAK.split(piece)))
             else:
                 r, g, b = _mix(value, largest)
                 spans.append(f'<span class="w" style="background:rgb({r},{g},{b})" title="{value:+.4f}">'

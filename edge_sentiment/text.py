@@ -19,7 +19,7 @@ import unicodedata
 # Curly apostrophes are normalised to the ASCII one so "don’t" == "don't".
 # (str.replace: far faster than str.translate with a mapping here.)
 _APOSTROPHES = ("\u2019", "\u2018", "\u02bc")
-_LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
+LINE_BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 
 
 def _combining_mark_class() -> str:
@@ -69,7 +69,7 @@ _STRAY_APOSTROPHE = re.compile(rf"'(?:(?!{_WORD_CHAR})|(?<!{_WORD_CHAR}'))")
 def normalize(text: str) -> str:
     """Return ``text`` in the form the tokenizer reads: NFKC, lowercase, no ``<br />``."""
     text = unicodedata.normalize("NFKC", text)
-    text = _LINE_BREAK.sub(" ", text).lower()
+    text = LINE_BREAK.sub(" ", text).lower()
     for apostrophe in _APOSTROPHES:
         text = text.replace(apostrophe, "'")
     return text
@@ -140,7 +140,7 @@ def token_spans(text: str) -> list[tuple[str, int, int]]:
     the spans come from a character-by-character alignment instead.
     """
     if text.isascii():  # lowercasing and blanking the tags keep every offset
-        blanked = _LINE_BREAK.sub(lambda match: " " * len(match.group()), text).lower()
+        blanked = LINE_BREAK.sub(lambda match: " " * len(match.group()), text).lower()
         spans = [(m.group(), m.start(), m.end()) for m in _ASCII_TOKEN.finditer(blanked)]
     else:
         spans = []
@@ -157,7 +157,7 @@ _ASCII_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z0-9]+)*")
 
 def _pieces(text: str) -> list[tuple[int, int]]:
     """``(start, end)`` of the runs of ``text`` between whitespace and ``<br />`` tags."""
-    blanked = _LINE_BREAK.sub(lambda match: " " * len(match.group()), text)
+    blanked = LINE_BREAK.sub(lambda match: " " * len(match.group()), text)
     return [match.span() for match in re.finditer(r"\S+", blanked)]
 
 
@@ -170,13 +170,16 @@ def _piece_spans(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     if normal == piece.lower() and len(normal) == len(piece):  # offsets carry over unchanged
         return [(token, start + a, start + b) for token, a, b in found]
     # Normalised length of each prefix: the token [a, b) of the normal form starts after the
-    # longest prefix that stays at or before a, and ends with the longest that stays at or
-    # before b (so a combining mark that composes into the token's last letter is inside).
+    # longest prefix that stays at or before a, and ends with the shortest that reaches b (a
+    # character that expands, like "¼", is inside) plus any that add nothing (a combining mark
+    # that composes into the token's last letter).
     prefix = [len(normalize(piece[:j])) for j in range(len(piece) + 1)]
     spans = []
     for token, a, b in found:
         first = max(j for j in range(len(piece) + 1) if prefix[j] <= a)
-        last = max(j for j in range(first + 1, len(piece) + 1) if prefix[j] <= b or j == first + 1)
+        last = next((j for j in range(first + 1, len(piece) + 1) if prefix[j] >= b), len(piece))
+        while last < len(piece) and prefix[last + 1] == prefix[last]:
+            last += 1
         spans.append((token, start + first, start + last))
     return spans
 
