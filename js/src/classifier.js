@@ -1,0 +1,135 @@
+// SentimentClassifier: a bundle's preprocessing and ONNX models, in Node (onnxruntime-node) or a
+// browser (onnxruntime-web, WebAssembly). One text goes to the one-review graph where the bundle
+// has one (as the Python runtime does); many texts go to the batch graph, sorted by length so a
+// call skips the padding its rows share.
+
+import { Bundle, BundleError } from "./bundle.js";
+import { Encoder, PAD_ID } from "./encoding.js";
+
+const BATCH_ROWS = 256;
+const isNode = typeof process !== "undefined" && process.versions != null && process.versions.node != null;
+
+/** The onnxruntime module for `runtime` ("node" or "web"), imported only when chosen. */
+async function importRuntime(runtime) {
+  try {
+    if (runtime === "node") return await import("onnxruntime-node");
+    const ort = await import("onnxruntime-web");
+    ort.env.wasm.numThreads = 1; // threads need cross-origin isolation; one review is tiny anyway
+    return ort;
+  } catch (error) {
+    throw new Error(`the '${runtime}' runtime needs onnxruntime-${runtime}: npm install onnxruntime-${runtime} (${error.message})`);
+  }
+}
+
+export class SentimentClassifier {
+  /**
+   * Load the bundle at `pathOrUrl` (a folder in Node; a URL in the browser).
+   * @param {string | URL} pathOrUrl
+   * @param {{runtime?: "node" | "web", threshold?: number}} [options] runtime: default "node" in Node, "web" elsewhere
+   */
+  static async load(pathOrUrl, options = {}) {
+    const runtime = options.runtime ?? (isNode ? "node" : "web");
+    if (runtime !== "node" && runtime !== "web") throw new TypeError(`runtime must be "node" or "web", got ${JSON.stringify(runtime)}`);
+    const threshold = options.threshold ?? 0.5;
+    if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
+    const ort = await importRuntime(runtime);
+    const bundle = await Bundle.open(pathOrUrl);
+    const vocab = await bundle.readJson("vocab");
+    const sessionOptions = runtime === "node" ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : { executionProviders: ["wasm"] };
+    const batch = await createSession(ort, await bundle.read("onnx"), sessionOptions, "model.onnx");
+    const single = bundle.manifest.model.single_review;
+    const one = single ? await createSession(ort, await bundle.read(single.file), sessionOptions, single.file) : null;
+    return new SentimentClassifier(ort, bundle, vocab, batch, one, threshold);
+  }
+
+  constructor(ort, bundle, vocab, batch, one, threshold) {
+    const { manifest } = bundle;
+    this.ort = ort;
+    this.bundle = bundle;
+    this.manifest = manifest;
+    this.labels = manifest.labels;
+    this.threshold = threshold;
+    this.encoder = new Encoder(vocab, manifest.preprocessing);
+    this.batchSession = batch;
+    this.oneSession = one;
+    this.oneMinSteps = manifest.model.single_review?.min_steps ?? Infinity;
+    this.trims = manifest.model.input.onnx_trims_leading_padding === true;
+    this.inputName = manifest.model.input.name;
+    this.outputName = manifest.model.output.name;
+  }
+
+  /** The kept ids of `text` (before padding): what the model reads. */
+  encode(text) {
+    return this.encoder.keptIds(checkedText(text));
+  }
+
+  /** Classify one text: `{label, score}`, score = P(labels[1]). */
+  async predict(text) {
+    const kept = this.encode(text);
+    if (this.oneSession != null && kept.length >= this.oneMinSteps) {
+      const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept, [kept.length]) };
+      const output = await this.oneSession.run(feeds);
+      return this.prediction(checkedScore(output[this.outputName].data[0]));
+    }
+    return this.prediction((await this.scoreRows([kept]))[0]);
+  }
+
+  /** Classify many texts: one `{label, score}` per text, in order. */
+  async predictBatch(texts) {
+    if (!Array.isArray(texts)) throw new TypeError("predictBatch takes an array of strings");
+    const kept = texts.map((text) => this.encode(text));
+    const order = kept.map((_, i) => i).sort((a, b) => kept[a].length - kept[b].length);
+    const scores = new Float32Array(texts.length);
+    for (let start = 0; start < order.length; start += BATCH_ROWS) {
+      const rows = order.slice(start, start + BATCH_ROWS);
+      const batchScores = await this.scoreRows(rows.map((i) => kept[i]));
+      rows.forEach((i, k) => { scores[i] = batchScores[k]; });
+    }
+    return Array.from(scores, (score) => this.prediction(score));
+  }
+
+  /** Scores of rows of kept ids, through the batch graph. */
+  async scoreRows(rows) {
+    const { maxlen } = this.manifest.preprocessing;
+    let ids = this.encoder.pad(rows);
+    let width = maxlen;
+    if (this.trims) { // leading columns that are padding in every row: the graph starts from their state
+      const longest = Math.max(1, ...rows.map((row) => row.length));
+      width = Math.min(maxlen, longest);
+      if (width < maxlen) ids = trimmed(ids, rows.length, maxlen, width);
+    }
+    const feeds = { [this.inputName]: new this.ort.Tensor("int32", ids, [rows.length, width]) };
+    const output = await this.batchSession.run(feeds);
+    return Array.from(output[this.outputName].data, checkedScore);
+  }
+
+  prediction(score) {
+    return { label: score >= this.threshold ? this.labels[1] : this.labels[0], score };
+  }
+}
+
+async function createSession(ort, bytes, options, name) {
+  try {
+    return await ort.InferenceSession.create(bytes, options);
+  } catch (error) {
+    throw new BundleError(`${name} could not be loaded by onnxruntime: ${String(error.message).split("\n")[0]}`);
+  }
+}
+
+function trimmed(ids, rows, maxlen, width) {
+  const out = new Int32Array(rows * width);
+  for (let r = 0; r < rows; r++) out.set(ids.subarray(r * maxlen + maxlen - width, (r + 1) * maxlen), r * width);
+  return out;
+}
+
+function checkedText(text) {
+  if (typeof text !== "string") throw new TypeError(`expected a string, got ${text === null ? "null" : typeof text}`);
+  return text;
+}
+
+function checkedScore(score) {
+  if (!(score >= 0 && score <= 1)) throw new BundleError(`the model returned the score ${score}, not a probability in [0, 1]: the bundle is broken`);
+  return score;
+}
+
+export { PAD_ID };

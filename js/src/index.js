@@ -1,0 +1,7 @@
+// edge-sentiment for JavaScript: load a bundle written by the Python training stage and score
+// text in Node or a browser. See README.md ("JavaScript") and docs/bundle-format.md.
+
+export { SentimentClassifier } from "./classifier.js";
+export { BundleError } from "./bundle.js";
+export { Encoder } from "./encoding.js";
+export { normalize, tokenize } from "./text.js";
