@@ -6,13 +6,11 @@ dev extra) with a Chromium installed by the system (Debian's `chromium`; never a
 """
 
 import json
-import os
 import random
 import re
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +39,14 @@ def node(script: str, *, input: str | None = None, cwd: Path = JS) -> str:
                             text=True, cwd=cwd, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
+
+
+@pytest.mark.skipif(__import__("unicodedata").unidata_version != "14.0.0", reason="the tables are Unicode 14.0 (Python 3.11)")
+def test_the_javascript_unicode_tables_are_generated_from_this_python():
+    import runpy
+
+    generator = runpy.run_path(str(JS / "scripts" / "unicode_tables.py"))
+    assert (JS / "src" / "unicode14.js").read_text(encoding="utf-8") == generator["tables"]()
 
 
 @needs_node
