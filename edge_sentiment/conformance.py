@@ -53,6 +53,7 @@ EDGE_CASES: list[tuple[str, str]] = [
     ("line breaks", "great<BR/>film<br  />ok<br>fine"),
     ("line breaks", "a<br / >b < br/> c"),
     ("line breaks", "<br /><br />"),
+    ("line breaks", "a<\x1cbr\x1f>b c<\ufeffbr>d"),  # Python's \s holds U+001C..U+001F, not U+FEFF
     ("apostrophes", "don't"),
     ("apostrophes", "'quoted' words"),
     ("apostrophes", "rock'n'roll"),
@@ -99,6 +100,7 @@ EDGE_CASES: list[tuple[str, str]] = [
     ("invisible", "\ufeffbyte order mark"),
     ("surrogates", "lone \ud800 surrogate"),
     ("surrogates", "pair 😀 and lone \udfff"),
+    ("unassigned in unicode 14", "x\U0001e030y \U0001e04f film"),  # Unicode 15 decomposes these to letters
     ("long word", "a" * 1000),
     ("tabs and newlines", "great\tfilm\nreally\r\ngood"),
     ("only out-of-vocabulary", "qwxzv blorptastic zzyzzyvaq xylophonicity"),

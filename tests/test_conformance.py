@@ -53,8 +53,8 @@ def test_a_changed_expected_id_fails_verify_and_names_the_case(bundle_copy):
     rewrite_cases(bundle_copy, lambda cases: cases[70]["ids"].append(7))
     result = run_cli("verify", "--model", str(bundle_copy))
     assert result.returncode == 1
-    assert "ids                  337 cases     1 failures" in result.stdout.decode()
-    assert result.stderr.decode().startswith("error: ids: 1 of 337 cases differ; first: case 70 (short phrase)")
+    assert "ids                  339 cases     1 failures" in result.stdout.decode()
+    assert result.stderr.decode().startswith("error: ids: 1 of 339 cases differ; first: case 70 (short phrase)")
 
 
 def test_a_changed_expected_score_fails_verify(bundle_copy):
@@ -62,7 +62,7 @@ def test_a_changed_expected_score_fails_verify(bundle_copy):
         cases[200]["scores"]["numpy"] += 2e-5
     rewrite_cases(bundle_copy, change)
     result = run_cli("verify", "--model", str(bundle_copy))
-    assert result.returncode == 1 and "error: numpy: 1 of 337 cases differ; first: case 200" in result.stderr.decode()
+    assert result.returncode == 1 and "error: numpy: 1 of 339 cases differ; first: case 200" in result.stderr.decode()
 
 
 def test_a_conformance_file_changed_without_its_sha256_is_a_checksum_error(bundle_copy):
