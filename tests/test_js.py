@@ -161,3 +161,22 @@ def test_the_demo_page_answers_as_you_type(server, browser, tmp_path):
     page.screenshot(path=str(shot))
     assert shot.stat().st_size > 10_000
     page.close()
+
+
+def test_the_explain_page_renders_in_chromium(browser, tmp_path):
+    """edge-sentiment explain --html, opened in a real browser: coloured words, one section per text."""
+    from conftest import run_cli
+
+    page_file = tmp_path / "explain.html"
+    result = run_cli("explain", "--html", str(page_file), "not bad at all, a fun film", "the worst film<br />ever")
+    assert result.returncode == 0, result.stderr.decode()
+    page = browser.new_page(viewport={"width": 900, "height": 600})
+    page.goto(page_file.as_uri())
+    assert page.locator("section").count() == 2
+    colours = page.eval_on_selector_all("section .w", "nodes => nodes.map(n => [n.textContent, getComputedStyle(n).backgroundColor])")
+    words = dict(colours)
+    assert words["bad"] != words["fun"] and "rgb(255, 255, 255)" not in (words["bad"], words["fun"])
+    assert page.locator("section br").count() == 1  # the review's <br /> shows as a line break
+    page.screenshot(path=str(tmp_path / "explain.png"))
+    assert (tmp_path / "explain.png").stat().st_size > 10_000
+    page.close()
