@@ -61,23 +61,23 @@ class Bundle:
 
     def file(self, key: str) -> Path:
         """Path of the file listed under ``files[key]``, after checking its size and sha256."""
-        files = self.manifest.files
-        if key not in files:
-            raise BundleError(
-                f"bundle {self.path} has no {key!r} file; it lists: {', '.join(sorted(files))}"
-            )
-        return _verified(self.path, files[key].path, files[key].sha256, files[key].bytes)
+        self.read(key)
+        return self.location(key)
+
+    def location(self, key: str) -> Path:
+        """Where ``files[key]`` is (for messages; not checked: use :meth:`read` for its bytes)."""
+        return self.path / self._entry(key).path
 
     def read(self, key: str) -> bytes:
         """The bytes of ``files[key]``, checked against its sha256 after they are read (so what
         is checked is what is used, even if the file is swapped meanwhile)."""
+        return _read_listed(self.path, self._entry(key))
+
+    def _entry(self, key: str):
         entry = self.manifest.files.get(key)
         if entry is None:
             raise BundleError(f"bundle {self.path} has no {key!r} file; it lists: {', '.join(sorted(self.manifest.files))}")
-        path = _inside(self.path, entry.path)
-        data = _read_regular(path, entry.bytes if entry.bytes is not None else 1 << 40)
-        _check_digest(path, data, entry.sha256, entry.bytes)
-        return data
+        return entry
 
 
 def sha256_file(path: Path) -> str:
@@ -181,8 +181,7 @@ def _read_vocab(root: Path, manifest: Manifest, io: ModelIO) -> dict[str, int]:
         raise BundleError(f"{root / MANIFEST_NAME}: 'files' lacks the 'vocab' entry")
     entry = manifest.files["vocab"]
     path = _inside(root, entry.path)
-    data = _read_regular(path, MAX_JSON_BYTES)
-    _check_digest(path, data, entry.sha256, entry.bytes)
+    data = _read_listed(root, entry, MAX_JSON_BYTES)
     try:
         vocab = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
@@ -205,6 +204,14 @@ def _inside(root: Path, relative: str) -> Path:
     return path
 
 
+def _read_listed(root: Path, entry, limit: int = 1 << 40) -> bytes:
+    """The bytes of a ``files`` entry of the bundle at ``root``, checked against its size and sha256."""
+    path = _inside(root, entry.path)
+    data = _read_regular(path, entry.bytes if entry.bytes is not None else limit)
+    _check_digest(path, data, entry.sha256, entry.bytes)
+    return data
+
+
 def _check_digest(path: Path, data: bytes, sha256: str, size: int | None) -> None:
     if size is not None and len(data) != size:
         raise BundleError(f"{path} holds {len(data):,} bytes, the manifest says {size:,}: the file is corrupt or was "
@@ -215,11 +222,3 @@ def _check_digest(path: Path, data: bytes, sha256: str, size: int | None) -> Non
             f"{path} has sha256 {actual[:12]}…, the manifest says {sha256[:12]}…: "
             "the file is corrupt or was replaced; re-export or re-copy the bundle"
         )
-
-
-def _verified(root: Path, relative: str, sha256: str, size: int | None) -> Path:
-    """The path of a bundle file inside ``root``, after checking it is a regular file, unchanged."""
-    path = _inside(root, relative)
-    data = _read_regular(path, size if size is not None else 1 << 40)
-    _check_digest(path, data, sha256, size)
-    return path

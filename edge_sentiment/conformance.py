@@ -205,11 +205,14 @@ class CheckResult:
 
 
 def read_cases(bundle: Bundle) -> list[dict]:
-    data = bundle.read(FILE_KEY).decode("utf-8")
+    return _parsed(bundle, bundle.read(FILE_KEY).decode("utf-8").splitlines())
+
+
+def _parsed(bundle: Bundle, lines: list[str]) -> list[dict]:
     try:
-        return [json.loads(line) for line in data.splitlines() if line.strip()]
+        return [json.loads(line) for line in lines if line.strip()]
     except json.JSONDecodeError as exc:
-        raise BundleError(f"{bundle.path / FILE_NAME}: not JSON Lines ({exc}); re-export the bundle") from None
+        raise BundleError(f"{bundle.location(FILE_KEY)}: not JSON Lines ({exc}); re-export the bundle") from None
 
 
 #: Real reviews re-scored by every backend at load (:func:`check_belongs`): enough distinct
@@ -222,12 +225,8 @@ def probe_cases(bundle: Bundle, count: int = PROBE_CASES) -> list[dict]:
     """The first ``count`` review cases of the bundle's conformance file (none without one)."""
     if FILE_KEY not in bundle.manifest.files:
         return []
-    data = bundle.read(FILE_KEY).decode("utf-8")
-    lines = [line for line in data.splitlines() if _PROBE_CATEGORY in line][:count]
-    try:
-        return [json.loads(line) for line in lines]
-    except json.JSONDecodeError as exc:
-        raise BundleError(f"{bundle.path / FILE_NAME}: not JSON Lines ({exc}); re-export the bundle") from None
+    lines = bundle.read(FILE_KEY).decode("utf-8").splitlines()
+    return _parsed(bundle, [line for line in lines if _PROBE_CATEGORY in line][:count])
 
 
 def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
@@ -237,7 +236,7 @@ def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
     cases = [case for case in probe_cases(bundle) if backend in case.get("scores", {})]
     if not cases:
         return
-    where = bundle.path / bundle.manifest.files[BACKEND_FILES[backend]].path
+    where = bundle.location(BACKEND_FILES[backend])
     try:
         kept = [np.asarray(case["ids"], dtype=np.int32) for case in cases]
         rows = Encoder(bundle.vocab, bundle.encoding).pad(kept)

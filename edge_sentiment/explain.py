@@ -109,7 +109,7 @@ class Explainer:
         bias = float(self.weights["dense_bias"][0])
         if self.model.architecture == "multi_hot_dense":
             return bias + float(self._mlp(self._multi_hot(row)[None])[0][0])
-        total = bias + float(self._rnn_part(*self._rnn_inputs(row, row))[0][-1])
+        total = bias + float(self._rnn_part(*self._rnn_inputs(row, row), alphas=np.ones(1))[0][0])
         if self.model.head == "mean_with_bag":
             total += sum(part.sum() for part in self._bag_terms(row))
         return total

@@ -34,9 +34,10 @@ def load(bundle: Bundle, file_key: str = "numpy"):
 def read_weights(bundle: Bundle, file_key: str = "numpy") -> dict[str, np.ndarray]:
     """The arrays of ``weights.npz`` (from its verified bytes), each of exactly the shape
     the manifest's architecture record gives it (:func:`~edge_sentiment.model_math.weight_shapes`)."""
-    where = bundle.path / bundle.manifest.files[file_key].path if file_key in bundle.manifest.files else bundle.path
+    data = bundle.read(file_key)
+    where = bundle.location(file_key)
     expected = weight_shapes(bundle.manifest.model, bundle.io.vocab_size)
-    weights = _read_arrays(bundle.read(file_key), tuple(expected), where)
+    weights = _read_arrays(data, tuple(expected), where)
     for name, shape in expected.items():
         if weights[name].shape != shape:
             raise BundleError(f"{where}: {name} has shape {weights[name].shape}, the manifest's model record "

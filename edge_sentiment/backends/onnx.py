@@ -62,7 +62,7 @@ def _session(bundle: Bundle, file_key: str) -> tuple[ort.InferenceSession, Path]
     """A session made from the file's verified bytes (never reopened by path, so what runs is
     what was checked), and the file's path for messages."""
     data = bundle.read(file_key)
-    path = bundle.path / bundle.manifest.files[file_key].path
+    path = bundle.location(file_key)
     options = session_options()
     # Weights in ONNX external-data files would escape the manifest's sha256: onnxruntime is
     # pointed at a folder that cannot exist (under a regular file), so a model that has any fails.

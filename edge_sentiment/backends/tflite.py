@@ -24,7 +24,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 def load(bundle: Bundle, file_key: str = "tflite"):
     data = bundle.read(file_key)  # the verified bytes: the file is never reopened by path
-    path = bundle.path / bundle.manifest.files[file_key].path
+    path = bundle.location(file_key)
     try:
         interpreter = Interpreter(model_content=data)
     except Exception as exc:  # LiteRT raises ValueError/RuntimeError with long text

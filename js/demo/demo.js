@@ -32,8 +32,8 @@ async function wordEffects(text, score) {
   const kept = classifier.encode(text);
   const tokens = tokenize(text);
   if (preprocessing.drop_special || tokens.length === 0) return tokens.map((t) => [t, 0]);
-  const words = tokens.slice(-(kept.length - (kept[0] === 1 && tokens.length < kept.length ? 1 : 0)));
-  const offset = kept.length - words.length; // 1 when the start id is kept
+  const offset = kept.length > tokens.length ? 1 : 0; // the start id is kept unless truncation cut it
+  const words = tokens.slice(tokens.length - (kept.length - offset));
   const variants = words.map((_, i) => kept.filter((_, j) => j !== offset + i));
   const without = await classifier.scoreRows(variants);
   const base = logit(score);

@@ -4,7 +4,7 @@
 // call skips the padding its rows share.
 
 import { Bundle, BundleError } from "./bundle.js";
-import { Encoder, PAD_ID } from "./encoding.js";
+import { Encoder } from "./encoding.js";
 
 const BATCH_ROWS = 256;
 const isNode = typeof process !== "undefined" && process.versions != null && process.versions.node != null;
@@ -131,5 +131,3 @@ function checkedScore(score) {
   if (!(score >= 0 && score <= 1)) throw new BundleError(`the model returned the score ${score}, not a probability in [0, 1]: the bundle is broken`);
   return score;
 }
-
-export { PAD_ID };

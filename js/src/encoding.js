@@ -2,7 +2,6 @@
 
 import { tokenize } from "./text.js";
 
-export const PAD_ID = 0;
 export const START_ID = 1;
 export const OOV_ID = 2;
 const LAST_SPECIAL_ID = OOV_ID;
@@ -31,7 +30,7 @@ export class Encoder {
     return Int32Array.from(ids);
   }
 
-  /** Rows of kept ids padded to maxlen, as one [rows * maxlen] Int32Array. */
+  /** Rows of kept ids padded to maxlen with the pad id 0 (a new Int32Array's fill), as one [rows * maxlen] array. */
   pad(rows) {
     const { maxlen, padding } = this.config;
     const out = new Int32Array(rows.length * maxlen);
