@@ -14,7 +14,6 @@ guesses a parameter from a file name. A bundle holds::
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import stat
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from .constants import FIRST_WORD_ID, MANIFEST_NAME
 from .encoding import EncodingConfig
 from .errors import BundleError
+from .json_text import parse as parse_json
 from .manifest import Manifest, ManifestError
 
 #: The largest manifest.json / vocab.json read (a bundle's are a few MB at most).
@@ -126,8 +126,25 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)
 
 
+def previous_prefix(out: Path) -> str:
+    """The name prefix of the hidden folder that holds the old bundle at ``out`` while an export replaces it."""
+    return f".{out.name}.previous."
+
+
+def interrupted_swaps(out: Path) -> list[Path]:
+    """Old bundles of ``out`` left aside by an export killed while replacing it, newest first."""
+    if not out.parent.is_dir():
+        return []
+    found = [folder / "bundle" for folder in out.parent.glob(previous_prefix(out) + "*") if (folder / "bundle").is_dir()]
+    return sorted(found, key=lambda path: path.stat().st_mtime, reverse=True)
+
+
 def read_manifest(root: Path) -> Manifest:
     """The validated manifest of the bundle at ``root`` (a version-1 one upgraded)."""
+    if not root.exists() and interrupted_swaps(root.absolute()):
+        stranded = interrupted_swaps(root.absolute())[0]
+        raise BundleError(f"model bundle {root} is missing: an export was interrupted while replacing it, and the "
+                          f"previous bundle is at {stranded}; move it back (mv '{stranded}' '{root}') or export again")
     if not root.is_dir():
         raise BundleError(f"model bundle {root} is not a directory; pass the folder that holds {MANIFEST_NAME}")
     manifest_path = root / MANIFEST_NAME
@@ -143,11 +160,9 @@ def read_manifest(root: Path) -> Manifest:
 def _read_json(path: Path):
     data = _read_regular(path, MAX_JSON_BYTES)
     try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return parse_json(data.decode("utf-8"))
+    except ValueError as exc:  # (UnicodeDecodeError is one)
         raise BundleError(f"{path} is not valid JSON ({exc}); re-export the bundle") from None
-    except RecursionError:
-        raise BundleError(f"{path} nests too deeply to be a bundle file; re-export the bundle") from None
 
 
 def _read_regular(path: Path, limit: int) -> bytes:
@@ -183,8 +198,8 @@ def _read_vocab(root: Path, manifest: Manifest, io: ModelIO) -> dict[str, int]:
     path = _inside(root, entry.path)
     data = _read_listed(root, entry, MAX_JSON_BYTES)
     try:
-        vocab = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        vocab = parse_json(data.decode("utf-8"))
+    except ValueError as exc:
         raise BundleError(f"{path} is not valid JSON ({exc}); re-export the bundle") from None
     if not isinstance(vocab, dict) or not all(type(i) is int for i in vocab.values()):
         raise BundleError(f"{path} must map words to integer ids")

@@ -1,7 +1,8 @@
 """The ``edge-sentiment`` command line (also ``python -m edge_sentiment``).
 
 Exit status, the same for every command: 0 done; 1 the data, the bundle or the
-environment is wrong; 2 the command line is wrong; 130 interrupted. Errors are
+environment is wrong; 2 the command line is wrong; 130 interrupted (Ctrl-C), 143 stopped
+(SIGTERM): output ends with a whole line, worker processes are stopped. Errors are
 one ``error: ...`` line on stderr that says what to fix; results go to stdout.
 """
 
@@ -20,15 +21,15 @@ from typer.exceptions import TyperException
 from . import __version__
 from .cli_input import ON_ERROR_CHOICES, InputError, LineReader
 from .cli_output import (
-    LINES_PER_CHUNK, OutputClosed, file_progress, install_interrupt_handler, interrupted, log, preview, progress,
-    silence_stdout, stdout, write_chunked, write_lines,
+    LINES_PER_CHUNK, OutputClosed, file_progress, install_interrupt_handler, interrupted, interrupted_status, log, preview,
+    progress, silence_stdout, stdout, write_chunked, write_file, write_lines,
 )
 from .constants import DEFAULT_THRESHOLD
-from .errors import BackendUnavailableError, EdgeSentimentError
+from .errors import BackendUnavailableError, BundleError, EdgeSentimentError
 
 EXIT_STATUS = (
     "Exit status: 0 done; 1 the data, the bundle or the environment is wrong (the message says what to fix); "
-    "2 the command line is wrong; 130 interrupted."
+    "2 the command line is wrong; 130 interrupted (Ctrl-C); 143 stopped (SIGTERM)."
 )
 app = typer.Typer(
     help="Movie-review sentiment on small devices: score text with the shipped model, "
@@ -124,7 +125,10 @@ def predict(
     backend: BackendOption = "onnx",
     workers: WorkersOption = 1,
 ) -> None:
-    """Score reviews: prints label, P(positive) and the text, one review per line."""
+    """Score texts: prints label, P(positive) and the text, one text per line.
+
+    With no text and no --file, or with the text '-', reads standard input when it is a pipe or a file."""
+    texts, file = _stdin_as_file(texts, file)
     if texts and file:
         raise UsageError("give texts as arguments or --file, not both")
     if not texts and file is None:
@@ -150,6 +154,26 @@ def predict(
             from .table_output import write_table_predictions
 
             write_table_predictions(classifier, file, fmt, text_column, on_error, as_json)
+
+
+def _stdin_as_file(texts: Optional[list[str]], file: Optional[str]) -> tuple[Optional[list[str]], Optional[str]]:
+    """``predict -`` and ``... | predict`` read standard input, as ``--file -`` does."""
+    if texts == ["-"] and file is None:
+        return None, "-"
+    if not texts and file is None and _stdin_is_data():
+        return None, "-"
+    return texts, file
+
+
+def _stdin_is_data() -> bool:
+    """Standard input is a pipe or a file (not a terminal, not /dev/null, not closed)."""
+    import stat
+
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (AttributeError, OSError, ValueError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> None:
@@ -197,8 +221,8 @@ def export(
                      "(by its name, or --format), or a folder with one subfolder per label holding one text per .txt "
                      "file. Two label values, kept as written."),
     ] = None,
-    validation: Annotated[Optional[str], typer.Option(help="Validation file (default: carved from --train).")] = None,
-    test: Annotated[Optional[str], typer.Option(help="Test file (default: 20% of --train, stratified and seeded, held out).")] = None,
+    validation: Annotated[Optional[str], typer.Option(help="Validation file (default: another 10% of --train, stratified and seeded, held out).")] = None,
+    test: Annotated[Optional[str], typer.Option(help="Test file (default: 10% of --train, stratified and seeded, held out).")] = None,
     file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl for --train/--validation/--test.")] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
@@ -267,7 +291,7 @@ def export(
     _check_table_format(file_format)
     check_training_extras()
     out = out.expanduser().resolve()  # "." and "" become the directory they name
-    check_destination(out, overwrite)  # before minutes of reading data and importing TensorFlow
+    check_destination(out, overwrite, log)  # before minutes of reading data and importing TensorFlow
     if train is not None:
         from edge_sentiment_export.labeled_files import load_labeled_files
 
@@ -284,6 +308,9 @@ def export(
         config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress, fitted_settings=fitted
     )
     log(_export_summary(out, manifest))
+    one_class = _single_class_warning(manifest)
+    if one_class:
+        log(one_class)
 
 
 def _check_table_format(value: str | None) -> None:
@@ -308,10 +335,24 @@ def _export_summary(out: Path, manifest: dict) -> str:
     accuracy = ", ".join(f"{name} {m['accuracy']:.4f}" for name, m in test.items())
     diffs = ", ".join(f"{name} {p['max_abs_diff']:.1e}" for name, p in parity.items())
     sizes = ", ".join(f"{k} {v['bytes'] / 1e6:.2f} MB" for k, v in manifest["files"].items())
+    (tn, fp), (fn, tp) = test["onnx"]["confusion_matrix"]
+    baseline = max(tn + fp, fn + tp) / max(1, tn + fp + fn + tp)
     return (
-        f"wrote {out} in {manifest['timings']['export_seconds']:.0f} s; test accuracy: {accuracy}; "
-        f"max |diff| vs Keras: {diffs}; sizes: {sizes}"
+        f"wrote {out} in {manifest['timings']['export_seconds']:.0f} s; test accuracy: {accuracy} "
+        f"(majority class alone: {baseline:.4f}); max |diff| vs Keras: {diffs}; sizes: {sizes}"
     )
+
+
+def _single_class_warning(manifest: dict) -> str | None:
+    """A warning when the exported model gives every test text the same label."""
+    (tn, fp), (fn, tp) = manifest["metrics"]["test"]["onnx"]["confusion_matrix"]
+    labels = manifest["labels"]
+    for predicted, (count, wrong) in ((labels[0], (tn, fn)), (labels[1], (tp, fp))):
+        if count + wrong == tn + fp + fn + tp:
+            return (f"warning: the model predicts {predicted!r} for every one of the {count + wrong:,} test texts "
+                    f"({count:,} of them are {predicted!r}): it has learnt the majority class only; give it more "
+                    "examples of the other class, or balance the training file")
+    return None
 
 
 @app.command(epilog=EXIT_STATUS)
@@ -348,7 +389,7 @@ def evaluate(
     from .backends import BACKENDS, available_backends
     from .bundle import load_bundle
     from .classifier import SentimentClassifier
-    from .metrics import evaluation_report
+    from .metrics import evaluation_report, majority_baseline
     from .text import tokenize
 
     if (data is None) == (file is None):
@@ -362,7 +403,7 @@ def evaluate(
         raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
     token_counts = [len(tokenize(text)) for text in texts]
-    results = {}
+    results, failed = {}, []
     for name in names:
         try:
             classifier = SentimentClassifier(bundle, backend=name, threshold=threshold, workers=workers)
@@ -371,12 +412,24 @@ def evaluate(
                 raise
             log(f"skipped {name}: {exc}")
             continue
+        except BundleError as exc:
+            if backend != "all":
+                raise
+            log(f"error: {name}: {exc}")  # the other backends still report
+            failed.append(name)
+            continue
         with classifier, progress(f"evaluating {name}", len(texts)) as advance:
             results[name] = evaluation_report(labels, _scores(classifier, texts, advance), token_counts, threshold)
     if as_json:
         write_lines([json.dumps({"backend": name, **report}) for name, report in results.items()])
-    else:
-        write_lines([_metrics_table(results), "", _length_table(results)])
+    elif results:
+        baseline = majority_baseline(labels)
+        majority = bundle.labels[int(sum(labels) * 2 > len(labels))]
+        write_lines([_metrics_table(results), f"majority class {majority!r}: accuracy {baseline:.4f} by always "
+                     "predicting it (the baseline a model must beat)", "", _length_table(results)])
+    if failed:
+        raise EdgeSentimentError(f"the {', '.join(failed)} backend(s) of {bundle.path} failed to load (see above); "
+                                 "the others' metrics are printed")
 
 
 def _scores(classifier, texts: list[str], advance) -> list[float]:
@@ -430,6 +483,7 @@ def info(
 ) -> None:
     """Show what a bundle's manifest says: preprocessing, files, training, test metrics."""
     from .bundle import load_bundle
+    from .manifest import TRAINING_ONLY_FILES
 
     bundle = load_bundle(model)
     m = bundle.manifest
@@ -455,6 +509,8 @@ def info(
     path_width = max((len(v.path) for v in m.files.values()), default=14)
     lines += [
         f"file        {k:{key_width}} {v.path:{path_width}} {(v.bytes or 0) / 1e6:6.2f} MB  sha256 {v.sha256[:16]}…"
+        + ("" if os.path.lexists(bundle.path / v.path) else "  (absent here: " + (
+            "the training stage's file, not installed with the package)" if k in TRAINING_ONLY_FILES else "missing)"))
         for k, v in m.files.items()
     ]
     for name, metrics in test_metrics.items():
@@ -481,19 +537,28 @@ def _describe_model(model) -> str:
 @app.command(epilog=EXIT_STATUS)
 def verify(
     model: ModelOption = None,
+    backend: Annotated[
+        str, typer.Option(help="onnx, tflite, numpy, onnx-int8, or all: every backend the bundle has files for and "
+                          "this installation can run (the ones skipped are named).")
+    ] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per check and line.")] = False,
 ) -> None:
     """Check a bundle: every file against its sha256, then every conformance case
-    (conformance.jsonl) through the tokenizer, the encoder and every backend installed here.
+    (conformance.jsonl) through the tokenizer, the encoder and each backend.
 
-    Prints one line per check (cases, failures, max score difference); exits 1 with the
-    first failing case when anything differs.
+    Proves that the files are the ones the manifest lists, that the conformance file holds
+    the specification's edge cases and the manifest's label names, and that this
+    installation reproduces every case: tokens and ids exactly, scores within the
+    specification's tolerance (docs/bundle-format.md, "Conformance"). Prints one line per
+    check (cases, failures, max score difference), then exits 1 naming every check that failed.
     """
-    from .backends import available_backends, load_backend
+    from .backends import BACKENDS, available_backends, load_backend
     from .bundle import load_bundle
     from .conformance import FILE_KEY, verify as run_cases
     from .manifest import TRAINING_ONLY_FILES
 
+    if backend != "all" and backend not in BACKENDS:
+        raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)
     checked = 0
     for key, entry in bundle.manifest.files.items():
@@ -504,28 +569,51 @@ def verify(
     if FILE_KEY not in bundle.manifest.files:
         raise EdgeSentimentError(f"{bundle.path} has no conformance vectors (conformance.jsonl); re-export it with this "
                                  "edge-sentiment, or upgrade it: python -m edge_sentiment_export.upgrade BUNDLE --data DATA")
+    available = available_backends(bundle)
+    if backend != "all" and backend not in available:
+        raise UsageError(f"{bundle.path} has no {backend} model; its backends: {', '.join(available)}")
     backends = []
-    for name in available_backends(bundle):
+    for name in available if backend == "all" else [backend]:
         try:
             load_backend(name, bundle)
-            backends.append(name)
         except BackendUnavailableError as exc:
+            if backend != "all":
+                raise
             log(f"skipped {name}: {exc}")
+            continue
+        except BundleError:
+            pass  # reported as this backend's check by run_cases
+        backends.append(name)
     results = run_cases(bundle, backends)
     if as_json:
-        write_lines([json.dumps({"check": r.check, "cases": r.cases, "failures": r.failures,
-                                 "max_abs_diff": r.max_abs_diff, "first_failure": r.first_failure}, ensure_ascii=False)
+        write_lines([json.dumps({"check": r.check, "cases": r.cases, "failures": r.failures, "max_abs_diff": r.max_abs_diff,
+                                 "first_failure": r.first_failure, "error": r.error}, ensure_ascii=False)
                      for r in results])
     else:
-        write_lines([f"{bundle.path}: {checked} files match their sha256"] + [
-            f"{r.check:18} {r.cases:5} cases  {r.failures:4} failures"
-            + (f"  max |score diff| {r.max_abs_diff:.1e}" if r.check not in ("tokens", "ids") else "")
-            for r in results])
-    failed = next((r for r in results if r.failures), None)
-    if failed is not None:
-        case = failed.first_failure
-        raise EdgeSentimentError(
-            f"{failed.check}: {failed.failures} of {failed.cases} cases differ; first: case {case['case']} "
+        write_lines([f"{bundle.path}: {checked} files match their sha256"] + [_check_line(r) for r in results])
+    failed = [r for r in results if r.failed]
+    for result in failed:
+        log(f"error: {_check_failure(result)}")
+    if failed:
+        raise EdgeSentimentError(f"{bundle.path} failed {len(failed)} check(s): {', '.join(r.check for r in failed)}")
+
+
+def _check_line(result) -> str:
+    if result.error is not None:
+        return f"{result.check:18} FAILED to load (see below)"
+    diff = f"  max |score diff| {result.max_abs_diff:.1e}" if result.check not in NON_SCORE_CHECKS else ""
+    return f"{result.check:18} {result.cases:5} cases  {result.failures:4} failures{diff}"
+
+
+#: verify's checks that compare no scores.
+NON_SCORE_CHECKS = ("edge cases", "labels", "tokens", "ids")
+
+
+def _check_failure(result) -> str:
+    if result.error is not None:
+        return f"{result.check}: {result.error}"
+    case = result.first_failure
+    return (f"{result.check}: {result.failures} of {result.cases} cases differ; first: case {case['case']} "
             f"({case['category']}) {json.dumps(case['text'][:80])}: expected {json.dumps(case['expected'])[:200]}, "
             f"got {json.dumps(case['got'])[:200]}")
 
@@ -555,11 +643,13 @@ def explain(
         raise UsageError("nothing to explain: give a text (edge-sentiment explain \"not bad at all\") or --file PATH")
     if html_file is not None and html_file.is_dir():
         raise UsageError(f"--html {html_file} is a directory; name the page to write, e.g. --html explain.html")
+    if html_file is not None and file not in (None, "-") and _same_file(html_file, Path(file)):
+        raise UsageError(f"--html {html_file} is the input file; name another page to write, e.g. --html explain.html")
     from .classifier import SentimentClassifier
     from .explain_output import as_json as json_line, html_page, terminal_lines
 
     classifier = SentimentClassifier.load(model, threshold=threshold)
-    lines = LineReader(file, "stop", warn=log) if file is not None else texts
+    lines = LineReader(file, "stop", warn=log, offer_on_error=False) if file is not None else texts
     explanations = []
     for text in lines:
         explanation = classifier.explain(text)
@@ -570,8 +660,15 @@ def explain(
         else:
             _print_rich(terminal_lines(explanation, top, classifier.bundle.labels))
     if html_file is not None:
-        html_file.write_text(html_page(explanations, classifier.bundle.labels, top), encoding="utf-8")
+        write_file(html_file, html_page(explanations, classifier.bundle.labels, top))
         log(f"wrote {html_file} ({len(explanations)} text{'s' if len(explanations) != 1 else ''})")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return a.resolve() == b.resolve()
 
 
 def _print_rich(renderables) -> None:
@@ -595,7 +692,7 @@ def main() -> None:
     """Entry point: every failure becomes one line on stderr and the exit status of EXIT_STATUS."""
     install_interrupt_handler()
     status = _run()
-    sys.exit(130 if interrupted() else status)
+    sys.exit(interrupted_status() if interrupted() else status)
 
 
 def _run() -> int:
@@ -627,13 +724,19 @@ def _run() -> int:
         silence_stdout()
         return 0
     except KeyboardInterrupt:
-        return 130
+        return interrupted_status()
     except MemoryError:
         log("error: out of memory; score the input in parts, or use a machine with more memory")
         return 1
+    except OSError as exc:  # a file or folder the command had to read or write (permission, disk full, ...)
+        if interrupted():
+            return interrupted_status()
+        where = f" {exc.filename}" if exc.filename else ""
+        log(f"error: cannot use{where}: {exc.strerror or exc}")
+        return 1
     except Exception as exc:  # a bug: still one line, with the way to see the traceback
         if interrupted():  # e.g. an import broken into by Ctrl-C
-            return 130
+            return interrupted_status()
         if os.environ.get("EDGE_SENTIMENT_DEBUG"):
             raise
         log(f"error: unexpected {type(exc).__name__}: {exc} (a bug; please report it, with the traceback "

@@ -14,6 +14,9 @@ ON_ERROR_CHOICES = ("stop", "skip", "replace")
 #: Warnings printed one by one before the rest are only counted.
 MAX_LINE_WARNINGS = 5
 _BOM = "\ufeff"
+#: Byte-order marks of the encodings a UTF-8 reader would misread, longest first.
+_OTHER_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32", b"\xff\xfe": "utf-16",
+               b"\xfe\xff": "utf-16"}
 
 
 class InputError(EdgeSentimentError):
@@ -34,9 +37,17 @@ def open_binary(file: str) -> tuple[BinaryIO, str]:
         raise InputError(f"cannot read {file}: {exc.strerror}") from None
 
 
+def utf8_advice(data: bytes) -> str:
+    """How to convert a file whose first bytes are ``data`` to UTF-8."""
+    for bom, encoding in _OTHER_BOMS.items():
+        if data.startswith(bom):
+            return f"it starts with a {encoding.upper()} byte-order mark: convert it with iconv -f {encoding} -t utf-8"
+    return "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+
+
 class LineReader:
-    """Iterates the decoded lines of ``file`` (line ends removed, a leading UTF-8
-    byte-order mark dropped); :attr:`bytes_read` counts the bytes read so far.
+    """Iterates the decoded lines of ``file`` (line ends removed unless ``keep_ends``, a
+    leading UTF-8 byte-order mark dropped); :attr:`bytes_read` counts the bytes read so far.
 
     A line that is not UTF-8 stops the run (``on_error="stop"``), is left out
     (``"skip"``), or has each bad byte replaced by U+FFFD (``"replace"``); the
@@ -44,25 +55,31 @@ class LineReader:
     """
 
     def __init__(self, file: str, on_error: str = "stop", warn: Callable[[str], None] | None = None,
-                 offer_on_error: bool = True) -> None:
+                 offer_on_error: bool = True, keep_ends: bool = False) -> None:
         if on_error not in ON_ERROR_CHOICES:
             raise ValueError(f"on_error must be one of {', '.join(ON_ERROR_CHOICES)}, got {on_error!r}")
         self.file, self.on_error, self.bytes_read = file, on_error, 0
         self._warn = warn or (lambda message: None)
         self._offer_on_error = offer_on_error  # False where the command has no --on-error
         self.bad_lines = 0
+        self._keep_ends = keep_ends
+        self._first_bytes = b""
 
     def __iter__(self) -> Iterator[str]:
         stream, name = open_binary(self.file)
         with stream:
             for number, raw in enumerate(stream, start=1):
                 self.bytes_read += len(raw)
+                if number == 1:
+                    self._first_bytes = raw[:4]
+                    if any(raw.startswith(bom) for bom in _OTHER_BOMS):  # never read as UTF-8, whatever --on-error says
+                        raise InputError(f"{name} is not UTF-8: {utf8_advice(raw)}")
                 text = self._decode(raw, number, name)
                 if text is None:
                     continue
                 if number == 1:
                     text = text.removeprefix(_BOM)
-                yield text.removesuffix("\n").removesuffix("\r")
+                yield text if self._keep_ends else text.removesuffix("\n").removesuffix("\r")
         if self.bad_lines > MAX_LINE_WARNINGS:
             verb = "skipped" if self.on_error == "skip" else "read with U+FFFD for their bad bytes"
             self._warn(f"warning: {name}: {self.bad_lines} lines in all were not valid UTF-8 and were {verb}")
@@ -74,7 +91,7 @@ class LineReader:
             where = f"{name}, line {number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
             if self.on_error == "stop":
                 offer = ", or pass --on-error skip or --on-error replace" if self._offer_on_error else ""
-                raise InputError(f"{where}; convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8){offer}") from None
+                raise InputError(f"{where}; {utf8_advice(self._first_bytes)}{offer}") from None
         self.bad_lines += 1
         if self.bad_lines <= MAX_LINE_WARNINGS:
             self._warn(f"warning: {where}: {'skipped' if self.on_error == 'skip' else 'bad bytes replaced by U+FFFD'}")

@@ -3,6 +3,7 @@ one-line errors when it cannot write, and a progress bar only on a terminal."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -14,6 +15,8 @@ from typing import Callable, Iterable, Iterator
 from .errors import EdgeSentimentError
 
 PREVIEW_WIDTH = 70
+#: Signals that stop a command cleanly: Ctrl-C, and an orchestrator's (or kill's) SIGTERM.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _WORD = re.compile(r"\S+")
 
 
@@ -26,8 +29,9 @@ class OutputClosed(Exception):
 
 
 class _Interrupts:
-    """Ctrl-C raises KeyboardInterrupt as usual, except while whole lines are being
-    written: then it waits until the write is done, so no line is cut in half.
+    """Ctrl-C (SIGINT), and SIGTERM (an orchestrator's stop) alike, raise KeyboardInterrupt,
+    except while whole lines are being written: then it waits until the write is done, so
+    no line is cut in half. The exit status is 128 + the signal's number (130, 143).
 
     ``received`` remembers that one came: a KeyboardInterrupt raised inside a
     library's import can surface as an ImportError, or be swallowed by a bare
@@ -37,14 +41,18 @@ class _Interrupts:
     deferring = False
     pending = False
     received = False
+    signal_number = signal.SIGINT
 
     @classmethod
     def install(cls) -> None:
         if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, cls._handle)
+            for number in STOP_SIGNALS:
+                signal.signal(number, cls._handle)
 
     @classmethod
     def _handle(cls, signum, frame) -> None:
+        if not cls.received:
+            cls.signal_number = signum
         cls.received = True
         if cls.deferring:
             cls.pending = True
@@ -68,8 +76,13 @@ install_interrupt_handler = _Interrupts.install
 
 
 def interrupted() -> bool:
-    """True once Ctrl-C has reached this process (after :func:`install_interrupt_handler`)."""
+    """True once Ctrl-C or SIGTERM has reached this process (after :func:`install_interrupt_handler`)."""
     return _Interrupts.received
+
+
+def interrupted_status() -> int:
+    """The exit status of a command stopped by a signal: 128 + its number (Ctrl-C 130, SIGTERM 143)."""
+    return 128 + int(_Interrupts.signal_number)
 
 
 def stdout():
@@ -117,6 +130,28 @@ def write_chunked(lines: Iterable[str], after_chunk: Callable[[int], None] = lam
         write_lines(chunk)  # results computed before the failure are kept
         raise
     write_lines(chunk)
+
+
+def write_file(path, text: str) -> None:
+    """Write ``text`` to ``path`` (UTF-8) whole or not at all: into a temporary file beside it,
+    then renamed over it; any failure is one :class:`OutputError` naming the file."""
+    import tempfile
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent or ".", prefix=f".{path.name}.",
+                                         delete=False) as out:
+            out.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(out.name, 0o666 & ~umask)  # as open() would have made it (the temporary file is private)
+        os.replace(out.name, path)
+    except OSError as exc:
+        if "out" in locals():
+            with contextlib.suppress(OSError):
+                os.unlink(out.name)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def silence_stdout() -> None:

@@ -31,6 +31,12 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = DE
     }
 
 
+def majority_baseline(labels) -> float:
+    """The accuracy of always predicting the most common label: what a model must beat."""
+    labels = np.asarray(labels).astype(bool)
+    return float(max(labels.mean(), 1 - labels.mean())) if len(labels) else 0.0
+
+
 #: Token-count buckets of ``evaluate``'s per-length report: (name, fewest, most).
 LENGTH_BUCKETS = (("<=10", 0, 10), ("11-50", 11, 50), ("51-200", 51, 200), (">200", 201, None))
 #: Scores below SATURATION or above 1 - SATURATION count as saturated (certainty the model cannot have).
@@ -70,7 +76,8 @@ def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_T
     """:func:`binary_metrics` and :func:`calibration_metrics`, overall and per length bucket
     (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`)."""
     labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
-    report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores)}
+    report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores),
+              "majority_baseline": majority_baseline(labels)}
     report["by_length"] = {}
     for name, fewest, most in LENGTH_BUCKETS:
         inside = (counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max))

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from .cli_input import InputError
 from .cli_output import log, write_chunked, write_lines
-from .tables import TEXT_COLUMNS, Table, choose_column, read_table, text_of, tsv_field
+from .tables import TEXT_COLUMNS, Record, Table, choose_column, read_table, text_of, tsv_field
 
 #: The columns (JSON keys) that predict adds: the predicted label's name and P(positive class).
 ADDED_COLUMNS = ("predicted_label", "score")
@@ -21,10 +21,7 @@ def write_table_predictions(classifier, path: str, fmt: str, text_column: str | 
     as ``fmt`` (JSON Lines with ``as_json``). Records before a failing one are written first."""
     table = read_table(path, fmt, on_error, warn=log)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
-    clash = [c for c in ADDED_COLUMNS if c in table.columns]
-    if clash:
-        raise InputError(f"{table.name} already has a column named {', '.join(map(repr, clash))}, which the output "
-                         f"adds ({', '.join(ADDED_COLUMNS)}); rename that column")
+    _check_clash(table.name, [c.strip() for c in table.columns])
     out_format = "jsonl" if as_json else table.format
     format_record = _json_line if out_format == "jsonl" else _delimited_line(table, out_format)
     pending: deque = deque()
@@ -34,15 +31,26 @@ def write_table_predictions(classifier, path: str, fmt: str, text_column: str | 
     write_chunked(format_record(pending.popleft(), prediction) for _, prediction in predictions)
 
 
+def _check_clash(name: str, columns: list[str]) -> None:
+    clash = [c for c in ADDED_COLUMNS if c in columns]
+    if clash:
+        raise InputError(f"{name} already has a column named {', '.join(map(repr, clash))}, which the output "
+                         f"adds ({', '.join(ADDED_COLUMNS)}); rename that column")
+
+
 def _texts(table: Table, key: str, pending: deque) -> Iterator[str]:
     for number, record in table.records:
+        if record.fields is None:  # a JSON object: each may have keys of its own
+            _check_clash(f"{table.name}, line {number}", list(record))
         text = text_of(record, key, number, table.name)
         pending.append(record)
         yield text
 
 
 def _json_line(record: dict | None, prediction) -> str:
-    return json.dumps({**record, "predicted_label": prediction.label, "score": round(prediction.score, 6)}, ensure_ascii=False)
+    # allow_nan=False: NaN or Infinity read from the input (Python's json takes them) is not JSON.
+    return json.dumps({**record, "predicted_label": prediction.label, "score": round(prediction.score, 6)},
+                      ensure_ascii=False, allow_nan=False)
 
 
 def _delimited_line(table: Table, fmt: str):
@@ -50,19 +58,21 @@ def _delimited_line(table: Table, fmt: str):
     if fmt == "tsv":
         return lambda record, prediction: "\t".join(tsv_field(v) for v in _fields(columns, table, record, prediction))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # The csv module quotes a field holding a character of the line terminator: with "\r\n",
+    # a lone "\r" is quoted too, so every reader reads the row back whole.
+    writer = csv.writer(buffer, lineterminator="\r\n")
 
     def line(record: dict | None, prediction) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(_fields(columns, table, record, prediction))
-        return buffer.getvalue()[:-1]
+        return buffer.getvalue()[:-2]
 
     return line
 
 
-def _fields(columns: list[str], table: Table, record: dict | None, prediction) -> list[str]:
-    """The header (no record) or a record's fields followed by its prediction."""
+def _fields(columns: list[str], table: Table, record: Record | None, prediction) -> list[str]:
+    """The header (no record) or a record's fields, as read, followed by its prediction."""
     if record is None:
         return columns
-    return [*(record[c] for c in table.columns), prediction.label, f"{prediction.score:.6f}"]
+    return [*record.fields, prediction.label, f"{prediction.score:.6f}"]

@@ -18,12 +18,15 @@ from __future__ import annotations
 import csv
 import json
 import re
+import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Callable
 
-from .cli_input import InputError, LineReader
+from .cli_input import InputError, LineReader, utf8_advice
+from .json_text import parse as parse_json
 
 FORMATS = ("text", "csv", "tsv", "jsonl")
 #: The formats that hold records (columns or keys), not just lines.
@@ -46,12 +49,24 @@ def file_format(path: str, given: str | None = None) -> str:
     return _SUFFIXES.get(PurePath(path).suffix.lower(), "text")
 
 
+class Record(dict):
+    """A record's fields by column name (names compared with surrounding spaces stripped).
+    ``fields`` holds a CSV or TSV row's every field in file order, so columns whose names
+    repeat are all kept; None for a JSON object."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, items, fields: list[str] | None = None) -> None:
+        super().__init__(items)
+        self.fields = fields
+
+
 @dataclass
 class Table:
     """The records of a CSV, TSV or JSON Lines file, read lazily.
 
-    ``columns`` is known once the first record is read (the header of CSV/TSV; the
-    keys of the first JSON object). Each record is ``(line number, dict)``.
+    ``columns`` is known once the first record is read (the header of CSV/TSV, exactly as
+    written; the keys of the first JSON object). Each record is ``(line number, Record)``.
     """
 
     path: str
@@ -65,7 +80,9 @@ def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callabl
     """Open ``path`` as a table of ``fmt`` (csv, tsv or jsonl); reads the header (or first object) now.
     ``on_error`` None: stop at a line that is not UTF-8, for a command that has no ``--on-error``."""
     name = "standard input" if path == "-" else path
-    lines = enumerate(LineReader(path, on_error or "stop", warn, offer_on_error=on_error is not None), start=1)
+    # CSV keeps each line's end: a line break inside a quoted field is part of the field, as written.
+    reader = LineReader(path, on_error or "stop", warn, offer_on_error=on_error is not None, keep_ends=fmt == "csv")
+    lines = enumerate(reader, start=1)
     if fmt == "jsonl":
         return _jsonl_table(path, name, lines)
     return _delimited_table(path, name, fmt, lines)
@@ -74,13 +91,14 @@ def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callabl
 def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
     numbered = _LineCounter(lines)
     rows = csv.reader(numbered, strict=True) if fmt == "csv" else _tsv_rows(numbered)
+    csv.field_size_limit(sys.maxsize)  # a field may be as long as the file holds
     try:
         header = next(rows, None)
     except csv.Error as exc:
         raise InputError(f"{name}, line {numbered.number}: not valid {fmt.upper()} ({exc})") from None
     if not header or not any(h.strip() for h in header):
         raise InputError(f"{name} is empty; a {fmt.upper()} file needs a header row naming its columns")
-    header = [h.strip() for h in header]
+    names = [h.strip() for h in header]
 
     def records() -> Iterator[tuple[int, dict]]:
         while True:
@@ -96,8 +114,8 @@ def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
             if len(row) != len(header):
                 fix = "quote fields that hold commas" if fmt == "csv" else "a TSV field cannot hold a tab"
                 raise InputError(f"{name}, line {start}: {len(row)} fields where the header has {len(header)} "
-                                 f"({', '.join(header)}); {fix}")
-            yield start, dict(zip(header, row))
+                                 f"({', '.join(names)}); {fix}")
+            yield start, Record(zip(names, row), row)
 
     return Table(path, fmt, header, records(), name)
 
@@ -134,7 +152,7 @@ class _LineCounter:
 
     def __next__(self) -> str:
         self.number, line = next(self._lines)
-        return line + "\n"
+        return line if line.endswith("\n") else line + "\n"  # (kept ends: only a last line lacks one)
 
 
 def _jsonl_table(path: str, name: str, lines) -> Table:
@@ -143,12 +161,12 @@ def _jsonl_table(path: str, name: str, lines) -> Table:
             if not line.strip():
                 continue  # blank lines separate nothing in JSON Lines
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{name}, line {number}: not JSON ({exc.msg} at column {exc.colno})") from None
+                record = parse_json(line)
+            except ValueError as exc:
+                raise InputError(f"{name}, line {number}: not JSON ({exc})") from None
             if not isinstance(record, dict):
                 raise InputError(f"{name}, line {number}: expected a JSON object, got {_json_kind(record)}")
-            yield number, record
+            yield number, Record(record)
 
     records = objects()
     first = next(records, None)
@@ -163,18 +181,34 @@ def _jsonl_table(path: str, name: str, lines) -> Table:
 
 
 def choose_column(table: Table, given: str | None, candidates: tuple[str, ...], role: str, option: str) -> str:
-    """The column named ``given``, or the first of ``candidates`` the table has (case-insensitive)."""
+    """The column named ``given``, or the first of ``candidates`` the table has: the exact name
+    first, then one that differs only in case (two such are ambiguous). Names are compared
+    with surrounding spaces stripped; a chosen name that two columns share is refused."""
+    names = [c.strip() for c in table.columns]
     found = ", ".join(repr(c) for c in table.columns) or "none"
     if given is not None:
-        if given not in table.columns:
+        if given.strip() not in names:
             raise InputError(f"{table.name} has no column {given!r} (columns: {found})")
-        return given
-    lowered = {c.lower(): c for c in table.columns}
+        return _unique(table, names, given.strip())
     for candidate in candidates:
-        if candidate in lowered:
-            return lowered[candidate]
+        if candidate in names:
+            return _unique(table, names, candidate)
+        spelled = sorted({n for n in names if n.lower() == candidate})
+        if len(spelled) > 1:
+            raise InputError(f"{table.name}: columns {', '.join(map(repr, spelled))} differ only in case; "
+                             f"name the {role} column with {option} COLUMN")
+        if spelled:
+            return _unique(table, names, spelled[0])
     raise InputError(f"{table.name}: no {role} column among {found}; name it with {option} COLUMN "
                      f"(looked for {', '.join(candidates)})")
+
+
+def _unique(table: Table, names: list[str], name: str) -> str:
+    positions = [str(i + 1) for i, n in enumerate(names) if n == name]
+    if len(positions) > 1:
+        raise InputError(f"{table.name}: columns {' and '.join(positions)} are both named {name!r}; "
+                         "rename one so the file says which to read")
+    return name
 
 
 def text_of(record: dict, column: str, number: int, name: str) -> str:
@@ -187,15 +221,26 @@ def text_of(record: dict, column: str, number: int, name: str) -> str:
 
 
 def binary_label(value, positive: str, negative: str, where: str) -> int:
-    """1 for the positive class, 0 for the negative one: the bundle's own label names,
-    or one of :data:`POSITIVE_VALUES` / :data:`NEGATIVE_VALUES` (numbers and booleans too)."""
+    """1 for the positive class, 0 for the negative one: the bundle's own label names first,
+    then one of :data:`POSITIVE_VALUES` / :data:`NEGATIVE_VALUES` (numbers and booleans too),
+    unless the bundle's names are such values the other way round (then only its names count)."""
     text = None if value is None or isinstance(value, (dict, list)) else str(value).strip().lower()
-    if text in (positive.lower(), *POSITIVE_VALUES):
+    if text == positive.lower():
         return 1
-    if text in (negative.lower(), *NEGATIVE_VALUES):
+    if text == negative.lower():
         return 0
+    generic = 1 if text in POSITIVE_VALUES else 0 if text in NEGATIVE_VALUES else None
+    if generic is not None and _names_contradict_generic(positive, negative):
+        raise InputError(f"{where}: label {json.dumps(value)} is ambiguous for this bundle, whose positive class is "
+                         f"{positive!r} and negative class {negative!r}; write the labels as those names")
+    if generic is not None:
+        return generic
     raise InputError(f"{where}: label {json.dumps(value)} is not one of "
                      f"{positive!r}, {negative!r}, {', '.join(POSITIVE_VALUES + NEGATIVE_VALUES)}")
+
+
+def _names_contradict_generic(positive: str, negative: str) -> bool:
+    return positive.lower() in NEGATIVE_VALUES or negative.lower() in POSITIVE_VALUES
 
 
 def _json_kind(value) -> str:
@@ -232,12 +277,13 @@ class LabeledRows:
     rows: Iterator[tuple[str, str, object]]  # (where: "FILE, line N" or a file's path, text, the label as written)
 
 
-def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str | None) -> LabeledRows:
+def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str | None,
+                 warn: Callable[[str], None] | None = None) -> LabeledRows:
     """The texts and raw labels of a labeled table of ``fmt`` (csv, tsv or jsonl), columns named
     or found among :data:`TEXT_COLUMNS` / :data:`LABEL_COLUMNS`, or of a ``folder``; a line or
     file that is not UTF-8 stops."""
     if fmt == "folder":
-        return folder_rows(path)
+        return folder_rows(path, warn)
     table = read_table(path, fmt, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
@@ -251,8 +297,10 @@ def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str
     return LabeledRows(table.name, text_key, label_key, rows())
 
 
-def folder_rows(path: str) -> LabeledRows:
-    """A folder with one subfolder per label, each holding one text per ``*.txt`` file (the aclImdb shape)."""
+def folder_rows(path: str, warn: Callable[[str], None] | None = None) -> LabeledRows:
+    """A folder with one subfolder per label, each holding one text per ``*.txt`` file (the aclImdb
+    shape). Hidden files (``.DS_Store``, ``._x.txt``) are skipped and counted; a ``*.txt`` that
+    is not a regular file (a FIFO, a folder, a broken link) is refused, never opened."""
     root = Path(path)
     labels = sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith("."))
     if not labels:
@@ -260,14 +308,29 @@ def folder_rows(path: str) -> LabeledRows:
                          "(e.g. neg/ and pos/), each holding one text per .txt file")
 
     def rows() -> Iterator[tuple[str, str, object]]:
+        hidden = 0
         for label in labels:
             for file in sorted((root / label).glob("*.txt")):
-                data = file.read_bytes()
-                try:
-                    text = data.decode("utf-8-sig")
-                except UnicodeDecodeError as exc:
-                    raise InputError(f"{file}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
-                                     "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
-                yield str(file), text, label
+                if file.name.startswith("."):
+                    hidden += 1
+                    continue
+                yield str(file), _read_text_file(file), label
+        if hidden and warn is not None:
+            warn(f"note: {root}: skipped {hidden} hidden file{'s' if hidden != 1 else ''} (names starting with '.', "
+                 "such as macOS's ._ files)")
 
     return LabeledRows(str(root), "the .txt files", "their subfolder", rows())
+
+
+def _read_text_file(file: Path) -> str:
+    try:
+        if not stat.S_ISREG(file.stat().st_mode):
+            raise InputError(f"{file} is not a regular file; a label folder holds one text per regular .txt file")
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {file}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{file}: not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+                         f"{utf8_advice(data)}") from None

@@ -12,6 +12,7 @@ string can hold but UTF-8 cannot).
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 import unicodedata
@@ -173,15 +174,45 @@ def _piece_spans(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
     # longest prefix that stays at or before a, and ends with the shortest that reaches b (a
     # character that expands, like "¼", is inside) plus any that add nothing (a combining mark
     # that composes into the token's last letter).
-    prefix = [len(normalize(piece[:j])) for j in range(len(piece) + 1)]
+    prefix = _normalized_prefix_lengths(piece)
     spans = []
     for token, a, b in found:
-        first = max(j for j in range(len(piece) + 1) if prefix[j] <= a)
-        last = next((j for j in range(first + 1, len(piece) + 1) if prefix[j] >= b), len(piece))
+        first = bisect.bisect_right(prefix, a) - 1
+        last = min(bisect.bisect_left(prefix, b, lo=first + 1), len(piece))
         while last < len(piece) and prefix[last + 1] == prefix[last]:
             last += 1
         spans.append((token, start + first, start + last))
     return spans
+
+
+#: Characters normalised together around a cut that :func:`_normalized_prefix_lengths` checks.
+_CUT_WINDOW = 2
+
+
+def _normalized_prefix_lengths(piece: str) -> list[int]:
+    """``[len(normalize(piece[:j])) for j in 0..len(piece)]``, in time linear in the piece:
+    it is cut where normalisation cannot reach across (two starters in a row that normalise
+    apart with their neighbours), and only each part's own prefixes are normalised."""
+    cuts = [0]
+    for j in range(1, len(piece)):
+        if j - cuts[-1] >= 1 and _independent_at(piece, j):
+            cuts.append(j)
+    cuts.append(len(piece))
+    prefix, done = [0], 0
+    for begin, end in zip(cuts, cuts[1:]):
+        part = piece[begin:end]
+        prefix += [done + len(normalize(part[:k])) for k in range(1, len(part) + 1)]
+        done = prefix[-1]
+    if done != len(normalize(piece)) or any(x > y for x, y in zip(prefix, prefix[1:])):
+        return [len(normalize(piece[:j])) for j in range(len(piece) + 1)]  # the definition, quadratic
+    return prefix
+
+
+def _independent_at(piece: str, j: int) -> bool:
+    if unicodedata.combining(piece[j]) or unicodedata.combining(piece[j - 1]):
+        return False
+    before, after = piece[max(0, j - _CUT_WINDOW): j], piece[j: j + _CUT_WINDOW]
+    return len(normalize(before + after)) == len(normalize(before)) + len(normalize(after))
 
 
 def _aligned_spans(text: str) -> list[tuple[str, int, int]]:

@@ -13,7 +13,8 @@ CLI uses without TensorFlow. Modules, in the order the work flows:
     labeled_files  training data from CSV / TSV / JSON Lines / label folders
     snippets     short texts cut from reviews; calibration: the score calibration
     onnx_graphs  every ONNX file: tf2onnx conversion (variants lean / fused / as-converted),
-                 the lean serving graph, the RNN fusion, the one-review graph, int8
+                 the lean serving graph, the RNN fusion, the one-review graph
+    int8         model.int8.onnx, and the ONNX spec's arithmetic that proves it CPU-independent
     tflite       Keras -> TFLite (builtin ops)
     parity       compare Keras, ONNX, TFLite and NumPy outputs
     exporter     the whole pipeline behind ``edge-sentiment export``

@@ -88,17 +88,26 @@ def fold_into(model: keras.Model, calibration: Calibration) -> None:
 
 
 def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
-    """Fit ``method`` on the validation rows and fold it into ``model``."""
+    """Fit ``method`` on the validation rows and fold it into ``model`` if it lowers the
+    validation ECE; otherwise the model is left as it is (``record["kept"]`` says which)."""
     z = logits(model, x_val)
     calibration = fit_calibration(method, z, y_val)
-    fold_into(model, calibration)
-    before, after = _sigmoid(z), model.predict(x_val, batch_size=1024, verbose=0).reshape(-1)
+    before = _sigmoid(z)
+    fitted = calibration_metrics(y_val, _sigmoid(calibration.scale * z + calibration.shift))
+    improves = fitted["ece"] < calibration_metrics(y_val, before)["ece"]
+    if improves:
+        fold_into(model, calibration)
+    applied = calibration if improves else Calibration(calibration.method, 1.0, 0.0)
+    after = model.predict(x_val, batch_size=1024, verbose=0).reshape(-1) if improves else before
     record = {
         "method": calibration.method,
-        "parameters": {"scale": calibration.scale, "shift": calibration.shift},
+        "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
+        "parameters": {"scale": applied.scale, "shift": applied.shift},
+        "fitted_parameters": {"scale": calibration.scale, "shift": calibration.shift},
         "formula": "score = sigmoid(scale * logit + shift), folded into the final Dense layer",
         "fitted_on": f"{len(y_val)} validation rows",
         "before": calibration_metrics(y_val, before),
+        "fitted": fitted,
         "after": calibration_metrics(y_val, after),
     }
     return CalibrationResult(record, np.asarray(y_val), before, after)

@@ -2,17 +2,22 @@
 
 Free of TensorFlow, so the CLI can check ``--out`` before it reads the data and
 imports TensorFlow, instead of after. Only a previous bundle is ever replaced:
-a directory with ``manifest.json`` that holds nothing the bundle did not write.
+a directory with ``manifest.json`` that holds nothing the bundle did not write,
+and only with ``--overwrite``. Replacing takes two renames (the old bundle aside,
+the new one in); if the process is killed between them, the old bundle waits in
+a hidden folder beside ``--out`` (:func:`interrupted_swaps`), and the next export
+to that ``--out`` puts it back first.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from edge_sentiment.bundle import read_manifest
+from edge_sentiment.bundle import interrupted_swaps, previous_prefix, read_manifest
 from edge_sentiment.constants import MANIFEST_NAME
 from edge_sentiment.errors import BundleError, EdgeSentimentError
 
@@ -24,9 +29,23 @@ class ExportError(EdgeSentimentError):
     """The export could not produce a bundle that passes its checks."""
 
 
-def check_destination(out: Path, overwrite: bool) -> None:
+def restore_interrupted(out: Path) -> Path | None:
+    """Put back the old bundle of an interrupted replacement when ``out`` is missing; returns where it was."""
+    stranded = interrupted_swaps(out)
+    if os.path.lexists(out) or not stranded:
+        return None
+    os.rename(stranded[0], out)
+    stranded[0].parent.rmdir()
+    return stranded[0]
+
+
+def check_destination(out: Path, overwrite: bool, log=lambda message: None) -> None:
     """Raise :class:`ExportError` unless a bundle can be written at ``out``
-    (an absolute path): missing, empty, or a previous bundle with ``overwrite``."""
+    (an absolute path): missing, empty, or a previous bundle with ``overwrite``.
+    An old bundle that an interrupted replacement left aside is put back first."""
+    restored = restore_interrupted(out)
+    if restored is not None:
+        log(f"restored {out} from {restored}, where an interrupted export had left it")
     if out.exists() and not out.is_dir():
         raise ExportError(f"{out} is a file; --out needs a directory")
     if out.is_dir() and any(out.iterdir()):
@@ -65,19 +84,36 @@ def _check_writable(out: Path) -> None:
         raise ExportError(f"cannot write into {existing} ({exc.strerror}); pick another --out") from None
 
 
-def replace_with(out: Path, staging: Path) -> None:
-    """Move the finished bundle into place. A previous bundle at ``out`` is moved
-    aside first and removed only once the new one is in place."""
-    if not out.exists():
-        staging.rename(out)
+def replace_with(out: Path, staging: Path, overwrite: bool) -> None:
+    """Move the finished bundle into place. Where ``out`` is missing or empty, one rename
+    (atomic: a bundle that appears meanwhile is never replaced). Otherwise, only with
+    ``overwrite``: the previous bundle is moved aside first and removed once the new one
+    is in place. Without ``overwrite``, the new bundle is kept beside ``out`` and the
+    :class:`ExportError` says where."""
+    try:
+        os.rename(staging, out)  # replaces nothing but an empty directory
         return
-    if not any(out.iterdir()):
-        out.rmdir()
-        staging.rename(out)
-        return
+    except NotADirectoryError:
+        raise ExportError(f"{out} became a file while this export ran; it was not replaced") from None
+    except OSError as exc:
+        if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+            raise
+    if not overwrite:
+        beside = _free_name(out)
+        os.rename(staging, beside)
+        raise ExportError(f"{out} appeared while this export ran (another export?) and was kept; "
+                          f"the new bundle is at {beside}")
     if _not_from_a_bundle(out):  # checked at the start; checked again, since minutes have passed
         raise ExportError(f"{out} now holds files that are not part of a bundle; it was not replaced")
-    previous = Path(tempfile.mkdtemp(prefix=f".{out.name}.previous.", dir=out.parent))
+    previous = Path(tempfile.mkdtemp(prefix=previous_prefix(out), dir=out.parent))
     os.replace(out, previous / "bundle")
     staging.rename(out)
     shutil.rmtree(previous, ignore_errors=True)
+
+
+def _free_name(out: Path) -> Path:
+    for number in range(1, 10_000):
+        candidate = out.with_name(f"{out.name}.new" + (f"-{number}" if number > 1 else ""))
+        if not os.path.lexists(candidate):
+            return candidate
+    raise ExportError(f"no free name beside {out} to keep the new bundle under")

@@ -36,9 +36,10 @@ from .calibration import CALIBRATION_PLOT, calibrate, write_reliability_diagram
 from .config import TrainingConfig
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
+from .int8 import describe as describe_int8, to_int8
 from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
 from .onnx_graphs import (
-    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_int8, to_onnx, to_single_review_onnx,
+    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_onnx, to_single_review_onnx,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
 from .snippets import short_text_set, training_snippets
@@ -81,7 +82,7 @@ def export_bundle(
     (e.g. :func:`edge_sentiment.cli_output.progress`) for the long checks.
     """
     out = Path(out).expanduser().resolve()
-    check_destination(out, overwrite)
+    check_destination(out, overwrite, log)
     started = time.monotonic()
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
     counts, lengths = word_counts(train.texts)
@@ -101,9 +102,12 @@ def export_bundle(
     model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
     calibration = calibrate(model, config.calibration, x_val, y_val) if config.calibration != "none" else None
     if calibration is not None:
-        before, after = calibration.record["before"], calibration.record["after"]
-        log(f"calibrated ({config.calibration}): validation ECE {before['ece']:.4f} -> {after['ece']:.4f}, "
-            f"NLL {before['nll']:.4f} -> {after['nll']:.4f}")
+        record = calibration.record
+        change = f"validation ECE {record['before']['ece']:.4f} -> {record['fitted']['ece']:.4f}"
+        if record["kept"] == "calibrated":
+            log(f"calibrated ({config.calibration}): {change}, NLL {record['before']['nll']:.4f} -> {record['after']['nll']:.4f}")
+        else:
+            log(f"not calibrated: {config.calibration} scaling would make {change}; the scores are kept as trained")
     history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started
 
@@ -148,11 +152,11 @@ def export_bundle(
         if calibration is not None:
             manifest["calibration"] = calibration.record
         if quantize:
-            manifest["quantization"] = _quantization_record(manifest, files)
+            manifest["quantization"] = _quantization_record(manifest, files, staging)
         files[CONFORMANCE_KEY] = _write_conformance(staging, test, config, log)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
         _write_manifest(staging, manifest, files)
-        replace_with(out, staging)
+        replace_with(out, staging, overwrite)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest
@@ -243,11 +247,11 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
     return files
 
 
-def _quantization_record(manifest: dict, files: dict) -> dict:
+def _quantization_record(manifest: dict, files: dict, folder: Path) -> dict:
     test = manifest["metrics"]["test"]
     sizes = {key: (manifest["files"][key]["bytes"]) for key in ("onnx", INT8_FILE[0])}
     return {
-        "method": "onnxruntime.quantization.quantize_dynamic, QInt8 weights (Gather, MatMul)",
+        "method": describe_int8(folder / files[INT8_FILE[0]]),
         "file": files[INT8_FILE[0]],
         "accuracy_loss_points": round(100 * (test["onnx"]["accuracy"] - test[INT8_BACKEND]["accuracy"]), 3),
         "size_ratio": round(sizes[INT8_FILE[0]] / sizes["onnx"], 4),

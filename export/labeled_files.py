@@ -79,6 +79,7 @@ def load_labeled_files(
             splits["train"], splits[name] = _stratified_split(splits["train"], fraction * rows_in_file / len(splits["train"]), seed)
             log(f"no --{name} file: {len(splits[name]):,} rows of {train} ({fraction:.0%}, stratified, seed {seed}) "
                 f"are held out as the {name} split")
+    _warn_overlap(splits, {name: parts[name] if name in rows else None for name in splits}, log)
     sources = {name: {"path": path, **({"sha256": sha256_file(path)} if os.path.isfile(path) else {})}
                for name, path in parts.items() if path is not None and path != "-"}
     return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources)
@@ -88,7 +89,7 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
     chosen = labeled_format(path, fmt, unknown="unknown")
     if chosen == "unknown":
         raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
-    table = labeled_rows(path, chosen, text_column, label_column)
+    table = labeled_rows(path, chosen, text_column, label_column, warn=log)
     if chosen == "folder":
         log(f"{table.name}: texts from the .txt files, labels from their subfolders")
     else:
@@ -112,7 +113,7 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
 
 def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str, str]:
     counts = Counter(rows.values)
-    listed = ", ".join(f"{value!r} ({count:,})" for value, count in counts.most_common(10))
+    listed = ", ".join(f"{_shown(value)} ({count:,})" for value, count in counts.most_common(10))
     if len(counts) != 2:
         more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
         raise DataError(f"{path}: the {rows.label_source} must hold exactly two labels, it holds {len(counts)}: {listed}{more}")
@@ -128,6 +129,26 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str
     log(f"labels: {labels[0]!r} (negative class) and {labels[1]!r} (positive class: {why}); "
         "score is the probability of the positive class")
     return labels
+
+
+#: Labels are quoted in messages up to this many characters (a text column mistaken for labels is long).
+LABEL_SHOWN = 40
+
+
+def _shown(label: str) -> str:
+    return repr(label if len(label) <= LABEL_SHOWN else label[:LABEL_SHOWN] + "…")
+
+
+def _warn_overlap(splits: dict, parts: dict, log) -> None:
+    """Warn when held-out rows repeat training texts: their accuracy then reads too high."""
+    seen = set(splits["train"].texts)
+    for name in ("validation", "test"):
+        if name in splits:
+            shared = sum(text in seen for text in splits[name].texts)
+            if shared:
+                source = parts[name] or f"the {name} split"
+                log(f"warning: {shared:,} of the {len(splits[name]):,} {name} rows ({source}) have a text that is also "
+                    f"a training text; {name} accuracy will read higher than on new texts (remove the repeats)")
 
 
 def _check_counts(split: Split, labels: tuple[str, str], path: str) -> None:

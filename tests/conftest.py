@@ -14,6 +14,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 REAL_TARBALL = REPO.parent / "shared" / "data" / "aclImdb_v1_labeled.tar.gz"
 SHIPPED_BUNDLE = REPO / "artifacts" / "default"
+#: The seed presets' bundles: in the repository, not in the sdist.
+PRESETS_DIR = REPO / "artifacts" / "presets"
+PRESET_BUNDLES = sorted(p for p in PRESETS_DIR.glob("*") if (p / "manifest.json").is_file())
+needs_presets = pytest.mark.skipif(not PRESET_BUNDLES, reason=f"the seed presets' bundles are not here ({PRESETS_DIR}: "
+                                   "the repository has them, the sdist does not)")
 
 POSITIVE_WORDS = ["great", "wonderful", "superb", "loved", "brilliant", "moving"]
 NEGATIVE_WORDS = ["awful", "boring", "terrible", "hated", "dull", "waste"]

@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import REPO, run_cli
+from conftest import REPO, needs_presets, run_cli
 
 
 def lines(result) -> list[str]:
@@ -90,6 +90,7 @@ def test_unknown_preset_lists_choices(tmp_path):
     assert "choose one of: default" in err
 
 
+@needs_presets
 def test_info_and_json_info():
     text = run_cli("info").stdout.decode()
     assert "parameters" in text and "hashed word pairs" in text and "ONNX graph lean" in text

@@ -227,7 +227,7 @@ def test_help_keeps_bracketed_extras_and_states_the_exit_codes():
     for command in ("predict", "export", "evaluate", "info"):
         text = " ".join(run_cli(command, "--help").stdout.decode().split())
         assert "Exit status: 0 done; 1 the data, the bundle or the environment is wrong" in text
-        assert "2 the command line is wrong; 130 interrupted." in text
+        assert "2 the command line is wrong; 130 interrupted (Ctrl-C); 143 stopped (SIGTERM)." in text
 
 
 def test_tflite_loads_quietly():

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from conftest import PRESET_BUNDLES, REPO
 from edge_sentiment.text import tokenize
 
 JS = REPO / "js"
-BUNDLES = ["default", *sorted(f"presets/{p.name}" for p in (REPO / "artifacts" / "presets").iterdir())]
+BUNDLES = ["default", *(f"presets/{p.name}" for p in PRESET_BUNDLES)]
 
 needs_node = pytest.mark.skipif(
-    shutil.which("node") is None or not (JS / "node_modules" / "onnxruntime-node").is_dir(),
-    reason="the JavaScript tests need Node 20+ and `npm ci` in js/ (ONNXRUNTIME_NODE_INSTALL=skip npm ci)",
+    shutil.which("node") is None or not (JS / "node_modules" / "onnxruntime-node").is_dir() or not PRESET_BUNDLES,
+    reason="the JavaScript tests need Node 20+, `npm ci` in js/ (ONNXRUNTIME_NODE_INSTALL=skip npm ci) and the "
+    "repository's bundles (an sdist has neither js/ nor the presets)",
 )
 
 

@@ -6,10 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO
+from conftest import PRESET_BUNDLES, needs_presets
 from edge_sentiment import SentimentClassifier
 
-PRESET_BUNDLES = sorted(p for p in (REPO / "artifacts" / "presets").iterdir() if (p / "manifest.json").is_file())
+pytestmark = needs_presets
 TEXTS = ["a wonderful, moving film", "not good at all, a waste of time", "", "the plot was fine but the acting was not"]
 
 

@@ -55,7 +55,7 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
         None if one is None else (lambda kept: checked_score(one(kept), where)),
         predictor.one_min_steps,
     )
-    from ..conformance import check_belongs  # (it imports the encoder, which a backend does not need)
+    from ..probe import check_belongs  # (it imports the encoder, which a backend does not need)
 
     check_belongs(bundle, name, checked)
     return checked

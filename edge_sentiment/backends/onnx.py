@@ -31,7 +31,11 @@ def load(bundle: Bundle, file_key: str = "onnx"):
     session, path = _session(bundle, file_key)
     _check_io(session, bundle, path)
     input_name, output_name = bundle.io.input_name, bundle.io.output_name
-    trim = trim_leading_padding if bundle.io.trims_leading_padding else lambda ids: ids
+    # The int8 file gets whole rows: its RNN states after cut padding were computed from the
+    # float word vectors, not the quantized ones, so a cut would make a score depend on the
+    # other rows of its call.
+    trims = bundle.io.trims_leading_padding and file_key == "onnx"
+    trim = trim_leading_padding if trims else lambda ids: ids
 
     def predict(ids: np.ndarray) -> np.ndarray:
         (scores,) = session.run([output_name], {input_name: trim(ids)})

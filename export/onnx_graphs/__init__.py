@@ -1,7 +1,7 @@
 """Every ONNX graph the exporter writes, and the passes that shape them.
 
     convert        Keras -> model.onnx with tf2onnx (variants "lean", "fused", "as-converted"),
-                   model.int8.onnx, and model.single.onnx
+                   and model.single.onnx (model.int8.onnx: export/int8.py)
     serving        the lean batch graph, one tf.function from the trained weights
     fuse_rnn       tf2onnx's SimpleRNN Loop -> the ONNX RNN op; leading padding trimmed
     single_review  the one-review graph, written node by node
@@ -9,8 +9,8 @@
 """
 
 from . import single_review
-from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_int8, to_onnx, to_single_review_onnx
+from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_review_onnx
 from .finalize import ONNX_OPSET
 
-__all__ = ["single_review", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "onnx_variants", "to_int8", "to_onnx",
+__all__ = ["single_review", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "onnx_variants", "to_onnx",
            "to_single_review_onnx"]

@@ -1,5 +1,5 @@
-"""Keras -> ONNX with tf2onnx: model.onnx (in one of three variants), its int8 copy,
-and the single-review graph.
+"""Keras -> ONNX with tf2onnx: model.onnx (in one of three variants) and the single-review
+graph (the int8 copy: export/int8.py).
 
 ``tf2onnx.convert.from_keras`` fails on Keras 3 models, so a ``tf.function`` with an
 explicit input signature is converted instead.
@@ -84,23 +84,3 @@ def _rename_output(proto: onnx.ModelProto, name: str) -> None:
         node.output[:] = [name if o == old else o for o in node.output]
     output.name = name
 
-
-def to_int8(fp32_path: Path, path: Path) -> Path:
-    """Dynamic int8 quantization of the ONNX model (weights of the embedding and dense layer).
-
-    onnxruntime has no quantized kernel for the ``RNN`` op, so the recurrent
-    weights stay float; they are a small part of the model.
-    """
-    import logging
-
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # it advises shape pre-processing on the root logger; our graphs need none
-    try:
-        quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, op_types_to_quantize=["Gather", "MatMul"])
-    finally:
-        root.setLevel(level)
-    onnx.save(finalized(onnx.load(str(path))), str(path))
-    return path

@@ -8,7 +8,11 @@ tokenizer uses these tables instead (docs/bundle-format.md, section 3, pins Unic
 WORD (a letter or a number with a numeric value, not "_", or a combining mark in the BMP:
 ``edge_sentiment.text``), SPACE (Python's ``\\s``, used by the ``<br />`` rule) and ASSIGNED
 (code points assigned in Unicode 14.0: the others are separators in Python whatever a newer
-engine knows of them, so the JavaScript runtime replaces them before normalising).
+engine knows of them, so the JavaScript runtime replaces them before normalising), and the two
+properties of Unicode's Final_Sigma rule, which decides how ``str.lower`` lowercases a capital
+sigma: CASE_IGNORABLE and CASED (the cased code points that are not case-ignorable, the only
+ones the rule asks about). They are read from Python's ``str.lower`` itself, so they are what
+Python does, whatever the engine's newer Unicode says (U+0295 is cased in 14.0, not in 16.0).
 """
 
 from __future__ import annotations
@@ -40,6 +44,22 @@ def is_assigned(code: int) -> bool:
     return unicodedata.category(chr(code)) != "Cn"
 
 
+def final_sigma(text: str) -> bool:
+    return text.lower()[-1] == "\u03c2"
+
+
+def is_case_ignorable(code: int) -> bool:
+    """Σ after "Α" + c is final when c is case-ignorable or cased; Σ + c after "Α" is final
+    when c is case-ignorable or not cased: both, only when case-ignorable."""
+    char = chr(code)
+    return final_sigma("\u0391" + char + "\u03a3") and ("\u0391\u03a3" + char).lower()[1] == "\u03c2"
+
+
+def is_cased(code: int) -> bool:
+    """Σ after c alone is final when c is cased and not case-ignorable."""
+    return not 0xD800 <= code <= 0xDFFF and final_sigma(chr(code) + "\u03a3")
+
+
 def as_js(name: str, values: list[tuple[int, int]]) -> str:
     flat = ",".join(f"{a},{b}" for a, b in values)
     return f"export const {name} = [{flat}];\n"
@@ -53,6 +73,8 @@ def tables() -> str:
         + as_js("WORD", ranges(is_word))
         + as_js("SPACE", ranges(lambda c: chr(c).isspace()))
         + as_js("ASSIGNED", ranges(lambda c: is_assigned(c) and not 0xD800 <= c <= 0xDFFF))
+        + as_js("CASE_IGNORABLE", ranges(lambda c: not 0xD800 <= c <= 0xDFFF and is_case_ignorable(c)))
+        + as_js("CASED", ranges(is_cased))
     )
 
 

@@ -6,9 +6,11 @@
 // newer Unicode makes of them, so they become U+FFFD (a separator that normalisation, case
 // and the <br /> rule all leave alone) before anything else. For every assigned code point,
 // this engine's NFKC and lowercasing equal Python's (normalisation and case are stable; the
-// conformance cases check the boundaries).
+// conformance cases check the boundaries), except where a capital sigma becomes final or not:
+// that rule asks which characters are cased, which changed after 14.0 (U+0295 among them), so
+// this file decides it from Python's tables before lowercasing.
 
-import { ASSIGNED, SPACE, WORD } from "./unicode14.js";
+import { ASSIGNED, CASED, CASE_IGNORABLE, SPACE, WORD } from "./unicode14.js";
 
 function classOf(ranges) {
   const hex = (code) => `\\u{${code.toString(16)}}`;
@@ -28,14 +30,39 @@ const LINE_BREAK = new RegExp(`<${SPACE_CHAR}*[bB][rR]${SPACE_CHAR}*/?${SPACE_CH
 const NOT_ASSIGNED = new RegExp(`[^${classOf(ASSIGNED).slice(1, -1)}]`, "gu");
 const APOSTROPHES = /[\u2019\u2018\u02bc]/g;
 
+function inRanges(ranges, code) {
+  let low = 0;
+  let high = ranges.length / 2 - 1;
+  while (low <= high) {
+    const mid = (low + high) >> 1;
+    if (code < ranges[2 * mid]) high = mid - 1;
+    else if (code > ranges[2 * mid + 1]) low = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+/** Each capital sigma lowercased as Python 3.11 does (Unicode's Final_Sigma rule, 14.0 tables):
+ * final when a cased character precedes it and none follows, case-ignorable ones skipped. */
+function lowerSigmas(text) {
+  if (!text.includes("\u03a3")) return text;
+  const chars = Array.from(text);
+  const codes = chars.map((c) => c.codePointAt(0));
+  const ignorable = (code) => inRanges(CASE_IGNORABLE, code);
+  const casedAt = (i, step) => {
+    while (i >= 0 && i < codes.length && ignorable(codes[i])) i += step;
+    return i >= 0 && i < codes.length && inRanges(CASED, codes[i]);
+  };
+  for (let i = 0; i < chars.length; i++) {
+    if (codes[i] === 0x3a3) chars[i] = casedAt(i - 1, -1) && !casedAt(i + 1, 1) ? "\u03c2" : "\u03c3";
+  }
+  return chars.join("");
+}
+
 /** The text the tokenizer reads: NFKC, `<br />` as a space, lowercase, one apostrophe. */
 export function normalize(text) {
-  return text
-    .replace(NOT_ASSIGNED, "\ufffd")
-    .normalize("NFKC")
-    .replace(LINE_BREAK, " ")
-    .toLowerCase()
-    .replace(APOSTROPHES, "'");
+  const composed = text.replace(NOT_ASSIGNED, "\ufffd").normalize("NFKC").replace(LINE_BREAK, " ");
+  return lowerSigmas(composed).toLowerCase().replace(APOSTROPHES, "'");
 }
 
 /** The text's tokens, in order. */
