@@ -90,13 +90,37 @@ def invariants(clf, texts: list[str]) -> tuple[float, float]:
     return worst_sum, worst_sigmoid
 
 
+#: Text without spaces: Chinese with full-width punctuation (one whitespace-free piece).
+UNSPACED = "这部电影非常好看，我很喜欢。"
+
+
+def unspaced_scaling(clf, lengths=(1_000, 10_000, 100_000, 1_000_000)) -> None:
+    """explain and predict on one text without spaces, from 1k to 1M characters: both should grow linearly."""
+    print("\ntext without spaces (Chinese, full-width punctuation), one call each:")
+    print("| characters | explain s | predict s | explain s per 1k characters |")
+    print("|---|---|---|---|")
+    for length in lengths:
+        text = (UNSPACED * (length // len(UNSPACED) + 1))[:length]
+        started = time.perf_counter()
+        clf.explain(text)
+        explain_s = time.perf_counter() - started
+        started = time.perf_counter()
+        clf.predict(text)
+        predict_s = time.perf_counter() - started
+        print(f"| {length:,} | {explain_s:.3f} | {predict_s:.4f} | {1000 * explain_s / length:.4f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--reviews", type=int, default=500, help="sampled test reviews for the deletion curve")
     parser.add_argument("--all", action="store_true", help="check the invariants on every test review")
+    parser.add_argument("--unspaced-only", action="store_true", help="only time explain on text without spaces (1k-1M characters)")
     args = parser.parse_args()
+    if args.unspaced_only:
+        unspaced_scaling(SentimentClassifier.load(args.model))
+        return
     from edge_sentiment_export.data import load_imdb
 
     test = load_imdb(args.data, splits=("test",)).test.texts
@@ -126,6 +150,7 @@ def main() -> None:
     worst_sum, worst_sigmoid = invariants(clf, checked)
     print(f"\ninvariants on {len(checked):,} test reviews: max |base + sum - logit| {worst_sum:.2e}, "
           f"max |sigmoid(logit) - score| {worst_sigmoid:.2e}")
+    unspaced_scaling(clf)
     print(f"load average at end {os.getloadavg()[0]:.2f}")
 
 

@@ -289,6 +289,8 @@ def export(
     if train is None and (validation or test):
         raise UsageError("--validation and --test go with --train")
     _check_table_format(file_format)
+    for option, path in (("--train", train), ("--validation", validation), ("--test", test), ("--data", data), ("--out", out)):
+        _check_utf8_path(option, path)
     check_training_extras()
     out = out.expanduser().resolve()  # "." and "" become the directory they name
     check_destination(out, overwrite, log)  # before minutes of reading data and importing TensorFlow
@@ -311,6 +313,15 @@ def export(
     one_class = _single_class_warning(manifest)
     if one_class:
         log(one_class)
+
+
+def _check_utf8_path(option: str, path) -> None:
+    """A path the bundle records must be text: one whose bytes are not UTF-8 is refused at once."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{option} {os.fsencode(str(path))!r}: the path is not valid UTF-8, which the bundle's "
+                         "manifest must record as text; rename it") from None
 
 
 def _check_table_format(value: str | None) -> None:

@@ -91,26 +91,32 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
     """Fit ``method`` on the validation rows and fold it into ``model`` if it lowers the
     validation ECE; otherwise the model is left as it is (``record["kept"]`` says which)."""
     z = logits(model, x_val)
-    calibration = fit_calibration(method, z, y_val)
-    before = _sigmoid(z)
-    fitted = calibration_metrics(y_val, _sigmoid(calibration.scale * z + calibration.shift))
-    improves = fitted["ece"] < calibration_metrics(y_val, before)["ece"]
+    fitted, improves = choose_calibration(method, z, y_val)
     if improves:
-        fold_into(model, calibration)
-    applied = calibration if improves else Calibration(calibration.method, 1.0, 0.0)
+        fold_into(model, fitted)
+    before = _sigmoid(z)
     after = model.predict(x_val, batch_size=1024, verbose=0).reshape(-1) if improves else before
+    applied = fitted if improves else Calibration(fitted.method, 1.0, 0.0)
     record = {
-        "method": calibration.method,
+        "method": fitted.method,
         "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
         "parameters": {"scale": applied.scale, "shift": applied.shift},
-        "fitted_parameters": {"scale": calibration.scale, "shift": calibration.shift},
+        "fitted_parameters": {"scale": fitted.scale, "shift": fitted.shift},
         "formula": "score = sigmoid(scale * logit + shift), folded into the final Dense layer",
         "fitted_on": f"{len(y_val)} validation rows",
         "before": calibration_metrics(y_val, before),
-        "fitted": fitted,
+        "fitted": calibration_metrics(y_val, _sigmoid(fitted.scale * z + fitted.shift)),
         "after": calibration_metrics(y_val, after),
     }
     return CalibrationResult(record, np.asarray(y_val), before, after)
+
+
+def choose_calibration(method: str, z: np.ndarray, y: np.ndarray) -> tuple[Calibration, bool]:
+    """The calibration ``method`` fits to logits ``z`` and labels ``y``, and whether it lowers
+    their ECE (fitting minimises the log-loss, which can leave ECE worse on a small set)."""
+    fitted = fit_calibration(method, z, y)
+    ece_fitted = calibration_metrics(y, _sigmoid(fitted.scale * z + fitted.shift))["ece"]
+    return fitted, ece_fitted < calibration_metrics(y, _sigmoid(z))["ece"]
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -111,8 +111,11 @@ def export_bundle(
     history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    except OSError as exc:
+        raise ExportError(f"cannot write {exc.filename or out.parent}: {exc.strerror}; nothing was written") from None
     staging.chmod(0o755)  # mkdtemp makes it private; a bundle is meant to be shared
     try:
         log("writing vocab.json, model.keras, model.tflite (builtin ops), weights.npz")
@@ -157,6 +160,8 @@ def export_bundle(
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
         _write_manifest(staging, manifest, files)
         replace_with(out, staging, overwrite)
+    except OSError as exc:  # disk full, permissions changed meanwhile, ...
+        raise ExportError(f"cannot write {exc.filename or staging}: {exc.strerror}; {out} was left as it was") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return manifest

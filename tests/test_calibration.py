@@ -69,3 +69,21 @@ def test_folding_calibrates_the_keras_model_itself():
     np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-z)), atol=1e-6)
     fold_into(model, Calibration("platt", 3.0, -0.5))
     np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-(3 * z - 0.5))), atol=1e-6)
+
+
+@pytest.mark.parametrize("method", ["temperature", "platt"])
+def test_a_calibration_is_kept_only_when_it_lowers_validation_ece(method):
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export.calibration import _sigmoid, choose_calibration
+
+    outcomes = set()
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        z = rng.normal(0, rng.uniform(0.2, 4), size=rng.integers(20, 200))
+        y = (rng.random(len(z)) < _sigmoid(rng.uniform(0.3, 3) * z)).astype(float)
+        fitted, kept = choose_calibration(method, z, y)
+        before = calibration_metrics(y, _sigmoid(z))["ece"]
+        after = calibration_metrics(y, _sigmoid(fitted.scale * z + fitted.shift))["ece"]
+        assert kept == (after < before)
+        outcomes.add(kept)
+    assert outcomes == {True, False}  # small sets where the log-loss fit makes ECE worse exist

@@ -283,6 +283,21 @@ def test_the_sdist_carries_the_tests_and_the_license(tmp_path):
     assert not any(name.startswith("artifacts/presets/") for name in names)
 
 
+@pytest.mark.slow
+def test_an_unpacked_sdists_tests_run_and_skip_what_it_lacks(tmp_path):
+    with tarfile.open(built("sdist", tmp_path)) as archive:
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    (root,) = (tmp_path / "unpacked").iterdir()
+    pytest_in = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    collected = subprocess.run([*pytest_in, "--collect-only"], cwd=root, capture_output=True, timeout=600)
+    assert collected.returncode == 0, collected.stdout.decode()[-3000:]
+    ran = subprocess.run([*pytest_in, "-rs", "tests/test_presets.py", "tests/test_text.py"], cwd=root,
+                         capture_output=True, timeout=600)
+    out = ran.stdout.decode()
+    assert ran.returncode == 0, out[-3000:]
+    assert "the seed presets' bundles are not here" in out and " passed" in out
+
+
 def test_the_wheel_ships_what_the_runtime_reads_and_verifies(tmp_path):
     with zipfile.ZipFile(built("wheel", tmp_path)) as archive:
         shipped = {n.rsplit("/", 1)[1] for n in archive.namelist() if n.startswith("edge_sentiment/artifacts/default/")}

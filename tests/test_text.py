@@ -56,3 +56,38 @@ def test_nothing_to_tokenize():
 def test_normalize_is_idempotent():
     text = "Ａ <br /> Don\u2019t"
     assert normalize(normalize(text)) == normalize(text)
+
+
+def test_token_spans_normalise_in_linear_time_on_text_without_spaces(monkeypatch):
+    """explain's spans on CJK text with full-width punctuation (no whitespace to cut at): the
+    normalisation work grows with the text's length, not its square."""
+    import edge_sentiment.text as text
+
+    calls = {"chars": 0}
+    normalize = text.normalize
+
+    def counting(piece):
+        calls["chars"] += len(piece)
+        return normalize(piece)
+
+    monkeypatch.setattr(text, "normalize", counting)
+    work = []
+    for length in (2_000, 8_000):
+        calls["chars"] = 0
+        sample = ("这部电影非常好看，我很喜欢。" * length)[:length]
+        assert [t for t, _, _ in text.token_spans(sample)] == text.tokenize(sample)
+        work.append(calls["chars"])
+    assert work[1] < 5 * work[0]  # 4x the text: about 4x the work (quadratic would be 16x)
+
+
+def test_linear_prefix_lengths_equal_the_definition():
+    import random
+
+    from edge_sentiment.text import _normalized_prefix_lengths, normalize
+
+    alphabet = list("aeΣσ .") + ["\u0301", "\u0328", "\u1100", "\u1161", "\u11a8", "\u0cc6", "\u0cc2", "\u0cd5", "ﬁ",
+                                 "¼", "İ", "\u3099", "か", "\uff76", "\uff9e", "각", "\u0345", "\u212b", "，", "好"]
+    rng = random.Random(5)
+    for _ in range(3000):
+        piece = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
+        assert _normalized_prefix_lengths(piece) == [len(normalize(piece[:j])) for j in range(len(piece) + 1)], piece
