@@ -250,7 +250,16 @@ class FileEntry:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
             raise ManifestError(f"{where}.sha256 must be 64 lowercase hex digits, got {_show(sha)}")
         size = None if d.get("bytes") is None else _int(d, "bytes", where, 0, 1 << 40)
-        return cls(path=_str(d, "path", where), sha256=sha, bytes=size)
+        return cls(path=_relative_path(_str(d, "path", where), where), sha256=sha, bytes=size)
+
+
+def _relative_path(path: str, where: str) -> str:
+    """A listed file's path: relative, "/"-separated plain names (no "..", "." or empty ones), no
+    backslash, scheme, query or fragment, so that every runtime resolves it inside the bundle."""
+    parts = path.split("/")
+    if path.startswith("/") or any(c in path for c in "\\:?#") or any(p in ("", ".", "..") for p in parts):
+        raise ManifestError(f"{where}.path {_show(path)} points outside the bundle; a bundle lists files inside its folder")
+    return path
 
 
 @dataclass(frozen=True)

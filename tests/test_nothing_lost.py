@@ -281,3 +281,31 @@ def test_sigterm_stops_like_ctrl_c_with_status_143_and_whole_lines(tmp_path):
     process.wait(timeout=60)
     assert first and process.returncode == 143 and b"Traceback" not in err
     assert (first + out).endswith(b"\n") and all(line.count(b"\t") == 2 for line in (first + out).splitlines())
+
+
+def test_a_csv_field_longer_than_pythons_default_limit_is_read(tmp_path):
+    source = tmp_path / "long.csv"
+    source.write_text("text,id\n\"" + "great film " * 20_000 + "\",1\n")  # 220,000 characters
+    result = run_cli("predict", "--file", str(source), "--json")
+    assert result.returncode == 0, result.stderr.decode()
+    assert json.loads(result.stdout)["id"] == "1"
+
+
+def test_a_training_path_that_is_not_utf8_is_refused_before_any_work(tmp_path):
+    name = os.fsdecode(b"bad\xff.csv")
+    (tmp_path / name).write_text("text,label\n")
+    result = run_cli("export", "--train", name, "--out", "model", cwd=tmp_path, timeout=120)
+    assert result.returncode == 2 and not (tmp_path / "model").exists()
+    assert error_line(result) == ("error: --train b'bad\\xff.csv': the path is not valid UTF-8, which the bundle's manifest "
+                                  "must record as text; rename it")
+
+
+def test_a_model_that_learnt_one_class_is_warned_about():
+    from edge_sentiment.cli import _single_class_warning
+
+    manifest = {"labels": ["ham", "spam"], "metrics": {"test": {"onnx": {"confusion_matrix": [[99, 0], [1, 0]]}}}}
+    assert _single_class_warning(manifest) == (
+        "warning: the model predicts 'ham' for every one of the 100 test texts (99 of them are 'ham'): it has learnt "
+        "the majority class only; give it more examples of the other class, or balance the training file")
+    manifest["metrics"]["test"]["onnx"]["confusion_matrix"] = [[98, 1], [1, 0]]
+    assert _single_class_warning(manifest) is None

@@ -5,6 +5,7 @@
 
 import { Bundle, BundleError } from "./bundle.js";
 import { Encoder } from "./encoding.js";
+import { checkBelongs } from "./probe.js";
 
 const BATCH_ROWS = 256;
 const isNode = typeof process !== "undefined" && process.versions != null && process.versions.node != null;
@@ -34,12 +35,19 @@ export class SentimentClassifier {
     if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
     const ort = await importRuntime(runtime);
     const bundle = await Bundle.open(pathOrUrl);
-    const vocab = await bundle.readJson("vocab");
-    const sessionOptions = runtime === "node" ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : { executionProviders: ["wasm"] };
-    const batch = await createSession(ort, await bundle.read("onnx"), sessionOptions, "model.onnx");
+    const vocab = await bundle.vocab();
+    const sessionOptions = {
+      ...(runtime === "node" ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : { executionProviders: ["wasm"] }),
+      // Weights in external data files would escape the manifest's sha256: onnxruntime is pointed
+      // at a folder that cannot exist (under a regular file), so a model that has any fails.
+      extra: { session: { model_external_initializers_file_folder_path: `${bundle.base}/manifest.json/no-external-data` } },
+    };
+    const batch = await createSession(ort, await bundle.read("onnx"), sessionOptions, bundle.manifest.files.onnx.path);
     const single = bundle.manifest.model.single_review;
     const one = single ? await createSession(ort, await bundle.read(single.file), sessionOptions, single.file) : null;
-    return new SentimentClassifier(ort, bundle, vocab, batch, one, threshold);
+    const classifier = new SentimentClassifier(ort, bundle, vocab, batch, one, threshold);
+    await checkBelongs(classifier);
+    return classifier;
   }
 
   constructor(ort, bundle, vocab, batch, one, threshold) {
@@ -66,12 +74,15 @@ export class SentimentClassifier {
   /** Classify one text: `{label, score}`, score = P(labels[1]). */
   async predict(text) {
     const kept = this.encode(text);
-    if (this.oneSession != null && kept.length >= this.oneMinSteps) {
-      const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept, [kept.length]) };
-      const output = await this.oneSession.run(feeds);
-      return this.prediction(checkedScore(output[this.outputName].data[0]));
-    }
+    if (this.oneSession != null && kept.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept));
     return this.prediction((await this.scoreRows([kept]))[0]);
+  }
+
+  /** The score of one text's kept ids through the one-review graph. */
+  async scoreOne(kept) {
+    const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept, [kept.length]) };
+    const output = await this.oneSession.run(feeds);
+    return checkedScore(output[this.outputName].data[0]);
   }
 
   /** Classify many texts: one `{label, score}` per text, in order. */
@@ -112,7 +123,12 @@ async function createSession(ort, bytes, options, name) {
   try {
     return await ort.InferenceSession.create(bytes, options);
   } catch (error) {
-    throw new BundleError(`${name} could not be loaded by onnxruntime: ${String(error.message).split("\n")[0]}`);
+    const message = String(error?.message ?? error);
+    if (/external data/i.test(message)) {
+      throw new BundleError(`${name} keeps weights in external data files, which a bundle may not (they are not `
+        + "covered by the manifest's sha256); re-export the bundle");
+    }
+    throw new BundleError(`${name} could not be loaded by onnxruntime: ${message.split("\n")[0].slice(0, 200)}`);
   }
 }
 

@@ -1,0 +1,125 @@
+// The load-time checks of manifest.json and vocab.json that this runtime relies on
+// (docs/bundle-format.md, sections 1, 2 and 4.5), naming the field as the Python runtime does.
+// tests/fixtures/bad-bundles.json lists bundles both runtimes must refuse.
+
+import { BundleError } from "./errors.js";
+
+export const FORMAT_VERSION = 2;
+export const TOKENIZER = "edge-sentiment-v1";
+export const ID_LAYOUT = { pad_id: 0, start_id: 1, oov_id: 2, first_word_id: 3 };
+const MAX_MAXLEN = 100_000;
+const MAX_VOCAB = 10_000_000;
+const PADDING_MODES = ["pre", "post"];
+const SHA256 = /^[0-9a-f]{64}$/;
+
+const show = (value) => (value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 60) ?? String(value));
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
+function object(value, where) {
+  if (!isObject(value)) throw new BundleError(`${where} must be a JSON object, got ${show(value)}`);
+  return value;
+}
+
+function integer(d, key, where, low, high) {
+  const value = d[key];
+  if (!Number.isInteger(value) || value < low || value > high) {
+    throw new BundleError(`${where}.${key} must be an integer from ${low} to ${high}, got ${show(value)}`);
+  }
+  return value;
+}
+
+function choice(d, key, choices, where) {
+  if (!choices.includes(d[key])) throw new BundleError(`${where}.${key} must be one of ${choices.join(", ")}; got ${show(d[key])}`);
+  return d[key];
+}
+
+function string(d, key, where) {
+  if (typeof d[key] !== "string" || d[key] === "") throw new BundleError(`${where}.${key} must be a non-empty string, got ${show(d[key])}`);
+  return d[key];
+}
+
+function boolean(d, key, where) {
+  if (typeof d[key] !== "boolean") throw new BundleError(`${where}.${key} must be true or false, got ${show(d[key])}`);
+  return d[key];
+}
+
+/** A path listed in `files`: relative, inside the bundle, no parent steps, no scheme or host. */
+export function checkedPath(path, where) {
+  if (typeof path !== "string" || path === "") throw new BundleError(`${where}.path must be a non-empty string, got ${show(path)}`);
+  const parts = path.split("/");
+  if (path.startsWith("/") || path.includes("\\") || path.includes(":") || path.includes("?") || path.includes("#")
+      || parts.some((part) => part === ".." || part === "." || part === "")) {
+    throw new BundleError(`${where}.path ${show(path)} points outside the bundle; a bundle lists files inside its folder`);
+  }
+  return path;
+}
+
+/** The manifest, checked; throws a BundleError naming the first field that is wrong. */
+export function checkManifest(raw) {
+  const d = object(raw, "the manifest");
+  if (d.format_version !== FORMAT_VERSION) {
+    throw new BundleError(`format_version ${show(d.format_version)} is unknown; this runtime reads format_version `
+      + `${FORMAT_VERSION}: upgrade it with python -m edge_sentiment_export.upgrade BUNDLE --data DATA`);
+  }
+  const labels = d.labels;
+  if (!Array.isArray(labels) || labels.length !== 2 || !labels.every((l) => typeof l === "string" && l !== "") || labels[0] === labels[1]) {
+    throw new BundleError(`labels must be two different names [negative, positive], got ${show(labels)}`);
+  }
+  const pre = object(d.preprocessing, "preprocessing");
+  choice(pre, "tokenizer", [TOKENIZER], "preprocessing");
+  for (const [name, value] of Object.entries(ID_LAYOUT)) {
+    if (pre[name] !== value) throw new BundleError(`preprocessing: the id layout must be ${show(ID_LAYOUT)}; ${name} is ${show(pre[name])}`);
+  }
+  const maxlen = integer(pre, "maxlen", "preprocessing", 1, MAX_MAXLEN);
+  const numWords = integer(pre, "num_words", "preprocessing", ID_LAYOUT.first_word_id + 1, MAX_VOCAB);
+  const skipTop = integer(pre, "skip_top", "preprocessing", 0, MAX_VOCAB);
+  choice(pre, "padding", PADDING_MODES, "preprocessing");
+  choice(pre, "truncating", PADDING_MODES, "preprocessing");
+  boolean(pre, "drop_special", "preprocessing");
+  if (skipTop >= numWords) throw new BundleError(`preprocessing.skip_top (${skipTop}) must be below num_words (${numWords})`);
+
+  const model = object(d.model, "model");
+  const input = object(model.input, "model.input");
+  string(input, "name", "model.input");
+  boolean(input, "onnx_trims_leading_padding", "model.input");
+  if (!Array.isArray(input.shape) || input.shape.length !== 2 || input.shape[0] !== null || input.shape[1] !== maxlen) {
+    throw new BundleError(`model.input.shape must be [null, ${maxlen}], got ${show(input.shape)}`);
+  }
+  string(object(model.output, "model.output"), "name", "model.output");
+  const vocabSize = integer(model, "vocab_size", "model", ID_LAYOUT.first_word_id + 1, MAX_VOCAB);
+  if (numWords > vocabSize) {
+    throw new BundleError(`preprocessing.num_words ${numWords} exceeds the model's embedding table (model.vocab_size ${vocabSize} rows)`);
+  }
+  const files = object(d.files, "files");
+  for (const [key, entry] of Object.entries(files)) {
+    const where = `files.${key}`;
+    object(entry, where);
+    checkedPath(entry.path, where);
+    if (typeof entry.sha256 !== "string" || !SHA256.test(entry.sha256)) {
+      throw new BundleError(`${where}.sha256 must be 64 lowercase hex digits, got ${show(entry.sha256)}`);
+    }
+    if (entry.bytes != null) integer(entry, "bytes", where, 0, 2 ** 40);
+  }
+  for (const key of ["vocab", "onnx"]) {
+    if (files[key] == null) throw new BundleError(`files lacks the '${key}' entry this runtime reads`);
+  }
+  if (model.single_review != null) {
+    const single = object(model.single_review, "model.single_review");
+    if (!(single.file in files)) throw new BundleError(`model.single_review.file ${show(single.file)} is not a key of files`);
+    integer(single, "min_steps", "model.single_review", 1, maxlen);
+  }
+  return d;
+}
+
+/** vocab.json: words to integer ids from first_word_id up to (not including) vocab_size. */
+export function checkVocab(vocab, manifest, where) {
+  if (!isObject(vocab)) throw new BundleError(`${where} must map words to integer ids, got ${Array.isArray(vocab) ? "an array" : show(vocab)}`);
+  const size = manifest.model.vocab_size;
+  for (const [word, id] of Object.entries(vocab)) {
+    if (!Number.isInteger(id)) throw new BundleError(`${where} must map words to integer ids; ${show(word)} maps to ${show(id)}`);
+    if (id < ID_LAYOUT.first_word_id || id >= size) {
+      throw new BundleError(`${where}: ${show(word)} has id ${id}, outside ${ID_LAYOUT.first_word_id}..${size - 1} (model.vocab_size ${size})`);
+    }
+  }
+  return vocab;
+}
