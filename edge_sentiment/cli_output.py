@@ -101,12 +101,27 @@ def write_lines(lines: list[str]) -> None:
         raise KeyboardInterrupt
     with _Interrupts.deferred():
         try:
-            out.write(text)
-            out.flush()
+            _write_whole(out, text)
         except BrokenPipeError:
             raise OutputClosed from None
         except OSError as exc:
             raise OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+
+
+def _write_whole(out, text: str) -> None:
+    """Write ``text`` to ``out`` and flush it, every byte. A signal that interrupts a write to a
+    full pipe makes the write return short, and Python's text and buffered layers can then drop
+    the rest; on a real file descriptor the bytes are written with os.write until none is left."""
+    try:
+        fd = out.fileno()
+    except (AttributeError, OSError, ValueError):  # e.g. a StringIO in a test harness
+        out.write(text)
+        out.flush()
+        return
+    out.flush()  # whatever another writer left in the text layer goes first
+    view = memoryview(text.encode(out.encoding or "utf-8", out.errors or "strict"))
+    while view:
+        view = view[os.write(fd, view):]
 
 
 #: Result lines written (and flushed) at a time.

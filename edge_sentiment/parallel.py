@@ -13,10 +13,12 @@ inherit whatever the first user of it had.
 
 Defined behaviour where processes and signals get in the way:
 
-* Ctrl-C reaches the whole process group. The workers are started at once,
-  with SIGINT blocked (a child inherits its parent's signal mask), so they
-  never see it: only the caller gets ``KeyboardInterrupt``, and a Ctrl-C during
-  the start-up is held and delivered right after it. The pool then cancels the
+* Ctrl-C reaches the whole process group (and a service manager's SIGTERM may
+  reach every process of the service). The workers are started at once, with
+  SIGINT and SIGTERM blocked (a child inherits its parent's signal mask), so they
+  never see them: only the caller stops (the command line turns both into
+  ``KeyboardInterrupt``), and a signal during the start-up is held and delivered
+  right after it. The pool then cancels the
   windows still queued and waits for none.
 * A pool belongs to the process that started it: a forked child gets a new one
   (the caller checks :attr:`EncodingPool.owned_here`).
@@ -73,26 +75,32 @@ def _nothing() -> None:
     """A task that only makes the executor start a worker."""
 
 
+#: Signals the workers never see: Ctrl-C reaches the whole process group, and so does a
+#: SIGTERM sent to a service's control group; the caller alone decides, and workers exit with it.
+HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Block SIGINT in this thread for the block, so processes started in it inherit
-    a mask that blocks it; a SIGINT that arrives meanwhile is delivered afterwards."""
+    """Block :data:`HELD_SIGNALS` in this thread for the block, so processes started in it
+    inherit a mask that blocks them; one that arrives meanwhile is delivered afterwards."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     held: list[int] = []
-    previous = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    previous = {number: signal.getsignal(number) for number in HELD_SIGNALS} if in_main_thread else {}
     if in_main_thread:
         # Another thread of this process may take the signal while this one blocks it;
         # Python would then run the handler in this thread mid-start: record it instead.
-        signal.signal(signal.SIGINT, lambda signum, frame: held.append(signum))
-    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        for number in HELD_SIGNALS:
+            signal.signal(number, lambda signum, frame: held.append(signum))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, set(HELD_SIGNALS))
     try:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
-            if held:
-                signal.raise_signal(signal.SIGINT)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        for number in dict.fromkeys(held):
+            signal.raise_signal(number)
 
 
 def _encode_in_worker(texts: list[str]) -> np.ndarray:

@@ -309,3 +309,26 @@ def test_a_model_that_learnt_one_class_is_warned_about():
         "the majority class only; give it more examples of the other class, or balance the training file")
     manifest["metrics"]["test"]["onnx"]["confusion_matrix"] = [[98, 1], [1, 0]]
     assert _single_class_warning(manifest) is None
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_whole_group_with_workers_stops_cleanly(tmp_path):
+    """A service manager may send SIGTERM to every process of the service: the workers
+    hold it, the command stops as for Ctrl-C, and no process is left behind."""
+    import shutil
+
+    exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
+    source = tmp_path / "texts.txt"
+    source.write_text("".join(f"text number {i}, a dull plot but superb acting\n" for i in range(300_000)))
+    process = subprocess.Popen([exe, "predict", "--json", "--file", str(source), "--workers", "2"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    first = process.stdout.readline()  # the workers are scoring
+    os.killpg(process.pid, signal.SIGTERM)
+    out = process.stdout.read()
+    err = process.stderr.read()
+    process.wait(timeout=60)
+    time.sleep(0.5)
+    left = subprocess.run(["ps", "-o", "stat=", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert process.returncode == 143 and b"Traceback" not in err, err.decode()[-2000:]
+    assert all(json.loads(line) for line in (first + out).splitlines())
+    assert [state for state in left if not state.startswith("Z")] == []
