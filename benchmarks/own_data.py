@@ -161,7 +161,8 @@ def fasttext_predict(options, train, texts):
                         encoding="utf-8")
         # fastText's default thread count: with thread=1, 0.9.x initialises only part of its tables.
         model = fasttext.train_supervised(str(path), verbose=0, seed=0, **options)
-        labels = [model.predict(" ".join(text.split()))[0][0][len("__label__"):] for text in texts]
+        # (a list: predicting one string fails on NumPy 2 in fastText 0.9.3)
+        labels = [found[0][len("__label__"):] for found in model.predict([" ".join(text.split()) for text in texts])[0]]
     return [type(train[1][0])(label) for label in labels]
 
 

@@ -13,6 +13,7 @@ guesses a parameter from a file name. A bundle holds::
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import stat
@@ -58,6 +59,9 @@ class Bundle:
     vocab: dict[str, int]
     io: ModelIO
     labels: tuple[str, str]
+    #: Whether each backend must re-score the conformance probe at load (edge_sentiment.probe).
+    #: False only for a bundle whose cases are being written (the exporter's staging copy).
+    probed: bool = True
 
     def file(self, key: str) -> Path:
         """Path of the file listed under ``files[key]``, after checking its size and sha256."""
@@ -109,7 +113,8 @@ def default_bundle_path() -> Path:
 
 
 def load_bundle(path: str | Path | None = None) -> Bundle:
-    """Read and validate the bundle at ``path`` (``None``: the shipped default model)."""
+    """Read and validate the bundle at ``path`` (``None``: the shipped default model).
+    (:func:`unprobed` makes a copy whose backends skip the load probe, for the exporter.)"""
     root = default_bundle_path() if path is None else Path(path)
     manifest = read_manifest(root)
     model = manifest.model
@@ -124,6 +129,11 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     )
     vocab = _read_vocab(root, manifest, io)
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)
+
+
+def unprobed(bundle: Bundle) -> Bundle:
+    """``bundle``, for the training stage while it writes the conformance cases the probe reads."""
+    return dataclasses.replace(bundle, probed=False)
 
 
 def previous_prefix(out: Path) -> str:

@@ -11,7 +11,7 @@ from importlib import metadata
 import numpy as np
 
 from .bundle import Bundle
-from .conformance import FILE_KEY, RUNTIME_DRIFT, iter_cases, tolerance
+from .conformance import FILE_KEY, FILE_NAME, RUNTIME_DRIFT, iter_cases, tolerance
 from .encoding import Encoder
 from .errors import BundleError
 from .manifest import BACKEND_FILES
@@ -37,6 +37,11 @@ def probe_cases(bundle: Bundle, count: int = PROBE_CASES) -> list[dict]:
 def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
     """Refuse ``predictor`` unless it reproduces the recorded scores of a few conformance cases,
     from the ids they record, within the specification's tolerance."""
+    if not bundle.probed:
+        return
+    if FILE_KEY not in bundle.manifest.files and bundle.manifest.read_from_version >= 2:
+        raise BundleError(f"{bundle.path}: the manifest lists no {FILE_NAME} file, which a format-2 bundle holds to "
+                          "prove its model files are its own; re-export the bundle, or restore its manifest")
     cases = [case for case in probe_cases(bundle) if backend in case["scores"]]
     if not cases:
         return

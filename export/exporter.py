@@ -23,7 +23,7 @@ import numpy as np
 
 from edge_sentiment import SentimentClassifier
 from edge_sentiment.backends import available_backends, load_backend
-from edge_sentiment.bundle import load_bundle, sha256_file
+from edge_sentiment.bundle import load_bundle, sha256_file, unprobed
 from edge_sentiment.constants import (
     FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
@@ -134,7 +134,7 @@ def export_bundle(
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test texts (tolerance {TOLERANCE:g})")
-            scores = _bundle_scores(load_bundle(staging), x_test, quantize, log, progress)
+            scores = _bundle_scores(unprobed(load_bundle(staging)), x_test, quantize, log, progress)
             parity = parity_report(keras_scores, scores)
             failures = parity_failures({name: parity[name] for name in scores if name != INT8_BACKEND})
             if not failures:
@@ -150,7 +150,7 @@ def export_bundle(
         manifest["metrics"] = {
             "test": {name: {**binary_metrics(y_test, s), **calibration_metrics(y_test, s)} for name, s in scores.items()},
             "parity_vs_keras": parity,
-            "short_texts": _short_text_metrics(load_bundle(staging), test, config.seed),
+            "short_texts": _short_text_metrics(unprobed(load_bundle(staging)), test, config.seed),
         }
         if calibration is not None:
             manifest["calibration"] = calibration.record
@@ -216,7 +216,7 @@ def _short_text_metrics(bundle, test: Split, seed: int) -> dict | None:
 
 def _write_conformance(folder: Path, test: Split, config: TrainingConfig, log) -> str:
     """Write conformance.jsonl (edge_sentiment/conformance.py) from the staged bundle; returns its name."""
-    bundle = load_bundle(folder)
+    bundle = unprobed(load_bundle(folder))
     cases = case_texts(test.texts, config.maxlen, seed=config.seed)
     log(f"writing {CONFORMANCE_NAME}: {len(cases)} cases (edge cases, short phrases, test texts)")
     write_cases(bundle, cases, folder / CONFORMANCE_NAME, available_backends(bundle))

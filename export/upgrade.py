@@ -21,7 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from edge_sentiment.backends import available_backends
-from edge_sentiment.bundle import load_bundle
+from edge_sentiment.bundle import load_bundle, unprobed
 from edge_sentiment.conformance import FILE_KEY, FILE_NAME, case_texts, write_cases
 from edge_sentiment.constants import MANIFEST_NAME
 from edge_sentiment.manifest import FILE_NAMES, FileEntry, Manifest
@@ -32,7 +32,7 @@ from .data import Split, load_imdb
 
 def upgrade(folder: Path, reviews: list[str]) -> int:
     """Upgrade the bundle at ``folder``; returns the number of conformance cases written."""
-    bundle = load_bundle(folder)
+    bundle = unprobed(load_bundle(folder))
     manifest = bundle.manifest
     seed = (manifest.training.config if manifest.training else {}).get("seed", 1234)
     cases = case_texts(reviews, manifest.preprocessing.maxlen, seed=seed)
@@ -61,7 +61,7 @@ def requantize(folder: Path, test: Split) -> dict:
     manifest["files"]["onnx_int8"] = {"path": int8.name, "sha256": _sha256(data), "bytes": len(data)}
     del manifest["files"][FILE_KEY]  # its int8 scores are the old file's; upgrade() records them anew
     _write(folder, Manifest.from_dict(manifest))
-    with SentimentClassifier.load(folder, backend="onnx-int8") as classifier:
+    with SentimentClassifier(unprobed(load_bundle(folder)), backend="onnx-int8") as classifier:
         scores = classifier.predict_proba(test.texts)
     test_metrics = manifest["metrics"]["test"]
     test_metrics["onnx-int8"] = {**binary_metrics(test.labels, scores), **calibration_metrics(test.labels, scores)}

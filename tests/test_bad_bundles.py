@@ -18,13 +18,16 @@ CASES = json.loads((REPO / "tests" / "fixtures" / "bad-bundles.json").read_text(
 def apply(bundle: Path, change: dict) -> None:
     """One operation of the shared list (see its 'about')."""
     op = change["op"]
-    if op == "set":
+    if op in ("set", "delete"):
         path = bundle / change["file"]
         data = json.loads(path.read_text())
         target = data
         for key in change["path"][:-1]:
             target = target[key]
-        target[change["path"][-1]] = change["value"]
+        if op == "set":
+            target[change["path"][-1]] = change["value"]
+        else:
+            del target[change["path"][-1]]
         path.write_text(json.dumps(data))
     elif op == "replace":
         (bundle / change["file"]).write_text(json.dumps(change["value"]))

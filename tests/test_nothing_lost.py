@@ -267,20 +267,30 @@ def test_info_marks_files_that_are_not_installed(bundle_copy):
 # --- signals ------------------------------------------------------------------------------
 
 
-def test_sigterm_stops_like_ctrl_c_with_status_143_and_whole_lines(tmp_path):
+def sigterm_mid_scoring(tmp_path, *options: str, group: bool = False):
+    """Start ``predict --file`` on 300,000 lines into a pipe, send SIGTERM once output flows
+    (to the whole process group with ``group``); returns (status, stdout, stderr, processes left)."""
     import shutil
 
     exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
     source = tmp_path / "texts.txt"
-    source.write_text("".join(f"text number {i} was a great film\n" for i in range(400_000)))
-    process = subprocess.Popen([exe, "predict", "--file", str(source)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    first = process.stdout.readline()  # scoring has started
-    process.send_signal(signal.SIGTERM)
+    source.write_text("".join(f"text number {i}, a dull plot but superb acting\n" for i in range(300_000)))
+    process = subprocess.Popen([exe, "predict", "--file", str(source), *options], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, start_new_session=True)
+    first = process.stdout.readline()  # scoring has started; the pipe fills while nothing reads it
+    (os.killpg if group else os.kill)(process.pid, signal.SIGTERM)
     out = process.stdout.read()  # (the same buffered reader: communicate() would skip what it holds)
     err = process.stderr.read()
     process.wait(timeout=60)
-    assert first and process.returncode == 143 and b"Traceback" not in err
-    assert (first + out).endswith(b"\n") and all(line.count(b"\t") == 2 for line in (first + out).splitlines())
+    time.sleep(0.5)
+    states = subprocess.run(["ps", "-o", "stat=", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
+    return process.returncode, first + out, err, [state for state in states if not state.startswith("Z")]
+
+
+def test_sigterm_stops_like_ctrl_c_with_status_143_and_whole_lines(tmp_path):
+    status, out, err, _ = sigterm_mid_scoring(tmp_path)
+    assert status == 143 and b"Traceback" not in err, err.decode()[-2000:]
+    assert out.endswith(b"\n") and all(line.count(b"\t") == 2 for line in out.splitlines())
 
 
 def test_a_csv_field_longer_than_pythons_default_limit_is_read(tmp_path):
@@ -315,20 +325,6 @@ def test_a_model_that_learnt_one_class_is_warned_about():
 def test_sigterm_to_the_whole_group_with_workers_stops_cleanly(tmp_path):
     """A service manager may send SIGTERM to every process of the service: the workers
     hold it, the command stops as for Ctrl-C, and no process is left behind."""
-    import shutil
-
-    exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
-    source = tmp_path / "texts.txt"
-    source.write_text("".join(f"text number {i}, a dull plot but superb acting\n" for i in range(300_000)))
-    process = subprocess.Popen([exe, "predict", "--json", "--file", str(source), "--workers", "2"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
-    first = process.stdout.readline()  # the workers are scoring
-    os.killpg(process.pid, signal.SIGTERM)
-    out = process.stdout.read()
-    err = process.stderr.read()
-    process.wait(timeout=60)
-    time.sleep(0.5)
-    left = subprocess.run(["ps", "-o", "stat=", "-g", str(process.pid)], capture_output=True, text=True).stdout.split()
-    assert process.returncode == 143 and b"Traceback" not in err, err.decode()[-2000:]
-    assert all(json.loads(line) for line in (first + out).splitlines())
-    assert [state for state in left if not state.startswith("Z")] == []
+    status, out, err, left = sigterm_mid_scoring(tmp_path, "--json", "--workers", "2", group=True)
+    assert status == 143 and b"Traceback" not in err, err.decode()[-2000:]
+    assert all(json.loads(line) for line in out.splitlines()) and left == []

@@ -10,9 +10,8 @@ export const SCORE_TOLERANCE = 1e-5;
 /** Beyond the tolerance but within this: the same model, other arithmetic; further: another model. */
 export const RUNTIME_DRIFT = 0.05;
 
-/** The first `count` cases of category "review" (none when the bundle lists no conformance file). */
+/** The first `count` cases of category "review". */
 export async function probeCases(bundle, count = PROBE_CASES) {
-  if (bundle.manifest.files.conformance == null) return [];
   const where = bundle.manifest.files.conformance.path;
   const text = new TextDecoder().decode(await bundle.read("conformance"));
   const cases = [];
@@ -36,6 +35,10 @@ export async function probeCases(bundle, count = PROBE_CASES) {
 
 /** Refuse `classifier` unless its models reproduce the recorded scores of the probe cases. */
 export async function checkBelongs(classifier) {
+  if (classifier.bundle.manifest.files.conformance == null) {
+    throw new BundleError(`${classifier.bundle.base}: the manifest lists no conformance.jsonl file, which a format-2 bundle `
+      + "holds to prove its model files are its own; re-export the bundle, or restore its manifest");
+  }
   const cases = await probeCases(classifier.bundle);
   if (cases.length === 0) return;
   const where = classifier.bundle.manifest.files.onnx.path;

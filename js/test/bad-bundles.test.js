@@ -17,11 +17,13 @@ const { cases } = JSON.parse(readFileSync(join(repo, "tests", "fixtures", "bad-b
 function apply(bundle, change) {
   const file = change.file && join(bundle, change.file);
   switch (change.op) {
-    case "set": {
+    case "set":
+    case "delete": {
       const data = JSON.parse(readFileSync(file, "utf8"));
       let target = data;
       for (const key of change.path.slice(0, -1)) target = target[key];
-      target[change.path.at(-1)] = change.value;
+      if (change.op === "set") target[change.path.at(-1)] = change.value;
+      else delete target[change.path.at(-1)];
       writeFileSync(file, JSON.stringify(data));
       break;
     }
