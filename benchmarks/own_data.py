@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +41,8 @@ import numpy as np
 ROWS = {"train": 6000, "test": 2000}
 #: Results go to the real stdout; Keras' per-epoch lines (printed to sys.stdout) go to stderr.
 RESULTS = sys.stdout
+#: The console script of this environment (run as a user runs it), found beside this Python.
+CLI = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
 
 
 def make(data: str, out: Path) -> None:
@@ -183,10 +187,10 @@ def ours_cli(folder: Path) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         bundle = Path(scratch) / "bundle"
         started = time.monotonic()
-        subprocess.run(["edge-sentiment", "export", "--train", str(folder / "train.tsv"), "--out", str(bundle)],
+        subprocess.run([CLI, "export", "--train", str(folder / "train.tsv"), "--out", str(bundle)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         seconds = time.monotonic() - started
-        evaluated = subprocess.run(["edge-sentiment", "evaluate", "--model", str(bundle), "--file", str(folder / "test.tsv"), "--json"],
+        evaluated = subprocess.run([CLI, "evaluate", "--model", str(bundle), "--file", str(folder / "test.tsv"), "--json"],
                                    check=True, capture_output=True, text=True).stdout
         onnx = next(json.loads(line) for line in evaluated.splitlines() if json.loads(line)["backend"] == "onnx")
         manifest = json.loads((bundle / "manifest.json").read_text())

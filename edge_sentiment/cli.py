@@ -65,6 +65,17 @@ TextColumnOption = Annotated[
     Optional[str],
     typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, content."),
 ]
+LabelMapOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--label-map", help='Read written label values as another label: "VALUES=LABEL", values separated by '
+                 'commas, e.g. --label-map "1,2=negative" --label-map "4,5=positive" (repeat it for each label).',
+                 show_default=False),
+]
+DropLabelOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--drop-label", help="Leave out the rows of this label (as written, or as --label-map makes it); "
+                 "repeat it for more.", show_default=False),
+]
 LabelColumnOption = Annotated[
     Optional[str],
     typer.Option(help="Column (or JSON key) of the labels. Default: the first of label, sentiment, class, target."),
@@ -223,9 +234,14 @@ def export(
     ] = None,
     validation: Annotated[Optional[str], typer.Option(help="Validation file (default: another 10% of --train, stratified and seeded, held out).")] = None,
     test: Annotated[Optional[str], typer.Option(help="Test file (default: 10% of --train, stratified and seeded, held out).")] = None,
-    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl for --train/--validation/--test.")] = None,
+    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv, jsonl or fasttext for --train/--validation/--test.")] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
+    label_map: LabelMapOption = None,
+    drop_label: DropLabelOption = None,
+    min_count: Annotated[
+        int, typer.Option(min=0, help="Leave out the labels with fewer training rows than this (0: keep every label).")
+    ] = 0,
     positive: Annotated[
         Optional[str],
         typer.Option(help="The label value of the positive class (what score is the probability of). Default: the "
@@ -289,6 +305,9 @@ def export(
     if train is None and (validation or test):
         raise UsageError("--validation and --test go with --train")
     _check_table_format(file_format)
+    if train is None and (label_map or drop_label or min_count):
+        raise UsageError("--label-map, --drop-label and --min-count go with --train")
+    rules = _label_rules(label_map, drop_label)
     for option, path in (("--train", train), ("--validation", validation), ("--test", test), ("--data", data), ("--out", out)):
         _check_utf8_path(option, path)
     check_training_extras()
@@ -298,7 +317,8 @@ def export(
         from edge_sentiment_export.labeled_files import load_labeled_files
 
         dataset = load_labeled_files(train, validation, test, fmt=file_format, text_column=text_column,
-                                     label_column=label_column, positive=positive, seed=config.seed, log=log)
+                                     label_column=label_column, positive=positive, seed=config.seed, log=log,
+                                     rules=rules, min_count=min_count)
     else:
         source = _dataset_path(data, download, data_module)
         log(f"reading {source}")
@@ -315,6 +335,15 @@ def export(
         log(one_class)
 
 
+def _label_rules(label_map: Optional[list[str]], drop_label: Optional[list[str]]):
+    from .labels import LabelError, LabelRules
+
+    try:
+        return LabelRules.parse(label_map or (), drop_label or ())
+    except LabelError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _check_utf8_path(option: str, path) -> None:
     """A path the bundle records must be text: one whose bytes are not UTF-8 is refused at once."""
     try:
@@ -325,10 +354,10 @@ def _check_utf8_path(option: str, path) -> None:
 
 
 def _check_table_format(value: str | None) -> None:
-    from .tables import TABLE_FORMATS
+    from .tables import LABELED_FORMATS
 
-    if value is not None and value not in TABLE_FORMATS:
-        raise UsageError(f"--format must be one of: {', '.join(TABLE_FORMATS)} (got {value!r})")
+    if value is not None and value not in LABELED_FORMATS:
+        raise UsageError(f"--format must be one of: {', '.join(LABELED_FORMATS)} (got {value!r})")
 
 
 def _dataset_path(data: Optional[Path], download: bool, data_module) -> Path:
@@ -376,15 +405,18 @@ def evaluate(
         Optional[str],
         typer.Option(
             "--file", "-f",
-            help="Labeled file ('-' reads standard input): CSV or TSV with a header row, or JSON Lines of objects "
-            "(by its name, or --format; a name that says neither is read as JSON Lines), or a folder with one "
-            "subfolder per label holding one text per .txt file. Labels: the bundle's "
-            "label names, or 1/true/pos/positive and 0/false/neg/negative.",
+            help="Labeled file ('-' reads standard input): CSV or TSV with a header row, JSON Lines of objects, or "
+            "fastText lines (__label__LABEL text) (by its name, or --format; a name that says none of these is read "
+            "as fastText's format when its first line starts with __label__, else as JSON Lines), or a folder with "
+            "one subfolder per label holding one text per .txt file. Labels: the bundle's label names, or "
+            "1/true/pos/positive and 0/false/neg/negative, after the label map the bundle was trained with.",
         ),
     ] = None,
-    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv or jsonl: overrides the file name.")] = None,
+    file_format: Annotated[Optional[str], typer.Option("--format", help="csv, tsv, jsonl or fasttext: overrides the file name.")] = None,
     text_column: TextColumnOption = None,
     label_column: LabelColumnOption = None,
+    label_map: LabelMapOption = None,
+    drop_label: DropLabelOption = None,
     backend: Annotated[
         str,
         typer.Option(help="onnx, tflite, numpy, onnx-int8, or all: every backend the bundle has files for and "
@@ -409,7 +441,8 @@ def evaluate(
     if backend != "all" and backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)
-    texts, labels = _labeled_reviews(data, file, file_format, text_column, label_column, bundle.labels)
+    rules = _label_rules(label_map, drop_label) if label_map or drop_label else _trained_label_rules(bundle)
+    texts, labels = _labeled_reviews(data, file, file_format, text_column, label_column, bundle.labels, rules)
     if not texts:
         raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
@@ -452,8 +485,16 @@ def _scores(classifier, texts: list[str], advance) -> list[float]:
     return scores
 
 
+def _trained_label_rules(bundle):
+    """The label map and dropped labels the bundle was trained with (none for older bundles)."""
+    from .labels import LabelRules
+
+    dataset = bundle.manifest.reports.get("dataset")
+    return LabelRules.from_dict(dataset.raw.get("label_rules") if dataset is not None else None)
+
+
 def _labeled_reviews(data: Optional[Path], file: Optional[str], file_format, text_column, label_column,
-                     labels: tuple[str, str]) -> tuple[list[str], list[int]]:
+                     labels: tuple[str, str], rules) -> tuple[list[str], list[int]]:
     if data is not None:
         from edge_sentiment_export.data import load_imdb  # TensorFlow-free module
 
@@ -462,7 +503,7 @@ def _labeled_reviews(data: Optional[Path], file: Optional[str], file_format, tex
         return test.texts, test.labels
     from .tables import read_labeled
 
-    return read_labeled(file, file_format, text_column, label_column, labels)
+    return read_labeled(file, file_format, text_column, label_column, labels, rules, warn=log)
 
 
 def _metrics_table(results: dict) -> str:

@@ -27,14 +27,17 @@ from typing import Callable
 
 from .cli_input import InputError, LineReader, utf8_advice
 from .json_text import parse as parse_json
+from .labels import FASTTEXT_PREFIX, LabelRules, fasttext_line
 
 FORMATS = ("text", "csv", "tsv", "jsonl")
 #: The formats that hold records (columns or keys), not just lines.
 TABLE_FORMATS = FORMATS[1:]
+#: The formats a labeled file may have: a table, or fastText's lines (``__label__pos some text``).
+LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Column names tried, in this order, when no text or label column is named.
 TEXT_COLUMNS = ("text", "review", "sentence", "content")
-LABEL_COLUMNS = ("label", "sentiment", "class", "target")
+LABEL_COLUMNS = ("label", "labels", "sentiment", "class", "category", "target", "rating", "stars")
 #: Label values read as the positive / negative class of a bundle labelled negative/positive.
 POSITIVE_VALUES = ("1", "true", "pos", "positive")
 NEGATIVE_VALUES = ("0", "false", "neg", "negative")
@@ -249,24 +252,51 @@ def _json_kind(value) -> str:
 
 
 def read_labeled(path: str, fmt: str | None, text_column: str | None, label_column: str | None,
-                 labels: tuple[str, str]) -> tuple[list[str], list[int]]:
-    """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV or
-    JSON Lines file, or a folder of label subfolders (a file name that says neither is read as JSON Lines)."""
-    table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column)
+                 labels: tuple[str, str], rules: LabelRules = LabelRules(),
+                 warn: Callable[[str], None] | None = None) -> tuple[list[str], list[int]]:
+    """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV, JSON Lines
+    or fastText file, or a folder of label subfolders (a file name that says none of these is read
+    as JSON Lines, or as fastText's format when its first line starts with ``__label__``); ``rules``
+    map the written labels and drop rows, as at training."""
+    table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column, warn)
     texts, values = [], []
     for where, text, value in table.rows:
+        if isinstance(value, list):
+            raise InputError(f"{where}: {len(value)} labels ({', '.join(map(repr, value))}); a binary bundle takes "
+                             "one label per text")
+        if rules and value is not None and not isinstance(value, dict):
+            value = rules.apply(str(value).strip())
+            if value is None:
+                continue
         texts.append(text)
         values.append(binary_label(value, labels[1], labels[0], where))
     return texts, values
 
 
 def labeled_format(path: str, given: str | None, unknown: str = "jsonl") -> str:
-    """The format of a labeled source: ``folder`` for a directory, else :func:`file_format`
-    (``unknown`` where the name says nothing)."""
-    if given is None and path != "-" and Path(path).is_dir():
+    """The format of a labeled source: ``folder`` for a directory, else the one given, else the
+    one the file name says, else ``fasttext`` when the first line starts with ``__label__``, else
+    ``unknown``."""
+    if given is not None:
+        if given not in LABELED_FORMATS:
+            raise ValueError(f"--format must be one of: {', '.join(LABELED_FORMATS)} (got {given!r})")
+        return given
+    if path != "-" and Path(path).is_dir():
         return "folder"
-    chosen = file_format(path, given)
-    return unknown if chosen == "text" else chosen
+    chosen = file_format(path)
+    if chosen != "text":
+        return chosen
+    return "fasttext" if _starts_with_fasttext_label(path) else unknown
+
+
+def _starts_with_fasttext_label(path: str) -> bool:
+    if path == "-" or not Path(path).is_file():
+        return False
+    try:
+        with open(path, "rb") as file:
+            return file.read(len(FASTTEXT_PREFIX) + 3).lstrip(b"\xef\xbb\xbf").startswith(FASTTEXT_PREFIX.encode())
+    except OSError:
+        return False
 
 
 @dataclass
@@ -284,6 +314,8 @@ def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str
     file that is not UTF-8 stops."""
     if fmt == "folder":
         return folder_rows(path, warn)
+    if fmt == "fasttext":
+        return fasttext_rows(path)
     table = read_table(path, fmt, on_error=None)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
     label_key = choose_column(table, label_column, LABEL_COLUMNS, "label", "--label-column")
@@ -295,6 +327,24 @@ def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str
             yield f"{table.name}, line {number}", text_of(record, text_key, number, table.name), record[label_key]
 
     return LabeledRows(table.name, text_key, label_key, rows())
+
+
+def fasttext_rows(path: str) -> LabeledRows:
+    """fastText's supervised format: each line ``__label__a [__label__b ...] text``; a row's label
+    is the one label, or the list of them where a line has several."""
+    name = "standard input" if path == "-" else path
+
+    def rows() -> Iterator[tuple[str, str, object]]:
+        for number, line in enumerate(LineReader(path, "stop", offer_on_error=False), start=1):
+            if not line.strip():
+                continue
+            labels, text = fasttext_line(line)
+            if not labels:
+                raise InputError(f"{name}, line {number}: no {FASTTEXT_PREFIX} label at the start of the line; "
+                                 f"fastText's format is {FASTTEXT_PREFIX}LABEL then the text")
+            yield f"{name}, line {number}", text, labels[0] if len(labels) == 1 else labels
+
+    return LabeledRows(name, "the text after the labels", f"the {FASTTEXT_PREFIX} labels", rows())
 
 
 def folder_rows(path: str, warn: Callable[[str], None] | None = None) -> LabeledRows:
@@ -319,7 +369,7 @@ def folder_rows(path: str, warn: Callable[[str], None] | None = None) -> Labeled
             warn(f"note: {root}: skipped {hidden} hidden file{'s' if hidden != 1 else ''} (names starting with '.', "
                  "such as macOS's ._ files)")
 
-    return LabeledRows(str(root), "the .txt files", "their subfolder", rows())
+    return LabeledRows(str(root), "the .txt files", "their subfolders", rows())
 
 
 def _read_text_file(file: Path) -> str:

@@ -1,6 +1,8 @@
 """Training data from the user's own files: CSV, TSV or JSON Lines of (text, label).
 
-Labels come from the data: exactly two distinct values, kept as written. The
+Labels come from the data, kept as written, after the user's label rules (a label
+map, labels to drop: :class:`edge_sentiment.labels.LabelRules`) and ``min_count``
+(labels with fewer training rows are dropped): exactly two must remain. The
 positive class (the one ``score`` is the probability of) is ``positive``, or by
 rule the value that reads as positive (1, true, pos, positive, any case), else
 the second in sorted order. With no test file a stratified, seeded test split
@@ -20,6 +22,7 @@ from typing import Callable
 import numpy as np
 
 from edge_sentiment.bundle import sha256_file
+from edge_sentiment.labels import LabelRules
 from edge_sentiment.tables import POSITIVE_VALUES, labeled_format, labeled_rows
 
 from .data import DataError, Split
@@ -39,12 +42,14 @@ class LabeledFiles:
     labels: tuple[str, str]  # (negative class, positive class)
     validation: Split | None = None
     sources: dict = field(default_factory=dict)
+    rules: LabelRules = field(default_factory=LabelRules)
 
     def describe(self) -> dict:
         return {
             "name": "labeled files",
             "files": self.sources,
             "labels": list(self.labels),
+            **({"label_rules": self.rules.to_dict()} if self.rules else {}),
             "train_rows": len(self.train),
             "validation_rows": len(self.validation) if self.validation is not None else None,
             "test_rows": len(self.test),
@@ -61,10 +66,14 @@ class _Rows:
 def load_labeled_files(
     train: str, validation: str | None = None, test: str | None = None, *, fmt: str | None = None,
     text_column: str | None = None, label_column: str | None = None, positive: str | None = None,
-    seed: int = 1234, log: Callable[[str], None] = print,
+    seed: int = 1234, log: Callable[[str], None] = print, rules: LabelRules = LabelRules(), min_count: int = 0,
 ) -> LabeledFiles:
     parts = {"train": train, "validation": validation, "test": test}
-    rows = {name: _read(path, fmt, text_column, label_column, log) for name, path in parts.items() if path is not None}
+    rows = {name: _read(path, fmt, text_column, label_column, log, rules) for name, path in parts.items() if path is not None}
+    rare = _rare_labels(rows["train"], min_count, train, log)
+    if rare:
+        rules = LabelRules(rules.mapping, rules.dropped | rare)
+        rows = {name: _without(part, rare) for name, part in rows.items()}
     labels = _label_names(rows["train"], positive, train, log)
     for name, part in rows.items():
         unknown = sorted(set(part.values) - set(labels))
@@ -82,27 +91,52 @@ def load_labeled_files(
     _warn_overlap(splits, {name: parts[name] if name in rows else None for name in splits}, log)
     sources = {name: {"path": path, **({"sha256": sha256_file(path)} if os.path.isfile(path) else {})}
                for name, path in parts.items() if path is not None and path != "-"}
-    return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources)
+    return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources, rules)
 
 
-def _read(path: str, fmt: str | None, text_column: str | None, label_column: str | None, log) -> _Rows:
+def _rare_labels(rows: _Rows, min_count: int, path: str, log) -> frozenset[str]:
+    counts = Counter(rows.values)
+    rare = frozenset(label for label, count in counts.items() if count < min_count)
+    if rare:
+        shown = ", ".join(f"{_shown(label)} ({counts[label]:,})" for label in sorted(rare))
+        log(f"--min-count {min_count}: dropping the rows of {len(rare)} label{'s' if len(rare) != 1 else ''} of {path} "
+            f"with fewer rows: {shown}")
+    return rare
+
+
+def _without(rows: _Rows, dropped: frozenset[str]) -> _Rows:
+    kept = [i for i, value in enumerate(rows.values) if value not in dropped]
+    return _Rows([rows.texts[i] for i in kept], [rows.values[i] for i in kept], rows.label_source)
+
+
+def _read(path: str, fmt: str | None, text_column: str | None, label_column: str | None, log,
+          rules: LabelRules = LabelRules()) -> _Rows:
     chosen = labeled_format(path, fmt, unknown="unknown")
     if chosen == "unknown":
-        raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv or jsonl")
+        raise DataError(f"{path}: cannot tell its format from the name; pass --format csv, tsv, jsonl or fasttext")
     table = labeled_rows(path, chosen, text_column, label_column, warn=log)
-    if chosen == "folder":
-        log(f"{table.name}: texts from the .txt files, labels from their subfolders")
+    if chosen in ("folder", "fasttext"):
+        log(f"{table.name}: texts from {table.text_column}, labels from {table.label_column}")
     else:
         log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}")
-    texts, values, empty = [], [], 0
+    texts, values, empty, dropped = [], [], 0, 0
     for where, text, value in table.rows:
-        if value is None or isinstance(value, (dict, list)) or str(value).strip() == "":
+        if isinstance(value, list):
+            raise DataError(f"{where}: {len(value)} labels ({', '.join(map(_shown, value))}); this version trains on "
+                            "one label per text (several labels per text come with bundle format 3)")
+        if value is None or isinstance(value, dict) or str(value).strip() == "":
             raise DataError(f"{where}: no label in {table.label_column!r}")
+        label = rules.apply(str(value).strip())
+        if label is None:
+            dropped += 1
+            continue
         if not text.strip():
             empty += 1
             continue
         texts.append(text)
-        values.append(str(value).strip())
+        values.append(label)
+    if dropped:
+        log(f"{table.name}: {dropped:,} rows left out (--drop-label)")
     if empty:
         if not texts:
             raise DataError(f"{table.name}: all {empty} texts are empty; is {table.text_column!r} the text column? (--text-column)")
@@ -116,7 +150,12 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log) -> tuple[str
     listed = ", ".join(f"{_shown(value)} ({count:,})" for value, count in counts.most_common(10))
     if len(counts) != 2:
         more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
-        raise DataError(f"{path}: the {rows.label_source} must hold exactly two labels, it holds {len(counts)}: {listed}{more}")
+        fix = ("map several values to one label with --label-map \"VALUES=LABEL\" (e.g. \"1,2=negative\"), "
+               "leave labels out with --drop-label LABEL, or drop rare ones with --min-count N")
+        if len(counts) < 2:
+            fix = "a model needs examples of two labels"
+        raise DataError(f"{path}: this version trains on two labels; the {rows.label_source} holds {len(counts)}: "
+                        f"{listed}{more}; {fix}")
     values = sorted(counts)
     if positive is not None:
         if positive not in counts:

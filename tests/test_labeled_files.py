@@ -60,8 +60,10 @@ def test_stratified_test_and_validation_splits_are_carved_when_none_are_given(tm
 
 
 @pytest.mark.parametrize("data, message", [
-    ([("a b", "1")] * 120, "label column ('label') must hold exactly two labels, it holds 1: '1' (120)"),
-    ([("a b", str(i % 3)) for i in range(120)], "it holds 3: '0' (40), '1' (40), '2' (40)"),
+    ([("a b", "1")] * 120, "this version trains on two labels; the label column ('label') holds 1: '1' (120); a model "
+                           "needs examples of two labels"),
+    ([("a b", str(i % 3)) for i in range(120)], "holds 3: '0' (40), '1' (40), '2' (40); map several values to one "
+                                                 "label with --label-map"),
     ([("a b", str(i % 2)) for i in range(60)], "too few examples to train and check a model ('0': 30, '1': 30)"),
 ])
 def test_label_refusals(tmp_path, data, message):
@@ -141,7 +143,7 @@ def test_a_folder_with_one_subfolder_per_label(tmp_path):
 
 def test_a_folder_with_three_subfolders_or_a_bad_file_is_refused(tmp_path):
     root = write_folder(tmp_path / "r", [*rows(120, ("neg", "pos")), ("x", "unsup")])
-    with pytest.raises(DataError, match=r"the subfolders must hold exactly two labels, it holds 3: 'neg' \(60\), 'pos' \(60\), 'unsup' \(1\)"):
+    with pytest.raises(DataError, match=r"the subfolders holds 3: 'neg' \(60\), 'pos' \(60\), 'unsup' \(1\)"):
         load_labeled_files(str(root), log=quiet)
     shutil.rmtree(root / "unsup")
     (root / "pos" / "bad.txt").write_bytes(b"caf\xe9")
@@ -193,3 +195,76 @@ def test_the_bag_prior_follows_the_median_length_up_to_the_presets():
     assert config.bag_prior == 120  # the default preset's
     config, record = fit(texts, fields=("bag_prior",), bag_prior=0.0)
     assert config.bag_prior == 0 and record == {}  # a model without a prior keeps none
+
+
+def test_label_rules_map_and_drop_what_files_write(tmp_path):
+    from edge_sentiment.labels import LabelRules
+
+    stars = [(f"text {i}", str(1 + i % 5)) for i in range(500)]
+    messages = []
+    rules = LabelRules.parse(["1,2=negative", "4,5=positive"], ["3"])
+    data = load_labeled_files(str(write_csv(tmp_path / "stars.csv", stars)), log=messages.append, rules=rules)
+    assert data.labels == ("negative", "positive") and len(data.train) + len(data.test) + len(data.validation) == 400
+    assert any("100 rows left out (--drop-label)" in m for m in messages)
+    assert data.describe()["label_rules"] == {"map": {"1": "negative", "2": "negative", "4": "positive",
+                                                      "5": "positive"}, "dropped": ["3"]}
+
+
+def test_min_count_drops_rare_labels(tmp_path):
+    data_rows = [(f"text {i}", "pos" if i % 2 else "neg") for i in range(200)] + [("odd one", "other")] * 3
+    messages = []
+    data = load_labeled_files(str(write_csv(tmp_path / "t.csv", data_rows)), log=messages.append, min_count=10)
+    assert data.labels == ("neg", "pos")
+    assert any("--min-count 10: dropping the rows of 1 label" in m and "'other' (3)" in m for m in messages)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("1,2", "--label-map '1,2': write VALUES=LABEL"),
+    ("1,,2=neg", "has an empty value"),
+    ("=neg", "write VALUES=LABEL"),
+])
+def test_malformed_label_maps_are_refused(spec, message):
+    from edge_sentiment.labels import LabelError, LabelRules
+
+    with pytest.raises(LabelError, match=re.escape(message)):
+        LabelRules.parse([spec])
+    with pytest.raises(LabelError, match="maps '1' to both 'a' and 'b'"):
+        LabelRules.parse(["1=a", "1,2=b"])
+
+
+def test_fasttext_files_are_read_and_several_labels_refused(tmp_path):
+    source = tmp_path / "train.txt"
+    source.write_text("".join(f"__label__{'pos' if i % 2 else 'neg'} text number {i}\n" for i in range(200)))
+    data = load_labeled_files(str(source), log=quiet)
+    assert data.labels == ("neg", "pos") and data.train.texts[0].startswith("text number")
+    source.write_text("__label__pos __label__funny a text\n")
+    with pytest.raises(DataError, match="line 1: 2 labels \\('pos', 'funny'\\)"):
+        load_labeled_files(str(source), log=quiet)
+
+
+def star_rows(n: int, seed: int):
+    """Star ratings 1-5 written as numbers: 1-2 read negative, 4-5 positive, 3 either."""
+    rng = random.Random(seed)
+    for text, positive in rows(n, (0, 1), seed):
+        yield text, str(rng.choice((4, 5)) if positive else rng.choice((1, 2))) if rng.random() > 0.2 else "3"
+
+
+def test_a_star_rating_file_trained_through_a_label_map_and_evaluated_with_it(tmp_path):
+    pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+    train = write_csv(tmp_path / "stars.csv", star_rows(500, seed=1), header=("review", "stars"))
+    out = tmp_path / "bundle"
+    result = run_cli("export", "--train", str(train), "--label-map", "1,2=negative", "--label-map", "4,5=positive",
+                     "--drop-label", "3", "--preset", "quick", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    assert "rows left out (--drop-label)" in result.stderr.decode()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["labels"] == ["negative", "positive"]
+    assert manifest["dataset"]["label_rules"]["dropped"] == ["3"]
+    test = write_csv(tmp_path / "test.csv", star_rows(100, seed=2), header=("review", "stars"))
+    evaluated = run_cli("evaluate", "--model", str(out), "--file", str(test), "--backend", "onnx", "--json")
+    assert evaluated.returncode == 0, evaluated.stderr.decode()
+    report = json.loads(evaluated.stdout)
+    assert report["reviews"] == sum(1 for _, stars in star_rows(100, seed=2) if stars != "3")
+    assert report["accuracy"] > report["majority_baseline"] + 0.15  # it learnt the mapped labels
+    bad = run_cli("export", "--train", str(train), "--label-map", "1,2", "--out", str(tmp_path / "other"))
+    assert bad.returncode == 2 and "--label-map '1,2': write VALUES=LABEL" in bad.stderr.decode()

@@ -328,3 +328,11 @@ def test_sigterm_to_the_whole_group_with_workers_stops_cleanly(tmp_path):
     status, out, err, left = sigterm_mid_scoring(tmp_path, "--json", "--workers", "2", group=True)
     assert status == 143 and b"Traceback" not in err, err.decode()[-2000:]
     assert all(json.loads(line) for line in out.splitlines()) and left == []
+
+
+def test_export_help_states_the_carves_the_code_makes():
+    from edge_sentiment_export.labeled_files import TEST_FRACTION, VALIDATION_FRACTION
+
+    text = " ".join(run_cli("export", "--help").stdout.decode().split())
+    assert f"Test file (default: {TEST_FRACTION:.0%} of --train" in text
+    assert f"Validation file (default: another {VALIDATION_FRACTION:.0%} of --train" in text
