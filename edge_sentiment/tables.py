@@ -261,7 +261,7 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column, warn)
     texts, values = [], []
     for where, text, value in table.rows:
-        if isinstance(value, list):
+        if isinstance(value, list) and len(value) > 1:
             raise InputError(f"{where}: {len(value)} labels ({', '.join(map(repr, value))}); a binary bundle takes "
                              "one label per text")
         if rules and value is not None and not isinstance(value, dict):

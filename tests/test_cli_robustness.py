@@ -78,7 +78,7 @@ def test_replacing_a_bundle_keeps_the_old_one_until_the_new_one_is_in_place(tmp_
     staging.mkdir()
     (staging / "manifest.json").write_text("{}")
     check_destination(out, overwrite=True)
-    replace_with(out, staging)
+    replace_with(out, staging, overwrite=True)
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json"]
     assert not staging.exists() and [p.name for p in tmp_path.iterdir()] == ["bundle"]
 
