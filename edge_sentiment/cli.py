@@ -242,6 +242,11 @@ def export(
     min_count: Annotated[
         int, typer.Option(min=0, help="Leave out the labels with fewer training rows than this (0: keep every label).")
     ] = 0,
+    class_weight: Annotated[
+        str, typer.Option(help="none (every row weighs the same), balanced (a rare class's rows weigh more, so it "
+                          "counts as much as a common one), or auto: with --train, the better of the two on the "
+                          "validation split when the rarest class holds under a third of the rows, else none.")
+    ] = "auto",
     positive: Annotated[
         Optional[str],
         typer.Option(help="The label value of the positive class (what score is the probability of). Default: the "
@@ -288,8 +293,11 @@ def export(
     \b
         pip install 'edge-sentiment[train,tflite]'
     """
+    if class_weight not in ("auto", "none", "balanced"):
+        raise UsageError(f"--class-weight must be one of: auto, none, balanced (got {class_weight!r})")
     given = {"num_words": num_words, "maxlen": maxlen, "epochs": epochs, "seed": seed,
-             "train_limit": train_limit, "test_limit": test_limit}
+             "train_limit": train_limit, "test_limit": test_limit,
+             "class_weight": None if class_weight == "auto" else class_weight}
     overrides = {k: v for k, v in given.items() if v is not None}
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
     from edge_sentiment_export.destination import check_destination

@@ -11,6 +11,8 @@ from edge_sentiment.pairs import MAX_VOCAB_SIZE
 OPTIMIZERS = ("rmsprop", "adam")
 #: How export/calibration.py maps the final logit to P(positive): unchanged, z / T, or a·z + c.
 CALIBRATIONS = ("none", "temperature", "platt")
+#: How training weighs each class's rows: equally, or inversely to the class's share of them.
+CLASS_WEIGHTS = ("none", "balanced")
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,9 @@ class TrainingConfig:
     #: Fitted on the validation split after training and folded into the final
     #: layer, so every exported form returns calibrated scores (export/calibration.py).
     calibration: str = "none"
+    #: "balanced": each class's rows weigh n / (classes x the class's rows) in the loss, so a rare
+    #: class counts as much as a common one (Keras ``class_weight``); "none": every row weighs 1.
+    class_weight: str = "none"
     # optimisation
     optimizer: str = "rmsprop"
     learning_rate: float = 1e-3
@@ -117,6 +122,8 @@ class TrainingConfig:
             raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         if self.short_snippets < 0 or self.snippet_max_tokens < 2:
             raise ValueError("short_snippets must be >= 0 and snippet_max_tokens >= 2")
+        if self.class_weight not in CLASS_WEIGHTS:
+            raise ValueError(f"class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if not 0.0 < self.validation_fraction < 1.0:

@@ -44,7 +44,7 @@ from .onnx_graphs import (
 from .parity import TOLERANCE, parity_failures, parity_report
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
-from .train import CURVES_NAME, HISTORY_NAME, fit, sample_indices, validation_indices, write_history
+from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, sample_indices, validation_indices, write_history
 from .vocab import build_vocab, fit_to_data, word_counts
 
 FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
@@ -99,7 +99,11 @@ def export_bundle(
 
     log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
     train_started = time.monotonic()
-    model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
+    if "class_weight" in fitted_settings:
+        model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log)
+        log(f"class_weight {config.class_weight}: {fitted['class_weight']['rule']}")
+    else:
+        model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
     calibration = calibrate(model, config.calibration, x_val, y_val) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record

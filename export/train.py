@@ -77,10 +77,60 @@ def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tu
         batch_size=config.batch_size,
         callbacks=[stop],
         verbose=verbose,
+        class_weight=class_weights(config.class_weight, y_train),
     )
     record = {key: [float(v) for v in values] for key, values in history.history.items()}
     record["best_epoch"] = int(np.argmin(record["val_loss"])) + 1
     return record
+
+
+def class_weights(rule: str, labels: np.ndarray) -> dict[int, float] | None:
+    """Keras ``class_weight`` for ``rule`` (config.CLASS_WEIGHTS): None, or each class's rows
+    weighted n / (classes x its rows)."""
+    if rule == "none":
+        return None
+    classes, counts = np.unique(np.asarray(labels).astype(int), return_counts=True)
+    return {int(c): float(len(labels) / (len(classes) * n)) for c, n in zip(classes, counts)}
+
+
+#: With class_weight fitted to the data, both weightings are trained (and the one with the
+#: better validation macro-F1 kept) only when the rarest class holds less than this share of rows.
+IMBALANCED_SHARE = 1 / 3
+
+
+def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, validation, log=print):
+    """:func:`fit` with ``class_weight`` chosen on the validation split: "none" for data whose
+    rarest class holds :data:`IMBALANCED_SHARE` of the rows or more, else the better of "none"
+    and "balanced" by validation macro-F1. Returns ``(model, history, config, record)``."""
+    share = float(np.bincount(np.asarray(y).astype(int)).min() / len(y))
+    if share >= IMBALANCED_SHARE:
+        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation)
+        record = {"value": "none", "rarest_class_share": round(share, 4),
+                  "rule": f"the rarest class holds {share:.0%} of the training rows (at least {IMBALANCED_SHARE:.0%})"}
+        return model, history, config.with_overrides(class_weight="none"), record
+    tried = {}
+    for rule in ("none", "balanced"):
+        log(f"class_weight {rule}: training (the rarest class holds {share:.1%} of the training rows)")
+        model, history = fit(config.with_overrides(class_weight=rule), x, y, validation=validation)
+        predicted = (model.predict(validation[0], batch_size=1024, verbose=0).reshape(-1) >= 0.5).astype(int)
+        tried[rule] = (macro_f1(validation[1], predicted), model, history)
+    best = max(tried, key=lambda rule: tried[rule][0])
+    record = {"value": best, "rarest_class_share": round(share, 4),
+              "validation_macro_f1": {rule: round(score, 4) for rule, (score, _, _) in tried.items()},
+              "rule": f"the better validation macro-F1 of 'none' and 'balanced' (the rarest class holds {share:.1%} "
+                      f"of the training rows, under {IMBALANCED_SHARE:.0%})"}
+    return tried[best][1], tried[best][2], config.with_overrides(class_weight=best), record
+
+
+def macro_f1(labels, predicted) -> float:
+    """The mean over classes of each class's F1 (a class never predicted nor present counts 0)."""
+    labels, predicted = np.asarray(labels).astype(int), np.asarray(predicted).astype(int)
+    scores = []
+    for c in np.union1d(labels, predicted):
+        tp = int(np.sum((labels == c) & (predicted == c)))
+        both = int(np.sum(labels == c)) + int(np.sum(predicted == c))
+        scores.append(2 * tp / both if both else 0.0)
+    return float(np.mean(scores))
 
 
 def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbose) -> dict:

@@ -34,7 +34,7 @@ MIN_COUNT = 2
 LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
-FITTABLE = ("num_words", "maxlen", "bag_prior")
+FITTABLE = ("num_words", "maxlen", "bag_prior", "class_weight")  # (class_weight: chosen in export/train.py)
 
 
 def word_counts(texts: Iterable[str]) -> tuple[Counter, list[int]]:

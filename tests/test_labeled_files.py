@@ -260,6 +260,7 @@ def test_a_star_rating_file_trained_through_a_label_map_and_evaluated_with_it(tm
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["labels"] == ["negative", "positive"]
     assert manifest["dataset"]["label_rules"]["dropped"] == ["3"]
+    assert manifest["training"]["fitted_to_data"]["class_weight"]["value"] == "none"  # balanced enough: one fit
     test = write_csv(tmp_path / "test.csv", star_rows(100, seed=2), header=("review", "stars"))
     evaluated = run_cli("evaluate", "--model", str(out), "--file", str(test), "--backend", "onnx", "--json")
     assert evaluated.returncode == 0, evaluated.stderr.decode()
@@ -268,3 +269,20 @@ def test_a_star_rating_file_trained_through_a_label_map_and_evaluated_with_it(tm
     assert report["accuracy"] > report["majority_baseline"] + 0.15  # it learnt the mapped labels
     bad = run_cli("export", "--train", str(train), "--label-map", "1,2", "--out", str(tmp_path / "other"))
     assert bad.returncode == 2 and "--label-map '1,2': write VALUES=LABEL" in bad.stderr.decode()
+
+
+def test_class_weight_is_chosen_on_validation_for_imbalanced_files(tmp_path):
+    pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+    rare = [row for row in rows(1000, ("ham", "spam"), seed=3) if row[1] == "ham" or random.Random(row[0]).random() < 0.18]
+    train = write_csv(tmp_path / "imbalanced.csv", rare)
+    out = tmp_path / "bundle"
+    result = run_cli("export", "--train", str(train), "--preset", "quick", "--out", str(out))
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    record = json.loads((out / "manifest.json").read_text())["training"]["fitted_to_data"]["class_weight"]
+    tried = record["validation_macro_f1"]
+    assert set(tried) == {"none", "balanced"} and record["value"] == max(tried, key=tried.get)
+    assert record["rarest_class_share"] < 1 / 3
+    config = json.loads((out / "manifest.json").read_text())["training"]["config"]
+    assert config["class_weight"] == record["value"]
+    given = run_cli("export", "--train", str(train), "--preset", "quick", "--class-weight", "heavy", "--out", str(out))
+    assert given.returncode == 2 and "--class-weight must be one of: auto, none, balanced" in given.stderr.decode()
