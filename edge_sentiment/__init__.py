@@ -25,6 +25,7 @@ _EXPORTS = {
     "Explanation": ".explain",
     "Prediction": ".classifier",
     "SentimentClassifier": ".classifier",
+    "TextClassifier": ".classifier",
     "load": ".classifier",
     "load_bundle": ".bundle",
 }

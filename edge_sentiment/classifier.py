@@ -9,7 +9,7 @@ import sys
 import threading
 import warnings
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,10 +34,13 @@ SORT_WINDOW = 4096
 
 @dataclass(frozen=True)
 class Prediction:
-    """One result: ``label`` is ``"positive"`` or ``"negative"``; ``score`` is P(positive)."""
+    """One result: ``label`` is the predicted label's name, ``score`` the probability of the
+    positive class (``labels[1]``), ``scores`` each label's probability, highest first (the
+    ``top_k`` highest when :meth:`TextClassifier.predict` is given ``top_k``)."""
 
     label: str
     score: float
+    scores: dict[str, float] = field(default_factory=dict)
 
 
 class SentimentClassifier:
@@ -112,13 +115,15 @@ class SentimentClassifier:
             pool, self._pool = self._pool, None
         return pool
 
-    def predict(self, text: str) -> Prediction:
-        """Classify one text."""
+    def predict(self, text: str, top_k: int | None = None) -> Prediction:
+        """Classify one text; ``top_k`` keeps that many of the highest ``scores``."""
+        if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
         kept = self._encoder.kept_array(_checked_text(text))
         if self._takes_one(kept):
-            return self._prediction(self._run.one(kept))  # a single-review graph: no padded row
+            return self._prediction(self._run.one(kept), top_k)  # a single-review graph: no padded row
         # The direct path: no windows or sorting to arrange for a single row.
-        return self._prediction(float(self._run(self._encoder.pad([kept]))[0]))
+        return self._prediction(float(self._run(self._encoder.pad([kept]))[0]), top_k)
 
     def explain(self, text: str) -> Explanation:
         """Which words drove the score: each kept token's contribution to the logit, with its
@@ -240,9 +245,10 @@ class SentimentClassifier:
             scores[rows] = self._run(ids[rows])
         return scores
 
-    def _prediction(self, score: float) -> Prediction:
-        positive, negative = self.bundle.labels[1], self.bundle.labels[0]
-        return Prediction(positive if score >= self.threshold else negative, score)
+    def _prediction(self, score: float, top_k: int | None = None) -> Prediction:
+        negative, positive = self.bundle.labels
+        ranked = [(positive, score), (negative, 1.0 - score)] if score >= 0.5 else [(negative, 1.0 - score), (positive, score)]
+        return Prediction(positive if score >= self.threshold else negative, score, dict(ranked[:top_k]))
 
 
 def _refuse_non_sequence(texts: object) -> None:
@@ -302,6 +308,10 @@ class _WindowReader:
         if self._failure is not None:
             failure, self._failure = self._failure, None
             raise failure
+
+
+#: The classifier's name now that it classifies any text; ``SentimentClassifier`` stays for the code that uses it.
+TextClassifier = SentimentClassifier
 
 
 def _reload(path: str, backend: str, threshold: float, workers: int) -> SentimentClassifier:

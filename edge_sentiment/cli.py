@@ -471,7 +471,8 @@ def evaluate(
             failed.append(name)
             continue
         with classifier, progress(f"evaluating {name}", len(texts)) as advance:
-            results[name] = evaluation_report(labels, _scores(classifier, texts, advance), token_counts, threshold)
+            results[name] = evaluation_report(labels, _scores(classifier, texts, advance), token_counts, threshold,
+                                              names=bundle.labels)
     if as_json:
         write_lines([json.dumps({"backend": name, **report}) for name, report in results.items()])
     elif results:

@@ -72,12 +72,30 @@ def calibration_metrics(labels: np.ndarray, scores: np.ndarray, bins: int = 10) 
     }
 
 
-def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD) -> dict:
-    """:func:`binary_metrics` and :func:`calibration_metrics`, overall and per length bucket
-    (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`)."""
+def per_class(labels, predicted, names) -> dict:
+    """Precision, recall, F1 and support of each class (``names[i]`` is class ``i``)."""
+    labels, predicted = np.asarray(labels).astype(int), np.asarray(predicted).astype(int)
+    report = {}
+    for index, name in enumerate(names):
+        tp = int(np.sum((labels == index) & (predicted == index)))
+        chosen, support = int(np.sum(predicted == index)), int(np.sum(labels == index))
+        precision = tp / chosen if chosen else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        report[name] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    return report
+
+
+def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD,
+                      names: tuple[str, ...] = ("negative", "positive")) -> dict:
+    """:func:`binary_metrics` and :func:`calibration_metrics`, the majority-class baseline, each
+    class's figures (``per_class``, keyed by ``names``) and their mean F1 (``macro_f1``), overall
+    and per length bucket (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`)."""
     labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
+    classes = per_class(labels, scores >= threshold, names)
     report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores),
-              "majority_baseline": majority_baseline(labels)}
+              "majority_baseline": majority_baseline(labels),
+              "macro_f1": float(np.mean([c["f1"] for c in classes.values()])), "per_class": classes}
     report["by_length"] = {}
     for name, fewest, most in LENGTH_BUCKETS:
         inside = (counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max))

@@ -497,3 +497,18 @@ def test_what_runs_is_the_bytes_that_were_checked(bundle_copy, monkeypatch):
 
     monkeypatch.setattr(bundle_module, "_check_digest", check_then_swap)
     np.testing.assert_array_equal(SentimentClassifier.load(bundle_copy).predict_proba(texts), expected)
+
+
+def test_a_prediction_has_every_labels_probability_best_first():
+    from edge_sentiment import TextClassifier
+
+    assert TextClassifier is SentimentClassifier
+    clf = TextClassifier.load()
+    for text in ("great film", "dull"):
+        prediction = clf.predict(text)
+        assert list(prediction.scores)[0] == prediction.label
+        assert sum(prediction.scores.values()) == pytest.approx(1.0)
+        assert prediction.scores["positive"] == prediction.score
+        assert clf.predict(text, top_k=1).scores == {prediction.label: prediction.scores[prediction.label]}
+    with pytest.raises(ValueError, match="top_k must be a positive integer, got 0"):
+        clf.predict("great film", top_k=0)

@@ -87,3 +87,11 @@ def test_a_calibration_is_kept_only_when_it_lowers_validation_ece(method):
         assert kept == (after < before)
         outcomes.add(kept)
     assert outcomes == {True, False}  # small sets where the log-loss fit makes ECE worse exist
+
+
+def test_evaluation_report_has_each_class_and_the_macro_f1():
+    report = evaluation_report([1, 0, 1, 0, 0], [0.9, 0.2, 0.4, 0.6, 0.1], [3] * 5, names=("ham", "spam"))
+    # predicted [1, 0, 0, 1, 0]: spam P 1/2 R 1/2; ham P 2/3 R 2/3
+    assert report["per_class"]["spam"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    assert report["per_class"]["ham"]["f1"] == pytest.approx(2 / 3) and report["per_class"]["ham"]["support"] == 3
+    assert report["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2) and report["majority_baseline"] == 0.6
