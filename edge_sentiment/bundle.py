@@ -58,7 +58,7 @@ class Bundle:
     encoding: EncodingConfig
     vocab: dict[str, int]
     io: ModelIO
-    labels: tuple[str, str]
+    labels: tuple[str, ...]
     #: Whether each backend must re-score the conformance probe at load (edge_sentiment.probe).
     #: False only for a bundle whose cases are being written (the exporter's staging copy).
     probed: bool = True
@@ -117,6 +117,9 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     (:func:`unprobed` makes a copy whose backends skip the load probe, for the exporter.)"""
     root = default_bundle_path() if path is None else Path(path)
     manifest = read_manifest(root)
+    if manifest.task != "binary":
+        raise BundleError(f"{root} is a {manifest.task} bundle ({len(manifest.labels)} labels); this version of "
+                          "edge-sentiment scores two-label (binary) bundles: upgrade edge-sentiment to score it")
     model = manifest.model
     io = ModelIO(
         input_name=model.input.name,

@@ -28,9 +28,14 @@ from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, STA
 from .encoding import EncodingConfig
 from .errors import BundleError
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 #: Versions :meth:`Manifest.from_dict` reads (older ones through an upgrader).
-READABLE_VERSIONS = (1, 2)
+READABLE_VERSIONS = (1, 2, 3)
+#: What the model's outputs mean: one probability of labels[1] (binary), one probability per
+#: label summing to 1 (multiclass, softmax), or one independent probability per label (multilabel).
+TASKS = ("binary", "multiclass", "multilabel")
+#: The most labels a bundle may have (a lying manifest must not size the output without limit).
+MAX_LABELS = 10_000
 ARCHITECTURES = ("rnn", "multi_hot_dense")
 HEADS = ("last", "max", "mean", "mean_with_bag")
 INPUT_ENCODINGS = ("embedding", "one_hot")
@@ -174,12 +179,12 @@ class ModelRecord:
     layers: tuple[str, ...] = ()
 
     @classmethod
-    def from_dict(cls, raw: Any, maxlen: int) -> ModelRecord:
+    def from_dict(cls, raw: Any, maxlen: int, outputs: int = 1) -> ModelRecord:
         d = _object(raw, "model")
         input_d = _object(d.get("input"), "model.input")
         common = dict(
             input=TensorSpec.from_dict(input_d, "model.input", "int32", [None, maxlen]),
-            output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, 1]),
+            output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, outputs]),
             trims_leading_padding=_bool(input_d, "onnx_trims_leading_padding", "model.input"),
             vocab_size=_int(d, "vocab_size", "model", FIRST_WORD_ID + 1, MAX_VOCAB),
             architecture=_choice(d, "architecture", ARCHITECTURES, "model"),
@@ -355,10 +360,12 @@ TYPED_REPORTS = {"training": TrainingReport, "dataset": DatasetReport, "metrics"
 
 @dataclass(frozen=True)
 class Manifest:
-    labels: tuple[str, str]
+    labels: tuple[str, ...]
     preprocessing: Preprocessing
     model: ModelRecord
     files: dict[str, FileEntry]
+    #: One of :data:`TASKS` (format 2 bundles are "binary").
+    task: str = "binary"
     name: str | None = None
     created: str | None = None
     #: Reports by name (absent ones left out): typed records for TYPED_REPORTS, JSON objects for the rest.
@@ -378,11 +385,15 @@ class Manifest:
                                 f"{', '.join(map(str, READABLE_VERSIONS))}: upgrade edge-sentiment or re-export the bundle")
         if version == 1:
             d = upgrade_v1(d)
-        missing = [k for k in ("labels", "preprocessing", "model", "files") if k not in d]
+        if version in (1, 2):
+            d = upgrade_v2(d)
+        missing = [k for k in ("labels", "task", "preprocessing", "model", "files") if k not in d]
         if missing:
             raise ManifestError(f"the manifest lacks required field(s): {', '.join(missing)}")
+        task = _choice(d, "task", TASKS, "the manifest")
+        labels = _labels(d.get("labels"), task)
         preprocessing = Preprocessing.from_dict(d["preprocessing"])
-        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen)
+        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, 1 if task == "binary" else len(labels))
         if preprocessing.num_words > model.vocab_size:
             raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "
                                 f"table (model.vocab_size {model.vocab_size} rows)")
@@ -393,7 +404,7 @@ class Manifest:
         for name in REPORTS:
             if d.get(name) is not None:
                 reports[name] = TYPED_REPORTS[name].from_dict(d[name]) if name in TYPED_REPORTS else _object(d[name], name)
-        return cls(labels=_labels(d.get("labels")), preprocessing=preprocessing, model=model, files=files,
+        return cls(labels=labels, task=task, preprocessing=preprocessing, model=model, files=files,
                    name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
                    reports=reports, read_from_version=version)
 
@@ -404,6 +415,7 @@ class Manifest:
                 out[name] = getattr(self, name)
         out.update({
             "labels": list(self.labels),
+            "task": self.task,
             "preprocessing": {"tokenizer": self.preprocessing.tokenizer,
                               **{name: getattr(self.preprocessing, name) for name in ID_LAYOUT},
                               **self.preprocessing.encoding().to_dict()},
@@ -433,6 +445,12 @@ class Manifest:
     @property
     def calibration(self) -> CalibrationReport | None:
         return self.reports.get("calibration")
+
+
+def upgrade_v2(d: dict) -> dict:
+    """A version-2 manifest in the version-3 shape: two labels, the task binary (format 3 added
+    the task and N labels; nothing else changed, so scores are identical)."""
+    return {**d, "format_version": FORMAT_VERSION, "task": "binary"}
 
 
 def upgrade_v1(d: dict) -> dict:
@@ -522,12 +540,19 @@ def _choice(d: dict, key: str, choices: tuple, where: str) -> str:
     return value
 
 
-def _labels(value: Any) -> tuple[str, str]:
-    if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) and x for x in value)
-            and value[0] != value[1]):
-        raise ManifestError(f"labels must be two different names [negative class, positive class] "
-                            f"(e.g. {list(LABELS)}), got {_show(value)}")
-    return value[0], value[1]
+def _labels(value: Any, task: str = "binary") -> tuple[str, ...]:
+    if task == "binary":
+        if not (isinstance(value, list) and len(value) == 2 and all(isinstance(x, str) and x for x in value)
+                and value[0] != value[1]):
+            raise ManifestError(f"labels must be two different names [negative class, positive class] "
+                                f"(e.g. {list(LABELS)}), got {_show(value)}")
+        return value[0], value[1]
+    fewest = 3 if task == "multiclass" else 2
+    if not (isinstance(value, list) and fewest <= len(value) <= MAX_LABELS and all(isinstance(x, str) and x for x in value)
+            and len(set(value)) == len(value)):
+        raise ManifestError(f"labels of a {task} bundle must be {fewest} to {MAX_LABELS:,} different names, in output "
+                            f"order; got {_show(value)}")
+    return tuple(value)
 
 
 def _show(value: Any) -> str:

@@ -303,6 +303,7 @@ def _manifest(
         "name": config.preset,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": list(getattr(data, "labels", LABELS)),
+        "task": "binary",
         "preprocessing": {
             "tokenizer": TOKENIZER_NAME,
             "pad_id": PAD_ID,

@@ -379,9 +379,30 @@ def test_a_version_1_bundle_loads_upgraded_and_scores_identically(tmp_path, name
 def test_an_upgraded_manifest_round_trips_through_the_schema(bundle_copy):
     from edge_sentiment.manifest import Manifest
 
-    manifest = load_bundle(bundle_copy).manifest
+    manifest = load_bundle(bundle_copy).manifest  # the shipped one is format 2: read as format 3, task binary
+    assert manifest.read_from_version == 2 and manifest.task == "binary" and manifest.to_dict()["format_version"] == 3
     again = Manifest.from_dict(json.loads(json.dumps(manifest.to_dict())))
-    assert again.to_dict() == manifest.to_dict() and again.read_from_version == 2
+    assert again.to_dict() == manifest.to_dict() and again.read_from_version == 3
+
+
+def test_a_format_3_bundle_of_more_labels_is_read_and_refused_with_what_to_do(bundle_copy):
+    from edge_sentiment.manifest import Manifest
+
+    def three_labels(manifest):
+        manifest.update(format_version=3, task="multiclass", labels=["negative", "neutral", "positive"])
+        manifest["model"]["output"]["shape"] = [None, 3]
+    edit_manifest(bundle_copy, three_labels)
+    parsed = Manifest.from_dict(json.loads((bundle_copy / "manifest.json").read_text()))
+    assert parsed.task == "multiclass" and parsed.labels == ("negative", "neutral", "positive")
+    with pytest.raises(BundleError, match="is a multiclass bundle \\(3 labels\\); this version of edge-sentiment "
+                                          "scores two-label \\(binary\\) bundles"):
+        load_bundle(bundle_copy)
+    edit_manifest(bundle_copy, lambda m: m["model"]["output"].update(shape=[None, 1]))
+    with pytest.raises(BundleError, match="model.output.shape must be \\[None, 3\\]"):
+        load_bundle(bundle_copy)
+    edit_manifest(bundle_copy, lambda m: m.update(labels=["a", "a", "b"]))
+    with pytest.raises(BundleError, match="labels of a multiclass bundle must be 3 to 10,000 different names"):
+        load_bundle(bundle_copy)
 
 
 def test_a_model_that_returns_nan_is_an_error_not_a_label(bundle_copy):

@@ -97,7 +97,7 @@ def test_info_and_json_info():
     multi_hot = run_cli("info", "--model", str(REPO / "artifacts" / "presets" / "seed-multi-hot"))
     assert multi_hot.returncode == 0 and b"multi-hot(10000) -> Dense 16-16-1" in multi_hot.stdout
     manifest = json.loads(run_cli("info", "--json").stdout)
-    assert manifest["format_version"] == 2 and "sha256" in manifest["files"]["onnx"]
+    assert manifest["format_version"] == 3 and manifest["task"] == "binary" and "sha256" in manifest["files"]["onnx"]
 
 
 def test_evaluate_labeled_file(tmp_path):

@@ -110,7 +110,7 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     assert fitted["maxlen"]["value"] == config["maxlen"] == manifest["preprocessing"]["maxlen"] == 16
     for backend in ("onnx", "tflite", "numpy"):
         assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5
-    assert manifest["format_version"] == 2 and "conformance" in manifest["files"]
+    assert manifest["format_version"] == 3 and manifest["task"] == "binary" and "conformance" in manifest["files"]
     verified = run_cli("verify", "--model", str(out))
     assert verified.returncode == 0, verified.stderr.decode()
     predicted = json.loads(run_cli("predict", "--model", str(out), "--json", "lovely fun product").stdout)

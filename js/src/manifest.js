@@ -4,7 +4,9 @@
 
 import { BundleError } from "./errors.js";
 
-export const FORMAT_VERSION = 2;
+/** The format versions this runtime reads (2: two labels; 3 adds `task`, and N labels for other tasks). */
+export const FORMAT_VERSIONS = [2, 3];
+const TASKS = ["binary", "multiclass", "multilabel"];
 export const TOKENIZER = "edge-sentiment-v1";
 export const ID_LAYOUT = { pad_id: 0, start_id: 1, oov_id: 2, first_word_id: 3 };
 const MAX_MAXLEN = 100_000;
@@ -57,9 +59,14 @@ export function checkedPath(path, where) {
 /** The manifest, checked; throws a BundleError naming the first field that is wrong. */
 export function checkManifest(raw) {
   const d = object(raw, "the manifest");
-  if (d.format_version !== FORMAT_VERSION) {
+  if (!FORMAT_VERSIONS.includes(d.format_version)) {
     throw new BundleError(`format_version ${show(d.format_version)} is unknown; this runtime reads format_version `
-      + `${FORMAT_VERSION}: upgrade it with python -m edge_sentiment_export.upgrade BUNDLE --data DATA`);
+      + `${FORMAT_VERSIONS.join(", ")}: upgrade it with python -m edge_sentiment_export.upgrade BUNDLE --data DATA`);
+  }
+  const task = d.format_version === 2 ? "binary" : choice(d, "task", TASKS, "the manifest");
+  if (task !== "binary") {
+    throw new BundleError(`this is a ${task} bundle (${Array.isArray(d.labels) ? d.labels.length : "?"} labels); this `
+      + "runtime scores two-label (binary) bundles: upgrade the JavaScript runtime to score it");
   }
   const labels = d.labels;
   if (!Array.isArray(labels) || labels.length !== 2 || !labels.every((l) => typeof l === "string" && l !== "") || labels[0] === labels[1]) {
