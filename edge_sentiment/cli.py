@@ -753,7 +753,22 @@ def main() -> None:
     """Entry point: every failure becomes one line on stderr and the exit status of EXIT_STATUS."""
     install_interrupt_handler()
     status = _run()
-    sys.exit(interrupted_status() if interrupted() else status)
+    if interrupted():
+        _exit_now(interrupted_status())
+    sys.exit(status)
+
+
+def _exit_now(status: int) -> None:
+    """Stop at once after a stop signal, with every line written out: Python's own exit would wait
+    for worker processes that the same signal may have killed mid-reply (concurrent.futures then
+    waits forever for the rest of the reply). The workers exit with this process."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(status)
 
 
 def _run() -> int:
@@ -776,6 +791,8 @@ def _run() -> int:
         log(f"error: {exc}")
         return 2
     except EdgeSentimentError as exc:
+        if interrupted():  # e.g. workers stopped by the same SIGTERM: the stop is what happened
+            return interrupted_status()
         log(f"error: {exc}")
         return 1
     except ValueError as exc:  # bad option values reaching the API (unknown backend, ...)

@@ -13,12 +13,12 @@ inherit whatever the first user of it had.
 
 Defined behaviour where processes and signals get in the way:
 
-* Ctrl-C reaches the whole process group (and a service manager's SIGTERM may
-  reach every process of the service). The workers are started at once, with
-  SIGINT and SIGTERM blocked (a child inherits its parent's signal mask), so they
-  never see them: only the caller stops (the command line turns both into
-  ``KeyboardInterrupt``), and a signal during the start-up is held and delivered
-  right after it. The pool then cancels the
+* Ctrl-C reaches the whole process group. The workers are started at once,
+  with SIGINT blocked (a child inherits its parent's signal mask), so they
+  never see it: only the caller gets ``KeyboardInterrupt``, and a Ctrl-C during
+  the start-up is held and delivered right after it. (A service manager's
+  SIGTERM to every process stops the workers too; the command line reports the
+  stop, status 143.) The pool then cancels the
   windows still queued and waits for none.
 * A pool belongs to the process that started it: a forked child gets a new one
   (the caller checks :attr:`EncodingPool.owned_here`).
@@ -75,9 +75,11 @@ def _nothing() -> None:
     """A task that only makes the executor start a worker."""
 
 
-#: Signals the workers never see: Ctrl-C reaches the whole process group, and so does a
-#: SIGTERM sent to a service's control group; the caller alone decides, and workers exit with it.
-HELD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Signals the workers never see: Ctrl-C reaches the whole process group; the caller alone
+#: decides, and workers exit with it. (SIGTERM is not held: the executor stops the workers of
+#: a broken pool with it. A SIGTERM that reaches every process of a service stops the workers
+#: and the caller alike; the caller reports the stop, not the pool it broke.)
+HELD_SIGNALS = (signal.SIGINT,)
 
 
 @contextmanager
