@@ -196,7 +196,9 @@ def ours_cli(folder: Path) -> dict:
         manifest = json.loads((bundle / "manifest.json").read_text())
     config = manifest["training"]["config"]
     return {"accuracy": onnx["accuracy"], "seconds": round(seconds),
-            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"]}
+            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"],
+            "class_weight": config.get("class_weight"),
+            "rnn_phase": manifest["training"].get("rnn_phase", {}).get("kept")}
 
 
 def ours_in_process(folder: Path, overrides: dict) -> dict:
@@ -217,7 +219,9 @@ def ours_in_process(folder: Path, overrides: dict) -> dict:
         scores = SentimentClassifier.load(Path(scratch) / "b").predict_proba(texts)
     config = manifest["training"]["config"]
     return {"accuracy": float(((scores >= 0.5) == np.asarray(labels)).mean()), "seconds": round(seconds),
-            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"]}
+            "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"],
+            "class_weight": config.get("class_weight"),
+            "rnn_phase": manifest["training"].get("rnn_phase", {}).get("kept")}
 
 
 def compare(folders: list[Path], candidates: list[dict], peers: bool) -> None:

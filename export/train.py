@@ -57,11 +57,36 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     model = build_model(config)
     data = (x_train, y_train, x_val, y_val)
     pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
+    if pretrain is not None:
+        bag_only = model.get_weights()  # the bag's classifier, zero weight on the RNN features
+        bag_loss, bag_accuracy = _validation_loss_and_accuracy(model, config, x_val, y_val)
     record = _fit_phase(model, config, config.epochs, data, verbose)
+    record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
     if pretrain is not None:
         record["pretrain_bag"] = pretrain
+        record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy)
+        if record["rnn_phase"]["kept"] == "bag":
+            model.set_weights(bag_only)
+            record["best_val_accuracy"] = bag_accuracy
     record["train_reviews"], record["validation_reviews"] = len(x_train), len(x_val)
     return model, record
+
+
+def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_val, y_val) -> tuple[float, float]:
+    model.compile(optimizer=_optimizer(config), loss="binary_crossentropy", metrics=["accuracy"])
+    loss, accuracy = model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
+    return float(loss), float(accuracy)
+
+
+def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float) -> dict:
+    """The recurrent phase is kept only when it lowers the validation loss of the bag model it
+    starts from (with the RNN's weight at zero); otherwise the bag model is the model."""
+    rnn_loss = min(record["val_loss"])
+    kept = "rnn" if rnn_loss < bag_loss else "bag"
+    return {"kept": kept, "val_loss_bag": round(bag_loss, 5), "val_loss_rnn": round(rnn_loss, 5),
+            "val_accuracy_bag": round(bag_accuracy, 5), "val_accuracy_rnn": round(record["best_val_accuracy"], 5),
+            "rule": "the recurrent phase is kept only if it lowers the validation loss of the bag-of-words model "
+                    "it starts from; otherwise its weight on the RNN stays zero"}
 
 
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:

@@ -111,3 +111,24 @@ def test_bag_models_get_a_checked_single_review_graph(exported):
         assert manifest["model"]["single_review"]["min_steps"] == 2  # hashed pairs need two ids
         assert manifest["metrics"]["parity_vs_keras"]["onnx-one-per-call"]["max_abs_diff"] <= 1e-5
         assert load_bundle(out).io.single_review_min_steps == 2
+
+
+def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(exported):
+    out, manifest, config = exported
+    if not config.pretrain_bag_epochs:
+        pytest.skip("no bag phase in this variant")
+    phase = manifest["training"]["rnn_phase"]
+    assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] < phase["val_loss_bag"] else "bag")
+    expected = phase["val_accuracy_rnn"] if phase["kept"] == "rnn" else phase["val_accuracy_bag"]
+    assert manifest["training"]["best_val_accuracy"] == pytest.approx(expected, abs=1e-5)
+    if phase["kept"] == "bag":  # the RNN's rows of the final layer stay zero: the bag alone decides
+        with np.load(out / "weights.npz") as weights:
+            assert not weights["dense_kernel"][-config.rnn_units:].any()
+
+
+def test_the_recurrent_phase_choice_rule():
+    from edge_sentiment_export.train import _rnn_phase_choice
+
+    record = {"val_loss": [0.52, 0.50, 0.55], "best_val_accuracy": 0.8}
+    assert _rnn_phase_choice(record, bag_loss=0.51, bag_accuracy=0.79)["kept"] == "rnn"
+    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.81)["kept"] == "bag"
