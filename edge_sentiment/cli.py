@@ -32,7 +32,7 @@ EXIT_STATUS = (
     "2 the command line is wrong; 130 interrupted (Ctrl-C); 143 stopped (SIGTERM)."
 )
 app = typer.Typer(
-    help="Movie-review sentiment on small devices: score text with the shipped model, "
+    help="Text classification on small devices: score text with the shipped sentiment model or your own, "
     "retrain and export your own, evaluate and inspect bundles.",
     epilog=EXIT_STATUS,
     add_completion=False,
@@ -57,8 +57,8 @@ WorkersOption = Annotated[
     int,
     typer.Option(
         min=1,
-        help="Processes that tokenize, for inputs of more than 4,096 reviews: 2 on a 2-core machine scored "
-        "1.5-2x as many reviews per second. Tokenizing is pure Python, one core per process.",
+        help="Processes that tokenize, for inputs of more than 4,096 texts: 2 on a 2-core machine scored "
+        "1.5-2x as many texts per second. Tokenizing is pure Python, one core per process.",
     ),
 ]
 TextColumnOption = Annotated[
@@ -103,12 +103,12 @@ def _options(
 
 @app.command(epilog=EXIT_STATUS)
 def predict(
-    texts: Annotated[Optional[list[str]], typer.Argument(help="Review texts to score, each one argument.", show_default=False)] = None,
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to score, each one argument.", show_default=False)] = None,
     file: Annotated[
         Optional[str],
         typer.Option(
             "--file", "-f",
-            help="Score a UTF-8 file with one review per line ('-' reads standard input). Line ends may be LF or "
+            help="Score a UTF-8 file with one text per line ('-' reads standard input). Line ends may be LF or "
             "CRLF and a leading byte-order mark is dropped; every line is scored, empty ones too, so output line N "
             "belongs to input line N (unless --on-error skip leaves a line out).",
         ),
@@ -117,7 +117,7 @@ def predict(
         Optional[str],
         typer.Option(
             "--format",
-            help="text (one review per line), csv, tsv (both with a header row) or jsonl (one object per line). "
+            help="text (one text per line), csv, tsv (both with a header row) or jsonl (one object per line). "
             "Default: from the file name (.csv, .tsv, .jsonl), else text. For csv, tsv and jsonl the output keeps "
             "every input column and adds predicted_label and score, in the input's format (JSON Lines with --json).",
         ),
@@ -130,9 +130,9 @@ def predict(
             "line before it is written), skip (left out, with a warning), replace (bad bytes become U+FFFD, with a warning).",
         ),
     ] = "stop",
-    as_json: Annotated[bool, typer.Option("--json", help='Write JSON Lines: {"text", "label", "score"} per review.')] = False,
+    as_json: Annotated[bool, typer.Option("--json", help='Write JSON Lines: {"text", "label", "score", "scores"} per text.')] = False,
     model: ModelOption = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a review is positive.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a text gets the positive label.")] = DEFAULT_THRESHOLD,
     backend: BackendOption = "onnx",
     workers: WorkersOption = 1,
 ) -> None:
@@ -200,7 +200,7 @@ def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> No
 
         # iter_predict reads ahead one window and scores it while the next is encoded.
         predictions = classifier.iter_predict(reader)
-        write_chunked((_format(text, p.label, p.score, as_json) for text, p in predictions), after_chunk)
+        write_chunked((_format(text, p, as_json) for text, p in predictions), after_chunk)
 
 
 def _file_size(path: str) -> int | None:
@@ -211,13 +211,15 @@ def _file_size(path: str) -> int | None:
 
 
 def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
-    write_lines([_format(t, p.label, p.score, as_json) for t, p in zip(texts, classifier.predict_batch(texts))])
+    write_lines([_format(t, p, as_json) for t, p in zip(texts, classifier.predict_batch(texts))])
 
 
-def _format(text: str, label: str, score: float, as_json: bool) -> str:
+def _format(text: str, prediction, as_json: bool) -> str:
     if as_json:
-        return json.dumps({"text": text, "label": label, "score": round(score, 6)}, ensure_ascii=False)
-    return f"{label}\t{score:.4f}\t{preview(text)}"
+        scores = {label: round(value, 6) for label, value in prediction.scores.items()}
+        return json.dumps({"text": text, "label": prediction.label, "score": round(prediction.score, 6), "scores": scores},
+                          ensure_ascii=False)
+    return f"{prediction.label}\t{prediction.score:.4f}\t{preview(text)}"
 
 
 @app.command(epilog=EXIT_STATUS)
@@ -273,8 +275,8 @@ def export(
     ] = None,
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
-    train_limit: Annotated[Optional[int], typer.Option(min=2, help="Train on a seeded random sample of N reviews.")] = None,
-    test_limit: Annotated[Optional[int], typer.Option(min=1, help="Evaluate and check parity on N test reviews.")] = None,
+    train_limit: Annotated[Optional[int], typer.Option(min=2, help="Train on a seeded random sample of N training texts.")] = None,
+    test_limit: Annotated[Optional[int], typer.Option(min=1, help="Evaluate and check parity on N test texts.")] = None,
     download: Annotated[
         bool, typer.Option(help="Download the upstream tarball (sha256-checked) into --data's folder or ./data when missing.")
     ] = False,
@@ -287,7 +289,7 @@ def export(
     ONNX, TFLite, Keras, vocab and manifest.
 
     The bundle is only written if ONNX, TFLite and NumPy agree with Keras within 1e-5
-    on the test reviews; a failed export leaves --out as it was. Needs the training
+    on the test texts; a failed export leaves --out as it was. Needs the training
     and tflite extras:
 
     \b
@@ -435,7 +437,7 @@ def evaluate(
     workers: WorkersOption = 1,
 ) -> None:
     """Accuracy, precision, recall, F1, confusion matrix and calibration (ECE, NLL, Brier,
-    saturated scores) of a bundle on labeled reviews, overall and by review length in tokens.
+    saturated scores) of a bundle on labeled texts, overall and by text length in tokens.
     With --json: one JSON object per backend and line."""
     from .backends import BACKENDS, available_backends
     from .bundle import load_bundle
@@ -450,9 +452,9 @@ def evaluate(
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)
     rules = _label_rules(label_map, drop_label) if label_map or drop_label else _trained_label_rules(bundle)
-    texts, labels = _labeled_reviews(data, file, file_format, text_column, label_column, bundle.labels, rules)
+    texts, labels = _labeled_texts(data, file, file_format, text_column, label_column, bundle.labels, rules)
     if not texts:
-        raise InputError(f"{data or file} holds no labeled reviews to evaluate on")
+        raise InputError(f"{data or file} holds no labeled texts to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
     token_counts = [len(tokenize(text)) for text in texts]
     results, failed = {}, []
@@ -502,7 +504,7 @@ def _trained_label_rules(bundle):
     return LabelRules.from_dict(dataset.raw.get("label_rules") if dataset is not None else None)
 
 
-def _labeled_reviews(data: Optional[Path], file: Optional[str], file_format, text_column, label_column,
+def _labeled_texts(data: Optional[Path], file: Optional[str], file_format, text_column, label_column,
                      labels: tuple[str, str], rules) -> tuple[list[str], list[int]]:
     if data is not None:
         from edge_sentiment_export.data import load_imdb  # TensorFlow-free module
@@ -516,7 +518,7 @@ def _labeled_reviews(data: Optional[Path], file: Optional[str], file_format, tex
 
 
 def _metrics_table(results: dict) -> str:
-    lines = [f"{'backend':9} {'reviews':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7} "
+    lines = [f"{'backend':9} {'texts':>8} {'accuracy':>9} {'precision':>9} {'recall':>7} {'f1':>7} "
              f"{'ece':>7} {'nll':>7} {'brier':>7} {'saturated':>9}  confusion [[tn fp] [fn tp]]"]
     for name, m in results.items():
         lines.append(
@@ -575,7 +577,7 @@ def info(
         for k, v in m.files.items()
     ]
     for name, metrics in test_metrics.items():
-        lines.append(f"test        {name:{key_width}} accuracy {metrics.accuracy:.4f} on {metrics.reviews} reviews")
+        lines.append(f"test        {name:{key_width}} accuracy {metrics.accuracy:.4f} on {metrics.reviews} texts")
     if m.training and m.training.command:
         lines.append(f"trained by  {m.training.command}")
     write_lines(lines)
@@ -591,7 +593,7 @@ def _describe_model(model) -> str:
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
         f"SimpleRNN({model.rnn_units}){window}, head {model.head}; "
         f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
-        + (f"; one review per call: the single-review graph (>= {model.single_review.min_steps} ids)" if model.single_review else "")
+        + (f"; one text per call: the single-text graph (>= {model.single_review.min_steps} ids)" if model.single_review else "")
     )
 
 

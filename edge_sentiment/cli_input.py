@@ -27,7 +27,7 @@ def open_binary(file: str) -> tuple[BinaryIO, str]:
     """``(stream, name for messages)``; ``-`` is standard input."""
     if file == "-":
         if sys.stdin is None:
-            raise InputError("standard input is closed; pipe the reviews in or pass --file PATH")
+            raise InputError("standard input is closed; pipe the texts in or pass --file PATH")
         return sys.stdin.buffer, "standard input"
     try:
         return open(file, "rb"), file

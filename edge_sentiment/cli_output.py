@@ -203,7 +203,7 @@ def log(message: str) -> None:
 
 
 @contextmanager
-def progress(description: str, total: int | None, unit: str = "reviews") -> Iterator[Callable[[int], None]]:
+def progress(description: str, total: int | None, unit: str = "texts") -> Iterator[Callable[[int], None]]:
     """Yield ``advance(n)``; draws a bar on stderr only when stderr is a terminal.
 
     ``total`` counts ``unit``s (None: unknown). The bar disappears when done.
@@ -222,21 +222,21 @@ def progress(description: str, total: int | None, unit: str = "reviews") -> Iter
 
 @contextmanager
 def file_progress(total_bytes: int | None) -> Iterator[Callable[[int, int], None]]:
-    """Yield ``advance(reviews, nbytes)`` for scoring a file; a bar only when stderr is a terminal."""
+    """Yield ``advance(texts, nbytes)`` for scoring a file; a bar only when stderr is a terminal."""
     if sys.stderr is None or not sys.stderr.isatty():
-        yield lambda reviews, nbytes: None
+        yield lambda texts, nbytes: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[reviews]:,} reviews"), TimeRemainingColumn()]
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[texts]:,} texts"), TimeRemainingColumn()]
     with Progress(*columns, console=Console(stderr=True), transient=True, redirect_stdout=False) as bar:
-        task = bar.add_task("scoring", total=total_bytes, reviews=0)
+        task = bar.add_task("scoring", total=total_bytes, texts=0)
         done = 0
 
-        def advance(reviews: int, nbytes: int) -> None:
+        def advance(texts: int, nbytes: int) -> None:
             nonlocal done
-            done += reviews
-            bar.update(task, advance=nbytes, reviews=done)
+            done += texts
+            bar.update(task, advance=nbytes, texts=done)
 
         yield advance

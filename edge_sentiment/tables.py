@@ -8,7 +8,7 @@ unwrapped.
 
 One reader for every command that takes a file (``predict --file``, ``evaluate --file``):
 the format comes from the file name (``.csv``, ``.tsv``, ``.jsonl`` / ``.ndjson``;
-anything else is plain text, one review per line) or from ``--format``; the text
+anything else is plain text, one text per line) or from ``--format``; the text
 column is named, or found among :data:`TEXT_COLUMNS`; every error names the file,
 the line and what to do.
 """

@@ -27,7 +27,8 @@ def test_plain_output_is_one_line_per_review():
 def test_predict_json_lines():
     result = run_cli("predict", "--json", "great film")
     record = json.loads(lines(result)[0])
-    assert set(record) == {"text", "label", "score"} and record["text"] == "great film"
+    assert set(record) == {"text", "label", "score", "scores"} and record["text"] == "great film"
+    assert list(record["scores"])[0] == record["label"] and record["scores"]["positive"] == record["score"]
 
 
 def test_predict_file_keeps_one_output_line_per_input_line(tmp_path):

@@ -145,7 +145,7 @@ def test_a_byte_order_mark_is_not_part_of_the_first_review(tmp_path):
 
 
 @pytest.mark.parametrize("command, message", [
-    ('$E predict -f - <&-', "error: standard input is closed; pipe the reviews in or pass --file PATH"),
+    ('$E predict -f - <&-', "error: standard input is closed; pipe the texts in or pass --file PATH"),
     ('$E predict "great film" >&-', "error: standard output is closed; redirect it to a file (> out.txt) or a pipe"),
     ('$E predict "great film" > /dev/full', "error: cannot write the output: No space left on device"),
     ('$E info > /dev/full', "error: cannot write the output: No space left on device"),

@@ -78,4 +78,4 @@ def test_progress_shows_on_a_terminal(tmp_path):
             break
         seen += chunk
     assert proc.wait() == 0
-    assert b"scoring" in seen and b"reviews" in seen
+    assert b"scoring" in seen and b"texts" in seen
