@@ -196,13 +196,14 @@ def _check_counts(split: Split, labels: tuple[str, str], path: str) -> None:
     small = {name: n for name, n in counts.items() if n < MIN_PER_CLASS}
     if small:
         shown = ", ".join(f"{name!r}: {n}" for name, n in counts.items())
-        raise DataError(f"{path}: too few examples to train and check a model ({shown}); "
-                        f"each class needs at least {MIN_PER_CLASS}")
+        raise DataError(f"{path}: too few examples to train and check a model ({shown}); each label needs at least "
+                        f"{MIN_PER_CLASS}: add examples of {', '.join(map(repr, small))}, or merge labels with --label-map")
 
 
 def _stratified_split(split: Split, fraction: float, seed: int) -> tuple[Split, Split]:
     rng = np.random.default_rng(seed)
     labels = np.asarray(split.labels)
-    held = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: round((labels == c).sum() * fraction)] for c in (0, 1)])
+    held = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[: round((labels == c).sum() * fraction)]
+                           for c in np.unique(labels)])
     keep = np.setdiff1d(np.arange(len(split)), held)  # sorted, as is the held-out part below
     return split.subset(keep), split.subset(np.sort(held))
