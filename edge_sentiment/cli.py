@@ -131,6 +131,10 @@ def predict(
         ),
     ] = "stop",
     as_json: Annotated[bool, typer.Option("--json", help='Write JSON Lines: {"text", "label", "score", "scores"} per text.')] = False,
+    all_scores: Annotated[
+        bool, typer.Option("--all-scores", help="With a CSV, TSV or JSON Lines --file: add one score_<label> column "
+                           "per label, in the bundle's order (--json output already has every label's score).")
+    ] = False,
     model: ModelOption = None,
     threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a text gets the positive label.")] = DEFAULT_THRESHOLD,
     backend: BackendOption = "onnx",
@@ -152,6 +156,9 @@ def predict(
         fmt = format_of(file or "", file_format)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    if all_scores and (file is None or fmt == "text"):
+        raise UsageError("--all-scores adds columns to a CSV, TSV or JSON Lines --file; for texts or plain lines, "
+                         "--json writes every label's score")
     if texts and len(texts) == 1 and os.path.isfile(texts[0]):
         log(f"note: {texts[0]!r} is a file, scored here as a text; did you mean --file {shlex.quote(texts[0])}?")
     from .classifier import SentimentClassifier
@@ -164,7 +171,7 @@ def predict(
         else:
             from .table_output import write_table_predictions
 
-            write_table_predictions(classifier, file, fmt, text_column, on_error, as_json)
+            write_table_predictions(classifier, file, fmt, text_column, on_error, as_json, all_scores)
 
 
 def _stdin_as_file(texts: Optional[list[str]], file: Optional[str]) -> tuple[Optional[list[str]], Optional[str]]:

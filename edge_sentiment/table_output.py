@@ -16,47 +16,54 @@ from .tables import TEXT_COLUMNS, Record, Table, choose_column, read_table, text
 ADDED_COLUMNS = ("predicted_label", "score")
 
 
-def write_table_predictions(classifier, path: str, fmt: str, text_column: str | None, on_error: str, as_json: bool) -> None:
-    """Score the text column of the table at ``path``; write each record back with :data:`ADDED_COLUMNS`,
-    as ``fmt`` (JSON Lines with ``as_json``). Records before a failing one are written first."""
+def write_table_predictions(classifier, path: str, fmt: str, text_column: str | None, on_error: str, as_json: bool,
+                            all_scores: bool = False) -> None:
+    """Score the text column of the table at ``path``; write each record back with :data:`ADDED_COLUMNS`
+    (and with ``all_scores`` one ``score_<label>`` per label, in the bundle's order), as ``fmt``
+    (JSON Lines with ``as_json``). Records before a failing one are written first."""
     table = read_table(path, fmt, on_error, warn=log)
     text_key = choose_column(table, text_column, TEXT_COLUMNS, "text", "--text-column")
-    _check_clash(table.name, [c.strip() for c in table.columns])
+    labels = tuple(classifier.bundle.labels) if all_scores else ()
+    added = [*ADDED_COLUMNS, *(f"score_{label}" for label in labels)]
+    _check_clash(table.name, [c.strip() for c in table.columns], added)
     out_format = "jsonl" if as_json else table.format
-    format_record = _json_line if out_format == "jsonl" else _delimited_line(table, out_format)
+    format_record = _json_line(labels) if out_format == "jsonl" else _delimited_line(table, out_format, labels)
     pending: deque = deque()
     if out_format != "jsonl":
         write_lines([format_record(None, None)])  # the header
-    predictions = classifier.iter_predict(_texts(table, text_key, pending))
+    predictions = classifier.iter_predict(_texts(table, text_key, pending, added))
     write_chunked(format_record(pending.popleft(), prediction) for _, prediction in predictions)
 
 
-def _check_clash(name: str, columns: list[str]) -> None:
-    clash = [c for c in ADDED_COLUMNS if c in columns]
+def _check_clash(name: str, columns: list[str], added: list[str]) -> None:
+    clash = [c for c in added if c in columns]
     if clash:
         raise InputError(f"{name} already has a column named {', '.join(map(repr, clash))}, which the output "
-                         f"adds ({', '.join(ADDED_COLUMNS)}); rename that column")
+                         f"adds ({', '.join(added)}); rename that column")
 
 
-def _texts(table: Table, key: str, pending: deque) -> Iterator[str]:
+def _texts(table: Table, key: str, pending: deque, added: list[str]) -> Iterator[str]:
     for number, record in table.records:
         if record.fields is None:  # a JSON object: each may have keys of its own
-            _check_clash(f"{table.name}, line {number}", list(record))
+            _check_clash(f"{table.name}, line {number}", list(record), added)
         text = text_of(record, key, number, table.name)
         pending.append(record)
         yield text
 
 
-def _json_line(record: dict | None, prediction) -> str:
-    # allow_nan=False: NaN or Infinity read from the input (Python's json takes them) is not JSON.
-    return json.dumps({**record, "predicted_label": prediction.label, "score": round(prediction.score, 6)},
-                      ensure_ascii=False, allow_nan=False)
+def _json_line(labels: tuple[str, ...]):
+    def line(record: dict, prediction) -> str:
+        extra = {f"score_{label}": round(prediction.scores[label], 6) for label in labels}
+        # allow_nan=False: NaN or Infinity read from the input (Python's json takes them) is not JSON.
+        return json.dumps({**record, "predicted_label": prediction.label, "score": round(prediction.score, 6), **extra},
+                          ensure_ascii=False, allow_nan=False)
+    return line
 
 
-def _delimited_line(table: Table, fmt: str):
-    columns = [*table.columns, *ADDED_COLUMNS]
+def _delimited_line(table: Table, fmt: str, labels: tuple[str, ...]):
+    columns = [*table.columns, *ADDED_COLUMNS, *(f"score_{label}" for label in labels)]
     if fmt == "tsv":
-        return lambda record, prediction: "\t".join(tsv_field(v) for v in _fields(columns, table, record, prediction))
+        return lambda record, prediction: "\t".join(tsv_field(v) for v in _fields(columns, record, prediction, labels))
     buffer = io.StringIO()
     # The csv module quotes a field holding a character of the line terminator: with "\r\n",
     # a lone "\r" is quoted too, so every reader reads the row back whole.
@@ -65,14 +72,15 @@ def _delimited_line(table: Table, fmt: str):
     def line(record: dict | None, prediction) -> str:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow(_fields(columns, table, record, prediction))
+        writer.writerow(_fields(columns, record, prediction, labels))
         return buffer.getvalue()[:-2]
 
     return line
 
 
-def _fields(columns: list[str], table: Table, record: Record | None, prediction) -> list[str]:
+def _fields(columns: list[str], record: Record | None, prediction, labels: tuple[str, ...]) -> list[str]:
     """The header (no record) or a record's fields, as read, followed by its prediction."""
     if record is None:
         return columns
-    return [*record.fields, prediction.label, f"{prediction.score:.6f}"]
+    return [*record.fields, prediction.label, f"{prediction.score:.6f}",
+            *(f"{prediction.scores[label]:.6f}" for label in labels)]

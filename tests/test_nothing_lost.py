@@ -336,3 +336,20 @@ def test_export_help_states_the_carves_the_code_makes():
     text = " ".join(run_cli("export", "--help").stdout.decode().split())
     assert f"Test file (default: {TEST_FRACTION:.0%} of --train" in text
     assert f"Validation file (default: another {VALIDATION_FRACTION:.0%} of --train" in text
+
+
+def test_all_scores_adds_one_column_per_label_and_refuses_a_clash(tmp_path):
+    source = tmp_path / "in.tsv"
+    source.write_text("id\ttext\n1\tgreat film\n2\tawful\n")
+    result = run_cli("predict", "--file", str(source), "--all-scores")
+    assert result.returncode == 0, result.stderr.decode()
+    header, *rows = [line.split("\t") for line in result.stdout.decode().splitlines()]
+    assert header == ["id", "text", "predicted_label", "score", "score_negative", "score_positive"]
+    for row in rows:
+        assert float(row[4]) + float(row[5]) == pytest.approx(1.0, abs=2e-6) and row[3] == row[5]
+    clash = tmp_path / "clash.csv"
+    clash.write_text("text,score_positive\ngreat film,1\n")
+    result = run_cli("predict", "--file", str(clash), "--all-scores")
+    assert result.returncode == 1 and "already has a column named 'score_positive'" in error_line(result)
+    plain = run_cli("predict", "great film", "--all-scores")
+    assert plain.returncode == 2 and "--json writes every label's score" in error_line(plain)
