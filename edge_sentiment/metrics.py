@@ -86,6 +86,11 @@ def per_class(labels, predicted, names) -> dict:
     return report
 
 
+def macro_f1(labels, predicted, classes: int = 2) -> float:
+    """The mean of each class's F1 (:func:`per_class`) over classes ``0 .. classes - 1``."""
+    return float(np.mean([c["f1"] for c in per_class(labels, predicted, range(classes)).values()]))
+
+
 def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD,
                       names: tuple[str, ...] = ("negative", "positive")) -> dict:
     """:func:`binary_metrics` and :func:`calibration_metrics`, the majority-class baseline, each

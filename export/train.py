@@ -10,6 +10,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from edge_sentiment.metrics import macro_f1
+
 from .config import TrainingConfig
 from .model import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, build_model
 
@@ -145,17 +147,6 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
               "rule": f"the better validation macro-F1 of 'none' and 'balanced' (the rarest class holds {share:.1%} "
                       f"of the training rows, under {IMBALANCED_SHARE:.0%})"}
     return tried[best][1], tried[best][2], config.with_overrides(class_weight=best), record
-
-
-def macro_f1(labels, predicted) -> float:
-    """The mean over classes of each class's F1 (a class never predicted nor present counts 0)."""
-    labels, predicted = np.asarray(labels).astype(int), np.asarray(predicted).astype(int)
-    scores = []
-    for c in np.union1d(labels, predicted):
-        tp = int(np.sum((labels == c) & (predicted == c)))
-        both = int(np.sum(labels == c)) + int(np.sum(predicted == c))
-        scores.append(2 * tp / both if both else 0.0)
-    return float(np.mean(scores))
 
 
 def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbose) -> dict:
