@@ -191,7 +191,7 @@ _PRESET_LIST = [
         # and saturates; sums over (tokens + 120) keep long reviews' means (n >> 120
         # barely changes) and quieten short ones. With one sentence of each training
         # review added and a temperature fitted on validation, short texts stop
-        # saturating (benchmarks/short_texts.py; the choice is in the README).
+        # saturating (benchmarks/short_texts.py; the choice: benchmarks/README.md).
         bag_prior=120.0,
         short_snippets=1,
         calibration="temperature",

@@ -74,5 +74,5 @@ def test_many_texts_are_scored_in_bounded_chunks(clf):
     texts = [f"review number {i} was great" if i % 2 else f"review {i} awful" for i in range(3000)]
     scores = clf.predict_proba(iter(texts))  # any iterable, consumed in chunks
     assert scores.shape == (3000,)
-    # Grouping into model calls moves the 7th decimal (see the README).
+    # Grouping into model calls moves the 7th decimal (see docs/python-api.md).
     np.testing.assert_allclose(scores[:5], clf.predict_proba(texts[:5]), atol=1e-6)

@@ -1,5 +1,5 @@
 // edge-sentiment for JavaScript: load a bundle written by the Python training stage and score
-// text in Node or a browser. See README.md ("JavaScript") and docs/bundle-format.md.
+// text in Node or a browser. See docs/javascript.md and docs/bundle-format.md.
 
 export { SentimentClassifier } from "./classifier.js";
 export { BundleError } from "./bundle.js";
