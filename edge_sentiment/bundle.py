@@ -47,6 +47,8 @@ class ModelIO:
     single_review_min_steps: int | None = None
     #: The ``files`` key of that graph (the onnx backend's companion to ``model.onnx``).
     single_review_file: str | None = None
+    #: Columns of the output ``[batch, outputs]``: 1 for binary, else one per label.
+    outputs: int = 1
 
 
 @dataclass(frozen=True)
@@ -117,9 +119,6 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
     (:func:`unprobed` makes a copy whose backends skip the load probe, for the exporter.)"""
     root = default_bundle_path() if path is None else Path(path)
     manifest = read_manifest(root)
-    if manifest.task != "binary":
-        raise BundleError(f"{root} is a {manifest.task} bundle ({len(manifest.labels)} labels); this version of "
-                          "edge-sentiment scores two-label (binary) bundles: upgrade edge-sentiment to score it")
     model = manifest.model
     io = ModelIO(
         input_name=model.input.name,
@@ -129,6 +128,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         trims_leading_padding=model.trims_leading_padding,
         single_review_min_steps=model.single_review.min_steps if model.single_review else None,
         single_review_file=model.single_review.file if model.single_review else None,
+        outputs=manifest.outputs,
     )
     vocab = _read_vocab(root, manifest, io)
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)

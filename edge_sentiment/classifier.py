@@ -19,6 +19,7 @@ from .backends import load_backend
 from .bundle import Bundle, load_bundle
 from .constants import DEFAULT_THRESHOLD, PAD_ID
 from .encoding import Encoder
+from .tasks import label_scores
 
 if TYPE_CHECKING:
     from .explain import Explanation
@@ -34,32 +35,42 @@ SORT_WINDOW = 4096
 
 @dataclass(frozen=True)
 class Prediction:
-    """One result: ``label`` is the predicted label's name, ``score`` the probability of the
-    positive class (``labels[1]``), ``scores`` each label's probability, highest first (the
-    ``top_k`` highest when :meth:`TextClassifier.predict` is given ``top_k``)."""
+    """One result. ``label``: the predicted label; ``score``: for a binary bundle the probability
+    of the positive class (``labels[1]``), otherwise the predicted label's probability;
+    ``scores``: each label's probability, highest first (the ``top_k`` highest when
+    :meth:`TextClassifier.predict` is given ``top_k``); ``labels``: the labels predicted
+    (multilabel: every label whose score reaches its threshold, best first, possibly none;
+    otherwise just ``label``)."""
 
     label: str
     score: float
     scores: dict[str, float] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()
 
 
 class SentimentClassifier:
-    """A sentiment model ready to score text. Create it with :meth:`load`.
+    """A text classifier ready to score text. Create it with :meth:`load`.
 
     Thread-safe: one instance may be shared by many threads. Picklable: an
     unpickled copy loads the same bundle path again (for Ray, Dask, Spark).
     """
 
     def __init__(
-        self, bundle: Bundle, backend: str = "onnx", threshold: float = DEFAULT_THRESHOLD, workers: int = 1
+        self, bundle: Bundle, backend: str = "onnx", threshold: float | None = None, workers: int = 1,
+        thresholds: dict[str, float] | None = None,
     ) -> None:
-        if not 0.0 <= threshold <= 1.0:
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         if not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a positive integer, got {workers!r}")
         self.bundle = bundle
         self.backend = backend
-        self.threshold = threshold
+        self.task = bundle.manifest.task
+        #: The label names, in output order.
+        self.labels: tuple[str, ...] = tuple(bundle.labels)
+        self.threshold = DEFAULT_THRESHOLD if threshold is None else threshold
+        #: Multilabel: each label's decision threshold (the bundle's, unless overridden).
+        self.thresholds = _label_thresholds(bundle, threshold, thresholds)
         #: Processes that tokenize large batches (more than SORT_WINDOW texts); 1: this process only.
         self.workers = workers
         self._encoder = Encoder(bundle.vocab, bundle.encoding)
@@ -74,15 +85,20 @@ class SentimentClassifier:
         path: str | Path | None = None,
         *,
         backend: str = "onnx",
-        threshold: float = DEFAULT_THRESHOLD,
+        threshold: float | None = None,
         workers: int = 1,
+        thresholds: dict[str, float] | None = None,
     ) -> SentimentClassifier:
         """Load the bundle at ``path``; ``None`` loads the model shipped with the package.
+
+        ``threshold``: a binary bundle's decision threshold on P(positive) (default 0.5); for a
+        multilabel bundle, one threshold for every label instead of the bundle's fitted ones.
+        ``thresholds``: a multilabel bundle's thresholds of some labels, by name.
 
         ``workers`` > 1 tokenizes large batches in that many worker processes
         (started at the first batch of more than SORT_WINDOW texts; see :meth:`close`).
         """
-        return cls(load_bundle(path), backend=backend, threshold=threshold, workers=workers)
+        return cls(load_bundle(path), backend=backend, threshold=threshold, workers=workers, thresholds=thresholds)
 
     def close(self) -> None:
         """Stop the worker processes, if any were started (they also stop when Python exits).
@@ -94,7 +110,7 @@ class SentimentClassifier:
             pool.close()
 
     def __reduce__(self):
-        return _reload, (str(self.bundle.path), self.backend, self.threshold, self.workers)
+        return _reload, (str(self.bundle.path), self.backend, self.threshold, self.workers, self.thresholds)
 
     def __enter__(self) -> SentimentClassifier:
         return self
@@ -119,30 +135,46 @@ class SentimentClassifier:
         """Classify one text; ``top_k`` keeps that many of the highest ``scores``."""
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
-        kept = self._encoder.kept_array(_checked_text(text))
-        if self._takes_one(kept):
-            return self._prediction(self._run.one(kept), top_k)  # a single-review graph: no padded row
-        # The direct path: no windows or sorting to arrange for a single row.
-        return self._prediction(float(self._run(self._encoder.pad([kept]))[0]), top_k)
+        return self._prediction(self._score_one(_checked_text(text)), top_k)
 
-    def explain(self, text: str) -> Explanation:
-        """Which words drove the score: each kept token's contribution to the logit, with its
-        characters in ``text`` (see :mod:`edge_sentiment.explain`)."""
+    def _score_one(self, text: str) -> np.ndarray:
+        """One text's output row, by the direct path: no windows or sorting for a single row."""
+        kept = self._encoder.kept_array(text)
+        if self._takes_one(kept):
+            return self._run.one(kept)  # a single-review graph: no padded row
+        return self._run(self._encoder.pad([kept]))[0]
+
+    def explain(self, text: str, label: str | None = None) -> Explanation:
+        """Which words drove the score of ``label`` (default: the predicted one; a binary
+        bundle explains P(positive)): each kept token's contribution to that label's logit,
+        with its characters in ``text`` (see :mod:`edge_sentiment.explain`)."""
         from .explain import Explainer
 
         prediction = self.predict(text)
+        if label is not None and label not in self.labels:
+            raise ValueError(f"label {label!r} is not one of this model's labels: {', '.join(self.labels)}")
         if self._explainer is None:  # built on first use; a race builds two equal ones
             self._explainer = Explainer(self.bundle)
-        return self._explainer.explain(text, prediction.score, prediction.label)
+        if self.task == "binary":
+            return self._explainer.explain(text, prediction.score, prediction.label)
+        chosen = prediction.label if label is None else label
+        return self._explainer.explain(text, prediction.scores[chosen], chosen, self.labels.index(chosen))
 
     def score_ids(self, ids: np.ndarray) -> np.ndarray:
         """Scores of an ``(n, maxlen)`` id matrix (rows of :meth:`Encoder.encode`), as
         :meth:`predict_proba` computes them: a lone row takes the path :meth:`predict` takes."""
+        return self._public(self._score_ids(ids))
+
+    def _score_ids(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) == 1:
             kept = ids[0][ids[0] != PAD_ID]  # pre-padded (a bundle with a one-review graph is)
             if self._takes_one(kept):
-                return np.array([self._run.one(kept)], dtype=np.float32)
+                return self._run.one(kept)[None]
         return self._run(ids)
+
+    def _public(self, scores: np.ndarray) -> np.ndarray:
+        """Scores as the API returns them: ``(n,)`` P(positive) for binary, else ``(n, labels)``."""
+        return scores[:, 0] if self.task == "binary" else scores
 
     def _takes_one(self, kept: np.ndarray) -> bool:
         """Whether one text's kept ids go to the backend's one-review path: the one place that
@@ -151,13 +183,16 @@ class SentimentClassifier:
 
     def predict_batch(self, texts: Iterable[str]) -> list[Prediction]:
         """Classify many texts; the result has one :class:`Prediction` per text, in order."""
-        return [self._prediction(float(p)) for p in self.predict_proba(texts)]
+        _refuse_non_sequence(texts)
+        return [self._prediction(row) for _, scores in self._scored_windows(texts) for row in scores]
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
-        """P(positive) for each text, as a float32 array of shape ``(len(texts),)``."""
+        """Scores as a float32 array: for a binary bundle P(positive) of each text, shape
+        ``(len(texts),)``; otherwise each label's probability, shape ``(len(texts), len(labels))``
+        (columns in :attr:`labels` order; multiclass rows sum to 1)."""
         _refuse_non_sequence(texts)
         scores = [window_scores for _, window_scores in self._scored_windows(texts)]
-        return np.concatenate(scores) if scores else np.zeros(0, dtype=np.float32)
+        return self._public(np.concatenate(scores) if scores else np.zeros((0, self.bundle.io.outputs), dtype=np.float32))
 
     def iter_predict(self, texts: Iterable[str]) -> Iterator[tuple[str, Prediction]]:
         """Stream ``(text, Prediction)`` pairs in input order from any iterable of texts
@@ -168,9 +203,9 @@ class SentimentClassifier:
         """
         _refuse_non_sequence(texts)  # now, not at the first next()
         return (
-            (text, self._prediction(score))
+            (text, self._prediction(row))
             for window, window_scores in self._scored_windows(texts)
-            for text, score in zip(window, window_scores.tolist())
+            for text, row in zip(window, window_scores)
         )
 
     def _scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
@@ -237,18 +272,26 @@ class SentimentClassifier:
     def _score_window(self, ids: np.ndarray) -> np.ndarray:
         """Score rows in model calls of similar length; results come back in input order."""
         if len(ids) <= DEFAULT_BATCH_SIZE:
-            return self.score_ids(ids)
+            return self._score_ids(ids)
         order = np.argsort(np.count_nonzero(ids, axis=1), kind="stable")
-        scores = np.empty(len(ids), dtype=np.float32)
+        scores = np.empty((len(ids), self.bundle.io.outputs), dtype=np.float32)
         for start in range(0, len(ids), DEFAULT_BATCH_SIZE):
             rows = order[start : start + DEFAULT_BATCH_SIZE]
             scores[rows] = self._run(ids[rows])
         return scores
 
-    def _prediction(self, score: float, top_k: int | None = None) -> Prediction:
-        negative, positive = self.bundle.labels
-        ranked = [(positive, score), (negative, 1.0 - score)] if score >= 0.5 else [(negative, 1.0 - score), (positive, score)]
-        return Prediction(positive if score >= self.threshold else negative, score, dict(ranked[:top_k]))
+    def _prediction(self, row: np.ndarray, top_k: int | None = None) -> Prediction:
+        ranked = label_scores(row, self.labels, self.task)
+        shown = dict(itertools.islice(ranked.items(), top_k))
+        if self.task == "binary":
+            score = float(row[0])
+            label = self.labels[int(score >= self.threshold)]
+            return Prediction(label, score, shown, (label,))
+        best, best_score = next(iter(ranked.items()))
+        if self.task == "multiclass":
+            return Prediction(best, best_score, shown, (best,))
+        over = tuple(name for name, value in ranked.items() if value >= self.thresholds[name])
+        return Prediction(best, best_score, shown, over)
 
 
 def _refuse_non_sequence(texts: object) -> None:
@@ -314,8 +357,27 @@ class _WindowReader:
 TextClassifier = SentimentClassifier
 
 
-def _reload(path: str, backend: str, threshold: float, workers: int) -> SentimentClassifier:
-    return SentimentClassifier.load(path, backend=backend, threshold=threshold, workers=workers)
+def _label_thresholds(bundle: Bundle, threshold: float | None, given: dict[str, float] | None) -> dict[str, float]:
+    """A multilabel bundle's threshold per label: its own, else ``threshold`` for all, then ``given``."""
+    if bundle.manifest.task != "multilabel":
+        if given:
+            raise ValueError(f"thresholds per label are for multilabel bundles; this one is {bundle.manifest.task}")
+        return {}
+    chosen = dict(zip(bundle.labels, bundle.manifest.thresholds))
+    if threshold is not None:
+        chosen = dict.fromkeys(bundle.labels, threshold)
+    for name, value in (given or {}).items():
+        if name not in chosen:
+            raise ValueError(f"threshold for {name!r}: not a label of this model ({', '.join(bundle.labels)})")
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"threshold for {name!r} must be between 0 and 1, got {value}")
+        chosen[name] = float(value)
+    return chosen
+
+
+def _reload(path: str, backend: str, threshold: float, workers: int, thresholds: dict | None = None) -> SentimentClassifier:
+    return SentimentClassifier.load(path, backend=backend, threshold=threshold, workers=workers,
+                                    thresholds=thresholds or None)
 
 
 def load(path: str | Path | None = None, **options) -> SentimentClassifier:

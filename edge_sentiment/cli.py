@@ -26,6 +26,7 @@ from .cli_output import (
 )
 from .constants import DEFAULT_THRESHOLD
 from .errors import BackendUnavailableError, BundleError, EdgeSentimentError
+from .tasks import TASKS
 
 EXIT_STATUS = (
     "Exit status: 0 done; 1 the data, the bundle or the environment is wrong (the message says what to fix); "
@@ -258,9 +259,19 @@ def export(
     ] = "auto",
     positive: Annotated[
         Optional[str],
-        typer.Option(help="The label value of the positive class (what score is the probability of). Default: the "
-                     "value that reads as positive (1, true, pos, positive), else the second in sorted order."),
+        typer.Option(help="Two labels: the label value of the positive class (what score is the probability of). "
+                     "Default: the value that reads as positive (1, true, pos, positive), else the second in sorted order."),
     ] = None,
+    task: Annotated[
+        Optional[str],
+        typer.Option(help="binary (two labels), multiclass (one of three or more labels per text: scores sum to 1) or "
+                     "multilabel (any number of labels per text: a probability and a threshold per label). Default: "
+                     "from the file (multilabel when a row holds several labels)."),
+    ] = None,
+    label_separator: Annotated[
+        str, typer.Option(help="What joins several labels of one row in a label column (e.g. 'joy|surprise'). JSON Lines "
+                          "may give a list instead, fastText lines several __label__ words.")
+    ] = "|",
     out: Annotated[
         Path,
         typer.Option(
@@ -304,6 +315,10 @@ def export(
     """
     if class_weight not in ("auto", "none", "balanced"):
         raise UsageError(f"--class-weight must be one of: auto, none, balanced (got {class_weight!r})")
+    if task is not None and task not in TASKS:
+        raise UsageError(f"--task must be one of: {', '.join(TASKS)} (got {task!r})")
+    if not label_separator or label_separator.isspace() and label_separator != "\t":
+        raise UsageError("--label-separator must be a character or string that joins labels, such as '|' or ';'")
     given = {"num_words": num_words, "maxlen": maxlen, "epochs": epochs, "seed": seed,
              "train_limit": train_limit, "test_limit": test_limit,
              "class_weight": None if class_weight == "auto" else class_weight}
@@ -322,8 +337,8 @@ def export(
     if train is None and (validation or test):
         raise UsageError("--validation and --test go with --train")
     _check_table_format(file_format)
-    if train is None and (label_map or drop_label or min_count):
-        raise UsageError("--label-map, --drop-label and --min-count go with --train")
+    if train is None and (label_map or drop_label or min_count or task):
+        raise UsageError("--label-map, --drop-label, --min-count and --task go with --train")
     rules = _label_rules(label_map, drop_label)
     for option, path in (("--train", train), ("--validation", validation), ("--test", test), ("--data", data), ("--out", out)):
         _check_utf8_path(option, path)
@@ -335,7 +350,7 @@ def export(
 
         dataset = load_labeled_files(train, validation, test, fmt=file_format, text_column=text_column,
                                      label_column=label_column, positive=positive, seed=config.seed, log=log,
-                                     rules=rules, min_count=min_count)
+                                     rules=rules, min_count=min_count, task=task, separator=label_separator)
     else:
         source = _dataset_path(data, download, data_module)
         log(f"reading {source}")
@@ -392,8 +407,14 @@ def _export_summary(out: Path, manifest: dict) -> str:
     accuracy = ", ".join(f"{name} {m['accuracy']:.4f}" for name, m in test.items())
     diffs = ", ".join(f"{name} {p['max_abs_diff']:.1e}" for name, p in parity.items())
     sizes = ", ".join(f"{k} {v['bytes'] / 1e6:.2f} MB" for k, v in manifest["files"].items())
-    (tn, fp), (fn, tp) = test["onnx"]["confusion_matrix"]
-    baseline = max(tn + fp, fn + tp) / max(1, tn + fp + fn + tp)
+    onnx = test["onnx"]
+    if "confusion_matrix" in onnx:
+        rows = [sum(row) for row in onnx["confusion_matrix"]]
+        baseline = max(rows) / max(1, sum(rows))
+    else:
+        baseline = onnx["majority_baseline"]
+    if manifest.get("task") == "multilabel":
+        accuracy += "; micro-F1: " + ", ".join(f"{name} {m['micro_f1']:.4f}" for name, m in test.items())
     return (
         f"wrote {out} in {manifest['timings']['export_seconds']:.0f} s; test accuracy: {accuracy} "
         f"(majority class alone: {baseline:.4f}); max |diff| vs Keras: {diffs}; sizes: {sizes}"
@@ -402,13 +423,16 @@ def _export_summary(out: Path, manifest: dict) -> str:
 
 def _single_class_warning(manifest: dict) -> str | None:
     """A warning when the exported model gives every test text the same label."""
-    (tn, fp), (fn, tp) = manifest["metrics"]["test"]["onnx"]["confusion_matrix"]
-    labels = manifest["labels"]
-    for predicted, (count, wrong) in ((labels[0], (tn, fn)), (labels[1], (tp, fp))):
-        if count + wrong == tn + fp + fn + tp:
-            return (f"warning: the model predicts {predicted!r} for every one of the {count + wrong:,} test texts "
-                    f"({count:,} of them are {predicted!r}): it has learnt the majority class only; give it more "
-                    "examples of the other class, or balance the training file")
+    confusion = manifest["metrics"]["test"]["onnx"].get("confusion_matrix")
+    if confusion is None:  # multilabel
+        return None
+    total = sum(map(sum, confusion))
+    for column, predicted in enumerate(manifest["labels"]):
+        chosen = sum(row[column] for row in confusion)
+        if total and chosen == total:
+            return (f"warning: the model predicts {predicted!r} for every one of the {total:,} test texts "
+                    f"({confusion[column][column]:,} of them are {predicted!r}): it has learnt the majority class only; "
+                    "give it more examples of the other classes, or balance the training file")
     return None
 
 

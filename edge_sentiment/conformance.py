@@ -10,8 +10,9 @@ JSON object per line::
 
 ``tokens`` are the text's tokens (all of them), ``ids`` the kept ids (after the vocabulary,
 ``skip_top``/``drop_special`` and truncation to ``maxlen``, before padding), ``scores`` what
-each backend of the bundle returned when the bundle was written, ``label`` the manifest's
-name of the onnx score's class at threshold 0.5. The tolerances are the specification's
+each backend of the bundle returned when the bundle was written (binary: P(labels[1]), a
+number; multiclass and multilabel: a list of every label's score, in label order), ``label``
+the manifest's name of the onnx scores' top class (binary: at threshold 0.5). The tolerances are the specification's
 (:func:`tolerance`); the file repeats them for readers, and nothing reads them back. The
 exporter writes the file (:func:`write_cases`); ``edge-sentiment verify`` re-runs it (:func:`verify`).
 """
@@ -166,9 +167,24 @@ def tolerances(backends: Sequence[str]) -> dict:
     return {"tokens": "exact", "ids": "exact", **{name: tolerance(name) for name in backends}}
 
 
-def case_label(bundle: Bundle, onnx_score: float) -> str:
-    """The manifest's name of the class ``onnx_score`` falls in at threshold 0.5."""
-    return bundle.labels[int(onnx_score >= 0.5)]
+def case_label(bundle: Bundle, onnx_score) -> str:
+    """The manifest's name of the top class of ``onnx_score`` (binary: at threshold 0.5)."""
+    if bundle.manifest.task == "binary":
+        return bundle.labels[int(onnx_score >= 0.5)]
+    return bundle.labels[int(np.argmax(onnx_score))]
+
+
+def recorded(scores: np.ndarray):
+    """One text's scores as the file records them: a number (binary) or a list."""
+    return float(scores) if np.ndim(scores) == 0 else [float(v) for v in scores]
+
+
+def score_diff(expected, got) -> float:
+    """The largest absolute difference between recorded and computed scores (inf if their shapes differ)."""
+    expected, got = np.asarray(expected, dtype=np.float64), np.asarray(got, dtype=np.float64)
+    if expected.shape != got.shape:
+        return float("inf")
+    return float(np.max(np.abs(expected - got), initial=0.0))
 
 
 def backend_scores(bundle: Bundle, backends: Sequence[str], texts: list[str]) -> dict[str, np.ndarray]:
@@ -180,7 +196,8 @@ def backend_scores(bundle: Bundle, backends: Sequence[str], texts: list[str]) ->
         with SentimentClassifier(bundle, backend=name) as classifier:
             scores[name] = classifier.predict_proba(texts)
             if name == "onnx":
-                scores[ONE_PER_CALL] = np.array([classifier.predict(t).score for t in texts], dtype=np.float32)
+                scores[ONE_PER_CALL] = np.array([classifier._public(classifier._score_one(t)[None])[0] for t in texts],
+                                                dtype=np.float32)
     return scores
 
 
@@ -189,14 +206,14 @@ def write_cases(bundle: Bundle, cases: list[tuple[str, str]], path: Path, backen
     encoder = Encoder(bundle.vocab, bundle.encoding)
     texts = [text for _, text in cases]
     scores = backend_scores(bundle, backends, texts)
-    recorded = [name for name in backends]  # one-per-call is checked against "onnx", not recorded
-    limits = tolerances(recorded)
+    backend_names = list(backends)  # one-per-call is checked against "onnx", not recorded
+    limits = tolerances(backend_names)
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         for number, (category, text) in enumerate(cases):
             record = {
                 "case": number, "category": category, "text": text, "tokens": tokenize(text),
-                "ids": encoder.kept_ids(text), "scores": {name: float(scores[name][number]) for name in recorded},
-                "label": case_label(bundle, float(scores[recorded[0]][number])),
+                "ids": encoder.kept_ids(text), "scores": {name: recorded(scores[name][number]) for name in backend_names},
+                "label": case_label(bundle, scores[backend_names[0]][number]),
                 "tolerance": limits,
             }
             # ensure_ascii: lone surrogates and invisible characters survive as \\u escapes.
@@ -258,7 +275,11 @@ def _well_formed(case: dict) -> bool:
     scores = case.get("scores")
     return (isinstance(case.get("text"), str) and isinstance(case.get("tokens"), list)
             and isinstance(case.get("ids"), list) and isinstance(scores, dict)
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in scores.values()))
+            and all(_number(v) or (isinstance(v, list) and v and all(map(_number, v))) for v in scores.values()))
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:
@@ -310,6 +331,6 @@ def _score_check(name: str, cases: list[dict], got: np.ndarray) -> CheckResult:
         expected = case["scores"].get(reference)
         if expected is None:
             continue
-        diff = abs(float(score) - expected)
-        result.record(case, diff <= tolerance(reference), expected, float(score), diff)
+        diff = score_diff(expected, score)
+        result.record(case, diff <= tolerance(reference), expected, recorded(score), diff)
     return result

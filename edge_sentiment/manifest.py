@@ -27,13 +27,11 @@ from typing import Any
 from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME
 from .encoding import EncodingConfig
 from .errors import BundleError
+from .tasks import TASKS, output_width
 
 FORMAT_VERSION = 3
 #: Versions :meth:`Manifest.from_dict` reads (older ones through an upgrader).
 READABLE_VERSIONS = (1, 2, 3)
-#: What the model's outputs mean: one probability of labels[1] (binary), one probability per
-#: label summing to 1 (multiclass, softmax), or one independent probability per label (multilabel).
-TASKS = ("binary", "multiclass", "multilabel")
 #: The most labels a bundle may have (a lying manifest must not size the output without limit).
 MAX_LABELS = 10_000
 ARCHITECTURES = ("rnn", "multi_hot_dense")
@@ -364,8 +362,10 @@ class Manifest:
     preprocessing: Preprocessing
     model: ModelRecord
     files: dict[str, FileEntry]
-    #: One of :data:`TASKS` (format 2 bundles are "binary").
+    #: One of :data:`~edge_sentiment.tasks.TASKS` (format 2 bundles are "binary").
     task: str = "binary"
+    #: Multilabel only: each label's decision threshold on its score, in label order.
+    thresholds: tuple[float, ...] | None = None
     name: str | None = None
     created: str | None = None
     #: Reports by name (absent ones left out): typed records for TYPED_REPORTS, JSON objects for the rest.
@@ -393,7 +393,8 @@ class Manifest:
         task = _choice(d, "task", TASKS, "the manifest")
         labels = _labels(d.get("labels"), task)
         preprocessing = Preprocessing.from_dict(d["preprocessing"])
-        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, 1 if task == "binary" else len(labels))
+        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, output_width(task, len(labels)))
+        thresholds = _thresholds(d.get("thresholds"), task, len(labels))
         if preprocessing.num_words > model.vocab_size:
             raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "
                                 f"table (model.vocab_size {model.vocab_size} rows)")
@@ -404,7 +405,7 @@ class Manifest:
         for name in REPORTS:
             if d.get(name) is not None:
                 reports[name] = TYPED_REPORTS[name].from_dict(d[name]) if name in TYPED_REPORTS else _object(d[name], name)
-        return cls(labels=labels, task=task, preprocessing=preprocessing, model=model, files=files,
+        return cls(labels=labels, task=task, thresholds=thresholds, preprocessing=preprocessing, model=model, files=files,
                    name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
                    reports=reports, read_from_version=version)
 
@@ -416,6 +417,7 @@ class Manifest:
         out.update({
             "labels": list(self.labels),
             "task": self.task,
+            **({"thresholds": list(self.thresholds)} if self.thresholds is not None else {}),
             "preprocessing": {"tokenizer": self.preprocessing.tokenizer,
                               **{name: getattr(self.preprocessing, name) for name in ID_LAYOUT},
                               **self.preprocessing.encoding().to_dict()},
@@ -424,6 +426,11 @@ class Manifest:
         })
         out.update({name: self.report(name) for name in REPORTS if name in self.reports})
         return out
+
+    @property
+    def outputs(self) -> int:
+        """Columns of the model's output (1 for binary, else one per label)."""
+        return output_width(self.task, len(self.labels))
 
     def report(self, name: str) -> dict:
         """The report ``name`` (of :data:`REPORTS`) as written, or an empty dict when the bundle has none."""
@@ -553,6 +560,19 @@ def _labels(value: Any, task: str = "binary") -> tuple[str, ...]:
         raise ManifestError(f"labels of a {task} bundle must be {fewest} to {MAX_LABELS:,} different names, in output "
                             f"order; got {_show(value)}")
     return tuple(value)
+
+
+def _thresholds(value: Any, task: str, labels: int) -> tuple[float, ...] | None:
+    """A multilabel bundle's decision thresholds: one number in (0, 1) per label; none otherwise."""
+    if task != "multilabel":
+        if value is not None:
+            raise ManifestError(f"thresholds are for multilabel bundles; this one is {task}")
+        return None
+    if not (isinstance(value, list) and len(value) == labels and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 < v < 1.0 for v in value)):
+        raise ManifestError(f"thresholds of a multilabel bundle must be {labels} numbers between 0 and 1 (one per "
+                            f"label, in label order); got {_show(value)}")
+    return tuple(float(v) for v in value)
 
 
 def _show(value: Any) -> str:

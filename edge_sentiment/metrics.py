@@ -112,3 +112,77 @@ def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_T
             "ece": None if empty else calibration_metrics(labels[inside], scores[inside])["ece"],
         }
     return report
+
+
+def multiclass_metrics(labels, scores, names) -> dict:
+    """Figures of exclusive labels from class ids ``labels`` and scores ``[n, K]`` (rows summing
+    to 1): accuracy (= micro-F1), macro-F1, per-class figures, the ``K x K`` confusion matrix
+    (rows: true label, columns: predicted), the majority baseline, log-loss, and calibration:
+    top-label ECE (the highest score against whether it was right) and class-wise ECE (each
+    class's score against its one-vs-rest truth, averaged)."""
+    labels, scores = np.asarray(labels).astype(int), np.asarray(scores, dtype=np.float64)
+    predicted = scores.argmax(axis=1) if len(scores) else np.zeros(0, dtype=int)
+    classes = per_class(labels, predicted, names)
+    confusion = np.zeros((len(names), len(names)), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    accuracy = float(np.mean(labels == predicted)) if len(labels) else 0.0
+    chosen = scores[np.arange(len(labels)), labels] if len(labels) else np.zeros(0)
+    top = calibration_metrics(labels == predicted, scores.max(axis=1) if len(scores) else np.zeros(0))
+    return {
+        "reviews": len(labels), "accuracy": accuracy, "micro_f1": accuracy,
+        "macro_f1": float(np.mean([c["f1"] for c in classes.values()])),
+        "majority_baseline": float(np.bincount(labels, minlength=len(names)).max() / len(labels)) if len(labels) else 0.0,
+        "nll": float(-np.mean(np.log(np.clip(chosen, _EPS, 1.0)))) if len(labels) else 0.0,
+        "ece": top["ece"], "top_label_ece": top["ece"],
+        "classwise_ece": float(np.mean([calibration_metrics(labels == k, scores[:, k])["ece"] for k in range(len(names))])),
+        "saturated": top["saturated"],
+        "per_class": classes, "confusion_matrix": confusion.tolist(),
+    }
+
+
+def multilabel_metrics(truth, scores, thresholds, names) -> dict:
+    """Figures of labels a text may hold several of, from a 0/1 matrix ``truth`` and scores
+    ``[n, K]`` against per-label ``thresholds``: micro- and macro-F1, subset accuracy (every
+    label of a row right; reported as ``accuracy``), Hamming loss (the share of wrong
+    label decisions), per-label figures, the subset accuracy of always predicting the most
+    common label set (``majority_baseline``) and class-wise ECE."""
+    truth = np.asarray(truth).astype(bool)
+    scores = np.asarray(scores, dtype=np.float64)
+    predicted = scores >= np.asarray(thresholds)
+    tp, fp, fn = (int(np.sum(truth & predicted)), int(np.sum(~truth & predicted)), int(np.sum(truth & ~predicted)))
+    per_label = {}
+    for k, name in enumerate(names):
+        t, p = truth[:, k], predicted[:, k]
+        ktp = int(np.sum(t & p))
+        precision = ktp / int(p.sum()) if p.any() else 0.0
+        recall = ktp / int(t.sum()) if t.any() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(t.sum()),
+                           "threshold": float(np.asarray(thresholds).reshape(-1)[k] if np.ndim(thresholds) else thresholds)}
+    sets = [tuple(row) for row in truth.astype(int)]
+    common = max(set(sets), key=sets.count) if sets else ()
+    rows = len(truth)
+    return {
+        "reviews": rows,
+        "accuracy": float(np.mean((truth == predicted).all(axis=1))) if rows else 0.0,
+        "subset_accuracy": float(np.mean((truth == predicted).all(axis=1))) if rows else 0.0,
+        "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
+        "macro_f1": float(np.mean([c["f1"] for c in per_label.values()])),
+        "hamming_loss": float(np.mean(truth != predicted)) if rows else 0.0,
+        "majority_baseline": sets.count(common) / rows if rows else 0.0,
+        "classwise_ece": float(np.mean([calibration_metrics(truth[:, k], scores[:, k])["ece"] for k in range(len(names))])),
+        "ece": float(np.mean([calibration_metrics(truth[:, k], scores[:, k])["ece"] for k in range(len(names))])),
+        "per_class": per_label,
+    }
+
+
+def task_metrics(task: str, labels, scores, names, thresholds=DEFAULT_THRESHOLD) -> dict:
+    """The test figures of ``task`` (edge_sentiment/tasks.py): ``scores`` as the backends return
+    them (``[n, K]``), ``labels`` as :func:`edge_sentiment.tasks.targets` makes them."""
+    scores = np.asarray(scores)
+    if task == "binary":
+        flat = scores.reshape(len(scores))
+        return {**binary_metrics(labels, flat, thresholds), **calibration_metrics(labels, flat)}
+    if task == "multiclass":
+        return multiclass_metrics(labels, scores, names)
+    return multilabel_metrics(labels, scores, thresholds, names)

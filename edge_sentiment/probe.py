@@ -11,7 +11,7 @@ from importlib import metadata
 import numpy as np
 
 from .bundle import Bundle
-from .conformance import FILE_KEY, FILE_NAME, RUNTIME_DRIFT, iter_cases, tolerance
+from .conformance import FILE_KEY, FILE_NAME, RUNTIME_DRIFT, iter_cases, recorded, score_diff, tolerance
 from .encoding import Encoder
 from .errors import BundleError
 from .manifest import BACKEND_FILES
@@ -49,27 +49,32 @@ def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
     try:
         kept = [np.asarray(case["ids"], dtype=np.int32) for case in cases]
         rows = Encoder(bundle.vocab, bundle.encoding).pad(kept)
-        got = [float(score) for score in predictor(rows)]
+        public = (lambda row: row[0]) if bundle.manifest.task == "binary" else (lambda row: row)
+        got = [recorded(public(row)) for row in predictor(rows)]
         if predictor.one is not None and len(kept[0]) >= predictor.one_min_steps:
-            got.append(predictor.one(kept[0]))
+            got.append(recorded(public(predictor.one(kept[0]))))
             cases = [*cases, cases[0]]
     except BundleError:
         raise
     except Exception as exc:  # e.g. onnxruntime on an id beyond a smaller model's table
         raise BundleError(f"{where} fails on this bundle's ids ({str(exc).strip().splitlines()[0][:200]}): the model "
                           "file is not this bundle's; re-export or re-copy the bundle") from None
-    diffs = [abs(score - case["scores"][backend]) for case, score in zip(cases, got)]
+    diffs = [score_diff(case["scores"][backend], score) for case, score in zip(cases, got)]
     worst = int(np.argmax(diffs))
     if diffs[worst] <= tolerance(backend):
         return
     case, limit = cases[worst], tolerance(backend)
-    found = (f"{where} scores conformance case {case['case']} {got[worst]:.6f}, the bundle recorded "
-             f"{case['scores'][backend]:.6f} (|diff| {diffs[worst]:.2g}, tolerance {limit:g})")
+    found = (f"{where} scores conformance case {case['case']} {_shown(got[worst])}, the bundle recorded "
+             f"{_shown(case['scores'][backend])} (|diff| {diffs[worst]:.2g}, tolerance {limit:g})")
     if not diffs[worst] <= RUNTIME_DRIFT:
         raise BundleError(f"{found}: the model file is not this bundle's; re-export or re-copy the bundle")
     raise RuntimeMismatchError(f"{found}: the {backend} backend computes different numbers here than when the bundle "
                                f"was exported ({_versions(bundle, backend)}); use another backend, or re-export the "
                                "bundle with this version")
+
+
+def _shown(scores) -> str:
+    return f"{scores:.6f}" if isinstance(scores, float) else "[" + ", ".join(f"{v:.6f}" for v in scores[:6]) + "]"
 
 
 def _versions(bundle: Bundle, backend: str) -> str:

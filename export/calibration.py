@@ -1,12 +1,14 @@
-"""Calibration at export: fit P(positive) to the validation labels, then fold it into the model.
+"""Calibration at export: fit the scores to the validation labels, then fold it into the model.
 
-Every model ends in ``Dense(1, sigmoid)`` named ``score``: the score is
-``sigmoid(w·h + b)`` of the features ``h``. Platt scaling replaces it by
-``sigmoid(a·(w·h + b) + c)``, temperature scaling by ``sigmoid((w·h + b) / T)``
-(``c = 0``, ``a = 1/T``). Both are the same Dense layer with weights ``a·w`` and
-bias ``a·b + c``, so writing them into that layer calibrates Keras, and so every
-exported form (ONNX, the one-review graph, TFLite, NumPy, int8), with no new
-operator and no change to any runtime.
+Every model ends in a Dense layer named ``score``: the scores are ``act(W·h + b)`` of the
+features ``h`` (``act``: sigmoid, or softmax for multiclass; edge_sentiment/tasks.py).
+Platt scaling replaces a logit ``z`` by ``a·z + c``, temperature scaling by ``z / T``
+(``c = 0``, ``a = 1/T``). Either is the same Dense layer with column weights ``a·w`` and bias
+``a·b + c``, so writing them into that layer calibrates Keras, and so every exported form
+(ONNX, the one-review graph, TFLite, NumPy, int8), with no new operator and no change to
+any runtime. Binary: one ``(a, c)``. Multiclass: one temperature for all logits (softmax
+keeps its ranking; Platt's shifts would change it, so "platt" fits a temperature too).
+Multilabel: each label's ``(a, c)`` on its own, kept only where it lowers that label's ECE.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from edge_sentiment.metrics import calibration_metrics
+from edge_sentiment.metrics import calibration_metrics, multiclass_metrics
+from edge_sentiment.tasks import activate
 
 from .config import CALIBRATIONS as METHODS
 from .model import OUTPUT_NAME
@@ -25,8 +28,8 @@ from .model import OUTPUT_NAME
 @dataclass(frozen=True)
 class Calibration:
     method: str
-    scale: float  # a
-    shift: float  # c
+    scale: float | np.ndarray  # a (one per output column for multilabel)
+    shift: float | np.ndarray  # c
 
 
 @dataclass(frozen=True)
@@ -40,10 +43,10 @@ class CalibrationResult:
 
 
 def logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
-    """The pre-sigmoid score of each row, computed from the final layer's inputs."""
+    """The logits ``[n, K]`` of each row (before the activation), from the final layer's inputs."""
     features = keras.Model(model.inputs, model.get_layer(OUTPUT_NAME).input).predict(x, batch_size=1024, verbose=0)
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
-    return (features.astype(np.float64) @ kernel.astype(np.float64)).reshape(-1) + float(bias[0])
+    return features.astype(np.float64) @ kernel.astype(np.float64) + bias.astype(np.float64)
 
 
 def fit_calibration(method: str, z: np.ndarray, y: np.ndarray) -> Calibration:
@@ -87,10 +90,15 @@ def fold_into(model: keras.Model, calibration: Calibration) -> None:
     ])
 
 
-def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
+def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray, task: str = "binary",
+              labels: tuple[str, ...] = ()) -> CalibrationResult:
     """Fit ``method`` on the validation rows and fold it into ``model`` if it lowers the
     validation ECE; otherwise the model is left as it is (``record["kept"]`` says which)."""
-    z = logits(model, x_val)
+    if task == "multiclass":
+        return _calibrate_softmax(model, x_val, y_val)
+    if task == "multilabel":
+        return _calibrate_each_label(model, method, x_val, y_val, labels)
+    z = logits(model, x_val)[:, 0]
     fitted, improves = choose_calibration(method, z, y_val)
     if improves:
         fold_into(model, fitted)
@@ -109,6 +117,84 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
         "after": calibration_metrics(y_val, after),
     }
     return CalibrationResult(record, np.asarray(y_val), before, after)
+
+
+def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
+    """One temperature for every logit of a softmax, kept if it lowers the top-label ECE."""
+    z, y = logits(model, x_val), np.asarray(y_val).astype(int)
+    scale = fit_temperature(z, y)
+    names = range(z.shape[1])
+    before, fitted_scores = activate(z, "multiclass"), activate(scale * z, "multiclass")
+    ece_before, ece_fitted = (multiclass_metrics(y, p, names)["top_label_ece"] for p in (before, fitted_scores))
+    improves = ece_fitted < ece_before
+    if improves:
+        fold_into(model, Calibration("temperature", scale, 0.0))
+    after = fitted_scores if improves else before
+    figures = {name: {"ece": multiclass_metrics(y, p, names)["top_label_ece"], "nll": multiclass_metrics(y, p, names)["nll"]}
+               for name, p in (("before", before), ("fitted", fitted_scores), ("after", after))}
+    record = {
+        "method": "temperature",
+        "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
+        "parameters": {"scale": scale if improves else 1.0, "shift": 0.0},
+        "fitted_parameters": {"scale": scale, "shift": 0.0},
+        "formula": "scores = softmax(scale * logits), folded into the final Dense layer; ECE is top-label ECE",
+        "fitted_on": f"{len(y)} validation rows",
+        **figures,
+    }
+    truth, confidence = (y == before.argmax(axis=1)), before.max(axis=1)
+    return CalibrationResult(record, truth.astype(float), confidence, after.max(axis=1))
+
+
+def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
+    """The scale ``a`` (1/T) minimising the softmax log-loss of ``a·z``: a golden-section
+    search over log(a) (the loss is convex in a)."""
+    rows = np.arange(len(y))
+
+    def nll(log_scale: float) -> float:
+        scaled = np.exp(log_scale) * z
+        scaled = scaled - scaled.max(axis=1, keepdims=True)
+        return float(np.mean(np.log(np.exp(scaled).sum(axis=1)) - scaled[rows, y]))
+
+    low, high = np.log(0.02), np.log(50.0)
+    ratio = (np.sqrt(5) - 1) / 2
+    for _ in range(80):
+        a, b = high - ratio * (high - low), low + ratio * (high - low)
+        if nll(a) < nll(b):
+            high = b
+        else:
+            low = a
+    return float(np.exp((low + high) / 2))
+
+
+def _calibrate_each_label(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndarray,
+                          labels: tuple[str, ...]) -> CalibrationResult:
+    """Each label's sigmoid calibrated on its own column, kept where it lowers that label's ECE."""
+    z, y = logits(model, x_val), np.asarray(y_val, dtype=np.float64)
+    scales, shifts, per_label = np.ones(z.shape[1]), np.zeros(z.shape[1]), {}
+    for k in range(z.shape[1]):
+        fitted, improves = choose_calibration(method, z[:, k], y[:, k])
+        if improves:
+            scales[k], shifts[k] = fitted.scale, fitted.shift
+        per_label[labels[k] if k < len(labels) else str(k)] = {
+            "scale": float(scales[k]), "shift": float(shifts[k]), "kept": bool(improves)}
+    fold_into(model, Calibration(method, scales, shifts))
+    before, after = _sigmoid(z), _sigmoid(scales * z + shifts)
+    figures = {name: {"ece": float(np.mean([calibration_metrics(y[:, k], p[:, k])["ece"] for k in range(z.shape[1])])),
+                      "nll": float(np.mean([calibration_metrics(y[:, k], p[:, k])["nll"] for k in range(z.shape[1])]))}
+               for name, p in (("before", before), ("after", after))}
+    kept = sum(entry["kept"] for entry in per_label.values())
+    record = {
+        "method": method,
+        "kept": f"calibrated: {kept} of {z.shape[1]} labels (each kept only where it lowers that label's validation ECE)",
+        "parameters": {},
+        "per_label": per_label,
+        "formula": "score_k = sigmoid(scale_k * logit_k + shift_k), folded into the final Dense layer; ECE is the "
+                   "mean of the labels' ECEs",
+        "fitted_on": f"{len(y)} validation rows",
+        "fitted": figures["after"],
+        **figures,
+    }
+    return CalibrationResult(record, y.reshape(-1), before.reshape(-1), after.reshape(-1))
 
 
 def choose_calibration(method: str, z: np.ndarray, y: np.ndarray) -> tuple[Calibration, bool]:

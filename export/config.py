@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from edge_sentiment.encoding import EncodingConfig
 from edge_sentiment.manifest import ARCHITECTURES, HEADS, INPUT_ENCODINGS
 from edge_sentiment.pairs import MAX_VOCAB_SIZE
+from edge_sentiment.tasks import TASKS, output_width
 
 OPTIMIZERS = ("rmsprop", "adam")
 #: How export/calibration.py maps the final logit to P(positive): unchanged, z / T, or a·z + c.
@@ -27,6 +28,11 @@ class TrainingConfig:
     padding: str = "pre"
     truncating: str = "pre"
     drop_special: bool = False
+    # labels
+    #: What the outputs mean (edge_sentiment/tasks.py): "binary" (one sigmoid: P(second label)),
+    #: "multiclass" (a softmax over num_labels), "multilabel" (a sigmoid per label).
+    task: str = "binary"
+    num_labels: int = 2
     # model
     #: "rnn": Embedding (or one-hot) -> SimpleRNN -> head -> Dense(1, sigmoid);
     #: "multi_hot_dense": the set of ids in the review as a multi-hot vector ->
@@ -100,6 +106,11 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         self.encoding()  # validates the preprocessing fields
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
+        fewest, most = {"binary": (2, 2), "multiclass": (3, None), "multilabel": (2, None)}[self.task]
+        if self.num_labels < fewest or (most is not None and self.num_labels > most):
+            raise ValueError(f"a {self.task} model has {fewest}{'' if most else ' or more'} labels, got num_labels {self.num_labels}")
         if self.input_encoding not in INPUT_ENCODINGS:
             raise ValueError(f"input_encoding must be one of {INPUT_ENCODINGS}, got {self.input_encoding!r}")
         if self.architecture not in ARCHITECTURES:
@@ -146,6 +157,11 @@ class TrainingConfig:
     def rnn_steps(self) -> int:
         """How many of the last steps the SimpleRNN reads."""
         return self.rnn_window or self.maxlen
+
+    @property
+    def outputs(self) -> int:
+        """Columns of the model's output (edge_sentiment/tasks.py)."""
+        return output_width(self.task, self.num_labels)
 
     @property
     def input_width(self) -> int:

@@ -30,7 +30,8 @@ from edge_sentiment.constants import (
 from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, ONE_PER_CALL, case_texts, write_cases
 from edge_sentiment.manifest import FILE_NAMES, FORMAT_VERSION, Manifest
 from edge_sentiment.encoding import Encoder
-from edge_sentiment.metrics import binary_metrics, calibration_metrics
+from edge_sentiment.metrics import binary_metrics, calibration_metrics, task_metrics
+from edge_sentiment.tasks import targets
 
 from .calibration import CALIBRATION_PLOT, calibrate, write_reliability_diagram
 from .config import TrainingConfig
@@ -42,6 +43,7 @@ from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_onnx, to_single_review_onnx,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
+from .thresholds import fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
 from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, sample_indices, validation_indices, write_history
@@ -84,6 +86,9 @@ def export_bundle(
     out = Path(out).expanduser().resolve()
     check_destination(out, overwrite, log)
     started = time.monotonic()
+    labels = tuple(getattr(data, "labels", LABELS))
+    config = config.with_overrides(task=getattr(data, "task", "binary"), num_labels=len(labels))
+    task = config.task
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
     counts, lengths = word_counts(train.texts)
     config, fitted = fit_to_data(config, counts, lengths, fitted_settings)
@@ -93,9 +98,11 @@ def export_bundle(
     vocab = build_vocab(counts, config.num_words)
     encoder = Encoder(vocab, config.encoding())
     fit_set, val_set, val_reviews = _training_sets(config, train, log, getattr(data, "validation", None))
-    x_fit, y_fit = encoder.encode(fit_set.texts), np.asarray(fit_set.labels, dtype=np.float32)
-    x_val, y_val = encoder.encode(val_set.texts), np.asarray(val_set.labels, dtype=np.float32)
-    x_test, y_test = encoder.encode(test.texts), np.asarray(test.labels, dtype=np.int64)
+    x_fit, y_fit = encoder.encode(fit_set.texts), targets(fit_set.labels, task, len(labels))
+    x_val, y_val = encoder.encode(val_set.texts), targets(val_set.labels, task, len(labels))
+    x_test, y_test = encoder.encode(test.texts), targets(test.labels, task, len(labels))
+    if task == "binary":
+        y_test = y_test.astype(np.int64)
 
     log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
     train_started = time.monotonic()
@@ -104,7 +111,7 @@ def export_bundle(
         log(f"class_weight {config.class_weight}: {fitted['class_weight']['rule']}")
     else:
         model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
-    calibration = calibrate(model, config.calibration, x_val, y_val) if config.calibration != "none" else None
+    calibration = calibrate(model, config.calibration, x_val, y_val, task, labels) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record
         change = f"validation ECE {record['before']['ece']:.4f} -> {record['fitted']['ece']:.4f}"
@@ -112,7 +119,13 @@ def export_bundle(
             log(f"calibrated ({config.calibration}): {change}, NLL {record['before']['nll']:.4f} -> {record['after']['nll']:.4f}")
         else:
             log(f"not calibrated: {config.calibration} scaling would make {change}; the scores are kept as trained")
-    history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
+    thresholds = None
+    if task == "multilabel":
+        thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val)
+        log(f"decision thresholds fitted on validation: micro-F1 {history['thresholds']['validation_micro_f1_at_0.5']:.4f} "
+            f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
+    if task == "binary":  # (the yardstick is made of binary sentiment sentences)
+        history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started
 
     try:
@@ -127,19 +140,19 @@ def export_bundle(
         if calibration is not None:
             write_reliability_diagram(calibration, staging / CALIBRATION_PLOT,
                                       f"preset {config.preset!r}: validation, {len(y_val)} rows")
-        keras_scores = model.predict(x_test, batch_size=1024, verbose=0).reshape(-1)
+        keras_scores = model.predict(x_test, batch_size=1024, verbose=0)
         variants = onnx_variants(config)
         for variant in variants:
             log(f"writing model.onnx ({ONNX_VARIANTS[variant]})")
             files = {**common, **_write_onnx_files(staging, model, config, variant, quantize)}
-            manifest = _manifest(config, data, model, history, command, train_seconds, variant)
+            manifest = _manifest(config, data, model, history, command, train_seconds, variant, labels, thresholds)
             if fitted:
                 manifest["training"]["fitted_to_data"] = fitted
             _write_manifest(staging, manifest, files)
 
             log(f"checking Keras vs ONNX vs TFLite vs NumPy on {len(x_test):,} test texts (tolerance {TOLERANCE:g})")
             scores = _bundle_scores(unprobed(load_bundle(staging)), x_test, quantize, log, progress)
-            parity = parity_report(keras_scores, scores)
+            parity = parity_report(keras_scores, scores, task)
             failures = parity_failures({name: parity[name] for name in scores if name != INT8_BACKEND})
             if not failures:
                 break
@@ -151,11 +164,13 @@ def export_bundle(
                 continue
             raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
 
+        decide_at = thresholds if thresholds is not None else 0.5
         manifest["metrics"] = {
-            "test": {name: {**binary_metrics(y_test, s), **calibration_metrics(y_test, s)} for name, s in scores.items()},
+            "test": {name: task_metrics(task, y_test, s, labels, decide_at) for name, s in scores.items()},
             "parity_vs_keras": parity,
-            "short_texts": _short_text_metrics(unprobed(load_bundle(staging)), test, config.seed),
         }
+        if task == "binary":
+            manifest["metrics"]["short_texts"] = _short_text_metrics(unprobed(load_bundle(staging)), test, config.seed)
         if calibration is not None:
             manifest["calibration"] = calibration.record
         if quantize:
@@ -277,7 +292,7 @@ def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str],
         log(f"checking the single-review graph: {len(ids):,} calls of one review")
         with progress("one review per call", len(ids)) as advance:
             with SentimentClassifier(bundle) as classifier:
-                scores[ONE_PER_CALL] = _run_one_per_call(classifier.score_ids, ids, advance)
+                scores[ONE_PER_CALL] = _run_one_per_call(classifier._score_ids, ids, bundle.io.outputs, advance)
     return scores
 
 
@@ -285,8 +300,8 @@ def _run_batched(predict, ids: np.ndarray, size: int = 2048) -> np.ndarray:
     return np.concatenate([predict(ids[i : i + size]) for i in range(0, len(ids), size)])
 
 
-def _run_one_per_call(predict, ids: np.ndarray, advance: Callable[[int], None], step: int = 1000) -> np.ndarray:
-    scores = np.empty(len(ids), dtype=np.float32)
+def _run_one_per_call(predict, ids: np.ndarray, outputs: int, advance: Callable[[int], None], step: int = 1000) -> np.ndarray:
+    scores = np.empty((len(ids), outputs), dtype=np.float32)
     for i in range(len(ids)):
         scores[i] = predict(ids[i : i + 1])[0]
         if (i + 1) % step == 0:
@@ -296,14 +311,18 @@ def _run_one_per_call(predict, ids: np.ndarray, advance: Callable[[int], None], 
 
 
 def _manifest(
-    config: TrainingConfig, data: ImdbDataset, model, history: dict, command: str, train_seconds: float, variant: str
+    config: TrainingConfig, data: ImdbDataset, model, history: dict, command: str, train_seconds: float, variant: str,
+    labels: tuple[str, ...], thresholds: list[float] | None,
 ) -> dict:
+    meaning = {"binary": f"P({labels[-1]})", "multiclass": "each label's probability (softmax, labels order)",
+               "multilabel": "each label's probability (independent sigmoids, labels order)"}[config.task]
     return {
         "format_version": FORMAT_VERSION,
         "name": config.preset,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "labels": list(getattr(data, "labels", LABELS)),
-        "task": "binary",
+        "labels": list(labels),
+        "task": config.task,
+        **({"thresholds": thresholds} if thresholds is not None else {}),
         "preprocessing": {
             "tokenizer": TOKENIZER_NAME,
             "pad_id": PAD_ID,
@@ -321,7 +340,7 @@ def _manifest(
                 # pre-padded rows whose first maxlen - T columns are padding in every row.
                 "onnx_trims_leading_padding": variant != "as-converted" and accepts_trimmed_padding(config),
             },
-            "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, 1], "meaning": "P(positive)"},
+            "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, config.outputs], "meaning": meaning},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
             **_architecture_record(config, variant),
@@ -338,6 +357,7 @@ def _manifest(
             "epochs_run": len(history["loss"]),
             "best_val_accuracy": history["best_val_accuracy"],
             **({"rnn_phase": history["rnn_phase"]} if "rnn_phase" in history else {}),
+            **({"thresholds": history["thresholds"]} if "thresholds" in history else {}),
             "train_reviews": history["train_reviews"],
             "validation_reviews": history["validation_reviews"],
             "history": HISTORY_NAME,

@@ -9,6 +9,7 @@ from keras import ops
 from edge_sentiment.constants import PAD_ID
 from edge_sentiment.model_math import pad_step_input, rnn_pad_states
 from edge_sentiment.pairs import pair_ids
+from edge_sentiment.tasks import ACTIVATIONS
 
 from .config import TrainingConfig
 
@@ -112,8 +113,13 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
         features = _rnn_features(ids, config, unroll)
     if config.dropout:
         features = keras.layers.Dropout(config.dropout, name="dropout")(features)
-    score = keras.layers.Dense(1, activation="sigmoid", name=OUTPUT_NAME)(features)
+    score = output_layer(config, OUTPUT_NAME)(features)
     return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
+
+
+def output_layer(config: TrainingConfig, name: str) -> keras.layers.Dense:
+    """The final layer: one unit per output, the task's activation (edge_sentiment/tasks.py)."""
+    return keras.layers.Dense(config.outputs, activation=ACTIVATIONS[config.task], name=name)
 
 
 def _multi_hot_features(ids, config: TrainingConfig):

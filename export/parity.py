@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_sentiment.constants import DEFAULT_THRESHOLD
+from edge_sentiment.tasks import decisions
 
 #: Largest |Keras - backend| probability difference a bundle may have.
 TOLERANCE = 1e-5
 
 
-def parity_report(reference: np.ndarray, others: dict[str, np.ndarray]) -> dict:
-    """Max abs difference and label disagreements of every backend against ``reference``."""
-    ref_labels = reference >= DEFAULT_THRESHOLD
+def parity_report(reference: np.ndarray, others: dict[str, np.ndarray], task: str = "binary") -> dict:
+    """Max abs difference (over every score) and label disagreements (at 0.5, or the top
+    label) of every backend's ``[n, K]`` scores against ``reference``."""
+    ref_labels = decisions(reference, task)
     report = {}
     for name, scores in others.items():
         report[name] = {
             "max_abs_diff": float(np.max(np.abs(scores.astype(np.float64) - reference))) if len(scores) else 0.0,
-            "label_mismatches": int(np.sum((scores >= DEFAULT_THRESHOLD) != ref_labels)),
+            "label_mismatches": int(np.sum(np.any((decisions(scores, task) != ref_labels).reshape(len(scores), -1), axis=1))),
             "reviews": len(scores),
         }
     return report

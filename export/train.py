@@ -11,9 +11,10 @@ import keras
 import numpy as np
 
 from edge_sentiment.metrics import macro_f1
+from edge_sentiment.tasks import decisions
 
 from .config import TrainingConfig
-from .model import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, build_model
+from .model import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, build_model, output_layer
 
 HISTORY_NAME = "history.json"
 CURVES_NAME = "training_curves.png"
@@ -74,8 +75,18 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     return model, record
 
 
+def _compile(model: keras.Model, config: TrainingConfig) -> None:
+    """The task's loss: cross-entropy of the sigmoid (binary, each label of multilabel) or of
+    the softmax over the label ids (multiclass). "accuracy" is per label for multilabel."""
+    if config.task == "multiclass":
+        loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
+    else:
+        loss, accuracy = "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
+    model.compile(optimizer=_optimizer(config), loss=loss, metrics=[accuracy])
+
+
 def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_val, y_val) -> tuple[float, float]:
-    model.compile(optimizer=_optimizer(config), loss="binary_crossentropy", metrics=["accuracy"])
+    _compile(model, config)
     loss, accuracy = model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
     return float(loss), float(accuracy)
 
@@ -94,7 +105,7 @@ def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float) -> dic
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:
     """Compile and fit with early stopping on val_loss (best weights restored); returns the history."""
     x_train, y_train, x_val, y_val = data
-    model.compile(optimizer=_optimizer(config), loss="binary_crossentropy", metrics=["accuracy"])
+    _compile(model, config)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
     history = model.fit(
         x_train,
@@ -116,36 +127,44 @@ def class_weights(rule: str, labels: np.ndarray) -> dict[int, float] | None:
     weighted n / (classes x its rows)."""
     if rule == "none":
         return None
+    if np.ndim(labels) > 1:
+        raise ValueError("class_weight 'balanced' is for one label per text; a multilabel model weighs every row alike")
     classes, counts = np.unique(np.asarray(labels).astype(int), return_counts=True)
     return {int(c): float(len(labels) / (len(classes) * n)) for c, n in zip(classes, counts)}
 
 
 #: With class_weight fitted to the data, both weightings are trained (and the one with the
-#: better validation macro-F1 kept) only when the rarest class holds less than this share of rows.
-IMBALANCED_SHARE = 1 / 3
+#: better validation macro-F1 kept) only when the rarest class holds less than this share of
+#: an even split's rows (two labels: under a third of the rows).
+IMBALANCED_SHARE = 2 / 3
 
 
 def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, validation, log=print):
     """:func:`fit` with ``class_weight`` chosen on the validation split: "none" for data whose
     rarest class holds :data:`IMBALANCED_SHARE` of the rows or more, else the better of "none"
     and "balanced" by validation macro-F1. Returns ``(model, history, config, record)``."""
-    share = float(np.bincount(np.asarray(y).astype(int)).min() / len(y))
-    if share >= IMBALANCED_SHARE:
+    if config.task == "multilabel":
+        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation)
+        record = {"value": "none", "rule": "a multilabel model weighs every row alike (Keras class weights are per row label)"}
+        return model, history, config.with_overrides(class_weight="none"), record
+    share = float(np.bincount(np.asarray(y).astype(int), minlength=config.num_labels).min() / len(y))
+    bound = IMBALANCED_SHARE / config.num_labels
+    if share >= bound:
         model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation)
         record = {"value": "none", "rarest_class_share": round(share, 4),
-                  "rule": f"the rarest class holds {share:.0%} of the training rows (at least {IMBALANCED_SHARE:.0%})"}
+                  "rule": f"the rarest class holds {share:.0%} of the training rows (at least {bound:.0%})"}
         return model, history, config.with_overrides(class_weight="none"), record
     tried = {}
     for rule in ("none", "balanced"):
         log(f"class_weight {rule}: training (the rarest class holds {share:.1%} of the training rows)")
         model, history = fit(config.with_overrides(class_weight=rule), x, y, validation=validation)
-        predicted = (model.predict(validation[0], batch_size=1024, verbose=0).reshape(-1) >= 0.5).astype(int)
-        tried[rule] = (macro_f1(validation[1], predicted), model, history)
+        predicted = decisions(model.predict(validation[0], batch_size=1024, verbose=0), config.task)
+        tried[rule] = (macro_f1(validation[1], predicted, config.num_labels), model, history)
     best = max(tried, key=lambda rule: tried[rule][0])
     record = {"value": best, "rarest_class_share": round(share, 4),
               "validation_macro_f1": {rule: round(score, 4) for rule, (score, _, _) in tried.items()},
               "rule": f"the better validation macro-F1 of 'none' and 'balanced' (the rarest class holds {share:.1%} "
-                      f"of the training rows, under {IMBALANCED_SHARE:.0%})"}
+                      f"of the training rows, under {bound:.0%})"}
     return tried[best][1], tried[best][2], config.with_overrides(class_weight=best), record
 
 
@@ -158,14 +177,14 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
     the bag-of-words head alone, then frozen, and the full model starts from
     the bag's classifier with zero weight on the RNN features.
     """
-    bag_score = keras.layers.Dense(1, activation="sigmoid", name="bag_score")
+    bag_score = output_layer(config, "bag_score")
     bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
     record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
     for layer in model.layers:
         if layer.name in BAG_EMBEDDINGS:
             layer.trainable = False
     kernel, bias = bag_score.get_weights()
-    rnn_rows = np.zeros((config.rnn_units, 1), dtype=kernel.dtype)
+    rnn_rows = np.zeros((config.rnn_units, config.outputs), dtype=kernel.dtype)
     model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
     return record
 
@@ -197,7 +216,7 @@ def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
         _plot_phases(ax, phases, metric)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel(f"binary cross-entropy {metric}" if metric == "loss" else metric)
+        ax.set_ylabel(f"cross-entropy {metric}" if metric == "loss" else metric)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(textwrap.fill(title or "training curves", 120), fontsize=10)

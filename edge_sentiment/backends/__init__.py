@@ -1,6 +1,7 @@
 """Inference backends. Each module offers ``load(bundle, file_key) -> predict``, where
-``predict(ids)`` maps an ``(n, maxlen)`` int32 id matrix to ``n`` float32
-probabilities of the positive class. Backends are imported only when chosen,
+``predict(ids)`` maps an ``(n, maxlen)`` int32 id matrix to an ``(n, outputs)`` float32
+matrix of scores (``outputs`` 1 for a binary bundle: P(labels[1]); else one per label,
+edge_sentiment/tasks.py). Backends are imported only when chosen,
 so a missing optional dependency costs nothing until it is asked for.
 :func:`load_backend` returns a :class:`Predictor`: that callable, plus, where the
 backend has a graph for it, a direct path for one review's unpadded ids.
@@ -26,10 +27,10 @@ PredictFn = Callable[[np.ndarray], np.ndarray]
 class Predictor:
     """``predictor(ids)`` scores an ``(n, maxlen)`` id matrix. ``one(kept)``, when not None,
     scores one review from its ids without padding (1-D int32, ``one_min_steps`` to maxlen
-    of them), skipping the padded row the matrix path would build and strip again."""
+    of them; its ``outputs`` scores), skipping the padded row the matrix path would build and strip again."""
 
     batch: PredictFn
-    one: Callable[[np.ndarray], float] | None = None
+    one: Callable[[np.ndarray], np.ndarray] | None = None
     one_min_steps: int = 1
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
@@ -50,9 +51,10 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
     predictor = predict if isinstance(predict, Predictor) else Predictor(predict)
     where = f"{bundle.path}: the {name} model"
     batch, one = predictor.batch, predictor.one
+    outputs = bundle.io.outputs
     checked = Predictor(
-        lambda ids: checked_scores(batch(ids), len(ids), where),
-        None if one is None else (lambda kept: checked_score(one(kept), where)),
+        lambda ids: checked_scores(batch(ids), len(ids), outputs, where),
+        None if one is None else (lambda kept: checked_scores(one(kept)[None], 1, outputs, where)[0]),
         predictor.one_min_steps,
     )
     from ..probe import check_belongs  # (it imports the encoder, which a backend does not need)
@@ -61,20 +63,13 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
     return checked
 
 
-def checked_score(score: float, where: str) -> float:
-    """One score, checked as :func:`checked_scores` does (a plain comparison: NaN fails it)."""
-    if not 0.0 <= score <= 1.0:
-        raise BundleError(f"{where} returned the score {score}, not a probability in [0, 1]: the bundle is broken, re-export it")
-    return score
-
-
-def checked_scores(scores: np.ndarray, rows: int, where: str) -> np.ndarray:
-    """``scores`` if they are ``rows`` finite float32 probabilities; a model that returns
-    anything else (NaN, -1, 5, float64, two columns) is an error, never a label."""
+def checked_scores(scores: np.ndarray, rows: int, outputs: int, where: str) -> np.ndarray:
+    """``scores`` if they are ``(rows, outputs)`` finite float32 probabilities; a model that
+    returns anything else (NaN, -1, 5, float64, another width) is an error, never a label."""
     scores = np.asarray(scores)
-    if scores.shape != (rows,) or scores.dtype != np.float32:
+    if scores.shape != (rows, outputs) or scores.dtype != np.float32:
         raise BundleError(f"{where} returned {scores.dtype} scores of shape {scores.shape} for {rows} texts; "
-                          "expected one float32 probability per text: the bundle is broken, re-export it")
+                          f"expected float32 of shape ({rows}, {outputs}): the bundle is broken, re-export it")
     if not np.all(np.isfinite(scores)) or scores.min(initial=0.0) < 0.0 or scores.max(initial=0.0) > 1.0:
         bad = scores[~(np.isfinite(scores) & (scores >= 0) & (scores <= 1))][0]
         raise BundleError(f"{where} returned the score {bad}, not a probability in [0, 1]: the bundle is broken, re-export it")

@@ -18,7 +18,8 @@ import numpy as np
 from ..bundle import Bundle
 from ..constants import PAD_ID
 from ..errors import BundleError
-from ..model_math import initial_state_index, rnn_pad_states, sigmoid, trims_leading_padding, weight_shapes
+from ..model_math import initial_state_index, rnn_pad_states, trims_leading_padding, weight_shapes
+from ..tasks import activate
 from ..pairs import pair_ids
 from . import trim_leading_padding
 
@@ -27,7 +28,7 @@ def load(bundle: Bundle, file_key: str = "numpy"):
     model = bundle.manifest.model  # validated: a known architecture and head
     weights = read_weights(bundle, file_key)
     if model.architecture == "multi_hot_dense":
-        return _multi_hot_forward(weights, len(model.dense_units) - 1)
+        return _multi_hot_forward(weights, len(model.dense_units) - 1, bundle.manifest.task)
     return _rnn_forward(weights, model.head, bundle)
 
 
@@ -36,7 +37,7 @@ def read_weights(bundle: Bundle, file_key: str = "numpy") -> dict[str, np.ndarra
     the manifest's architecture record gives it (:func:`~edge_sentiment.model_math.weight_shapes`)."""
     data = bundle.read(file_key)
     where = bundle.location(file_key)
-    expected = weight_shapes(bundle.manifest.model, bundle.io.vocab_size)
+    expected = weight_shapes(bundle.manifest.model, bundle.io.vocab_size, bundle.io.outputs)
     weights = _read_arrays(data, tuple(expected), where)
     for name, shape in expected.items():
         if weights[name].shape != shape:
@@ -49,8 +50,8 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle):
     embedding = weights["embedding"]
     projected = (embedding @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
-    dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
-    model = bundle.manifest.model
+    dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
+    model, task = bundle.manifest.model, bundle.manifest.task
     window = model.rnn_steps  # the RNN reads the last `window` steps
     pairs = (model.pair_buckets, weights["pair_embedding"]) if model.pair_buckets else None
     prior = model.bag_prior
@@ -80,7 +81,7 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle):
             features = pooled / _token_count(rnn_ids)
             if head == "mean_with_bag":  # [bag of words (and pairs), mean of RNN outputs], as the Keras model
                 features = np.concatenate([*_bags(ids, embedding, pairs, bundle.io.vocab_size, prior), features], axis=1)
-        return sigmoid(features @ dense_w + dense_b)
+        return activate(features @ dense_w + dense_b, task)
 
     return predict
 
@@ -103,10 +104,10 @@ def _token_count(ids: np.ndarray, prior: float = 0.0) -> np.ndarray:
     return np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True) + np.float32(prior), 1).astype(np.float32)
 
 
-def _multi_hot_forward(weights: dict, hidden: int):
+def _multi_hot_forward(weights: dict, hidden: int, task: str):
     kernel = weights["multi_hot_kernel"]
     layers = [(weights[f"hidden_{n}_kernel"], weights[f"hidden_{n}_bias"]) for n in range(1, hidden + 1)]
-    dense_w, dense_b = weights["dense_kernel"][:, 0], weights["dense_bias"][0]
+    dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
 
     def predict(ids: np.ndarray) -> np.ndarray:
         # multi_hot(ids) @ kernel == the sum of the kernel rows of the distinct non-pad ids.
@@ -116,7 +117,7 @@ def _multi_hot_forward(weights: dict, hidden: int):
         h = np.maximum((kernel[ordered] * distinct[..., None]).sum(axis=1) + weights["multi_hot_bias"], 0)
         for layer_kernel, layer_bias in layers:
             h = np.maximum(h @ layer_kernel + layer_bias, 0)
-        return sigmoid(h @ dense_w + dense_b)
+        return activate(h @ dense_w + dense_b, task)
 
     return predict
 

@@ -39,7 +39,7 @@ def load(bundle: Bundle, file_key: str = "onnx"):
 
     def predict(ids: np.ndarray) -> np.ndarray:
         (scores,) = session.run([output_name], {input_name: trim(ids)})
-        return scores.reshape(len(ids))
+        return scores
 
     # The single-review graph is the fp32 model's companion; the int8 file has none.
     if file_key != "onnx" or bundle.io.single_review_min_steps is None:
@@ -55,9 +55,9 @@ def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> P
     _check_single_review_io(session, bundle, path)
     input_name, output_name = bundle.io.input_name, bundle.io.output_name
 
-    def one(kept: np.ndarray) -> float:
-        (score,) = session.run([output_name], {input_name: kept})
-        return float(score[0, 0])
+    def one(kept: np.ndarray) -> np.ndarray:
+        (scores,) = session.run([output_name], {input_name: kept})
+        return scores[0]
 
     return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps)
 
@@ -102,7 +102,7 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     expected = "steps" if bundle.io.trims_leading_padding else bundle.io.maxlen
     if inputs[0].shape[1:] != [expected]:
         raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
-    _check_output(session, path, [None, 1])
+    _check_output(session, path, [None, bundle.io.outputs])
     made_for = session.get_modelmeta().custom_metadata_map.get("edge_sentiment.maxlen")
     if made_for is not None and int(made_for) != bundle.io.maxlen:
         raise BundleError(f"{path} was exported for maxlen {made_for}, the manifest says {bundle.io.maxlen}")
@@ -115,7 +115,7 @@ def _check_single_review_io(session: ort.InferenceSession, bundle: Bundle, path)
     if found != wanted:
         raise BundleError(f"{path} has inputs {found[0]} of shapes {found[1]} and outputs {found[2]}; "
                           f"a single-review graph takes {wanted[0]} of shape ['steps'] to {wanted[2]}")
-    _check_output(session, path, [1, 1])
+    _check_output(session, path, [1, bundle.io.outputs])
 
 
 def _first_line(exc: Exception) -> str:

@@ -34,9 +34,10 @@ def load(bundle: Bundle, file_key: str = "tflite"):
     if list(inp["shape_signature"][1:]) != [bundle.io.maxlen] or inp["dtype"] != np.int32:
         raise BundleError(f"{path} takes {inp['dtype'].__name__} of shape {list(inp['shape_signature'])}, "
                           f"the manifest says int32 [batch, {bundle.io.maxlen}]")
-    if list(out["shape_signature"]) != [-1, 1] or out["dtype"] != np.float32:
+    outputs = bundle.io.outputs
+    if list(out["shape_signature"]) != [-1, outputs] or out["dtype"] != np.float32:
         raise BundleError(f"{path} returns {out['dtype'].__name__} of shape {list(out['shape_signature'])}; "
-                          "a bundle's model returns float32 [batch, 1]: re-export the bundle")
+                          f"this bundle's model returns float32 [batch, {outputs}]: re-export the bundle")
     _first_allocation(interpreter)
     lock = threading.Lock()
     state = {"batch": None}
@@ -49,7 +50,7 @@ def load(bundle: Bundle, file_key: str = "tflite"):
                 state["batch"] = len(ids)
             interpreter.set_tensor(inp["index"], np.ascontiguousarray(ids, dtype=np.int32))
             interpreter.invoke()
-            return interpreter.get_tensor(out["index"]).reshape(len(ids)).copy()
+            return interpreter.get_tensor(out["index"]).copy()
 
     return predict
 

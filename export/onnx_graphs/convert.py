@@ -44,7 +44,7 @@ def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
 
 
 def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str = "fused") -> Path:
-    """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, 1].
+    """Write ``model`` as ONNX with input ``ids`` [batch, maxlen] and output ``score`` [batch, K] (K: config.outputs).
 
     ``variant`` is one of :data:`ONNX_VARIANTS` (see there).
     """

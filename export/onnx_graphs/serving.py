@@ -7,8 +7,8 @@ ints becomes arithmetic, masks are cast back and forth. On one review
 onnxruntime's cost is per node, so the node count, not the arithmetic, sets
 the latency (benchmarks/lean_vs_fused.py measures the two end to end). This function computes the same score from the trained
 weights with plain TensorFlow ops, and folds the final Dense layer into the
-bags (exact algebra: ``w · mean(E[ids]) = mean((E·w)[ids])``): one scalar per
-word and per pair bucket. tf2onnx converts it; the RNN's Loop is then fused
+bags (exact algebra: ``W · mean(E[ids]) = mean((E·W)[ids])``): one score per output
+for each word and pair bucket. tf2onnx converts it; the RNN's Loop is then fused
 like any other (fuse_rnn.py), and the exporter compares the file with
 the Keras model on every test review, as it does for every file it writes.
 """
@@ -21,6 +21,7 @@ import tensorflow as tf
 from edge_sentiment.constants import PAD_ID
 from edge_sentiment.model_math import bag_width, score_table, split_dense
 from edge_sentiment.pairs import pair_bucket
+from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
 from ..model import OUTPUT_NAME, PAIR_EMBEDDING
@@ -37,17 +38,18 @@ def supports(config: TrainingConfig) -> bool:
 
 
 def serving_function(model: keras.Model, config: TrainingConfig, signature: list[tf.TensorSpec]):
-    """A ``tf.function(ids) -> score [batch, 1]`` equal to ``model`` (see the module docstring)."""
+    """A ``tf.function(ids) -> score [batch, K]`` equal to ``model`` (see the module docstring)."""
     if not supports(config):
         raise ValueError("the lean serving graph needs an embedding + SimpleRNN model with head "
                          f"'mean_with_bag' and pre-padding; {config.preset!r} is {config.describe()}")
     embedding = model.get_layer("embedding").get_weights()[0]
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
-    dense = split_dense(kernel[:, 0], config.embedding_dim, bag_width(config) - config.embedding_dim)
+    dense = split_dense(kernel, config.embedding_dim, bag_width(config) - config.embedding_dim)
     word_scores = score_table(embedding, dense.words)
     if config.pair_buckets:
         pair_scores = score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
-    rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn[:, None], config.rnn_steps
+    rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
+    activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior = config.bag_prior
 
     # The arrays become tf.constant inside the function: captured from outside,
@@ -55,23 +57,23 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     @tf.function(input_signature=signature)
     def serve(ids):
         is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
-        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word, prior=prior) + tf.constant(bias)  # [batch, 1]
+        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word, prior=prior) + tf.constant(bias)  # [batch, K]
         if config.pair_buckets:
             both_words = is_word[:, :-1] * is_word[:, 1:]
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
-            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words, both_words, prior=prior)
+            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words[..., None], both_words, prior=prior)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
-        return tf.sigmoid(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
+        return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
 
     return serve
 
 
 def _mean(values, mask, keepdims: bool = True, prior: float = 0.0):
-    """Sum over the steps (axis 1) of ``values``, already zero where ``mask`` is, divided by
-    the number of steps that count (plus ``prior``, at least 1). ``[batch, T]`` gives
-    ``[batch, 1]``; ``[batch, T, n]`` with ``keepdims=False`` gives ``[batch, n]``."""
-    count = tf.reduce_sum(mask, 1, keepdims=keepdims)
+    """Sum over the steps (axis 1) of ``values`` ``[batch, T, n]``, zero where ``mask``
+    ``[batch, T]`` is (a table row 0 is), divided by the number of steps that count (plus
+    ``prior``, at least 1): ``[batch, n]``. (``keepdims=False``: ``mask`` is ``[batch, T, 1]``.)"""
+    count = tf.reduce_sum(mask, 1, keepdims=True) if keepdims else tf.reduce_sum(mask, 1)
     if prior:
         count = count + prior
     return tf.reduce_sum(values, 1, keepdims=keepdims) / tf.maximum(count, 1.0)

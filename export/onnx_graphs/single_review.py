@@ -16,7 +16,7 @@ ops. The exporter checks it against Keras on every test review, one call per
 review, through the runtime's own path (edge_sentiment/backends/onnx.py).
 
 Input ``ids``: int32 ``[steps]``, the review's kept ids (start id first,
-``min_steps <= steps <= maxlen``, no padding). Output ``score``: float32 ``[1, 1]``.
+``min_steps <= steps <= maxlen``, no padding). Output ``score``: float32 ``[1, K]``.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from onnx import TensorProto, helper, numpy_helper
 from edge_sentiment.model_math import (
     bag_width, initial_state_index, onnx_rnn_weights, pad_step_input, rnn_pad_states, score_table, split_dense,
 )
+from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
 from ..model import INPUT_NAME, OUTPUT_NAME
@@ -56,15 +57,18 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) 
         raise ValueError(f"the single-review graph needs an embedding + SimpleRNN model with head 'mean_with_bag' "
                          f"and pre-padding; {config.preset!r} is {config.describe()}")
     graph = _Graph()
-    dense = split_dense(weights["dense_kernel"][:, 0], config.embedding_dim, bag_width(config) - config.embedding_dim)
+    dense = split_dense(weights["dense_kernel"], config.embedding_dim, bag_width(config) - config.embedding_dim)
     # Row 0 of the word table is never read (no padding here); zero as in model.onnx.
     parts = [_mean_score(graph, "word", score_table(weights["embedding"], dense.words), INPUT_NAME, config)]
     if config.pair_buckets:
         parts.append(_pair_part(graph, score_table(weights["pair_embedding"], dense.pairs), config))
     parts.append(_rnn_part(graph, weights, dense.rnn, config))
     graph.node("Sum", [*parts, graph.constant("dense_bias", weights["dense_bias"])], "logit")
-    graph.node("Sigmoid", ["logit"], OUTPUT_NAME)
-    return graph.model(ONNX_OPSET)
+    if ACTIVATIONS[config.task] == "softmax":
+        graph.node("Softmax", ["logit"], OUTPUT_NAME, axis=-1)
+    else:
+        graph.node("Sigmoid", ["logit"], OUTPUT_NAME)
+    return graph.model(ONNX_OPSET, config.outputs)
 
 
 def _mean_score(graph: _Graph, name: str, scores: np.ndarray, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
@@ -94,7 +98,7 @@ def _pair_part(graph: _Graph, scores: np.ndarray, config: TrainingConfig) -> str
 
 
 def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingConfig) -> str:
-    """mean of the RNN outputs over the last ``rnn_steps`` ids, dotted with its Dense weights -> ``[1, 1]``."""
+    """mean of the RNN outputs over the last ``rnn_steps`` ids, times its Dense weights -> ``[1, K]``."""
     window = config.rnn_steps
     kernel, recurrent, bias = weights["rnn_kernel"], weights["rnn_recurrent"], weights["rnn_bias"]
     units = recurrent.shape[0]
@@ -118,7 +122,7 @@ def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingC
     ]
     outputs = graph.node("RNN", inputs, "rnn_outputs", hidden_size=units, activations=["Tanh"])
     mean = graph.node("ReduceMean", [outputs], "rnn_mean", axes=[0, 1], keepdims=0)  # [batch=1, units]
-    return graph.node("MatMul", [mean, graph.constant("rnn_dense", dense[:, None])], "rnn_part")
+    return graph.node("MatMul", [mean, graph.constant("rnn_dense", dense)], "rnn_part")
 
 
 class _Graph:
@@ -148,12 +152,12 @@ class _Graph:
     def int64(self, name: str, value: int) -> str:
         return self.constant(name, np.array([value], dtype=np.int64))
 
-    def model(self, opset: int) -> onnx.ModelProto:
+    def model(self, opset: int, outputs: int) -> onnx.ModelProto:
         graph = helper.make_graph(
             self.nodes,
             "edge_sentiment_single_review",
             [helper.make_tensor_value_info(INPUT_NAME, TensorProto.INT32, ["steps"])],
-            [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, 1])],
+            [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, outputs])],
             initializer=self.initializers,
         )
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="edge-sentiment")
