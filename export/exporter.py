@@ -115,7 +115,7 @@ def export_bundle(
     if calibration is not None:
         record = calibration.record
         change = f"validation ECE {record['before']['ece']:.4f} -> {record['fitted']['ece']:.4f}"
-        if record["kept"] == "calibrated":
+        if record["kept"].startswith("calibrated"):
             log(f"calibrated ({config.calibration}): {change}, NLL {record['before']['nll']:.4f} -> {record['after']['nll']:.4f}")
         else:
             log(f"not calibrated: {config.calibration} scaling would make {change}; the scores are kept as trained")

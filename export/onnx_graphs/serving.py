@@ -64,16 +64,16 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words[..., None], both_words, prior=prior)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
-        return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word, keepdims=False), tf.constant(rnn_weights)))
+        return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights)))
 
     return serve
 
 
-def _mean(values, mask, keepdims: bool = True, prior: float = 0.0):
-    """Sum over the steps (axis 1) of ``values`` ``[batch, T, n]``, zero where ``mask``
-    ``[batch, T]`` is (a table row 0 is), divided by the number of steps that count (plus
-    ``prior``, at least 1): ``[batch, n]``. (``keepdims=False``: ``mask`` is ``[batch, T, 1]``.)"""
-    count = tf.reduce_sum(mask, 1, keepdims=True) if keepdims else tf.reduce_sum(mask, 1)
+def _mean(values, mask, prior: float = 0.0):
+    """Sum over the steps (axis 1) of ``values`` ``[batch, T, n]``, already zero where ``mask``
+    (``[batch, T]`` or ``[batch, T, 1]``) is, divided by the number of steps that count (plus
+    ``prior``, at least 1): ``[batch, n]``."""
+    count = tf.reshape(tf.reduce_sum(mask, 1), [-1, 1])
     if prior:
         count = count + prior
-    return tf.reduce_sum(values, 1, keepdims=keepdims) / tf.maximum(count, 1.0)
+    return tf.reduce_sum(values, 1) / tf.maximum(count, 1.0)
