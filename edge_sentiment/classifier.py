@@ -39,8 +39,8 @@ class Prediction:
     of the positive class (``labels[1]``), otherwise the predicted label's probability;
     ``scores``: each label's probability, highest first (the ``top_k`` highest when
     :meth:`TextClassifier.predict` is given ``top_k``); ``labels``: the labels predicted
-    (multilabel: every label whose score reaches its threshold, best first, possibly none;
-    otherwise just ``label``)."""
+    (multilabel: every label whose score reaches its threshold, best first, possibly none, and
+    ``label`` the first of them, or the best-scoring label when none is; otherwise just ``label``)."""
 
     label: str
     score: float
@@ -77,7 +77,7 @@ class SentimentClassifier:
         self._run = load_backend(backend, bundle)
         self._pool = None
         self._pool_lock = threading.Lock()
-        self._explainer = None
+        self._explainers: dict[int, object] = {}  # by output column, built on first use
 
     @classmethod
     def load(
@@ -153,12 +153,14 @@ class SentimentClassifier:
         prediction = self.predict(text)
         if label is not None and label not in self.labels:
             raise ValueError(f"label {label!r} is not one of this model's labels: {', '.join(self.labels)}")
-        if self._explainer is None:  # built on first use; a race builds two equal ones
-            self._explainer = Explainer(self.bundle)
-        if self.task == "binary":
-            return self._explainer.explain(text, prediction.score, prediction.label)
-        chosen = prediction.label if label is None else label
-        return self._explainer.explain(text, prediction.scores[chosen], chosen, self.labels.index(chosen))
+        if self.task == "binary":  # one output, P(positive), whichever label is asked for
+            column, chosen, score = 0, prediction.label, prediction.score
+        else:
+            chosen = prediction.label if label is None else label
+            column, score = self.labels.index(chosen), prediction.scores[chosen]
+        if column not in self._explainers:  # a race builds two equal ones
+            self._explainers[column] = Explainer(self.bundle, column)
+        return self._explainers[column].explain(text, score, chosen)
 
     def score_ids(self, ids: np.ndarray) -> np.ndarray:
         """Scores of an ``(n, maxlen)`` id matrix (rows of :meth:`Encoder.encode`), as
@@ -291,7 +293,8 @@ class SentimentClassifier:
         if self.task == "multiclass":
             return Prediction(best, best_score, shown, (best,))
         over = tuple(name for name, value in ranked.items() if value >= self.thresholds[name])
-        return Prediction(best, best_score, shown, over)
+        label = over[0] if over else best  # the best label that is predicted, else the best one
+        return Prediction(label, ranked[label], shown, over)
 
 
 def _refuse_non_sequence(texts: object) -> None:

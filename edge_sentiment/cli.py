@@ -136,12 +136,19 @@ def predict(
         bool, typer.Option("--all-scores", help="With a CSV, TSV or JSON Lines --file: add one score_<label> column "
                            "per label, in the bundle's order (--json output already has every label's score).")
     ] = False,
+    top_k: Annotated[
+        Optional[int], typer.Option("--top-k", min=1, help="Keep the K highest of each text's label scores (--json's "
+                                    "scores; the text output then lists them after the label).")
+    ] = None,
     model: ModelOption = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a text gets the positive label.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Score at or above which a text gets the "
+                         "positive label (two labels; default 0.5), or each label (multilabel; default: the thresholds "
+                         "the bundle fitted per label).")] = None,
     backend: BackendOption = "onnx",
     workers: WorkersOption = 1,
 ) -> None:
-    """Score texts: prints label, P(positive) and the text, one text per line.
+    """Score texts: prints the label, its score (two labels: P(positive)) and the text, one
+    text per line; a multilabel bundle prints every label over its threshold, joined by '|'.
 
     With no text and no --file, or with the text '-', reads standard input when it is a pipe or a file."""
     texts, file = _stdin_as_file(texts, file)
@@ -165,14 +172,16 @@ def predict(
     from .classifier import SentimentClassifier
 
     with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
+        shape = _Shape(as_json, top_k, classifier.task == "multilabel")
         if file is None:
-            _write_predictions(classifier, texts, as_json)
+            _write_predictions(classifier, texts, shape)
         elif fmt == "text":
-            _write_file_predictions(classifier, LineReader(file, on_error, warn=log), as_json)
+            _write_file_predictions(classifier, LineReader(file, on_error, warn=log), shape)
         else:
             from .table_output import write_table_predictions
 
-            write_table_predictions(classifier, file, fmt, text_column, on_error, as_json, all_scores)
+            write_table_predictions(classifier, file, fmt, text_column, on_error, as_json, all_scores,
+                                    _trained_separator(classifier.bundle))
 
 
 def _stdin_as_file(texts: Optional[list[str]], file: Optional[str]) -> tuple[Optional[list[str]], Optional[str]]:
@@ -195,7 +204,14 @@ def _stdin_is_data() -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
-def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> None:
+class _Shape:
+    """How predict writes a prediction: JSON or text, the top K scores, multilabel's label list."""
+
+    def __init__(self, as_json: bool, top_k: int | None, multilabel: bool) -> None:
+        self.as_json, self.top_k, self.multilabel = as_json, top_k, multilabel
+
+
+def _write_file_predictions(classifier, reader: LineReader, shape: _Shape) -> None:
     """Score ``reader``'s lines as they are read; if a line fails, every line before it is written first."""
     total = None if reader.file == "-" else _file_size(reader.file)
     written = 0  # bytes of input whose results are written
@@ -208,7 +224,7 @@ def _write_file_predictions(classifier, reader: LineReader, as_json: bool) -> No
 
         # iter_predict reads ahead one window and scores it while the next is encoded.
         predictions = classifier.iter_predict(reader)
-        write_chunked((_format(text, p, as_json) for text, p in predictions), after_chunk)
+        write_chunked((_format(text, p, shape) for text, p in predictions), after_chunk)
 
 
 def _file_size(path: str) -> int | None:
@@ -218,16 +234,23 @@ def _file_size(path: str) -> int | None:
         return None  # LineReader says why it cannot be read
 
 
-def _write_predictions(classifier, texts: list[str], as_json: bool) -> None:
-    write_lines([_format(t, p, as_json) for t, p in zip(texts, classifier.predict_batch(texts))])
+def _write_predictions(classifier, texts: list[str], shape) -> None:
+    write_lines([_format(t, p, shape) for t, p in zip(texts, classifier.predict_batch(texts))])
 
 
-def _format(text: str, prediction, as_json: bool) -> str:
-    if as_json:
-        scores = {label: round(value, 6) for label, value in prediction.scores.items()}
-        return json.dumps({"text": text, "label": prediction.label, "score": round(prediction.score, 6), "scores": scores},
-                          ensure_ascii=False)
-    return f"{prediction.label}\t{prediction.score:.4f}\t{preview(text)}"
+def _format(text: str, prediction, shape: _Shape) -> str:
+    import itertools
+
+    kept = list(itertools.islice(prediction.scores.items(), shape.top_k))
+    if shape.as_json:
+        record = {"text": text, "label": prediction.label, "score": round(prediction.score, 6)}
+        if shape.multilabel:
+            record["labels"] = list(prediction.labels)
+        record["scores"] = {label: round(value, 6) for label, value in kept}
+        return json.dumps(record, ensure_ascii=False)
+    label = "|".join(prediction.labels) or "(none)" if shape.multilabel else prediction.label
+    ranked = "\t" + " ".join(f"{name}:{value:.4f}" for name, value in kept) if shape.top_k else ""
+    return f"{label}\t{prediction.score:.4f}{ranked}\t{preview(text)}"
 
 
 @app.command(epilog=EXIT_STATUS)
@@ -463,17 +486,26 @@ def evaluate(
         typer.Option(help="onnx, tflite, numpy, onnx-int8, or all: every backend the bundle has files for and "
                      "this installation can run (the ones skipped are named)."),
     ] = "all",
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Decision threshold.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Decision threshold: of the positive class "
+                         "(two labels; default 0.5), or of every label (multilabel; default: the bundle's per label).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as one JSON object.")] = False,
     workers: WorkersOption = 1,
+    plot: Annotated[
+        Optional[Path], typer.Option(help="Also write the onnx (or first) backend's confusion matrix as a PNG to this path "
+                                     "(two or more exclusive labels).")
+    ] = None,
 ) -> None:
     """Accuracy, precision, recall, F1, confusion matrix and calibration (ECE, NLL, Brier,
     saturated scores) of a bundle on labeled texts, overall and by text length in tokens.
+    More labels: accuracy, macro- and micro-F1, per-class figures, the N x N confusion matrix,
+    top-label and class-wise ECE; multilabel: micro/macro-F1, subset accuracy, Hamming loss and
+    per-label figures at the bundle's thresholds. Always the majority baseline.
     With --json: one JSON object per backend and line."""
     from .backends import BACKENDS, available_backends
     from .bundle import load_bundle
     from .classifier import SentimentClassifier
     from .metrics import evaluation_report, majority_baseline
+    from .tasks import targets
     from .text import tokenize
 
     if (data is None) == (file is None):
@@ -482,8 +514,13 @@ def evaluate(
     if backend != "all" and backend not in BACKENDS:
         raise UsageError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}, all")
     bundle = load_bundle(model)
+    task = bundle.manifest.task
+    if plot is not None and task == "multilabel":
+        raise UsageError("--plot draws a confusion matrix, which a multilabel bundle does not have; use --json for "
+                         "its per-label figures")
     rules = _label_rules(label_map, drop_label) if label_map or drop_label else _trained_label_rules(bundle)
-    texts, labels = _labeled_texts(data, file, file_format, text_column, label_column, bundle.labels, rules)
+    texts, labels = _labeled_texts(data, file, file_format, text_column, label_column, bundle.labels, rules, task,
+                                   _trained_separator(bundle))
     if not texts:
         raise InputError(f"{data or file} holds no labeled texts to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
@@ -504,10 +541,21 @@ def evaluate(
             failed.append(name)
             continue
         with classifier, progress(f"evaluating {name}", len(texts)) as advance:
-            results[name] = evaluation_report(labels, _scores(classifier, texts, advance), token_counts, threshold,
-                                              names=bundle.labels)
+            scores = _scores(classifier, texts, advance)
+            truth = targets(labels, task, len(bundle.labels))
+            results[name] = evaluation_report(truth, scores, token_counts, classifier.threshold, names=bundle.labels,
+                                              task=task, thresholds=[classifier.thresholds.get(n) for n in bundle.labels])
+    if plot is not None and results:
+        from .confusion_plot import write_confusion_matrix
+
+        shown = "onnx" if "onnx" in results else next(iter(results))
+        write_confusion_matrix(results[shown]["confusion_matrix"], bundle.labels, plot, f"{bundle.path.name}: {shown}, "
+                               f"{len(texts):,} texts from {data or file}")
+        log(f"wrote {plot}")
     if as_json:
-        write_lines([json.dumps({"backend": name, **report}) for name, report in results.items()])
+        write_lines([json.dumps({"backend": name, "task": task, **report}) for name, report in results.items()])
+    elif results and task != "binary":
+        write_lines(_labels_tables(results, bundle.labels, task))
     elif results:
         baseline = majority_baseline(labels)
         majority = bundle.labels[int(sum(labels) * 2 > len(labels))]
@@ -518,13 +566,56 @@ def evaluate(
                                  "the others' metrics are printed")
 
 
-def _scores(classifier, texts: list[str], advance) -> list[float]:
-    scores = []
-    for _, prediction in classifier.iter_predict(texts):
-        scores.append(prediction.score)
-        if len(scores) % LINES_PER_CHUNK == 0:
-            advance(LINES_PER_CHUNK)
-    return scores
+def _scores(classifier, texts: list[str], advance):
+    """The scores of ``texts``: P(positive) per text for a binary bundle, else ``[n, K]``."""
+    import numpy as np
+
+    windows = []
+    for window, scores in classifier._scored_windows(texts):
+        windows.append(scores)
+        advance(len(window))
+    return classifier._public(np.concatenate(windows))
+
+
+def _trained_separator(bundle) -> str:
+    """What joined several labels of a row in the bundle's training file (``|`` by default)."""
+    dataset = bundle.manifest.reports.get("dataset")
+    return (dataset.raw.get("label_separator") if dataset is not None else None) or "|"
+
+
+def _labels_tables(results: dict, names: tuple[str, ...], task: str) -> list[str]:
+    """evaluate's tables for more than two labels: figures per backend, per class, the confusion matrix."""
+    if task == "multiclass":
+        head = f"{'backend':9} {'texts':>8} {'accuracy':>9} {'macro_f1':>9} {'top_ece':>8} {'class_ece':>9} {'nll':>7}"
+        rows = [f"{n:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['macro_f1']:>9.4f} {m['top_label_ece']:>8.4f} "
+                f"{m['classwise_ece']:>9.4f} {m['nll']:>7.4f}" for n, m in results.items()]
+    else:
+        head = (f"{'backend':9} {'texts':>8} {'micro_f1':>9} {'macro_f1':>9} {'subset_acc':>10} {'hamming':>8} "
+                f"{'class_ece':>9}")
+        rows = [f"{n:9} {m['reviews']:>8} {m['micro_f1']:>9.4f} {m['macro_f1']:>9.4f} {m['subset_accuracy']:>10.4f} "
+                f"{m['hamming_loss']:>8.4f} {m['classwise_ece']:>9.4f}" for n, m in results.items()]
+    shown = "onnx" if "onnx" in results else next(iter(results))
+    report = results[shown]
+    width = max(12, *(len(n) for n in names[:50]))
+    per_class = [f"{'label':{width}} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"
+                 + ("  threshold" if task == "multilabel" else "")]
+    for name, c in report["per_class"].items():
+        per_class.append(f"{name:{width}} {c['precision']:>9.4f} {c['recall']:>7.4f} {c['f1']:>7.4f} {c['support']:>8}"
+                         + (f"  {c['threshold']:>9.3f}" if task == "multilabel" else ""))
+    lines = [head, *rows, "", f"per label ({shown}):", *per_class, ""]
+    if "confusion_matrix" in report:
+        lines += [f"confusion matrix ({shown}; rows: true label, columns: predicted):", *_matrix(report["confusion_matrix"], names), ""]
+    lines.append(f"majority baseline: {report['majority_baseline']:.4f} "
+                 + ("(accuracy of always predicting the most common label)" if task == "multiclass"
+                    else "(subset accuracy of always predicting the most common label set)"))
+    return lines
+
+
+def _matrix(matrix: list[list[int]], names: tuple[str, ...]) -> list[str]:
+    width = max(6, *(len(str(v)) for row in matrix for v in row)) + 1
+    label_width = max(len(n) for n in names)
+    header = " " * label_width + "".join(f"{n[:width - 1]:>{width}}" for n in names)
+    return [header, *(f"{n:{label_width}}" + "".join(f"{v:>{width}}" for v in row) for n, row in zip(names, matrix))]
 
 
 def _trained_label_rules(bundle):
@@ -536,7 +627,7 @@ def _trained_label_rules(bundle):
 
 
 def _labeled_texts(data: Optional[Path], file: Optional[str], file_format, text_column, label_column,
-                     labels: tuple[str, str], rules) -> tuple[list[str], list[int]]:
+                   labels: tuple[str, ...], rules, task: str = "binary", separator: str = "|") -> tuple[list[str], list]:
     if data is not None:
         from edge_sentiment_export.data import load_imdb  # TensorFlow-free module
 
@@ -545,7 +636,7 @@ def _labeled_texts(data: Optional[Path], file: Optional[str], file_format, text_
         return test.texts, test.labels
     from .tables import read_labeled
 
-    return read_labeled(file, file_format, text_column, label_column, labels, rules, warn=log)
+    return read_labeled(file, file_format, text_column, label_column, labels, rules, warn=log, task=task, separator=separator)
 
 
 def _metrics_table(results: dict) -> str:
@@ -722,13 +813,18 @@ def explain(
     html_file: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML page showing every text "
                                                       "coloured by contribution.")] = None,
     model: ModelOption = None,
-    threshold: Annotated[float, typer.Option(min=0.0, max=1.0, help="Score at or above which a text is positive.")] = DEFAULT_THRESHOLD,
+    threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Score at or above which a text is positive "
+                         "(two labels; default 0.5).")] = None,
+    label: Annotated[Optional[str], typer.Option(help="More than two labels: the label whose score to explain (default: "
+                                                 "each text's predicted label).")] = None,
 ) -> None:
     """Show which words drove each score: every kept word's contribution to the logit,
-    red (toward the negative class) to green (toward the positive class).
+    red (toward the negative class) to green (toward the positive class); with more labels,
+    toward (green) or away from (red) the explained label.
 
     logit = base + the sum of the contributions, where base is the logit of the empty text,
-    and score = sigmoid(logit), the score 'predict' gives. Word and word-pair terms are split
+    and score = sigmoid(logit), the score 'predict' gives (more labels: that label's logit;
+    softmax over every label's logit for exclusive labels). Word and word-pair terms are split
     exactly; the RNN and dense layers by integrated gradients (see docs/explain.md).
     """
     if texts and file:
@@ -743,18 +839,24 @@ def explain(
     from .explain_output import as_json as json_line, html_page, terminal_lines
 
     classifier = SentimentClassifier.load(model, threshold=threshold)
+    if label is not None and label not in classifier.labels:
+        raise UsageError(f"--label {label!r} is not a label of this model; its labels: {', '.join(classifier.labels)}")
+    if label is not None and classifier.task == "binary":
+        raise UsageError("--label is for bundles of more than two labels; a binary bundle explains P(positive), "
+                         f"{classifier.labels[1]!r}, whichever label a text gets")
+    poles = classifier.labels if classifier.task == "binary" else ("the other labels", "the explained label")
     lines = LineReader(file, "stop", warn=log, offer_on_error=False) if file is not None else texts
     explanations = []
     for text in lines:
-        explanation = classifier.explain(text)
+        explanation = classifier.explain(text, label)
         if html_file is not None:
             explanations.append(explanation)
         if as_json:
             write_lines([json_line(explanation)])
         else:
-            _print_rich(terminal_lines(explanation, top, classifier.bundle.labels))
+            _print_rich(terminal_lines(explanation, top, poles))
     if html_file is not None:
-        write_file(html_file, html_page(explanations, classifier.bundle.labels, top))
+        write_file(html_file, html_page(explanations, poles, top))
         log(f"wrote {html_file} ({len(explanations)} text{'s' if len(explanations) != 1 else ''})")
 
 

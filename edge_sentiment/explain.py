@@ -74,10 +74,12 @@ class Explanation:
 class Explainer:
     """Contributions for one bundle's model (built once, reused for every text)."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, column: int = 0) -> None:
+        """``column``: the output whose logit is explained (a label's index; 0 for binary)."""
         from .backends.numpy import read_weights
 
         self.bundle = bundle
+        self.column = column
         self.encoder = Encoder(bundle.vocab, bundle.encoding)
         self.model = bundle.manifest.model
         self.weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
@@ -95,7 +97,7 @@ class Explainer:
         self.window = model.rnn_steps
         self.trimmable = model.head in TRIMMABLE_HEADS and self.bundle.encoding.padding == "pre"
         self.pad_states = rnn_pad_states(self.projected[PAD_ID], w["rnn_recurrent"], self.window)
-        column = w["dense_kernel"][:, 0]
+        column = w["dense_kernel"][:, self.column]
         if model.head == "mean_with_bag":
             dense = split_dense(column, model.embedding_dim, bag_width(model) - model.embedding_dim)
             self.word_scores = w["embedding"] @ dense.words
@@ -106,7 +108,7 @@ class Explainer:
 
     def logit_of(self, row: np.ndarray) -> float:
         """The model's logit for one padded id row."""
-        bias = float(self.weights["dense_bias"][0])
+        bias = float(self.weights["dense_bias"][self.column])
         if self.model.architecture == "multi_hot_dense":
             return bias + float(self._mlp(self._multi_hot(row)[None])[0][0])
         total = bias + float(self._rnn_part(*self._rnn_inputs(row, row), alphas=np.ones(1))[0][0])
@@ -209,10 +211,10 @@ class Explainer:
             z = h @ kernel + bias
             gates.append(z > 0)
             h = np.maximum(z, 0.0)
-        value = h @ w["dense_kernel"][:, 0]
+        value = h @ w["dense_kernel"][:, self.column]
         if not grad:
             return value, None
-        d = np.broadcast_to(w["dense_kernel"][:, 0], h.shape) * gates[-1]
+        d = np.broadcast_to(w["dense_kernel"][:, self.column], h.shape) * gates[-1]
         for (kernel, _), gate in zip(reversed(layers[1:]), reversed(gates[:-1])):
             d = (d @ kernel.T) * gate
         return value, d

@@ -92,10 +92,14 @@ def macro_f1(labels, predicted, classes: int = 2) -> float:
 
 
 def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD,
-                      names: tuple[str, ...] = ("negative", "positive")) -> dict:
+                      names: tuple[str, ...] = ("negative", "positive"), task: str = "binary", thresholds=None) -> dict:
     """:func:`binary_metrics` and :func:`calibration_metrics`, the majority-class baseline, each
     class's figures (``per_class``, keyed by ``names``) and their mean F1 (``macro_f1``), overall
-    and per length bucket (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`)."""
+    and per length bucket (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`).
+    Multiclass and multilabel (``scores`` ``[n, K]``; multilabel ``labels`` a 0/1 matrix, decided at
+    ``thresholds``): :func:`multiclass_metrics` / :func:`multilabel_metrics`, and by length."""
+    if task != "binary":
+        return _labels_report(labels, scores, token_counts, names, task, thresholds)
     labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
     classes = per_class(labels, scores >= threshold, names)
     report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores),
@@ -186,3 +190,21 @@ def task_metrics(task: str, labels, scores, names, thresholds=DEFAULT_THRESHOLD)
     if task == "multiclass":
         return multiclass_metrics(labels, scores, names)
     return multilabel_metrics(labels, scores, thresholds, names)
+
+
+def _labels_report(labels, scores, token_counts, names, task: str, thresholds) -> dict:
+    labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
+
+    def figures(rows):
+        if task == "multiclass":
+            return multiclass_metrics(labels[rows], scores[rows], names)
+        return multilabel_metrics(labels[rows], scores[rows], thresholds, names)
+
+    report = figures(np.arange(len(labels)))
+    report["by_length"] = {}
+    for name, fewest, most in LENGTH_BUCKETS:
+        rows = np.flatnonzero((counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max)))
+        part = figures(rows) if len(rows) else None
+        report["by_length"][name] = {"reviews": int(len(rows)), "accuracy": None if part is None else part["accuracy"],
+                                     "ece": None if part is None else part["ece"]}
+    return report

@@ -252,25 +252,46 @@ def _json_kind(value) -> str:
 
 
 def read_labeled(path: str, fmt: str | None, text_column: str | None, label_column: str | None,
-                 labels: tuple[str, str], rules: LabelRules = LabelRules(),
-                 warn: Callable[[str], None] | None = None) -> tuple[list[str], list[int]]:
-    """Texts and 0/1 labels (1: ``labels[1]``, the positive class) of a labeled CSV, TSV, JSON Lines
-    or fastText file, or a folder of label subfolders (a file name that says none of these is read
-    as JSON Lines, or as fastText's format when its first line starts with ``__label__``); ``rules``
-    map the written labels and drop rows, as at training."""
+                 labels: tuple[str, ...], rules: LabelRules = LabelRules(),
+                 warn: Callable[[str], None] | None = None, task: str = "binary",
+                 separator: str = "|") -> tuple[list[str], list]:
+    """Texts and labels of a labeled CSV, TSV, JSON Lines or fastText file, or a folder of label
+    subfolders (a file name that says none of these is read as JSON Lines, or as fastText's
+    format when its first line starts with ``__label__``); ``rules`` map the written labels and
+    drop rows, as at training. Labels per ``task``: binary 0/1 (1: ``labels[1]``, the positive
+    class), multiclass the label's index in ``labels``, multilabel a tuple of indices (a row's
+    labels: a JSON list, several ``__label__`` words, or a value joined by ``separator``)."""
     table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column, warn)
     texts, values = [], []
     for where, text, value in table.rows:
-        if isinstance(value, list) and len(value) > 1:
-            raise InputError(f"{where}: {len(value)} labels ({', '.join(map(repr, value))}); a binary bundle takes "
+        written = value if isinstance(value, list) else [value]
+        if task == "multilabel" and isinstance(value, str):
+            written = value.split(separator)
+        if len(written) > 1 and task != "multilabel":
+            raise InputError(f"{where}: {len(written)} labels ({', '.join(map(repr, written))}); a {task} bundle takes "
                              "one label per text")
-        if rules and value is not None and not isinstance(value, dict):
-            value = rules.apply(str(value).strip())
-            if value is None:
+        if rules:
+            written = [rules.apply(str(v).strip()) if v is not None and not isinstance(v, dict) else v for v in written]
+            written = [v for v in written if v is not None]
+            if not written and value is not None:
                 continue
         texts.append(text)
-        values.append(binary_label(value, labels[1], labels[0], where))
+        if task == "binary":
+            values.append(binary_label(written[0] if written else None, labels[1], labels[0], where))
+        elif task == "multiclass":
+            values.append(_label_index(written[0] if written else None, labels, where))
+        else:
+            values.append(tuple(sorted({_label_index(v, labels, where) for v in written})))
     return texts, values
+
+
+def _label_index(value: object, labels: tuple[str, ...], where: str) -> int:
+    name = str(value).strip() if value is not None and not isinstance(value, (dict, list)) else ""
+    if name not in labels:
+        shown = ", ".join(map(repr, labels[:20])) + (f" and {len(labels) - 20} more" if len(labels) > 20 else "")
+        raise InputError(f"{where}: label {value!r} is not one of this model's labels ({shown}); map it with "
+                         "--label-map or leave it out with --drop-label")
+    return labels.index(name)
 
 
 def labeled_format(path: str, given: str | None, unknown: str = "jsonl") -> str:

@@ -65,7 +65,7 @@ def test_folding_calibrates_the_keras_model_itself():
     config = C.get_preset("quick").with_overrides(num_words=50, maxlen=12)
     model = build_model(config)
     ids = np.random.default_rng(1).integers(0, 50, size=(64, 12)).astype(np.int32)
-    z = logits(model, ids)
+    z = logits(model, ids)[:, 0]
     np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-z)), atol=1e-6)
     fold_into(model, Calibration("platt", 3.0, -0.5))
     np.testing.assert_allclose(model.predict(ids, verbose=0).reshape(-1), 1 / (1 + np.exp(-(3 * z - 0.5))), atol=1e-6)
