@@ -78,11 +78,22 @@ def write_tsv(path: Path, rows) -> None:
             file.write(f"{' '.join(text.split())}\t{label}\n")
 
 
-def read_tsv(path: Path) -> tuple[list[str], list[int]]:
+def read_tsv(path: Path) -> tuple[list[str], list]:
+    """Texts (column ``sentence`` or ``text``) and labels (``label`` or ``labels``) as written; a
+    multilabel file's labels (joined by ``|``) as tuples."""
     from edge_sentiment.tables import read_table
 
     records = [record for _, record in read_table(str(path), "tsv").records]
-    return [r["sentence"] for r in records], [int(r["label"]) for r in records]
+    text_key = "sentence" if "sentence" in records[0] else "text"
+    label_key = "label" if "label" in records[0] else "labels"
+    labels = [r[label_key] for r in records]
+    if any("|" in label for label in labels):
+        labels = [tuple(sorted(label.split("|"))) for label in labels]
+    return [r[text_key] for r in records], labels
+
+
+def multilabel(labels) -> bool:
+    return isinstance(labels[0], tuple)
 
 
 def holdout(folder: Path) -> None:
@@ -105,9 +116,10 @@ FASTTEXT_GRID = [dict(epoch=e, wordNgrams=n, lr=lr, minn=mn, maxn=mx) for e in (
 
 
 def carve(texts, labels, seed: int = 0):
-    """``(fit, validation)``: a stratified carve of :data:`VALIDATION_SHARE` of the rows."""
+    """``(fit, validation)``: a stratified carve of :data:`VALIDATION_SHARE` of the rows (multilabel:
+    stratified by each row's first label)."""
     rng = np.random.default_rng(seed)
-    y = np.asarray(labels)
+    y = np.asarray([label[0] for label in labels] if multilabel(labels) else labels)
     held = np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round((y == c).sum() * VALIDATION_SHARE)]
                            for c in np.unique(y)])
     keep = np.setdiff1d(np.arange(len(y)), held)
@@ -116,11 +128,30 @@ def carve(texts, labels, seed: int = 0):
 
 
 def accuracy(predicted, labels) -> float:
+    """Accuracy; for label sets, micro-F1 (what a multilabel model is judged by)."""
+    if multilabel(labels):
+        return figures(predicted, labels)["micro_f1"]
     return float((np.asarray(predicted) == np.asarray(labels)).mean())
 
 
-def tuned(fit_predict, grid, train, test) -> tuple[float, object]:
-    """Test accuracy of ``fit_predict`` with the setting of ``grid`` best on a validation carve of ``train``."""
+def figures(predicted, labels) -> dict:
+    """Accuracy and macro-F1; for label sets, micro- and macro-F1 and subset accuracy."""
+    from sklearn.metrics import f1_score
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    if not multilabel(labels):
+        return {"accuracy": float((np.asarray(predicted) == np.asarray(labels)).mean()),
+                "macro_f1": float(f1_score(labels, predicted, average="macro"))}
+    binarizer = MultiLabelBinarizer().fit([*labels, *predicted])
+    truth, guess = binarizer.transform(labels), binarizer.transform(predicted)
+    return {"micro_f1": float(f1_score(truth, guess, average="micro", zero_division=0)),
+            "macro_f1": float(f1_score(truth, guess, average="macro", zero_division=0)),
+            "subset_accuracy": float((truth == guess).all(axis=1).mean())}
+
+
+def tuned(fit_predict, grid, train, test) -> tuple[dict, object]:
+    """Test figures of ``fit_predict`` with the setting of ``grid`` best (accuracy; label sets:
+    micro-F1) on a validation carve of ``train``."""
     fit, validation = carve(*train)
     scored = []
     for setting in grid:
@@ -129,17 +160,26 @@ def tuned(fit_predict, grid, train, test) -> tuple[float, object]:
         except RuntimeError:  # fastText diverges (NaN) at high learning rates
             continue
     best = max(scored, key=lambda pair: pair[0])[1]
-    return accuracy(fit_predict(best, train, test[0]), test[1]), best
+    return figures(fit_predict(best, train, test[0]), test[1]), best
 
 
 def tfidf_predict(analyzer: str, ngrams: tuple[int, int]):
-    def fit_predict(C, train, texts):
+    def fit_predict(setting, train, texts):
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.linear_model import LogisticRegression
+        from sklearn.multiclass import OneVsRestClassifier
+        from sklearn.preprocessing import MultiLabelBinarizer
 
         vectorizer = TfidfVectorizer(analyzer=analyzer, ngram_range=ngrams, sublinear_tf=True, min_df=1)
-        model = LogisticRegression(C=C, max_iter=2000).fit(vectorizer.fit_transform(train[0]), train[1])
-        return model.predict(vectorizer.transform(texts))
+        x = vectorizer.fit_transform(train[0])
+        if not multilabel(train[1]):
+            model = LogisticRegression(C=setting, max_iter=2000).fit(x, train[1])
+            return model.predict(vectorizer.transform(texts))
+        C, threshold = setting  # one-vs-rest, each label decided at a threshold tuned on validation
+        binarizer = MultiLabelBinarizer().fit(train[1])
+        model = OneVsRestClassifier(LogisticRegression(C=C, max_iter=2000)).fit(x, binarizer.transform(train[1]))
+        chosen = model.predict_proba(vectorizer.transform(texts)) >= threshold
+        return [tuple(binarizer.classes_[row]) for row in chosen]
     return fit_predict
 
 
@@ -150,7 +190,8 @@ def nbsvm_predict(C, train, texts):
 
     vectorizer = CountVectorizer(ngram_range=(1, 2), binary=True)
     x, y = vectorizer.fit_transform(train[0]), np.asarray(train[1])
-    p, q = x[y == 1].sum(0) + 1, x[y == 0].sum(0) + 1
+    negative, positive = sorted(set(train[1]))
+    p, q = x[y == positive].sum(0) + 1, x[y == negative].sum(0) + 1
     ratio = np.asarray(np.log((p / p.sum()) / (q / q.sum()))).ravel()
     model = LogisticRegression(C=C, max_iter=2000).fit(x.multiply(ratio).tocsr(), y)
     return model.predict(vectorizer.transform(texts).multiply(ratio).tocsr())
@@ -159,20 +200,32 @@ def nbsvm_predict(C, train, texts):
 def fasttext_predict(options, train, texts):
     import fasttext
 
+    options = dict(options)
+    threshold = options.pop("threshold", None)  # label sets: one-vs-all loss, every label over a threshold
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "train.txt"
-        path.write_text("".join(f"__label__{label} {' '.join(text.split())}\n" for text, label in zip(*train)),
+        tags = lambda label: " ".join(f"__label__{one}" for one in (label if isinstance(label, tuple) else [label]))  # noqa: E731
+        path.write_text("".join(f"{tags(label)} {' '.join(text.split())}\n" for text, label in zip(*train)),
                         encoding="utf-8")
         # fastText's default thread count: with thread=1, 0.9.x initialises only part of its tables.
         model = fasttext.train_supervised(str(path), verbose=0, seed=0, **options)
-        # (a list: predicting one string fails on NumPy 2 in fastText 0.9.3)
-        labels = [found[0][len("__label__"):] for found in model.predict([" ".join(text.split()) for text in texts])[0]]
-    return [type(train[1][0])(label) for label in labels]
+        lines = [" ".join(text.split()) for text in texts]  # (a list: one string fails on NumPy 2 in fastText 0.9.3)
+        if threshold is None:
+            return [found[0][len("__label__"):] for found in model.predict(lines)[0]]
+        found = model.predict(lines, k=-1, threshold=threshold)[0]
+    return [tuple(sorted(label[len("__label__"):] for label in labels)) for labels in found]
 
 
-def run_peer(name: str, train, test) -> tuple[float, object]:
+def run_peer(name: str, train, test) -> tuple[dict, object]:
     fit_predict, grid = PEERS[name]
+    if multilabel(train[1]):
+        grid = ([dict(setting, loss="ova", threshold=t) for setting in grid for t in THRESHOLDS] if name.startswith("fasttext")
+                else [(C, t) for C in grid for t in THRESHOLDS])
     return tuned(fit_predict, grid, train, test)
+
+
+#: Label sets: the decision thresholds the peers are tuned over (ours fits one per label).
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
 
 
 PEERS = {
@@ -195,7 +248,8 @@ def ours_cli(folder: Path) -> dict:
         onnx = next(json.loads(line) for line in evaluated.splitlines() if json.loads(line)["backend"] == "onnx")
         manifest = json.loads((bundle / "manifest.json").read_text())
     config = manifest["training"]["config"]
-    return {"accuracy": onnx["accuracy"], "seconds": round(seconds),
+    shown = ("micro_f1", "macro_f1", "subset_accuracy") if onnx["task"] == "multilabel" else ("accuracy", "macro_f1")
+    return {**{name: round(onnx[name], 4) for name in shown}, "seconds": round(seconds),
             "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"],
             "class_weight": config.get("class_weight"),
             "rnn_phase": manifest["training"].get("rnn_phase", {}).get("kept")}
@@ -216,9 +270,10 @@ def ours_in_process(folder: Path, overrides: dict) -> dict:
                                                     log=lambda m: None, fitted_settings=FITTABLE)
         seconds = time.monotonic() - started
         texts, labels = read_tsv(folder / "test.tsv")
-        scores = SentimentClassifier.load(Path(scratch) / "b").predict_proba(texts)
+        predictions = SentimentClassifier.load(Path(scratch) / "b").predict_batch(texts)
     config = manifest["training"]["config"]
-    return {"accuracy": float(((scores >= 0.5) == np.asarray(labels)).mean()), "seconds": round(seconds),
+    found = [tuple(sorted(p.labels)) if multilabel(labels) else type(labels[0])(p.label) for p in predictions]
+    return {**{k: round(v, 4) for k, v in figures(found, labels).items()}, "seconds": round(seconds),
             "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"],
             "class_weight": config.get("class_weight"),
             "rnn_phase": manifest["training"].get("rnn_phase", {}).get("kept")}
@@ -228,12 +283,15 @@ def compare(folders: list[Path], candidates: list[dict], peers: bool) -> None:
     for folder in folders:
         train, test = read_tsv(folder / "train.tsv"), read_tsv(folder / "test.tsv")
         shown = {"dataset": str(folder), "train_rows": len(train[0]), "test_rows": len(test[0])}
+        two_labels = not multilabel(train[1]) and len(set(train[1])) == 2
         for name in PEERS if peers else ():
+            if name.startswith("nbsvm") and not two_labels:
+                continue  # NB-SVM's log-count ratio is defined for two classes
             started = time.monotonic()
             # Each peer in a fresh process: once scikit-learn has run, fastText's training hits NaN.
             with multiprocessing.get_context("spawn").Pool(1) as pool:
                 score, setting = pool.apply(run_peer, (name, train, test))
-            print(json.dumps({**shown, "model": name, "accuracy": round(score, 4), "setting": setting,
+            print(json.dumps({**shown, "model": name, **{k: round(v, 4) for k, v in score.items()}, "setting": setting,
                               "seconds": round(time.monotonic() - started, 1)}), file=RESULTS, flush=True)
         for overrides in candidates or [None]:
             result = ours_cli(folder) if overrides is None else ours_in_process(folder, overrides)

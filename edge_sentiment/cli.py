@@ -455,7 +455,8 @@ def _single_class_warning(manifest: dict) -> str | None:
         if total and chosen == total:
             return (f"warning: the model predicts {predicted!r} for every one of the {total:,} test texts "
                     f"({confusion[column][column]:,} of them are {predicted!r}): it has learnt the majority class only; "
-                    "give it more examples of the other classes, or balance the training file")
+                    f"give it more examples of the other class{'es' if len(confusion) > 2 else ''}, or balance the "
+                    "training file")
     return None
 
 

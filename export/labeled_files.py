@@ -225,6 +225,9 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log, task: str) -
     if len(counts) < 2:
         raise DataError(f"{path}: the {rows.label_source} holds {len(counts)} label ({listed}); a model needs "
                         "examples of at least two labels")
+    if len(counts) > 2 and len(counts) > len(rows.values) / 2:
+        raise DataError(f"{path}: the {rows.label_source} holds {len(counts):,} different values in {len(rows.values):,} rows "
+                        f"({listed}{more}): labels repeat; is it the label column? (--label-column)")
     if len(counts) > MAX_TRAIN_LABELS:
         raise DataError(f"{path}: the {rows.label_source} holds {len(counts):,} labels ({listed}{more}); this version "
                         f"trains on at most {MAX_TRAIN_LABELS:,} (each needs {MIN_PER_CLASS} rows or more, and the model "

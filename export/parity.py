@@ -16,9 +16,12 @@ def parity_report(reference: np.ndarray, others: dict[str, np.ndarray], task: st
     ref_labels = decisions(reference, task)
     report = {}
     for name, scores in others.items():
+        same_shape = scores.shape == reference.shape  # ([n] against [n, 1] would broadcast to [n, n])
         report[name] = {
-            "max_abs_diff": float(np.max(np.abs(scores.astype(np.float64) - reference))) if len(scores) else 0.0,
-            "label_mismatches": int(np.sum(np.any((decisions(scores, task) != ref_labels).reshape(len(scores), -1), axis=1))),
+            "max_abs_diff": (float(np.max(np.abs(scores.astype(np.float64) - reference))) if len(scores) else 0.0)
+            if same_shape else float("inf"),
+            "label_mismatches": int(np.sum(np.any((decisions(scores, task) != ref_labels).reshape(len(scores), -1), axis=1)))
+            if same_shape else len(scores),
             "reviews": len(scores),
         }
     return report

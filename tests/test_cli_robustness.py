@@ -175,7 +175,8 @@ def test_a_single_argument_that_names_a_file_gets_a_hint(tmp_path):
     ('{"text": 5, "label": 1}', "line 1: 'text' must be a string, got a number"),
     ("null", "line 1: expected a JSON object, got null"),
     ('{"body": "x", "label": 1}', "no text column among 'body', 'label'; name it with --text-column COLUMN"),
-    ('{"text": "x", "label": [1]}', "line 1: label [1] is not one of 'positive', 'negative', 1, true, pos"),
+    ('{"text": "x", "label": [1, 0]}', "line 1: 2 labels (1, 0); a binary bundle takes one label per text"),
+    ('{"text": "x", "label": {"a": 1}}', "line 1: label {\"a\": 1} is not one of 'positive', 'negative', 1, true, pos"),
     ('{"text": "x", "label": 1', "line 1: not JSON"),
 ])
 def test_evaluate_names_what_is_wrong_with_a_line(tmp_path, line, message):

@@ -60,10 +60,11 @@ def test_stratified_test_and_validation_splits_are_carved_when_none_are_given(tm
 
 
 @pytest.mark.parametrize("data, message", [
-    ([("a b", "1")] * 120, "this version trains on two labels; the label column ('label') holds 1: '1' (120); a model "
-                           "needs examples of two labels"),
-    ([("a b", str(i % 3)) for i in range(120)], "holds 3: '0' (40), '1' (40), '2' (40); map several values to one "
-                                                 "label with --label-map"),
+    ([("a b", "1")] * 120, "the label column ('label') holds 1 label ('1' (120)); a model needs examples of at least "
+                           "two labels"),
+    ([("a b", str(i % 3)) for i in range(120)], "too few examples to train and check a model ('0': 40, '1': 40, '2': 40); "
+                                                 "each label needs at least 50: add examples, drop labels this rare with "
+                                                 "--min-count 50, or merge them with --label-map"),
     ([("a b", str(i % 2)) for i in range(60)], "too few examples to train and check a model ('0': 30, '1': 30)"),
 ])
 def test_label_refusals(tmp_path, data, message):
@@ -143,7 +144,7 @@ def test_a_folder_with_one_subfolder_per_label(tmp_path):
 
 def test_a_folder_with_three_subfolders_or_a_bad_file_is_refused(tmp_path):
     root = write_folder(tmp_path / "r", [*rows(120, ("neg", "pos")), ("x", "unsup")])
-    with pytest.raises(DataError, match=r"the subfolders holds 3: 'neg' \(60\), 'pos' \(60\), 'unsup' \(1\)"):
+    with pytest.raises(DataError, match=r"too few examples to train and check a model \('unsup': 1\)"):
         load_labeled_files(str(root), log=quiet)
     shutil.rmtree(root / "unsup")
     (root / "pos" / "bad.txt").write_bytes(b"caf\xe9")
@@ -232,14 +233,18 @@ def test_malformed_label_maps_are_refused(spec, message):
         LabelRules.parse(["1=a", "1,2=b"])
 
 
-def test_fasttext_files_are_read_and_several_labels_refused(tmp_path):
+def test_fasttext_files_are_read_and_several_labels_make_a_multilabel_file(tmp_path):
     source = tmp_path / "train.txt"
     source.write_text("".join(f"__label__{'pos' if i % 2 else 'neg'} text number {i}\n" for i in range(200)))
     data = load_labeled_files(str(source), log=quiet)
-    assert data.labels == ("neg", "pos") and data.train.texts[0].startswith("text number")
-    source.write_text("__label__pos __label__funny a text\n")
-    with pytest.raises(DataError, match="line 1: 2 labels \\('pos', 'funny'\\)"):
-        load_labeled_files(str(source), log=quiet)
+    assert data.labels == ("neg", "pos") and data.task == "binary" and data.train.texts[0].startswith("text number")
+    source.write_text("".join(f"__label__{'pos' if i % 2 else 'neg'}{' __label__funny' * (i % 3 == 0)} text {i}\n"
+                              for i in range(300)))
+    data = load_labeled_files(str(source), log=quiet)
+    assert data.task == "multilabel" and data.labels == ("funny", "neg", "pos")
+    assert (0, 1) in data.train.labels + data.test.labels + data.validation.labels
+    with pytest.raises(DataError, match="--task multiclass takes one label per row, but some rows hold several"):
+        load_labeled_files(str(source), log=quiet, task="multiclass")
 
 
 def star_rows(n: int, seed: int):

@@ -24,7 +24,7 @@ def shipped():
 
 def compare(shipped, ids: np.ndarray, rows_per_call: int = 2048) -> dict:
     _, model, backends = shipped
-    reference = model.predict(ids, batch_size=1024, verbose=0).reshape(-1)
+    reference = model.predict(ids, batch_size=1024, verbose=0)  # [n, 1], as every backend returns
     scores = {
         name: np.concatenate([run(ids[i : i + rows_per_call]) for i in range(0, len(ids), rows_per_call)])
         for name, run in backends.items()
@@ -59,3 +59,5 @@ def test_parity_check_catches_nan_and_drift():
     assert drift and "exceeds" in drift[0]
     nan = parity_failures(parity_report(reference, {"nan": np.full(3, np.nan, dtype=np.float32)}))
     assert nan and "nan" in nan[0]
+    other_shape = parity_failures(parity_report(reference[:, None], {"column": reference}))
+    assert other_shape and "inf" in other_shape[0]

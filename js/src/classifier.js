@@ -1,5 +1,6 @@
 // SentimentClassifier: a bundle's preprocessing and ONNX models, in Node (onnxruntime-node) or a
-// browser (onnxruntime-web, WebAssembly). One text goes to the one-review graph where the bundle
+// browser (onnxruntime-web, WebAssembly). A prediction is {label, score, scores} (and, for a
+// multilabel bundle, labels): binary score = P(labels[1]); otherwise the label's probability. One text goes to the one-review graph where the bundle
 // has one (as the Python runtime does); many texts go to the batch graph, sorted by length so a
 // call skips the padding its rows share.
 
@@ -26,13 +27,14 @@ export class SentimentClassifier {
   /**
    * Load the bundle at `pathOrUrl` (a folder in Node; a URL in the browser).
    * @param {string | URL} pathOrUrl
-   * @param {{runtime?: "node" | "web", threshold?: number}} [options] runtime: default "node" in Node, "web" elsewhere
+   * @param {{runtime?: "node" | "web", threshold?: number}} [options] runtime: default "node" in Node, "web" elsewhere;
+   *   threshold: a binary bundle's (default 0.5), or every label's of a multilabel bundle (default: the bundle's own)
    */
   static async load(pathOrUrl, options = {}) {
     const runtime = options.runtime ?? (isNode ? "node" : "web");
     if (runtime !== "node" && runtime !== "web") throw new TypeError(`runtime must be "node" or "web", got ${JSON.stringify(runtime)}`);
-    const threshold = options.threshold ?? 0.5;
-    if (!(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
+    const threshold = options.threshold ?? null;
+    if (threshold != null && !(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
     const ort = await importRuntime(runtime);
     const bundle = await Bundle.open(pathOrUrl);
     const vocab = await bundle.vocab();
@@ -56,7 +58,11 @@ export class SentimentClassifier {
     this.bundle = bundle;
     this.manifest = manifest;
     this.labels = manifest.labels;
-    this.threshold = threshold;
+    this.task = manifest.task;
+    this.outputs = manifest.outputs;
+    this.threshold = threshold ?? 0.5;
+    /** Multilabel: each label's decision threshold. */
+    this.thresholds = manifest.task === "multilabel" ? manifest.labels.map((_, k) => threshold ?? manifest.thresholds[k]) : null;
     this.encoder = new Encoder(vocab, manifest.preprocessing);
     this.batchSession = batch;
     this.oneSession = one;
@@ -71,35 +77,35 @@ export class SentimentClassifier {
     return this.encoder.keptIds(checkedText(text));
   }
 
-  /** Classify one text: `{label, score}`, score = P(labels[1]). */
+  /** Classify one text: `{label, score, scores}` (see the top of this file). */
   async predict(text) {
     const kept = this.encode(text);
     if (this.oneSession != null && kept.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept));
     return this.prediction((await this.scoreRows([kept]))[0]);
   }
 
-  /** The score of one text's kept ids through the one-review graph. */
+  /** The output row (one score per output) of one text's kept ids through the one-review graph. */
   async scoreOne(kept) {
     const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept, [kept.length]) };
     const output = await this.oneSession.run(feeds);
-    return checkedScore(output[this.outputName].data[0]);
+    return this.checkedRows(output[this.outputName], 1)[0];
   }
 
-  /** Classify many texts: one `{label, score}` per text, in order. */
+  /** Classify many texts: one prediction per text, in order. */
   async predictBatch(texts) {
     if (!Array.isArray(texts)) throw new TypeError("predictBatch takes an array of strings");
     const kept = texts.map((text) => this.encode(text));
     const order = kept.map((_, i) => i).sort((a, b) => kept[a].length - kept[b].length);
-    const scores = new Float32Array(texts.length);
+    const rows = new Array(texts.length);
     for (let start = 0; start < order.length; start += BATCH_ROWS) {
-      const rows = order.slice(start, start + BATCH_ROWS);
-      const batchScores = await this.scoreRows(rows.map((i) => kept[i]));
-      rows.forEach((i, k) => { scores[i] = batchScores[k]; });
+      const chosen = order.slice(start, start + BATCH_ROWS);
+      const batchRows = await this.scoreRows(chosen.map((i) => kept[i]));
+      chosen.forEach((i, k) => { rows[i] = batchRows[k]; });
     }
-    return Array.from(scores, (score) => this.prediction(score));
+    return rows.map((row) => this.prediction(row));
   }
 
-  /** Scores of rows of kept ids, through the batch graph. */
+  /** Output rows (Float32Array of `outputs` scores each) of rows of kept ids, through the batch graph. */
   async scoreRows(rows) {
     const { maxlen } = this.manifest.preprocessing;
     let ids = this.encoder.pad(rows);
@@ -111,11 +117,32 @@ export class SentimentClassifier {
     }
     const feeds = { [this.inputName]: new this.ort.Tensor("int32", ids, [rows.length, width]) };
     const output = await this.batchSession.run(feeds);
-    return Array.from(output[this.outputName].data, checkedScore);
+    return this.checkedRows(output[this.outputName], rows.length);
   }
 
-  prediction(score) {
-    return { label: score >= this.threshold ? this.labels[1] : this.labels[0], score };
+  /** The output tensor as `rows` rows of `outputs` probabilities; any other shape or value is an error. */
+  checkedRows(tensor, rows) {
+    const dims = Array.from(tensor.dims);
+    if (dims.length !== 2 || dims[0] !== rows || dims[1] !== this.outputs) {
+      throw new BundleError(`the model returned scores of shape [${dims}] for ${rows} texts; this bundle's model returns `
+        + `[${rows}, ${this.outputs}]: the bundle is broken, re-export it`);
+    }
+    tensor.data.forEach(checkedScore);
+    return Array.from({ length: rows }, (_, r) => tensor.data.slice(r * this.outputs, (r + 1) * this.outputs));
+  }
+
+  prediction(row) {
+    if (this.task === "binary") {
+      const score = row[0];
+      const scores = Object.fromEntries([[this.labels[1], score], [this.labels[0], 1 - score]].sort((a, b) => b[1] - a[1]));
+      return { label: score >= this.threshold ? this.labels[1] : this.labels[0], score, scores };
+    }
+    const ranked = this.labels.map((label, k) => [label, row[k], k]).sort((a, b) => b[1] - a[1]);
+    const scores = Object.fromEntries(ranked.map(([label, score]) => [label, score]));
+    if (this.task === "multiclass") return { label: ranked[0][0], score: ranked[0][1], scores };
+    const labels = ranked.filter(([, score, k]) => score >= this.thresholds[k]).map(([label]) => label);
+    const label = labels[0] ?? ranked[0][0];
+    return { label, score: scores[label], scores, labels };
   }
 }
 

@@ -11,6 +11,7 @@ export const TOKENIZER = "edge-sentiment-v1";
 export const ID_LAYOUT = { pad_id: 0, start_id: 1, oov_id: 2, first_word_id: 3 };
 const MAX_MAXLEN = 100_000;
 const MAX_VOCAB = 10_000_000;
+const MAX_LABELS = 10_000;
 const PADDING_MODES = ["pre", "post"];
 const SHA256 = /^[0-9a-f]{64}$/;
 
@@ -64,13 +65,23 @@ export function checkManifest(raw) {
       + `${FORMAT_VERSIONS.join(", ")}: upgrade it with python -m edge_sentiment_export.upgrade BUNDLE --data DATA`);
   }
   const task = d.format_version === 2 ? "binary" : choice(d, "task", TASKS, "the manifest");
-  if (task !== "binary") {
-    throw new BundleError(`this is a ${task} bundle (${Array.isArray(d.labels) ? d.labels.length : "?"} labels); this `
-      + "runtime scores two-label (binary) bundles: upgrade the JavaScript runtime to score it");
-  }
   const labels = d.labels;
-  if (!Array.isArray(labels) || labels.length !== 2 || !labels.every((l) => typeof l === "string" && l !== "") || labels[0] === labels[1]) {
+  const names = Array.isArray(labels) && labels.every((l) => typeof l === "string" && l !== "") && new Set(labels).size === labels.length;
+  if (task === "binary" && !(names && labels.length === 2)) {
     throw new BundleError(`labels must be two different names [negative, positive], got ${show(labels)}`);
+  }
+  const fewest = task === "multiclass" ? 3 : 2;
+  if (task !== "binary" && !(names && labels.length >= fewest && labels.length <= MAX_LABELS)) {
+    throw new BundleError(`labels of a ${task} bundle must be ${fewest} to ${MAX_LABELS} different names, in output order; got ${show(labels)}`);
+  }
+  const outputs = task === "binary" ? 1 : labels.length;
+  if (task === "multilabel") {
+    const t = d.thresholds;
+    if (!Array.isArray(t) || t.length !== labels.length || !t.every((v) => typeof v === "number" && v > 0 && v < 1)) {
+      throw new BundleError(`thresholds of a multilabel bundle must be ${labels.length} numbers between 0 and 1 (one per label), got ${show(t)}`);
+    }
+  } else if (d.thresholds != null) {
+    throw new BundleError(`thresholds are for multilabel bundles; this one is ${task}`);
   }
   const pre = object(d.preprocessing, "preprocessing");
   choice(pre, "tokenizer", [TOKENIZER], "preprocessing");
@@ -92,7 +103,11 @@ export function checkManifest(raw) {
   if (!Array.isArray(input.shape) || input.shape.length !== 2 || input.shape[0] !== null || input.shape[1] !== maxlen) {
     throw new BundleError(`model.input.shape must be [null, ${maxlen}], got ${show(input.shape)}`);
   }
-  string(object(model.output, "model.output"), "name", "model.output");
+  const output = object(model.output, "model.output");
+  string(output, "name", "model.output");
+  if (d.format_version >= 3 && (!Array.isArray(output.shape) || output.shape.length !== 2 || output.shape[0] !== null || output.shape[1] !== outputs)) {
+    throw new BundleError(`model.output.shape must be [null, ${outputs}], got ${show(output.shape)}`);
+  }
   const vocabSize = integer(model, "vocab_size", "model", ID_LAYOUT.first_word_id + 1, MAX_VOCAB);
   if (numWords > vocabSize) {
     throw new BundleError(`preprocessing.num_words ${numWords} exceeds the model's embedding table (model.vocab_size ${vocabSize} rows)`);
@@ -115,7 +130,7 @@ export function checkManifest(raw) {
     if (!(single.file in files)) throw new BundleError(`model.single_review.file ${show(single.file)} is not a key of files`);
     integer(single, "min_steps", "model.single_review", 1, maxlen);
   }
-  return d;
+  return { ...d, task, outputs };
 }
 
 /** vocab.json: words to integer ids from first_word_id up to (not including) vocab_size. */

@@ -24,7 +24,8 @@ export async function probeCases(bundle, count = PROBE_CASES) {
       throw new BundleError(`${where} is not JSON Lines; re-export the bundle`);
     }
     if (kase?.category !== "review") continue;
-    if (!Array.isArray(kase.ids) || typeof kase.scores?.onnx !== "number") {
+    const onnx = kase.scores?.onnx;
+    if (!Array.isArray(kase.ids) || !(typeof onnx === "number" || (Array.isArray(onnx) && onnx.every((v) => typeof v === "number")))) {
       throw new BundleError(`${where}: case ${JSON.stringify(kase.case)} lacks its ids or onnx score; re-export the bundle`);
     }
     cases.push(kase);
@@ -55,12 +56,23 @@ export async function checkBelongs(classifier) {
     throw new BundleError(`${where} fails on this bundle's ids (${String(error?.message ?? error).split("\n")[0].slice(0, 200)}): `
       + "the model file is not this bundle's; re-export or re-copy the bundle");
   }
-  const diffs = cases.map((kase, i) => Math.abs(got[i] - kase.scores.onnx));
+  const diffs = cases.map((kase, i) => scoreDiff(kase.scores.onnx, got[i]));
   const worst = diffs.indexOf(Math.max(...diffs));
   if (diffs[worst] <= SCORE_TOLERANCE) return;
-  const found = `${where} scores conformance case ${cases[worst].case} ${got[worst].toFixed(6)}, the bundle recorded `
-    + `${cases[worst].scores.onnx.toFixed(6)} (|diff| ${diffs[worst].toPrecision(2)}, tolerance ${SCORE_TOLERANCE})`;
+  const found = `${where} scores conformance case ${cases[worst].case} ${shown(got[worst])}, the bundle recorded `
+    + `${shown(cases[worst].scores.onnx)} (|diff| ${diffs[worst].toPrecision(2)}, tolerance ${SCORE_TOLERANCE})`;
   if (!(diffs[worst] <= RUNTIME_DRIFT)) throw new BundleError(`${found}: the model file is not this bundle's; re-export or re-copy the bundle`);
   throw new BundleError(`${found}: this onnxruntime computes different numbers than the exporter's `
     + `(onnxruntime ${classifier.bundle.manifest.versions?.onnxruntime ?? "unknown"} at export); use the Python runtime or re-export`);
+}
+
+/** The largest |recorded - computed| over a case's scores: a number (binary) or a list per label. */
+export function scoreDiff(recorded, row) {
+  const expected = typeof recorded === "number" ? [recorded] : recorded;
+  if (expected.length !== row.length) return Infinity;
+  return Math.max(...expected.map((value, k) => Math.abs(value - row[k])));
+}
+
+function shown(scores) {
+  return typeof scores === "number" ? scores.toFixed(6) : `[${Array.from(scores, (v) => v.toFixed(6)).join(", ")}]`;
 }

@@ -13,8 +13,10 @@ const shipped = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "artif
 test("predict, predictBatch and encode", async () => {
   const clf = await SentimentClassifier.load(shipped);
   const one = await clf.predict("great film");
-  assert.deepEqual(Object.keys(one), ["label", "score"]);
+  assert.deepEqual(Object.keys(one), ["label", "score", "scores"]);
   assert.equal(one.label, one.score >= 0.5 ? "positive" : "negative");
+  assert.ok(Math.abs(one.scores.positive - one.score) < 1e-7 && Math.abs(one.scores.negative - (1 - one.score)) < 1e-7);
+  assert.equal(Object.keys(one.scores)[0], one.label);
   assert.deepEqual(await clf.predictBatch([]), []);
   const many = await clf.predictBatch(["great film", "", "awful"]);
   assert.equal(many.length, 3);

@@ -1,6 +1,7 @@
 // The conformance check shared by the Node test and the browser page: every case of a bundle's
 // conformance.jsonl through this runtime's tokenizer, encoder and models.
 
+import { scoreDiff } from "../src/probe.js";
 import { tokenize } from "../src/text.js";
 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -15,6 +16,7 @@ export function parseCases(text) {
  * Scores are compared with the recorded onnx score of each case at `tolerance` (default: the case's).
  */
 export async function runCases(classifier, cases, tolerance = null) {
+  // (cases' scores: a number, P(labels[1]), for a binary bundle; a list in label order otherwise)
   const checks = {};
   const record = (check, kase, ok, expected, got, diff = 0) => {
     const c = (checks[check] ??= { check, cases: 0, failures: 0, maxAbsDiff: 0, firstFailure: null });
@@ -33,15 +35,17 @@ export async function runCases(classifier, cases, tolerance = null) {
   }
   const batch = await classifier.predictBatch(cases.map((kase) => kase.text));
   for (const [i, kase] of cases.entries()) {
-    compare("onnx (batch)", kase, batch[i].score);
-    compare("onnx (one per call)", kase, (await classifier.predict(kase.text)).score);
+    compare("onnx (batch)", kase, batch[i]);
+    compare("onnx (one per call)", kase, await classifier.predict(kase.text));
   }
   return Object.values(checks);
 
-  function compare(check, kase, score) {
+  function compare(check, kase, prediction) {
     const expected = kase.scores.onnx;
     const limit = tolerance ?? kase.tolerance.onnx;
-    const diff = Math.abs(score - expected);
-    record(check, kase, diff <= limit, expected, score, diff);
+    // Binary: P(labels[1]); more labels: every label's score, in label order.
+    const got = typeof expected === "number" ? [prediction.score] : classifier.labels.map((label) => prediction.scores[label]);
+    const diff = scoreDiff(expected, got);
+    record(check, kase, diff <= limit, expected, typeof expected === "number" ? got[0] : got, diff);
   }
 }

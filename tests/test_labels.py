@@ -1,0 +1,198 @@
+"""More than two labels, end to end: a 3-class CSV and a multilabel JSON Lines file are exported
+(default preset), checked by every backend, scored, evaluated, explained, and run by the
+JavaScript runtime; label files are read and refused as the issue asks."""
+
+import json
+import random
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_cli
+
+pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+
+TOPICS = {"sports": ["goal", "match", "team", "coach", "league"], "politics": ["vote", "senate", "law", "party", "minister"],
+          "tech": ["software", "chip", "app", "code", "startup"]}
+FEELINGS = {"joy": ["happy", "glad"], "anger": ["mad", "furious"], "fear": ["scared", "afraid"], "surprise": ["wow", "unexpected"]}
+FILLER = ["the", "a", "new", "today", "said", "report", "week", "people", "big", "news"]
+
+
+def _sentence(rng, cues: list[str]) -> str:
+    return " ".join(rng.choice(cues) if rng.random() < 0.3 else rng.choice(FILLER) for _ in range(rng.randint(4, 15)))
+
+
+def write_topics_csv(path, rows: int = 600, seed: int = 0):
+    rng = random.Random(seed)
+    lines = ["text,topic"]
+    for _ in range(rows):
+        topic = rng.choice(sorted(TOPICS))
+        lines.append(f"{_sentence(rng, TOPICS[topic])},{topic}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def write_feelings(path, rows: int = 900, seed: int = 1, as_tsv: bool = False):
+    rng = random.Random(seed)
+    lines = ["text\tlabels"] if as_tsv else []
+    for _ in range(rows):
+        chosen = rng.sample(sorted(FEELINGS), rng.choice([1, 1, 2]))
+        text = _sentence(rng, [w for name in chosen for w in FEELINGS[name]])
+        lines.append(f"{text}\t{'|'.join(chosen)}" if as_tsv else json.dumps({"text": text, "labels": chosen}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def topics(tmp_path_factory):
+    root = tmp_path_factory.mktemp("topics")
+    train = write_topics_csv(root / "train.csv")
+    result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / "bundle"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root
+
+
+@pytest.fixture(scope="module")
+def feelings(tmp_path_factory):
+    root = tmp_path_factory.mktemp("feelings")
+    train = write_feelings(root / "train.jsonl")
+    result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / "bundle"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "training a multilabel model" not in result.stderr  # (a JSON list says so itself: no separator to report)
+    return root
+
+
+def test_a_three_class_bundle_scores_every_label_on_every_backend(topics):
+    from edge_sentiment import TextClassifier, load_bundle
+
+    manifest = json.loads((topics / "bundle" / "manifest.json").read_text())
+    assert (manifest["format_version"], manifest["task"], manifest["labels"]) == (3, "multiclass", ["politics", "sports", "tech"])
+    assert manifest["model"]["output"]["shape"] == [None, 3] and "thresholds" not in manifest
+    assert all(p["max_abs_diff"] <= 1e-5 for p in manifest["metrics"]["parity_vs_keras"].values())
+    assert manifest["metrics"]["test"]["onnx"]["accuracy"] > 0.8
+    texts = ["the coach and the team won the match", "vote in the senate", "new app code", ""]
+    scores = {}
+    for backend in ("onnx", "tflite", "numpy"):
+        with TextClassifier.load(topics / "bundle", backend=backend) as classifier:
+            assert classifier.labels == ("politics", "sports", "tech")
+            scores[backend] = classifier.predict_proba(texts)
+    assert scores["onnx"].shape == (4, 3)
+    np.testing.assert_allclose(scores["onnx"].sum(axis=1), 1.0, atol=1e-6)
+    for backend in ("tflite", "numpy"):
+        np.testing.assert_allclose(scores[backend], scores["onnx"], atol=1e-5)
+    classifier = TextClassifier(load_bundle(topics / "bundle"))
+    prediction = classifier.predict(texts[0])
+    assert prediction.label == "sports" and prediction.labels == ("sports",)
+    assert list(prediction.scores) == sorted(prediction.scores, key=prediction.scores.get, reverse=True)
+    assert prediction.score == pytest.approx(scores["onnx"][0][1], abs=1e-6)
+    assert list(classifier.predict(texts[0], top_k=2).scores) == list(prediction.scores)[:2]
+
+
+def test_a_three_class_bundle_is_evaluated_explained_and_verified(topics, tmp_path):
+    test = write_topics_csv(tmp_path / "test.csv", rows=150, seed=7)
+    result = run_cli("evaluate", "--model", str(topics / "bundle"), "--file", str(test), "--backend", "onnx", "--json",
+                     "--plot", str(tmp_path / "confusion.png"))
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["task"] == "multiclass" and report["reviews"] == 150
+    assert np.array(report["confusion_matrix"]).shape == (3, 3) and np.sum(report["confusion_matrix"]) == 150
+    assert set(report["per_class"]) == {"politics", "sports", "tech"}
+    assert {"macro_f1", "micro_f1", "top_label_ece", "classwise_ece", "majority_baseline"} <= set(report)
+    assert (tmp_path / "confusion.png").read_bytes()[:4] == b"\x89PNG"
+    table = run_cli("evaluate", "--model", str(topics / "bundle"), "--file", str(test), "--backend", "onnx")
+    assert "confusion matrix" in table.stdout and "tech" in table.stdout
+
+    explained = run_cli("explain", "--model", str(topics / "bundle"), "--label", "politics", "--json", "the coach said vote")
+    assert explained.returncode == 0, explained.stderr
+    e = json.loads(explained.stdout)
+    assert e["label"] == "politics"
+    assert e["base"] + sum(t["contribution"] for t in e["tokens"]) == pytest.approx(e["logit"], abs=1e-6)
+    bad = run_cli("explain", "--model", str(topics / "bundle"), "--label", "weather", "x")
+    assert bad.returncode == 2 and "its labels: politics, sports, tech" in bad.stderr
+
+    verified = run_cli("verify", "--model", str(topics / "bundle"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_multilabel_bundle_has_thresholds_and_predicts_label_sets(feelings, tmp_path):
+    from edge_sentiment import TextClassifier
+
+    manifest = json.loads((feelings / "bundle" / "manifest.json").read_text())
+    assert manifest["task"] == "multilabel" and manifest["labels"] == ["anger", "fear", "joy", "surprise"]
+    assert len(manifest["thresholds"]) == 4 and all(0 < t < 1 for t in manifest["thresholds"])
+    assert "micro_f1" in manifest["metrics"]["test"]["onnx"]
+    classifier = TextClassifier.load(feelings / "bundle")
+    probabilities = classifier.predict_proba(["so happy and glad", "mad and scared", "the report"])
+    assert probabilities.shape == (3, 4)
+    both = classifier.predict("mad furious and scared afraid")
+    assert set(both.labels) == {"anger", "fear"} and both.label == both.labels[0]
+    everything = TextClassifier.load(feelings / "bundle", threshold=0.0).predict("the report")
+    assert set(everything.labels) == {"anger", "fear", "joy", "surprise"}
+    only_joy = TextClassifier.load(feelings / "bundle", thresholds={"anger": 1.0, "fear": 1.0, "surprise": 1.0})
+    assert only_joy.predict("mad furious and scared afraid").labels == ()
+    with pytest.raises(ValueError, match="not a label of this model"):
+        TextClassifier.load(feelings / "bundle", thresholds={"love": 0.5})
+
+    test = write_feelings(tmp_path / "test.tsv", rows=120, seed=9, as_tsv=True)
+    result = run_cli("evaluate", "--model", str(feelings / "bundle"), "--file", str(test), "--backend", "onnx", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"micro_f1", "macro_f1", "subset_accuracy", "hamming_loss", "per_class"} <= set(report)
+    assert [c["threshold"] for c in report["per_class"].values()] == pytest.approx(manifest["thresholds"])
+    scored = run_cli("predict", "--model", str(feelings / "bundle"), "--file", str(test), "--all-scores")
+    header, first = scored.stdout.splitlines()[:2]
+    assert header.split("\t") == ["text", "labels", "predicted_label", "score", "predicted_labels",
+                                  "score_anger", "score_fear", "score_joy", "score_surprise"]
+    assert first.split("\t")[4].split("|")[0] == first.split("\t")[2] or first.split("\t")[4] == ""
+    verified = run_cli("verify", "--model", str(feelings / "bundle"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
+                    reason="needs Node and js/node_modules (npm ci in js/)")
+def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, feelings):
+    result = subprocess.run(["node", "scripts/conformance.js", str(topics / "bundle"), str(feelings / "bundle")],
+                            cwd=REPO / "js", capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "(multiclass, 3 labels): onnx (batch)" in result.stdout and "(multilabel, 4 labels): onnx (one per call)" in result.stdout
+    assert result.stdout.count(" 0 failures") == 8
+
+
+def test_label_files_choose_their_task_and_refuse_what_cannot_train(tmp_path):
+    from edge_sentiment_export.data import DataError
+    from edge_sentiment_export.labeled_files import load_labeled_files
+
+    quiet = lambda message: None  # noqa: E731
+    topics = load_labeled_files(str(write_topics_csv(tmp_path / "t.csv")), log=quiet)
+    assert topics.task == "multiclass" and topics.labels == ("politics", "sports", "tech")
+    messages = []
+    joined = load_labeled_files(str(write_feelings(tmp_path / "f.tsv", as_tsv=True)), log=messages.append)
+    assert joined.task == "multilabel" and all(isinstance(labels, tuple) for labels in joined.train.labels)
+    assert any("joined by '|'" in m and "multilabel" in m for m in messages)
+    with pytest.raises(DataError, match="--task binary needs two labels; the file holds 3"):
+        load_labeled_files(str(tmp_path / "t.csv"), log=quiet, task="binary")
+    rare = tmp_path / "rare.csv"
+    rare.write_text((tmp_path / "t.csv").read_text() + "".join(f"word{i} thing,weather\n" for i in range(7)))
+    with pytest.raises(DataError, match="'weather': 7; each label needs at least 50.*--min-count 50"):
+        load_labeled_files(str(rare), log=quiet)
+    test_only = tmp_path / "test.csv"
+    test_only.write_text("text,topic\nsunny day,weather\n")
+    with pytest.raises(DataError, match="label\\(s\\) 'weather' do not occur in"):
+        load_labeled_files(str(tmp_path / "t.csv"), test=str(test_only), log=quiet)
+
+
+def test_iterative_stratification_holds_out_each_labels_share():
+    from edge_sentiment_export.data import Split
+    from edge_sentiment_export.labeled_files import _stratified_split
+
+    rng = random.Random(3)
+    rows = [tuple(sorted(rng.sample(range(6), rng.choice([1, 2, 3])))) for _ in range(2000)]
+    rows += [(6,)] * 30  # a rare label
+    split = Split([str(i) for i in range(len(rows))], rows)
+    kept, held = _stratified_split(split, 0.1, seed=1, classes=7, task="multilabel")
+    assert len(kept) + len(held) == len(rows) and abs(len(held) - 203) <= 5
+    for label in range(7):
+        total = sum(label in r for r in rows)
+        assert abs(sum(label in r for r in held.labels) - 0.1 * total) <= 2
