@@ -70,10 +70,10 @@ def make(data: str, out: Path) -> None:
     print(f"wrote {out}/imdb-verdicts and {out}/imdb-position")
 
 
-def write_tsv(path: Path, rows) -> None:
+def write_tsv(path: Path, rows, header: str = "sentence\tlabel") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as file:
-        file.write("sentence\tlabel\n")
+        file.write(header + "\n")
         for text, label in rows:
             file.write(f"{' '.join(text.split())}\t{label}\n")
 
@@ -98,11 +98,12 @@ def multilabel(labels) -> bool:
 
 def holdout(folder: Path) -> None:
     texts, labels = read_tsv(folder / "train.tsv")
-    rng = np.random.default_rng(0)
-    y = np.asarray(labels)
-    held = set(np.concatenate([rng.permutation(np.flatnonzero(y == c))[: round((y == c).sum() * 0.2)] for c in (0, 1)]).tolist())
+    _, (held_texts, _) = carve(texts, labels)
+    held = set(held_texts)
+    joined = ["|".join(label) if isinstance(label, tuple) else label for label in labels]
+    header = "text\tlabels" if multilabel(labels) else "sentence\tlabel"
     for name, keep in (("train", False), ("test", True)):
-        write_tsv(folder / "holdout" / f"{name}.tsv", [(t, l) for i, (t, l) in enumerate(zip(texts, labels)) if (i in held) == keep])
+        write_tsv(folder / "holdout" / f"{name}.tsv", [(t, l) for t, l in zip(texts, joined) if (t in held) == keep], header)
     print(f"wrote {folder}/holdout: {len(texts) - len(held)} train, {len(held)} test rows")
 
 

@@ -37,7 +37,7 @@ LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Column names tried, in this order, when no text or label column is named.
 TEXT_COLUMNS = ("text", "review", "sentence", "content")
-LABEL_COLUMNS = ("label", "labels", "sentiment", "class", "category", "target", "rating", "stars")
+LABEL_COLUMNS = ("label", "labels", "sentiment", "class", "category", "topic", "intent", "emotion", "target", "rating", "stars")
 #: Label values read as the positive / negative class of a bundle labelled negative/positive.
 POSITIVE_VALUES = ("1", "true", "pos", "positive")
 NEGATIVE_VALUES = ("0", "false", "neg", "negative")
