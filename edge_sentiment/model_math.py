@@ -73,6 +73,18 @@ def score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return scores
 
 
+def bag_table(vectors: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """What a serving graph gathers for a bag, and the matrix its mean is multiplied by after:
+    each row's logit contributions (:func:`score_table`, no matrix) when the outputs are fewer
+    than the vectors' width, else the vectors themselves (row 0 zero) and ``weights``. Either
+    way ``mean(table[ids]) @ matrix`` is ``mean(vectors[ids]) @ weights``; the smaller table wins."""
+    if weights.shape[1] < vectors.shape[1]:
+        return score_table(vectors, weights), None
+    table = np.array(vectors, dtype=np.float32)
+    table[PAD_ID] = 0.0
+    return table, weights.astype(np.float32)
+
+
 def onnx_rnn_weights(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, ...]:
     """Keras SimpleRNN weights as the ONNX ``RNN`` op's W ``[1, units, input]``, R ``[1, units,
     units]`` and B ``[1, 2 * units]`` (input bias, then a zero recurrent bias)."""

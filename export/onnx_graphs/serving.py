@@ -19,7 +19,7 @@ import keras
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
-from edge_sentiment.model_math import bag_width, score_table, split_dense
+from edge_sentiment.model_math import bag_table, bag_width, split_dense
 from edge_sentiment.pairs import pair_bucket
 from edge_sentiment.tasks import ACTIVATIONS
 
@@ -45,9 +45,9 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     embedding = model.get_layer("embedding").get_weights()[0]
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
     dense = split_dense(kernel, config.embedding_dim, bag_width(config) - config.embedding_dim)
-    word_scores = score_table(embedding, dense.words)
+    word_table, word_matrix = bag_table(embedding, dense.words)
     if config.pair_buckets:
-        pair_scores = score_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
+        pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior = config.bag_prior
@@ -57,16 +57,23 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     @tf.function(input_signature=signature)
     def serve(ids):
         is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
-        logit = _mean(tf.gather(tf.constant(word_scores), ids), is_word, prior=prior) + tf.constant(bias)  # [batch, K]
+        words = _mean(tf.gather(tf.constant(word_table), ids), is_word, prior=prior)
+        logit = _times(words, word_matrix) + tf.constant(bias)  # [batch, K]
         if config.pair_buckets:
             both_words = is_word[:, :-1] * is_word[:, 1:]
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
-            logit += _mean(tf.gather(tf.constant(pair_scores), buckets) * both_words[..., None], both_words, prior=prior)
+            pairs = _mean(tf.gather(tf.constant(pair_table), buckets) * both_words[..., None], both_words, prior=prior)
+            logit += _times(pairs, pair_matrix)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
         return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights)))
 
     return serve
+
+
+def _times(values, matrix):
+    """``values @ matrix``, or ``values`` when there is no matrix (a score table was gathered)."""
+    return values if matrix is None else tf.matmul(values, tf.constant(matrix))
 
 
 def _mean(values, mask, prior: float = 0.0):

@@ -26,7 +26,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edge_sentiment.model_math import (
-    bag_width, initial_state_index, onnx_rnn_weights, pad_step_input, rnn_pad_states, score_table, split_dense,
+    bag_table, bag_width, initial_state_index, onnx_rnn_weights, pad_step_input, rnn_pad_states, split_dense,
 )
 from edge_sentiment.tasks import ACTIVATIONS
 
@@ -59,9 +59,9 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) 
     graph = _Graph()
     dense = split_dense(weights["dense_kernel"], config.embedding_dim, bag_width(config) - config.embedding_dim)
     # Row 0 of the word table is never read (no padding here); zero as in model.onnx.
-    parts = [_mean_score(graph, "word", score_table(weights["embedding"], dense.words), INPUT_NAME, config)]
+    parts = [_mean_score(graph, "word", bag_table(weights["embedding"], dense.words), INPUT_NAME, config)]
     if config.pair_buckets:
-        parts.append(_pair_part(graph, score_table(weights["pair_embedding"], dense.pairs), config))
+        parts.append(_pair_part(graph, bag_table(weights["pair_embedding"], dense.pairs), config))
     parts.append(_rnn_part(graph, weights, dense.rnn, config))
     graph.node("Sum", [*parts, graph.constant("dense_bias", weights["dense_bias"])], "logit")
     if ACTIVATIONS[config.task] == "softmax":
@@ -71,22 +71,29 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) 
     return graph.model(ONNX_OPSET, config.outputs)
 
 
-def _mean_score(graph: _Graph, name: str, scores: np.ndarray, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
-    """mean over the steps of ``scores[ids]`` -> ``[1]``. With ``config.bag_prior`` the sum
-    is divided by (steps + prior) instead: the review has ``len(ids) + fewer`` steps here
+def _mean_score(graph: _Graph, name: str, bag: tuple, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
+    """mean over the steps of ``table[ids]``, times the matrix if any (``bag``:
+    :func:`~edge_sentiment.model_math.bag_table`) -> ``[1, K]``. With ``config.bag_prior`` the
+    sum is divided by (steps + prior) instead: the review has ``len(ids) + fewer`` steps here
     (pairs: one fewer than ids), so 1 / (steps + prior) is read from a table by review length."""
-    gathered = graph.node("Gather", [graph.constant(f"{name}_scores", scores), ids], f"{name}_step_scores")
+    table, matrix = bag
+    gathered = graph.node("Gather", [graph.constant(f"{name}_scores", table), ids], f"{name}_step_scores")
+    mean = f"{name}_part" if matrix is None else f"{name}_mean"
     if not config.bag_prior:
-        return graph.node("ReduceMean", [gathered], f"{name}_part", axes=[0], keepdims=1)
-    total = graph.node("ReduceSum", [gathered, graph.int64(f"{name}_axis", 0)], f"{name}_sum", keepdims=1)
-    lengths = np.arange(config.maxlen + 1, dtype=np.float64) - fewer
-    inverse = (1.0 / np.maximum(lengths + config.bag_prior, 1.0)).astype(np.float32)
-    length = graph.node("Shape", [INPUT_NAME], f"{name}_review_length")
-    factor = graph.node("Gather", [graph.constant(f"{name}_inverse_counts", inverse), length], f"{name}_inverse_count")
-    return graph.node("Mul", [total, factor], f"{name}_part")
+        graph.node("ReduceMean", [gathered], mean, axes=[0], keepdims=1)
+    else:
+        total = graph.node("ReduceSum", [gathered, graph.int64(f"{name}_axis", 0)], f"{name}_sum", keepdims=1)
+        lengths = np.arange(config.maxlen + 1, dtype=np.float64) - fewer
+        inverse = (1.0 / np.maximum(lengths + config.bag_prior, 1.0)).astype(np.float32)
+        length = graph.node("Shape", [INPUT_NAME], f"{name}_review_length")
+        factor = graph.node("Gather", [graph.constant(f"{name}_inverse_counts", inverse), length], f"{name}_inverse_count")
+        graph.node("Mul", [total, factor], mean)
+    if matrix is None:
+        return mean
+    return graph.node("MatMul", [mean, graph.constant(f"{name}_dense", matrix)], f"{name}_part")
 
 
-def _pair_part(graph: _Graph, scores: np.ndarray, config: TrainingConfig) -> str:
+def _pair_part(graph: _Graph, bag: tuple, config: TrainingConfig) -> str:
     """The pair bag: bucket ``1 + (a * vocab + b) mod (buckets - 1)`` of every adjacent (a, b)
     (edge_sentiment/pairs.py), read from a table that starts at bucket 1 so the ``+ 1`` is free."""
     previous = graph.node("Slice", [INPUT_NAME, graph.int64("start_0", 0), graph.int64("end_minus_1", -1)], "previous")
@@ -94,7 +101,7 @@ def _pair_part(graph: _Graph, scores: np.ndarray, config: TrainingConfig) -> str
     scaled = graph.node("Mul", [previous, graph.constant("vocab_size", np.int32(config.num_words))], "previous_scaled")
     key = graph.node("Add", [scaled, current], "pair_key")
     bucket = graph.node("Mod", [key, graph.constant("buckets_minus_1", np.int32(config.pair_buckets - 1))], "pair_bucket_minus_1")
-    return _mean_score(graph, "pair", scores[1:], bucket, config, fewer=1)
+    return _mean_score(graph, "pair", (bag[0][1:], bag[1]), bucket, config, fewer=1)
 
 
 def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingConfig) -> str:
