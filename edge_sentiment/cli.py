@@ -440,7 +440,8 @@ def _export_summary(out: Path, manifest: dict) -> str:
         accuracy += "; micro-F1: " + ", ".join(f"{name} {m['micro_f1']:.4f}" for name, m in test.items())
     return (
         f"wrote {out} in {manifest['timings']['export_seconds']:.0f} s; test accuracy: {accuracy} "
-        f"(majority class alone: {baseline:.4f}); max |diff| vs Keras: {diffs}; sizes: {sizes}"
+        f"({'the most common label set' if manifest.get('task') == 'multilabel' else 'majority class'} alone: "
+        f"{baseline:.4f}); max |diff| vs Keras: {diffs}; sizes: {sizes}"
     )
 
 
@@ -613,7 +614,7 @@ def _labels_tables(results: dict, names: tuple[str, ...], task: str) -> list[str
 
 
 def _matrix(matrix: list[list[int]], names: tuple[str, ...]) -> list[str]:
-    width = max(6, *(len(str(v)) for row in matrix for v in row)) + 1
+    width = max(6, min(12, max(len(n) for n in names)), *(len(str(v)) for row in matrix for v in row)) + 1
     label_width = max(len(n) for n in names)
     header = " " * label_width + "".join(f"{n[:width - 1]:>{width}}" for n in names)
     return [header, *(f"{n:{label_width}}" + "".join(f"{v:>{width}}" for v in row) for n, row in zip(names, matrix))]
@@ -683,7 +684,7 @@ def info(
         f"name        {m.name}  (format {m.format_version}"
         + (f", upgraded from {m.read_from_version}" if m.read_from_version != m.format_version else "")
         + f", created {m.created})",
-        f"labels      {bundle.labels[0]!r} (negative class), {bundle.labels[1]!r} (positive class: score is its probability)",
+        _labels_line(bundle.manifest),
         f"input       {pre.maxlen} ids, num_words {pre.num_words}, skip_top {pre.skip_top}, "
         f"padding {pre.padding}, truncating {pre.truncating}, drop_special {pre.drop_special}"
         + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else ""),
@@ -859,6 +860,18 @@ def explain(
     if html_file is not None:
         write_file(html_file, html_page(explanations, poles, top))
         log(f"wrote {html_file} ({len(explanations)} text{'s' if len(explanations) != 1 else ''})")
+
+
+def _labels_line(manifest) -> str:
+    """``info``'s line about the labels and what the scores mean."""
+    labels = manifest.labels
+    if manifest.task == "binary":
+        return f"labels      {labels[0]!r} (negative class), {labels[1]!r} (positive class: score is its probability)"
+    shown = ", ".join(map(repr, labels[:12])) + (f" and {len(labels) - 12} more" if len(labels) > 12 else "")
+    if manifest.task == "multiclass":
+        return f"labels      {len(labels)}, one per text (multiclass; scores sum to 1): {shown}"
+    return (f"labels      {len(labels)}, any number per text (multilabel; a probability and a threshold per label): "
+            f"{shown}")
 
 
 def _same_file(a: Path, b: Path) -> bool:
