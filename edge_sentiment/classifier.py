@@ -283,12 +283,15 @@ class SentimentClassifier:
         return scores
 
     def _prediction(self, row: np.ndarray, top_k: int | None = None) -> Prediction:
-        ranked = label_scores(row, self.labels, self.task)
-        shown = dict(itertools.islice(ranked.items(), top_k))
-        if self.task == "binary":
+        if self.task == "binary":  # (the common case, kept short: it runs once per text)
             score = float(row[0])
-            label = self.labels[int(score >= self.threshold)]
-            return Prediction(label, score, shown, (label,))
+            negative, positive = self.labels
+            ranked = {positive: score, negative: 1.0 - score} if score >= 0.5 else {negative: 1.0 - score, positive: score}
+            label = positive if score >= self.threshold else negative
+            return Prediction(label, score, ranked if top_k is None else dict(itertools.islice(ranked.items(), top_k)),
+                              (label,))
+        ranked = label_scores(row, self.labels, self.task)
+        shown = ranked if top_k is None else dict(itertools.islice(ranked.items(), top_k))
         best, best_score = next(iter(ranked.items()))
         if self.task == "multiclass":
             return Prediction(best, best_score, shown, (best,))
