@@ -93,6 +93,10 @@ class TrainingConfig:
     batch_size: int = 64
     epochs: int = 10
     patience: int = 2
+    #: What early stopping watches (and the kept epoch minimises or maximises): "val_loss", or
+    #: "val_accuracy" (scores are calibrated afterwards, so an epoch that is right more often
+    #: but over-confident can be kept).
+    stop_on: str = "val_loss"
     validation_fraction: float = 0.2
     seed: int = 1234
     #: Train on a seeded random sample of this many reviews (quick runs, tests); None = all.
@@ -135,6 +139,8 @@ class TrainingConfig:
             raise ValueError("short_snippets must be >= 0 and snippet_max_tokens >= 2")
         if self.class_weight not in CLASS_WEIGHTS:
             raise ValueError(f"class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}")
+        if self.stop_on not in ("val_loss", "val_accuracy"):
+            raise ValueError(f"stop_on must be val_loss or val_accuracy, got {self.stop_on!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if not 0.0 < self.validation_fraction < 1.0:

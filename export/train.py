@@ -67,7 +67,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
     if pretrain is not None:
         record["pretrain_bag"] = pretrain
-        record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy)
+        record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy, config.stop_on)
         if record["rnn_phase"]["kept"] == "bag":
             model.set_weights(bag_only)
             record["best_val_accuracy"] = bag_accuracy
@@ -91,22 +91,28 @@ def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_
     return float(loss), float(accuracy)
 
 
-def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float) -> dict:
-    """The recurrent phase is kept only when it lowers the validation loss of the bag model it
-    starts from (with the RNN's weight at zero); otherwise the bag model is the model."""
-    rnn_loss = min(record["val_loss"])
-    kept = "rnn" if rnn_loss < bag_loss else "bag"
+def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float, stop_on: str = "val_loss") -> dict:
+    """The recurrent phase is kept only when it improves what early stopping watches (the
+    validation loss, or accuracy) over the bag model it starts from (with the RNN's weight at
+    zero); otherwise the bag model is the model."""
+    rnn_loss = record["val_loss"][record["best_epoch"] - 1]
+    if stop_on == "val_loss":
+        kept = "rnn" if rnn_loss < bag_loss else "bag"
+    else:
+        kept = "rnn" if record["best_val_accuracy"] > bag_accuracy else "bag"
+    watched = "loss" if stop_on == "val_loss" else "accuracy"
     return {"kept": kept, "val_loss_bag": round(bag_loss, 5), "val_loss_rnn": round(rnn_loss, 5),
             "val_accuracy_bag": round(bag_accuracy, 5), "val_accuracy_rnn": round(record["best_val_accuracy"], 5),
-            "rule": "the recurrent phase is kept only if it lowers the validation loss of the bag-of-words model "
-                    "it starts from; otherwise its weight on the RNN stays zero"}
+            "rule": f"the recurrent phase is kept only if it improves the validation {watched} of the bag-of-words "
+                    "model it starts from; otherwise its weight on the RNN stays zero"}
 
 
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:
     """Compile and fit with early stopping on val_loss (best weights restored); returns the history."""
     x_train, y_train, x_val, y_val = data
     _compile(model, config)
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+    mode = "min" if config.stop_on == "val_loss" else "max"
+    stop = keras.callbacks.EarlyStopping(monitor=config.stop_on, mode=mode, patience=config.patience, restore_best_weights=True)
     history = model.fit(
         x_train,
         y_train,
@@ -118,7 +124,8 @@ def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tu
         class_weight=class_weights(config.class_weight, y_train),
     )
     record = {key: [float(v) for v in values] for key, values in history.history.items()}
-    record["best_epoch"] = int(np.argmin(record["val_loss"])) + 1
+    watched = np.asarray(record[config.stop_on])
+    record["best_epoch"] = int(np.argmin(watched) if config.stop_on == "val_loss" else np.argmax(watched)) + 1
     return record
 
 

@@ -95,3 +95,27 @@ def test_evaluation_report_has_each_class_and_the_macro_f1():
     assert report["per_class"]["spam"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
     assert report["per_class"]["ham"]["f1"] == pytest.approx(2 / 3) and report["per_class"]["ham"]["support"] == 3
     assert report["macro_f1"] == pytest.approx((0.5 + 2 / 3) / 2) and report["majority_baseline"] == 0.6
+
+
+def test_a_softmax_temperature_is_recovered_from_overconfident_logits():
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export.calibration import fit_temperature
+
+    rng = np.random.default_rng(3)
+    true_logits = rng.normal(size=(20000, 4)) * 1.5
+    p = np.exp(true_logits) / np.exp(true_logits).sum(axis=1, keepdims=True)
+    labels = np.array([rng.choice(4, p=row) for row in p])
+    assert fit_temperature(true_logits * 2.0, labels) == pytest.approx(0.5, rel=0.05)
+
+
+def test_multilabel_thresholds_follow_each_labels_validation_f1():
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export.thresholds import fit_thresholds
+
+    rng = np.random.default_rng(4)
+    truth = rng.random((4000, 3)) < np.array([0.5, 0.1, 0.0])
+    scores = np.where(truth, rng.uniform(0.3, 1.0, truth.shape), rng.uniform(0.0, 0.35, truth.shape))
+    scores[:, 1] = np.where(truth[:, 1], rng.uniform(0.15, 0.4, 4000), rng.uniform(0.0, 0.2, 4000))
+    thresholds, record = fit_thresholds(scores, truth)
+    assert 0.3 <= thresholds[0] <= 0.375 and 0.15 <= thresholds[1] <= 0.2 and thresholds[2] == 0.5
+    assert record["validation_micro_f1"] >= record["validation_micro_f1_at_0.5"]
