@@ -45,22 +45,24 @@ def write_feelings(path, rows: int = 900, seed: int = 1, as_tsv: bool = False):
     return path
 
 
+def exported(root, train):
+    """``root``, with the bundle ``export --train`` makes from ``train`` in ``root/bundle`` (and its log)."""
+    result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / "bundle"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root, result.stderr
+
+
 @pytest.fixture(scope="module")
 def topics(tmp_path_factory):
     root = tmp_path_factory.mktemp("topics")
-    train = write_topics_csv(root / "train.csv")
-    result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / "bundle"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    return root
+    return exported(root, write_topics_csv(root / "train.csv"))[0]
 
 
 @pytest.fixture(scope="module")
 def feelings(tmp_path_factory):
     root = tmp_path_factory.mktemp("feelings")
-    train = write_feelings(root / "train.jsonl")
-    result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / "bundle"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert b"labels (multilabel, 4): 'anger', 'fear', 'joy', 'surprise'" in result.stderr
+    root, log = exported(root, write_feelings(root / "train.jsonl"))
+    assert b"labels (multilabel, 4): 'anger', 'fear', 'joy', 'surprise'" in log
     return root
 
 
