@@ -22,6 +22,7 @@ _EXPORTS = {
     "Bundle": ".bundle",
     "BundleError": ".errors",
     "EdgeSentimentError": ".errors",
+    "EvaluationReport": ".reports",
     "Explanation": ".explain",
     "Prediction": ".classifier",
     "SentimentClassifier": ".classifier",

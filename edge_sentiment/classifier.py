@@ -23,6 +23,7 @@ from .tasks import label_scores
 
 if TYPE_CHECKING:
     from .explain import Explanation
+    from .reports import EvaluationReport
 
 #: Rows per model call: the size that bounds peak memory without costing throughput
 #: (benchmarks/README.md, "Design figures").
@@ -161,6 +162,34 @@ class SentimentClassifier:
         if column not in self._explainers:  # a race builds two equal ones
             self._explainers[column] = Explainer(self.bundle, column)
         return self._explainers[column].explain(text, score, chosen)
+
+    def evaluate(self, texts: Iterable[str], labels: Iterable) -> EvaluationReport:
+        """This model's figures on ``texts`` with their true ``labels``: label names (a binary
+        bundle also takes 1/0, true/false, pos/neg), or for a multilabel bundle a list of names
+        per text. Returns an :class:`~edge_sentiment.reports.EvaluationReport`."""
+        from .metrics import evaluation_report
+        from .reports import EvaluationReport
+        from .tables import binary_label, label_index
+        from .tasks import targets
+        from .text import tokenize
+
+        texts, written = list(texts), list(labels)
+        _refuse_non_sequence(texts)
+        if len(written) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(written)} labels; give one label (or list) per text")
+        where = lambda i: f"label {i}"  # noqa: E731
+        if self.task == "binary":
+            ids = [binary_label(v, self.labels[1], self.labels[0], where(i)) for i, v in enumerate(written)]
+        elif self.task == "multiclass":
+            ids = [label_index(v, self.labels, where(i)) for i, v in enumerate(written)]
+        else:
+            ids = [tuple(sorted({label_index(v, self.labels, where(i)) for v in ([row] if isinstance(row, str) else row)}))
+                   for i, row in enumerate(written)]
+        scores = self.predict_proba(texts)
+        figures = evaluation_report(targets(ids, self.task, len(self.labels)), scores, [len(tokenize(t)) for t in texts],
+                                    self.threshold, names=self.labels, task=self.task,
+                                    thresholds=[self.thresholds.get(n) for n in self.labels])
+        return EvaluationReport.from_figures(self.task, figures)
 
     def score_ids(self, ids: np.ndarray) -> np.ndarray:
         """Scores of an ``(n, maxlen)`` id matrix (rows of :meth:`Encoder.encode`), as

@@ -555,7 +555,10 @@ def evaluate(
                                f"{len(texts):,} texts from {data or file}")
         log(f"wrote {plot}")
     if as_json:
-        write_lines([json.dumps({"backend": name, "task": task, **report}) for name, report in results.items()])
+        from .reports import EvaluationReport
+
+        write_lines([json.dumps({"backend": name, **EvaluationReport.from_figures(task, report).to_dict()})
+                     for name, report in results.items()])
     elif results and task != "binary":
         write_lines(_labels_tables(results, bundle.labels, task))
     elif results:

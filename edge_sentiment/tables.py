@@ -279,13 +279,14 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
         if task == "binary":
             values.append(binary_label(written[0] if written else None, labels[1], labels[0], where))
         elif task == "multiclass":
-            values.append(_label_index(written[0] if written else None, labels, where))
+            values.append(label_index(written[0] if written else None, labels, where))
         else:
-            values.append(tuple(sorted({_label_index(v, labels, where) for v in written})))
+            values.append(tuple(sorted({label_index(v, labels, where) for v in written})))
     return texts, values
 
 
-def _label_index(value: object, labels: tuple[str, ...], where: str) -> int:
+def label_index(value: object, labels: tuple[str, ...], where: str) -> int:
+    """The index of label ``value`` among the bundle's ``labels``; an unknown one is an InputError naming them."""
     name = str(value).strip() if value is not None and not isinstance(value, (dict, list)) else ""
     if name not in labels:
         shown = ", ".join(map(repr, labels[:20])) + (f" and {len(labels) - 20} more" if len(labels) > 20 else "")

@@ -90,6 +90,11 @@ def test_a_three_class_bundle_scores_every_label_on_every_backend(topics):
     assert list(prediction.scores) == sorted(prediction.scores, key=prediction.scores.get, reverse=True)
     assert prediction.score == pytest.approx(scores["onnx"][0][1], abs=1e-6)
     assert list(classifier.predict(texts[0], top_k=2).scores) == list(prediction.scores)[:2]
+    report = classifier.evaluate(texts[:3], ["sports", "politics", "politics"])
+    assert report.task == "multiclass" and report.texts == 3 and report.accuracy == pytest.approx(2 / 3)
+    assert np.sum(report.confusion_matrix) == 3 and report.per_class["tech"].support == 0
+    with pytest.raises(Exception, match="label 'weather' is not one of this model's labels"):
+        classifier.evaluate(texts[:1], ["weather"])
 
 
 def test_a_three_class_bundle_is_evaluated_explained_and_verified(topics, tmp_path):
@@ -130,6 +135,8 @@ def test_a_multilabel_bundle_has_thresholds_and_predicts_label_sets(feelings, tm
     assert probabilities.shape == (3, 4)
     both = classifier.predict("mad furious and scared afraid")
     assert set(both.labels) == {"anger", "fear"} and both.label == both.labels[0]
+    report = classifier.evaluate(["mad furious and scared afraid", "so happy"], [["anger", "fear"], "joy"])
+    assert report.task == "multilabel" and report.per_class["joy"].threshold == pytest.approx(manifest["thresholds"][2])
     everything = TextClassifier.load(feelings / "bundle", threshold=0.0).predict("the report")
     assert set(everything.labels) == {"anger", "fear", "joy", "surprise"}
     only_joy = TextClassifier.load(feelings / "bundle", thresholds={"anger": 1.0, "fear": 1.0, "surprise": 1.0})
