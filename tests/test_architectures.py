@@ -129,6 +129,7 @@ def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(ex
 def test_the_recurrent_phase_choice_rule():
     from edge_sentiment_export.train import _rnn_phase_choice
 
-    record = {"val_loss": [0.52, 0.50, 0.55], "best_val_accuracy": 0.8}
+    record = {"val_loss": [0.52, 0.50, 0.55], "best_epoch": 2, "best_val_accuracy": 0.8}
     assert _rnn_phase_choice(record, bag_loss=0.51, bag_accuracy=0.79)["kept"] == "rnn"
     assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.81)["kept"] == "bag"
+    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.79, stop_on="val_accuracy")["kept"] == "rnn"
