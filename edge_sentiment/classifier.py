@@ -319,7 +319,7 @@ class SentimentClassifier:
             label = positive if score >= self.threshold else negative
             return Prediction(label, score, ranked if top_k is None else dict(itertools.islice(ranked.items(), top_k)),
                               (label,))
-        ranked = label_scores(row, self.labels, self.task)
+        ranked = label_scores(row, self.labels)
         shown = ranked if top_k is None else dict(itertools.islice(ranked.items(), top_k))
         best, best_score = next(iter(ranked.items()))
         if self.task == "multiclass":

@@ -163,6 +163,7 @@ def multilabel_metrics(truth, scores, thresholds, names) -> dict:
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         per_label[name] = {"precision": precision, "recall": recall, "f1": f1, "support": int(t.sum()),
                            "threshold": float(np.asarray(thresholds).reshape(-1)[k] if np.ndim(thresholds) else thresholds)}
+    classwise_ece = float(np.mean([calibration_metrics(truth[:, k], scores[:, k])["ece"] for k in range(len(names))]))
     sets = [tuple(row) for row in truth.astype(int)]
     common = max(set(sets), key=sets.count) if sets else ()
     rows = len(truth)
@@ -174,8 +175,7 @@ def multilabel_metrics(truth, scores, thresholds, names) -> dict:
         "macro_f1": float(np.mean([c["f1"] for c in per_label.values()])),
         "hamming_loss": float(np.mean(truth != predicted)) if rows else 0.0,
         "majority_baseline": sets.count(common) / rows if rows else 0.0,
-        "classwise_ece": float(np.mean([calibration_metrics(truth[:, k], scores[:, k])["ece"] for k in range(len(names))])),
-        "ece": float(np.mean([calibration_metrics(truth[:, k], scores[:, k])["ece"] for k in range(len(names))])),
+        "classwise_ece": classwise_ece, "ece": classwise_ece,
         "per_class": per_label,
     }
 

@@ -33,10 +33,9 @@ def activate(logits: np.ndarray, task: str) -> np.ndarray:
     return sigmoid(logits)
 
 
-def label_scores(row: np.ndarray, labels: tuple[str, ...], task: str) -> dict[str, float]:
-    """Each label's probability from one output row, highest first (binary: both labels)."""
-    values = [1.0 - float(row[0]), float(row[0])] if task == "binary" else [float(v) for v in row]
-    return dict(sorted(zip(labels, values), key=lambda item: -item[1]))
+def label_scores(row: np.ndarray, labels: tuple[str, ...]) -> dict[str, float]:
+    """Each label's probability from one output row of N labels, highest first."""
+    return dict(sorted(zip(labels, map(float, row)), key=lambda item: -item[1]))
 
 
 def targets(labels, task: str, count: int) -> np.ndarray:

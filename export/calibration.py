@@ -125,13 +125,13 @@ def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray)
     scale = fit_temperature(z, y)
     names = range(z.shape[1])
     before, fitted_scores = activate(z, "multiclass"), activate(scale * z, "multiclass")
-    ece_before, ece_fitted = (multiclass_metrics(y, p, names)["top_label_ece"] for p in (before, fitted_scores))
-    improves = ece_fitted < ece_before
+    measured = {name: multiclass_metrics(y, p, names) for name, p in (("before", before), ("fitted", fitted_scores))}
+    improves = measured["fitted"]["top_label_ece"] < measured["before"]["top_label_ece"]
     if improves:
         fold_into(model, Calibration("temperature", scale, 0.0))
     after = fitted_scores if improves else before
-    figures = {name: {"ece": multiclass_metrics(y, p, names)["top_label_ece"], "nll": multiclass_metrics(y, p, names)["nll"]}
-               for name, p in (("before", before), ("fitted", fitted_scores), ("after", after))}
+    measured["after"] = measured["fitted" if improves else "before"]
+    figures = {name: {"ece": m["top_label_ece"], "nll": m["nll"]} for name, m in measured.items()}
     record = {
         "method": "temperature",
         "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
