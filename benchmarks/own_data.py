@@ -79,12 +79,12 @@ def write_tsv(path: Path, rows, header: str = "sentence\tlabel") -> None:
 
 
 def read_tsv(path: Path) -> tuple[list[str], list]:
-    """Texts (column ``sentence`` or ``text``) and labels (``label`` or ``labels``) as written; a
+    """Texts (column ``sentence``, ``text`` or ``document``) and labels (``label`` or ``labels``) as written; a
     multilabel file's labels (joined by ``|``) as tuples."""
     from edge_sentiment.tables import read_table
 
     records = [record for _, record in read_table(str(path), "tsv").records]
-    text_key = "sentence" if "sentence" in records[0] else "text"
+    text_key = next(key for key in ("sentence", "text", "document") if key in records[0])
     label_key = "label" if "label" in records[0] else "labels"
     labels = [r[label_key] for r in records]
     if any("|" in label for label in labels):
@@ -284,12 +284,14 @@ def ours_in_process(folder: Path, overrides: dict) -> dict:
     from edge_sentiment_export.stack import exporter_module
     from edge_sentiment_export.vocab import FITTABLE
 
+    overrides = dict(overrides)
+    fitted = tuple(name for name in FITTABLE if name != "subwords" or overrides.pop("subwords", "auto") != "off")
     config = C.get_preset("default").with_overrides(**overrides)
     data = load_labeled_files(str(folder / "train.tsv"), seed=config.seed, log=lambda m: None)
     with tempfile.TemporaryDirectory() as scratch:
         started = time.monotonic()
         manifest = exporter_module().export_bundle(config, data, Path(scratch) / "b", command="benchmark",
-                                                    log=lambda m: None, fitted_settings=FITTABLE)
+                                                    log=lambda m: None, fitted_settings=fitted)
         seconds = time.monotonic() - started
         texts, labels = read_tsv(folder / "test.tsv")
         predictions = SentimentClassifier.load(Path(scratch) / "b").predict_batch(texts)
@@ -297,7 +299,8 @@ def ours_in_process(folder: Path, overrides: dict) -> dict:
     found = [tuple(sorted(p.labels)) if multilabel(labels) else type(labels[0])(p.label) for p in predictions]
     return {**{k: round(v, 4) for k, v in figures(found, labels).items()}, "seconds": round(seconds),
             "num_words": config["num_words"], "maxlen": config["maxlen"], "best_epoch": manifest["training"]["best_epoch"],
-            "class_weight": config.get("class_weight"),
+            "class_weight": config.get("class_weight"), "subwords": config.get("subword_min_n") and
+            f"{config['subword_min_n']}-{config['subword_max_n']} x{config['subword_slots']}",
             "rnn_phase": manifest["training"].get("rnn_phase", {}).get("kept")}
 
 

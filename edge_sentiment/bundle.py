@@ -49,6 +49,8 @@ class ModelIO:
     single_review_file: str | None = None
     #: Columns of the output ``[batch, outputs]``: 1 for binary, else one per label.
     outputs: int = 1
+    #: Columns of the input: ``maxlen`` word ids, then the subword slots (if any).
+    width: int = 0
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         single_review_min_steps=model.single_review.min_steps if model.single_review else None,
         single_review_file=model.single_review.file if model.single_review else None,
         outputs=manifest.outputs,
+        width=manifest.preprocessing.encoding().width,
     )
     vocab = _read_vocab(root, manifest, io)
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)

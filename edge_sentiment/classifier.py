@@ -140,6 +140,8 @@ class SentimentClassifier:
 
     def _score_one(self, text: str) -> np.ndarray:
         """One text's output row, by the direct path: no windows or sorting for a single row."""
+        if self._encoder.subwords is not None:  # (no single-text graph: the row holds subword ids too)
+            return self._run(self._encoder.encode([text]))[0]
         kept = self._encoder.kept_array(text)
         if self._takes_one(kept):
             return self._run.one(kept)  # a single-review graph: no padded row

@@ -314,6 +314,12 @@ def export(
                      "--train, the 99th percentile of the training texts' lengths (at least 16), up to the preset's. "
                      "(With --train the bags' prior follows the data too: the median length, up to the preset's.)"),
     ] = None,
+    subwords: Annotated[
+        str,
+        typer.Option(help="Hashed character n-grams of every word, so misspelt, inflected and unseen words still "
+                     "count: 'auto' (with --train: 2- to 4-grams for presets with a bag of words; with --data: the "
+                     "preset's), 'off', or a range such as '3-5'."),
+    ] = "auto",
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
     train_limit: Annotated[Optional[int], typer.Option(min=2, help="Train on a seeded random sample of N training texts.")] = None,
@@ -346,6 +352,7 @@ def export(
              "train_limit": train_limit, "test_limit": test_limit,
              "class_weight": None if class_weight == "auto" else class_weight}
     overrides = {k: v for k, v in given.items() if v is not None}
+    subword_overrides = _subword_option(subwords)
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free
     from edge_sentiment_export.destination import check_destination
     from edge_sentiment_export.stack import check_training_extras, exporter_module
@@ -381,6 +388,17 @@ def export(
     exporter = exporter_module()  # imports TensorFlow: only once the inputs are known to be good
     command = shlex.join(["edge-sentiment", *sys.argv[1:]])
     fitted = tuple(name for name in FITTABLE if name not in overrides) if train is not None else ()
+    if subwords == "off":
+        fitted = tuple(name for name in fitted if name != "subwords")
+    elif subword_overrides:
+        from edge_sentiment_export.vocab import SUBWORD_BUCKETS
+
+        try:  # (the slots are fitted to the texts)
+            config = config.with_overrides(**subword_overrides, subword_buckets=SUBWORD_BUCKETS, subword_slots=1,
+                                           subword_dim=config.subword_dim or config.embedding_dim)
+        except ValueError as exc:
+            raise UsageError(f"--subwords {subwords}: {exc}") from None
+        fitted = tuple(dict.fromkeys((*fitted, "subwords")))
     manifest = exporter.export_bundle(
         config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress, fitted_settings=fitted
     )
@@ -397,6 +415,16 @@ def _label_rules(label_map: Optional[list[str]], drop_label: Optional[list[str]]
         return LabelRules.parse(label_map or (), drop_label or ())
     except LabelError as exc:
         raise UsageError(str(exc)) from None
+
+
+def _subword_option(value: str) -> dict:
+    """--subwords: {} for auto and off (the rule decides, or nothing), else the n-gram range asked for."""
+    if value in ("auto", "off"):
+        return {}
+    low, _, high = value.partition("-")
+    if not (low.isdigit() and high.isdigit() and 2 <= int(low) <= int(high) <= 8):
+        raise UsageError(f"--subwords must be auto, off, or a range of n-gram lengths from 2 to 8 such as 3-5 (got {value!r})")
+    return {"subword_min_n": int(low), "subword_max_n": int(high)}
 
 
 def _check_utf8_path(option: str, path) -> None:

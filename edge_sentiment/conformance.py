@@ -9,7 +9,8 @@ JSON object per line::
      "tolerance": {"tokens": "exact", "ids": "exact", "onnx": 1e-05, "onnx-int8": 0.001, ...}}
 
 ``tokens`` are the text's tokens (all of them), ``ids`` the kept ids (after the vocabulary,
-``skip_top``/``drop_special`` and truncation to ``maxlen``, before padding), ``scores`` what
+``skip_top``/``drop_special`` and truncation to ``maxlen``, before padding), ``subwords``
+(bundles with subword features only) the kept subword ids before padding, ``scores`` what
 each backend of the bundle returned when the bundle was written (binary: P(labels[1]), a
 number; multiclass and multilabel: a list of every label's score, in label order), ``label``
 the manifest's name of the onnx scores' top class (binary: at threshold 0.5). The tolerances are the specification's
@@ -118,6 +119,25 @@ EDGE_CASES: list[tuple[str, str]] = [
     ("only out-of-vocabulary", "ẍẍẍ ǯǯ"),
 ]
 
+#: Texts that exercise the subword rules (docs/bundle-format.md, "Subwords"): required in the
+#: conformance file of a bundle with subword features.
+SUBWORD_CASES: list[tuple[str, str]] = [
+    ("typos", "terible movie"),
+    ("typos", "amazinggg film, absolutly wonderfull"),
+    ("typos", "the wrost acting and a borring plot"),
+    ("korean", "영화가 정말 재밌었어요 배우들의 연기도 최고"),
+    ("korean", "이 영화는 시간 낭비였다ㅋㅋ 별로"),
+    ("japanese", "この映画は本当に素晴らしかった！また見たい。"),
+    ("chinese", "这部电影非常好看，我很喜欢"),
+    ("chinese", "剧情拖沓演技尴尬完全不推荐" * 20),
+    ("thai", "หนังเรื่องนี้สนุกมากครับ"),
+    ("emoji", "best movie ever😍😍 amazing🔥"),
+    ("mixed scripts", "영화 great 映画很好 фильм супер"),
+    ("4-byte characters", "𝒢𝓇𝑒𝒶𝓉 𠜎𠜱𠝹 film"),
+    ("very long word", "supercalifragilistic" * 60),
+    ("very long word", "좋아" * 700),
+]
+
 #: Short texts people score (the short-text probes, and a few more).
 SHORT_PHRASES = [
     "not bad at all", "not terrible, actually quite fun", "hardly a dull moment", "this movie is not good",
@@ -142,6 +162,7 @@ def case_texts(reviews: Sequence[str], maxlen: int, count: int = 100, sentences:
     chosen = [reviews[i] for i in sorted(order[:count])]
     others = [reviews[i] for i in sorted(order[count: count + sentences])]
     cases = [(f"edge: {category}", text) for category, text in EDGE_CASES]
+    cases += [(f"subwords: {category}", text) for category, text in SUBWORD_CASES]
     cases += [("short phrase", text) for text in SHORT_PHRASES]
     cases += [("review", text) for text in chosen]
     cases += [("review sentence", sentence) for sentence in map(_first_sentence, others) if sentence]
@@ -164,7 +185,7 @@ def tolerance(backend: str) -> float:
 
 
 def tolerances(backends: Sequence[str]) -> dict:
-    return {"tokens": "exact", "ids": "exact", **{name: tolerance(name) for name in backends}}
+    return {"tokens": "exact", "ids": "exact", "subwords": "exact", **{name: tolerance(name) for name in backends}}
 
 
 def case_label(bundle: Bundle, onnx_score) -> str:
@@ -211,8 +232,9 @@ def write_cases(bundle: Bundle, cases: list[tuple[str, str]], path: Path, backen
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         for number, (category, text) in enumerate(cases):
             record = {
-                "case": number, "category": category, "text": text, "tokens": tokenize(text),
-                "ids": encoder.kept_ids(text), "scores": {name: recorded(scores[name][number]) for name in backend_names},
+                "case": number, "category": category, "text": text, "tokens": tokenize(text), "ids": encoder.kept_ids(text),
+                **({"subwords": encoder.kept_subwords(text).tolist()} if encoder.subwords is not None else {}),
+                "scores": {name: recorded(scores[name][number]) for name in backend_names},
                 "label": case_label(bundle, scores[backend_names[0]][number]),
                 "tolerance": limits,
             }
@@ -288,11 +310,16 @@ def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:
     specification's tolerance. A backend that fails to load is that backend's failure."""
     cases = read_cases(bundle)
     encoder = Encoder(bundle.vocab, bundle.encoding)
-    results = [_coverage(cases), _labels(bundle, cases), CheckResult("tokens"), CheckResult("ids")]
+    results = [_coverage(cases, encoder.subwords is not None), _labels(bundle, cases), CheckResult("tokens"), CheckResult("ids")]
+    if encoder.subwords is not None:
+        results.append(CheckResult("subwords"))
     for case in cases:
         tokens, ids = tokenize(case["text"]), encoder.kept_ids(case["text"])
         results[2].record(case, tokens == case["tokens"], case["tokens"], tokens)
         results[3].record(case, ids == case["ids"], case["ids"], ids)
+        if encoder.subwords is not None:
+            subwords = encoder.kept_subwords(case["text"]).tolist()
+            results[4].record(case, subwords == case.get("subwords"), case.get("subwords"), subwords)
     texts = [case["text"] for case in cases]
     for name in backends:
         try:
@@ -304,12 +331,14 @@ def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:
     return results
 
 
-def _coverage(cases: list[dict]) -> CheckResult:
-    """Every edge case of the specification is in the file (a file cut short fails)."""
+def _coverage(cases: list[dict], subwords: bool = False) -> CheckResult:
+    """Every edge case of the specification (and, for a bundle with subwords, every subword
+    case) is in the file (a file cut short fails)."""
     result = CheckResult("edge cases")
     present = {case["text"] for case in cases}
-    for number, (category, text) in enumerate(EDGE_CASES):
-        case = {"case": number, "category": f"edge: {category}", "text": text}
+    required = [(f"edge: {c}", t) for c, t in EDGE_CASES] + ([(f"subwords: {c}", t) for c, t in SUBWORD_CASES] if subwords else [])
+    for number, (category, text) in enumerate(required):
+        case = {"case": number, "category": category, "text": text}
         result.record(case, text in present, "present", "missing")
     return result
 

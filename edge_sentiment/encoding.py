@@ -15,6 +15,7 @@ from itertools import chain, repeat
 import numpy as np
 
 from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID
+from .subwords import SubwordConfig, SubwordEncoder
 from .text import tokenize
 
 
@@ -29,6 +30,8 @@ class EncodingConfig:
     truncating: str = "pre"
     #: Drop the start and OOV ids (keep only ``id > 2``), as two seed models did.
     drop_special: bool = False
+    #: Hashed character n-grams of the kept words, in ``slots`` columns after the word ids (None: none).
+    subwords: SubwordConfig | None = None
 
     def __post_init__(self) -> None:
         if self.maxlen < 1:
@@ -40,9 +43,20 @@ class EncodingConfig:
         for name in ("padding", "truncating"):
             if getattr(self, name) not in PADDING_MODES:
                 raise ValueError(f"{name} must be one of {PADDING_MODES}, got {getattr(self, name)!r}")
+        if self.subwords is not None and self.drop_special:
+            raise ValueError("subwords need drop_special False (they follow the kept words, unknown ones included)")
+
+    @property
+    def width(self) -> int:
+        """Columns of an encoded row: ``maxlen`` word ids, then the subword slots (if any)."""
+        return self.maxlen + (self.subwords.slots if self.subwords else 0)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["subwords"]
+        if self.subwords is not None:
+            out["subwords"] = self.subwords.to_dict()
+        return out
 
 
 def pad_sequences(
@@ -88,6 +102,9 @@ class Encoder:
         self.config = config
         # Resolve num_words / skip_top once, so a lookup is a single dict.get.
         self._ids = {w: i for w, i in vocab.items() if config.skip_top <= i < config.num_words}
+        self.subwords = None
+        if config.subwords is not None:
+            self.subwords = SubwordEncoder(config.subwords, config.truncating == "pre", config.padding == "pre")
 
     def ids(self, text: str) -> list[int]:
         """The whole id sequence of one text, before padding: start id, then one id per token."""
@@ -103,12 +120,51 @@ class Encoder:
         return self.kept_array(text).tolist()
 
     def encode(self, texts: Iterable[str]) -> np.ndarray:
-        """Encode texts into an ``(n, maxlen)`` int32 matrix ready for the model."""
-        return self.pad([self.kept_array(text) for text in texts])
+        """Encode texts into an ``(n, width)`` int32 matrix ready for the model: ``maxlen``
+        word ids, then (with subwords) the subword ids (:attr:`EncodingConfig.width`)."""
+        if self.subwords is None:
+            return self.pad([self.kept_array(text) for text in texts])
+        kept = [self.kept_tokens(text) for text in texts]
+        self.subwords.warm([token for tokens, _ in kept for token in tokens])
+        return self.pad([self._ids_of(tokens, start) for tokens, start in kept],
+                        [self.subwords.kept(tokens) for tokens, _ in kept])
 
-    def pad(self, kept: Sequence[np.ndarray]) -> np.ndarray:
-        """Rows of :meth:`kept_array` results, padded to ``maxlen`` as the config says."""
-        return pad_sequences(kept, self.config.maxlen, self.config.padding, self.config.truncating)
+    def pad(self, kept: Sequence[np.ndarray], subwords: Sequence[np.ndarray] | None = None) -> np.ndarray:
+        """Rows of :meth:`kept_array` results, padded to ``maxlen`` as the config says; with
+        subwords, each row continues with its :meth:`kept_subwords` padded to the slots."""
+        words = pad_sequences(kept, self.config.maxlen, self.config.padding, self.config.truncating)
+        if self.subwords is None:
+            return words
+        if subwords is None:
+            raise ValueError("this encoding has subwords: pass each row's kept_subwords too")
+        return np.concatenate([words, self.subwords.pad(subwords)], axis=1)
+
+    def kept_subwords(self, text: str) -> np.ndarray:
+        """The subword ids of ``text``'s kept words (edge_sentiment/subwords.py), unpadded."""
+        if self.subwords is None:
+            return np.zeros(0, dtype=np.int32)
+        return self.subwords.kept(self.kept_tokens(text)[0])
+
+    def kept_tokens(self, text: str) -> tuple[list[str], bool]:
+        """The tokens whose ids survive truncation, and whether the start id does too.
+        (Subword bundles only: they never drop special ids, so this follows the ids exactly.)"""
+        maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
+        window = maxlen * WINDOW_CHARS_PER_ID
+        while window < len(text):
+            part = text[-window:] if from_end else text[:window]
+            tokens = tokenize(part)
+            tokens = tokens[1:] if from_end else tokens[:-1]  # the token at the cut may be a fragment
+            if len(tokens) + (not from_end) >= maxlen:  # the window held enough words
+                return (tokens[-maxlen:], False) if from_end else (tokens[: maxlen - 1], True)
+            window *= 4
+        tokens = tokenize(text)
+        if 1 + len(tokens) <= maxlen:
+            return tokens, True
+        return (tokens[-maxlen:], False) if from_end else (tokens[: maxlen - 1], True)
+
+    def _ids_of(self, tokens: list[str], with_start: bool) -> np.ndarray:
+        ids = self._lookup_iter(tokens)
+        return np.fromiter(chain((START_ID,), ids) if with_start else ids, np.int32, with_start + len(tokens))
 
     def kept_array(self, text: str) -> np.ndarray:
         """:meth:`kept_ids` as an int32 array (one review's input to a single-review graph)."""

@@ -11,6 +11,7 @@ How each part of the model is split (docs/explain.md has the derivations):
   added, is split equally among the tokens (they all dilute it alike).
 * **Word pairs**: exact. Each pair's term is shared half and half by its two words; a pair
   with the start id goes wholly to its word.
+* **Subwords**: exact. Each character n-gram's term goes to the word it was cut from.
 * **RNN** (every rnn head) and **multi-hot dense**: integrated gradients, in NumPy, along the
   straight path from the empty text's input to this text's input (the RNN's projected inputs
   and its step mask; the multi-hot vector), 32-point Gauss-Legendre for the smooth RNN and a
@@ -32,8 +33,9 @@ import numpy as np
 from .bundle import Bundle
 from .constants import LAST_SPECIAL_ID, PAD_ID, START_ID
 from .encoding import Encoder
-from .model_math import TRIMMABLE_HEADS, bag_width, rnn_pad_states, split_dense
+from .model_math import TRIMMABLE_HEADS, model_split, rnn_pad_states
 from .pairs import pair_ids
+from .subwords import count_ngrams
 from .text import token_spans
 
 RNN_NODES = 32
@@ -84,9 +86,10 @@ class Explainer:
         self.model = bundle.manifest.model
         self.weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
         self.maxlen = bundle.io.maxlen
+        self.subword_scores = None
         if self.model.architecture == "rnn":
             self._prepare_rnn()
-        self.empty_row = self.encoder.pad([self.encoder.kept_array("")])[0]
+        self.empty_row = self._row(self.encoder.kept_array(""), "")
         self.base = self.logit_of(self.empty_row)
 
     # -- the forward pass, in float64 and in parts ------------------------------------------
@@ -99,32 +102,45 @@ class Explainer:
         self.pad_states = rnn_pad_states(self.projected[PAD_ID], w["rnn_recurrent"], self.window)
         column = w["dense_kernel"][:, self.column]
         if model.head == "mean_with_bag":
-            dense = split_dense(column, model.embedding_dim, bag_width(model) - model.embedding_dim)
+            dense = model_split(column, model)
             self.word_scores = w["embedding"] @ dense.words
             self.pair_scores = w["pair_embedding"] @ dense.pairs if model.pair_buckets else None
+            self.subword_scores = w["subword_embedding"] @ dense.subwords if model.subword_dim else None
             self.rnn_weights = dense.rnn
         else:
             self.rnn_weights = column
 
+    def _row(self, kept, text: str) -> np.ndarray:
+        """The padded input row of a text whose kept ids are ``kept`` (and subwords, if any)."""
+        subwords = [self.encoder.kept_subwords(text)] if self.encoder.subwords is not None else None
+        return self.encoder.pad([np.asarray(kept, dtype=np.int32)], subwords)[0]
+
     def logit_of(self, row: np.ndarray) -> float:
-        """The model's logit for one padded id row."""
+        """The model's logit for one padded input row."""
         bias = float(self.weights["dense_bias"][self.column])
         if self.model.architecture == "multi_hot_dense":
             return bias + float(self._mlp(self._multi_hot(row)[None])[0][0])
-        total = bias + float(self._rnn_part(*self._rnn_inputs(row, row), alphas=np.ones(1))[0][0])
+        words = row[: self.maxlen]
+        total = bias + float(self._rnn_part(*self._rnn_inputs(words, words), alphas=np.ones(1))[0][0])
         if self.model.head == "mean_with_bag":
-            total += sum(part.sum() for part in self._bag_terms(row))
+            total += sum(part.sum() for part in self._bag_terms(row).values())
         return total
 
-    def _bag_terms(self, row: np.ndarray) -> list[np.ndarray]:
-        """Per column: the word-bag term of each id, and (with pairs) each pair's term."""
+    def _bag_terms(self, row: np.ndarray) -> dict[str, np.ndarray]:
+        """Per column: the word-bag term of each id, and (with pairs) each pair's term, and
+        (with subwords) each subword id's term."""
         prior = self.model.bag_prior
-        is_word = row != PAD_ID
-        terms = [np.where(is_word, self.word_scores[row], 0.0) / max(is_word.sum() + prior, 1.0)]
+        words = row[: self.maxlen]
+        is_word = words != PAD_ID
+        terms = {"words": np.where(is_word, self.word_scores[words], 0.0) / max(is_word.sum() + prior, 1.0)}
         if self.pair_scores is not None:
-            buckets = pair_ids(row[None], self.model.vocab_size, self.model.pair_buckets)[0]
+            buckets = pair_ids(words[None], self.model.vocab_size, self.model.pair_buckets)[0]
             is_pair = buckets != 0
-            terms.append(np.where(is_pair, self.pair_scores[buckets], 0.0) / max(is_pair.sum() + prior, 1.0))
+            terms["pairs"] = np.where(is_pair, self.pair_scores[buckets], 0.0) / max(is_pair.sum() + prior, 1.0)
+        if self.subword_scores is not None:
+            subwords = row[self.maxlen :]
+            is_subword = subwords != PAD_ID
+            terms["subwords"] = np.where(is_subword, self.subword_scores[subwords], 0.0) / max(is_subword.sum() + prior, 1.0)
         return terms
 
     # -- the RNN: forward and integrated gradients --------------------------------------------
@@ -132,7 +148,7 @@ class Explainer:
     def _rnn_inputs(self, start_row: np.ndarray, end_row: np.ndarray):
         """The window columns the RNN must run over for both rows: from the first column that
         is not padding in either (earlier pad columns only lead to a known state), or all."""
-        a, b = start_row[-self.window:], end_row[-self.window:]
+        a, b = start_row[: self.maxlen][-self.window:], end_row[: self.maxlen][-self.window:]
         used = np.flatnonzero((a != PAD_ID) | (b != PAD_ID))
         skip = int(used[0]) if self.trimmable and len(used) else 0
         return a[skip:], b[skip:], skip
@@ -236,7 +252,7 @@ class Explainer:
     def explain(self, text: str, score: float, label: str) -> Explanation:
         spans = token_spans(text)
         positions, kept = self._kept(spans, text)  # token index per kept id (-1: the start id)
-        row = self.encoder.pad([np.asarray(kept, dtype=np.int32)])[0]
+        row = self._row(kept, text)
         offset = self.maxlen - len(kept) if self.bundle.encoding.padding == "pre" else 0
         tokens = [i for i in positions if i >= 0]
         contributions = np.zeros(len(spans))
@@ -262,30 +278,43 @@ class Explainer:
                 else:
                     shared += value
             if self.model.head == "mean_with_bag":
-                shared += self._split_bags(row, positions, offset, contributions)
+                shared += self._split_bags(row, positions, offset, contributions, [token for token, _, _ in spans])
         if tokens:
             contributions[tokens] += shared / len(tokens)
         listed = [TokenContribution(spans[i][0], spans[i][1], spans[i][2], float(contributions[i])) for i in tokens]
         return Explanation(text, label, float(score), logit, self.base, listed)
 
-    def _split_bags(self, row, positions, offset, contributions) -> float:
-        """Add each token's exact bag (and pair) terms; return what belongs to no token: the
-        start id's term now less its term in the empty text."""
-        words, *pairs = self._bag_terms(row)
-        leftover = -sum(part.sum() for part in self._bag_terms(self.empty_row))
+    def _split_bags(self, row, positions, offset, contributions, tokens: list[str]) -> float:
+        """Add each token's exact bag (pair, subword) terms; return what belongs to no token:
+        the start id's term now less its term in the empty text."""
+        terms = self._bag_terms(row)
+        words = terms["words"]
+        leftover = -sum(part.sum() for part in self._bag_terms(self.empty_row).values())
         for j, position in enumerate(positions):
             value = words[offset + j]
             if position >= 0:
                 contributions[position] += value
             else:
                 leftover += value
-        if pairs:
+        if "pairs" in terms:
             # pair column c joins row columns c and c + 1
-            for c in np.flatnonzero(pairs[0]):
+            for c in np.flatnonzero(terms["pairs"]):
                 owners = [positions[k - offset] for k in (c, c + 1) if positions[k - offset] >= 0]
                 for owner in owners:
-                    contributions[owner] += pairs[0][c] / len(owners)
+                    contributions[owner] += terms["pairs"][c] / len(owners)
+        if "subwords" in terms:
+            used = terms["subwords"][row[self.maxlen :] != PAD_ID]
+            owners = self._subword_owners([p for p in positions if p >= 0], tokens)
+            if len(owners) != len(used):
+                raise RuntimeError("explain: the tokens with spans do not give the encoder's subwords; please report this text")
+            np.add.at(contributions, np.asarray(owners, dtype=np.int64), used)
         return leftover
+
+    def _subword_owners(self, kept_tokens: list[int], tokens: list[str]) -> list[int]:
+        """For each kept subword id, in row order, the index of the token it was cut from."""
+        config = self.encoder.config.subwords
+        owners = [position for position in kept_tokens for _ in range(count_ngrams(len(tokens[position]), config.min_n, config.max_n))]
+        return owners[-config.slots:] if self.encoder.config.truncating == "pre" else owners[: config.slots]
 
     def _kept(self, spans, text: str) -> tuple[list[int], list[int]]:
         """The kept ids of ``text`` and, for each, the index of its token (-1: the start id)."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME
 from .encoding import EncodingConfig
+from .subwords import BEGIN_MARK, END_MARK, HASH_NAME, SubwordConfig
 from .errors import BundleError
 from .tasks import TASKS, output_width
 
@@ -76,6 +77,7 @@ class Preprocessing:
     padding: str
     truncating: str
     drop_special: bool
+    subwords: SubwordConfig | None = None
     pad_id: int = PAD_ID
     start_id: int = START_ID
     oov_id: int = OOV_ID
@@ -92,6 +94,7 @@ class Preprocessing:
             padding=_choice(d, "padding", PADDING_MODES, "preprocessing"),
             truncating=_choice(d, "truncating", PADDING_MODES, "preprocessing"),
             drop_special=_bool(d, "drop_special", "preprocessing"),
+            subwords=_subwords(d.get("subwords")),
             **{name: _int(d, name, "preprocessing", 0, MAX_VOCAB) for name in ID_LAYOUT},
         )
         layout = {name: getattr(record, name) for name in ID_LAYOUT}
@@ -99,11 +102,30 @@ class Preprocessing:
             raise ManifestError(f"preprocessing: the id layout {layout} is not the one this runtime encodes with {ID_LAYOUT}")
         if record.skip_top >= record.num_words:
             raise ManifestError(f"preprocessing.skip_top ({record.skip_top}) must be below num_words ({record.num_words})")
+        if record.subwords is not None and record.drop_special:
+            raise ManifestError("preprocessing: subwords need drop_special false")
         return record
 
     def encoding(self) -> EncodingConfig:
         return EncodingConfig(maxlen=self.maxlen, num_words=self.num_words, skip_top=self.skip_top,
-                              padding=self.padding, truncating=self.truncating, drop_special=self.drop_special)
+                              padding=self.padding, truncating=self.truncating, drop_special=self.drop_special,
+                              subwords=self.subwords)
+
+
+def _subwords(raw: Any) -> SubwordConfig | None:
+    """``preprocessing.subwords`` (absent or null: the bundle has no subword features)."""
+    if raw is None:
+        return None
+    where = "preprocessing.subwords"
+    d = _object(raw, where)
+    _choice(d, "hash", (HASH_NAME,), where)
+    if d.get("marks") != [BEGIN_MARK, END_MARK]:
+        raise ManifestError(f"{where}.marks must be {[BEGIN_MARK, END_MARK]}, got {_show(d.get('marks'))}")
+    try:
+        return SubwordConfig(min_n=_int(d, "min_n", where, 2, 8), max_n=_int(d, "max_n", where, 2, 8),
+                             buckets=_int(d, "buckets", where, 1, 1 << 22), slots=_int(d, "slots", where, 1, MAX_MAXLEN))
+    except ValueError as exc:
+        raise ManifestError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -175,13 +197,19 @@ class ModelRecord:
     onnx_opset: int | None = None
     single_review: SingleReview | None = None
     layers: tuple[str, ...] = ()
+    #: Width of the subword vectors averaged in the bag (0: the model has no subword bag).
+    subword_dim: int = 0
+    #: Columns of the input that hold word ids (``maxlen``; subword ids follow them).
+    word_columns: int = 0
 
     @classmethod
-    def from_dict(cls, raw: Any, maxlen: int, outputs: int = 1) -> ModelRecord:
+    def from_dict(cls, raw: Any, maxlen: int, outputs: int = 1, width: int | None = None) -> ModelRecord:
+        """``width``: the input's columns (``maxlen``, plus the subword slots if any)."""
         d = _object(raw, "model")
         input_d = _object(d.get("input"), "model.input")
         common = dict(
-            input=TensorSpec.from_dict(input_d, "model.input", "int32", [None, maxlen]),
+            input=TensorSpec.from_dict(input_d, "model.input", "int32", [None, width or maxlen]),
+            word_columns=maxlen,
             output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, outputs]),
             trims_leading_padding=_bool(input_d, "onnx_trims_leading_padding", "model.input"),
             vocab_size=_int(d, "vocab_size", "model", FIRST_WORD_ID + 1, MAX_VOCAB),
@@ -208,7 +236,12 @@ class ModelRecord:
             bag_prior=_number(d, "bag_prior", "model", 0.0, 1e9),
             onnx_recurrent_op=_choice(d, "onnx_recurrent_op", RECURRENT_OPS, "model"),
             onnx_graph=_choice(d, "onnx_graph", ONNX_GRAPHS, "model"),
+            subword_dim=_int(d, "subword_dim", "model", 0, 100_000) if "subword_dim" in d else 0,
         )
+        if bool(record.subword_dim) != ((width or maxlen) > maxlen):
+            raise ManifestError("model.subword_dim and preprocessing.subwords go together: both or neither")
+        if record.subword_dim and record.head != "mean_with_bag":
+            raise ManifestError(f"model: subword_dim needs head 'mean_with_bag', not {record.head!r}")
         if record.pair_buckets == 1:
             raise ManifestError("model.pair_buckets must be 0 (no pairs) or at least 2, got 1")
         if (record.pair_buckets or record.bag_prior) and record.head != "mean_with_bag":
@@ -226,6 +259,8 @@ class ModelRecord:
                      "pair_dim", "bag_prior", "onnx_recurrent_op", "onnx_graph", "onnx_opset"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
+        if self.subword_dim:
+            out["subword_dim"] = self.subword_dim
         if self.dense_units is not None:
             out["dense_units"] = list(self.dense_units)
         if self.single_review is not None:
@@ -236,7 +271,7 @@ class ModelRecord:
     @property
     def rnn_steps(self) -> int | None:
         """How many of the last steps the RNN reads (None without an RNN)."""
-        return None if self.architecture != "rnn" else (self.rnn_window or self.input.shape[1])
+        return None if self.architecture != "rnn" else (self.rnn_window or self.word_columns)
 
 
 @dataclass(frozen=True)
@@ -393,7 +428,8 @@ class Manifest:
         task = _choice(d, "task", TASKS, "the manifest")
         labels = _labels(d.get("labels"), task)
         preprocessing = Preprocessing.from_dict(d["preprocessing"])
-        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, output_width(task, len(labels)))
+        model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, output_width(task, len(labels)),
+                                      preprocessing.encoding().width)
         thresholds = _thresholds(d.get("thresholds"), task, len(labels))
         if preprocessing.num_words > model.vocab_size:
             raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "

@@ -23,9 +23,10 @@ from .constants import PAD_ID
 TRIMMABLE_HEADS = ("last", "mean", "mean_with_bag")
 
 
-def trims_leading_padding(architecture: str, head: str | None, padding: str) -> bool:
-    """Whether a model may be fed pre-padded rows with leading pad columns cut off."""
-    return architecture == "rnn" and padding == "pre" and head in TRIMMABLE_HEADS
+def trims_leading_padding(architecture: str, head: str | None, padding: str, subwords: bool = False) -> bool:
+    """Whether a model may be fed pre-padded rows with leading pad columns cut off (not one
+    with subwords: its row continues after the word ids, so their end must stay in place)."""
+    return architecture == "rnn" and padding == "pre" and head in TRIMMABLE_HEADS and not subwords
 
 
 def pad_step_input(embedding: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -49,20 +50,31 @@ def initial_state_index(window: int, steps: int) -> int:
 
 @dataclass(frozen=True)
 class DenseSplit:
-    """The final Dense kernel's column, cut in the order the Keras model concatenates its
-    features: the word bag, the pair bag (head "mean_with_bag" with pairs), the RNN."""
+    """The final Dense kernel's rows, cut in the order the Keras model concatenates its
+    features: the word bag, the pair bag and the subword bag (head "mean_with_bag", each
+    if the model has it), the RNN."""
 
     words: np.ndarray | None
     pairs: np.ndarray | None
     rnn: np.ndarray
+    subwords: np.ndarray | None = None
 
 
-def split_dense(column: np.ndarray, word_dim: int, pair_dim: int) -> DenseSplit:
-    """Split ``column`` (the Dense kernel ``[:, 0]``) for a model whose bag of words has
-    ``word_dim`` features (0: no bag) and whose pair bag has ``pair_dim`` (0: no pairs)."""
-    words = column[:word_dim] if word_dim else None
-    pairs = column[word_dim : word_dim + pair_dim] if pair_dim else None
-    return DenseSplit(words, pairs, column[word_dim + pair_dim :])
+def split_dense(kernel: np.ndarray, word_dim: int, pair_dim: int, subword_dim: int = 0) -> DenseSplit:
+    """Split ``kernel`` (the Dense kernel, or one column of it) for a model whose bag of words has
+    ``word_dim`` features (0: no bag), whose pair bag has ``pair_dim`` (0: no pairs) and whose
+    subword bag has ``subword_dim`` (0: no subwords)."""
+    words = kernel[:word_dim] if word_dim else None
+    pairs = kernel[word_dim : word_dim + pair_dim] if pair_dim else None
+    end = word_dim + pair_dim + subword_dim
+    subwords = kernel[word_dim + pair_dim : end] if subword_dim else None
+    return DenseSplit(words, pairs, kernel[end:], subwords)
+
+
+def model_split(kernel: np.ndarray, model) -> DenseSplit:
+    """:func:`split_dense` for an architecture record ``model`` with head "mean_with_bag"."""
+    pair_dim = model.pair_dim if model.pair_buckets else 0
+    return split_dense(kernel, model.embedding_dim, pair_dim, model.subword_dim or 0)
 
 
 def score_table(vectors: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -100,10 +112,10 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
-def weight_shapes(model, vocab_size: int, outputs: int = 1) -> dict[str, tuple[int, ...]]:
+def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int = 0) -> dict[str, tuple[int, ...]]:
     """The arrays of ``weights.npz`` and their exact shapes, for an architecture record
     ``model`` (a manifest's :class:`~edge_sentiment.manifest.ModelRecord`, or the
-    training config: both have the fields read here)."""
+    training config: both have the fields read here); ``subword_buckets`` for a model with subwords."""
     if model.architecture == "multi_hot_dense":
         units = list(model.dense_units)
         shapes = {"multi_hot_kernel": (vocab_size, units[0]), "multi_hot_bias": (units[0],)}
@@ -114,10 +126,12 @@ def weight_shapes(model, vocab_size: int, outputs: int = 1) -> dict[str, tuple[i
     shapes = {"embedding": (vocab_size, dim), "rnn_kernel": (dim, units), "rnn_recurrent": (units, units), "rnn_bias": (units,)}
     if model.pair_buckets:
         shapes["pair_embedding"] = (model.pair_buckets, model.pair_dim)
+    if model.subword_dim:
+        shapes["subword_embedding"] = (subword_buckets + 1, model.subword_dim)
     features = units + (bag_width(model) if model.head == "mean_with_bag" else 0)
     return {**shapes, "dense_kernel": (features, outputs), "dense_bias": (outputs,)}
 
 
 def bag_width(model) -> int:
-    """Features of the bag part of head "mean_with_bag": the word vectors' width, plus the pairs'."""
-    return model.embedding_dim + (model.pair_dim if model.pair_buckets else 0)
+    """Features of the bag part of head "mean_with_bag": the word vectors' width, plus the pairs' and the subwords'."""
+    return model.embedding_dim + (model.pair_dim if model.pair_buckets else 0) + (model.subword_dim or 0)

@@ -48,7 +48,8 @@ def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
     where = bundle.location(BACKEND_FILES[backend])
     try:
         kept = [np.asarray(case["ids"], dtype=np.int32) for case in cases]
-        rows = Encoder(bundle.vocab, bundle.encoding).pad(kept)
+        subwords = [np.asarray(case.get("subwords", []), dtype=np.int32) for case in cases] if bundle.encoding.subwords else None
+        rows = Encoder(bundle.vocab, bundle.encoding).pad(kept, subwords)
         public = (lambda row: row[0]) if bundle.manifest.task == "binary" else (lambda row: row)
         got = [recorded(public(row)) for row in predictor(rows)]
         if predictor.one is not None and len(kept[0]) >= predictor.one_min_steps:

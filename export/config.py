@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from edge_sentiment.encoding import EncodingConfig
 from edge_sentiment.manifest import ARCHITECTURES, HEADS, INPUT_ENCODINGS
 from edge_sentiment.pairs import MAX_VOCAB_SIZE
+from edge_sentiment.subwords import SubwordConfig
 from edge_sentiment.tasks import TASKS, output_width
 
 OPTIMIZERS = ("rmsprop", "adam")
@@ -60,6 +61,15 @@ class TrainingConfig:
     #: review of n tokens keeps n / (n + bag_prior) of its mean, so two or three
     #: words cannot speak as loudly as a whole review (0: the plain mean).
     bag_prior: float = 0.0
+    #: Hashed character n-grams of each word (edge_sentiment/subwords.py) in the bag of head
+    #: "mean_with_bag": n-grams of subword_min_n to subword_max_n characters (0: no subwords),
+    #: hashed into subword_buckets, at most subword_slots of them per text, each bucket a
+    #: vector of subword_dim.
+    subword_min_n: int = 0
+    subword_max_n: int = 0
+    subword_buckets: int = 0
+    subword_slots: int = 0
+    subword_dim: int = 0
     #: The SimpleRNN reads only the last rnn_window steps (0 = all maxlen steps);
     #: the bag still reads the whole review. Costs the RNN's time where it adds least.
     rnn_window: int = 0
@@ -133,6 +143,10 @@ class TrainingConfig:
             raise ValueError(f"bag_prior must be >= 0 and needs head 'mean_with_bag', got {self.bag_prior}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
+        if self.subword_min_n and (self.head != "mean_with_bag" or self.subword_dim < 1):
+            raise ValueError("subwords need head 'mean_with_bag' and subword_dim >= 1")
+        if self.subword_dim and not self.subword_min_n:
+            raise ValueError("subword_dim needs subwords (subword_min_n >= 2)")
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         if self.short_snippets < 0 or self.snippet_max_tokens < 2:
@@ -154,7 +168,19 @@ class TrainingConfig:
             padding=self.padding,
             truncating=self.truncating,
             drop_special=self.drop_special,
+            subwords=self.subwords(),
         )
+
+    def subwords(self) -> SubwordConfig | None:
+        """The subword settings (None when subword_min_n is 0)."""
+        if not self.subword_min_n:
+            return None
+        return SubwordConfig(self.subword_min_n, self.subword_max_n, self.subword_buckets, self.subword_slots)
+
+    @property
+    def width(self) -> int:
+        """Columns of the model's input: maxlen word ids, then the subword slots."""
+        return self.encoding().width
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -181,6 +207,9 @@ class TrainingConfig:
         source = f"one-hot({self.num_words})" if self.input_encoding == "one_hot" else f"Embedding({self.num_words},{self.embedding_dim})"
         window = f" (last {self.rnn_window} steps)" if self.rnn_window else ""
         pairs = f" + {self.pair_buckets} hashed word pairs x {self.pair_dim}" if self.pair_buckets else ""
+        if self.subword_min_n:
+            pairs += (f" + {self.subword_buckets} hashed {self.subword_min_n}-{self.subword_max_n}-grams x {self.subword_dim}"
+                      f" ({self.subword_slots} per text)")
         pairs += f" (bags over tokens + {self.bag_prior:g})" if self.bag_prior else ""
         return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 

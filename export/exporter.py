@@ -91,7 +91,7 @@ def export_bundle(
     task = config.task
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
     counts, lengths = word_counts(train.texts)
-    config, fitted = fit_to_data(config, counts, lengths, fitted_settings)
+    config, fitted = fit_to_data(config, counts, lengths, fitted_settings, train.texts)
     for name, record in fitted.items():
         log(f"{name} {record['value']}: {record['rule']}")
     log(f"building vocabulary from {len(train):,} training texts (num_words={config.num_words})")
@@ -335,7 +335,7 @@ def _manifest(
             "input": {
                 "name": INPUT_NAME,
                 "dtype": "int32",
-                "shape": [None, config.maxlen],
+                "shape": [None, config.width],
                 # The ONNX model also takes [batch, T <= maxlen]: the last T columns of
                 # pre-padded rows whose first maxlen - T columns are padding in every row.
                 "onnx_trims_leading_padding": variant != "as-converted" and accepts_trimmed_padding(config),
@@ -383,6 +383,7 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
         "bag_prior": config.bag_prior,
+        **({"subword_dim": config.subword_dim} if config.subword_min_n else {}),
         # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }

@@ -17,8 +17,9 @@ INPUT_NAME = "ids"
 OUTPUT_NAME = "score"
 BAG_MEAN = "bag_mean"
 PAIR_EMBEDDING = "pair_embedding"
+SUBWORD_EMBEDDING = "subword_embedding"
 #: Layers the bag-of-words phase trains and the second phase freezes.
-BAG_EMBEDDINGS = ("embedding", PAIR_EMBEDDING)
+BAG_EMBEDDINGS = ("embedding", PAIR_EMBEDDING, SUBWORD_EMBEDDING)
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
@@ -76,6 +77,21 @@ class LastSteps(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
+class Columns(keras.layers.Layer):
+    """Columns ``start:stop`` of the input row (word ids first, then subword ids)."""
+
+    def __init__(self, start: int, stop: int, **kwargs):
+        super().__init__(**kwargs)
+        self.start, self.stop = start, stop
+
+    def call(self, row):
+        return row[:, self.start : self.stop]
+
+    def get_config(self):
+        return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+
+@keras.saving.register_keras_serializable(package="edge_sentiment")
 class MultiHotDense(keras.layers.Layer):
     """``relu(multi_hot(ids) @ kernel + bias)`` without building the multi-hot vector.
 
@@ -106,15 +122,19 @@ class MultiHotDense(keras.layers.Layer):
 
 def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
-    ids = keras.Input(shape=(config.maxlen,), dtype="int32", name=INPUT_NAME)
+    row = keras.Input(shape=(config.width,), dtype="int32", name=INPUT_NAME)
+    ids, subwords = row, None
+    if config.subword_min_n:
+        ids = Columns(0, config.maxlen, name="word_ids")(row)
+        subwords = Columns(config.maxlen, config.width, name="subword_ids")(row)
     if config.architecture == "multi_hot_dense":
         features = _multi_hot_features(ids, config)
     else:
-        features = _rnn_features(ids, config, unroll)
+        features = _rnn_features(ids, config, unroll, subwords)
     if config.dropout:
         features = keras.layers.Dropout(config.dropout, name="dropout")(features)
     score = output_layer(config, OUTPUT_NAME)(features)
-    return keras.Model(ids, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
+    return keras.Model(row, score, name=f"edge_sentiment_{config.preset}".replace("-", "_"))
 
 
 def output_layer(config: TrainingConfig, name: str) -> keras.layers.Dense:
@@ -129,7 +149,7 @@ def _multi_hot_features(ids, config: TrainingConfig):
     return hidden
 
 
-def _rnn_features(ids, config: TrainingConfig, unroll: bool):
+def _rnn_features(ids, config: TrainingConfig, unroll: bool, subwords=None):
     if config.input_encoding == "one_hot":
         # Row i of the identity matrix is one_hot(i): the Gather every backend
         # already runs does the one-hot step, and nothing learns it.
@@ -156,20 +176,25 @@ def _rnn_features(ids, config: TrainingConfig, unroll: bool):
     if config.head == "mean_with_bag":
         # Order matters: the two-phase trainer copies the bag classifier into the
         # first rows of the final Dense kernel.
-        bag = _bag(ids, embedded, config)
+        bag = _bag(ids, embedded, config, subwords)
         return keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, rnn_ids])])
     return states
 
 
-def _bag(ids, embedded, config: TrainingConfig):
-    """Mean of the word embeddings over the whole review (and of the hashed pairs', if any)."""
-    if not config.pair_buckets:
+def _bag(ids, embedded, config: TrainingConfig, subwords=None):
+    """Mean of the word embeddings over the whole text (and of the hashed pairs' and the
+    subwords', if any), in that order (edge_sentiment/model_math.py splits the Dense kernel so)."""
+    if not config.pair_buckets and subwords is None:
         return MaskedMean(config.bag_prior, name=BAG_MEAN)([embedded, ids])
-    pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
-    pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
-    words_mean = MaskedMean(config.bag_prior, name="word_bag")([embedded, ids])
-    pairs_mean = MaskedMean(config.bag_prior, name="pair_bag")([pair_vectors, pairs])
-    return keras.layers.Concatenate(name=BAG_MEAN)([words_mean, pairs_mean])
+    means = [MaskedMean(config.bag_prior, name="word_bag")([embedded, ids])]
+    if config.pair_buckets:
+        pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
+        pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
+        means.append(MaskedMean(config.bag_prior, name="pair_bag")([pair_vectors, pairs]))
+    if subwords is not None:
+        subword_vectors = keras.layers.Embedding(config.subword_buckets + 1, config.subword_dim, name=SUBWORD_EMBEDDING)(subwords)
+        means.append(MaskedMean(config.bag_prior, name="subword_bag")([subword_vectors, subwords]))
+    return keras.layers.Concatenate(name=BAG_MEAN)(means)
 
 
 def load_keras_model(path) -> keras.Model:
@@ -200,6 +225,8 @@ def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
         arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = _arrays(model, "rnn")
         if config.pair_buckets:
             (arrays["pair_embedding"],) = _arrays(model, PAIR_EMBEDDING)
+        if config.subword_min_n:
+            (arrays["subword_embedding"],) = _arrays(model, SUBWORD_EMBEDDING)
     arrays["dense_kernel"], arrays["dense_bias"] = _arrays(model, OUTPUT_NAME)
     return arrays
 

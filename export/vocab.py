@@ -18,6 +18,12 @@ The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
   through its width, so 8 + 2 dimensions (ample for one logit) bound what N logits can tell
   apart; on a 6-class question set (TREC, validation carve) 8/2 gave 0.807, 32/8 0.835, 64/16 0.835.
 
+* ``subwords``: hashed character n-grams of every word (edge_sentiment/subwords.py) for
+  presets whose head has a bag, :data:`SUBWORD_RANGE` characters long, in
+  :data:`SUBWORD_BUCKETS` buckets of the word vectors' width; a text keeps as many as the
+  :data:`LENGTH_PERCENTILE` th percentile of the training texts hold (n-grams of the words
+  ``maxlen`` keeps), at least :data:`MIN_MAXLEN`, at most :data:`MAX_SUBWORDS_PER_ID` per id.
+
 The preset's values are ceilings (widths: floors), so a set as large and long as IMDB keeps them.
 """
 
@@ -30,6 +36,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from edge_sentiment.constants import FIRST_WORD_ID
+from edge_sentiment.subwords import count_ngrams
 from edge_sentiment.text import tokenize
 
 from .config import TrainingConfig
@@ -38,7 +45,11 @@ MIN_COUNT = 2
 LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
-FITTABLE = ("num_words", "maxlen", "bag_prior", "embedding_dim", "class_weight")  # (class_weight: export/train.py)
+FITTABLE = ("num_words", "maxlen", "bag_prior", "embedding_dim", "subwords", "class_weight")  # (class_weight: export/train.py)
+#: Subword n-gram lengths and hash buckets when the rule turns subwords on.
+SUBWORD_RANGE = (2, 4)
+SUBWORD_BUCKETS = 1 << 16
+MAX_SUBWORDS_PER_ID = 16
 LABELS_EMBEDDING_DIM = 64
 LABELS_PAIR_DIM = 16
 
@@ -64,9 +75,11 @@ def build_vocab(counts: Counter, num_words: int) -> dict[str, int]:
     return {word: rank + FIRST_WORD_ID for rank, (word, _) in enumerate(keep)}
 
 
-def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fields: Iterable[str]) -> tuple[TrainingConfig, dict]:
+def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fields: Iterable[str],
+                texts: Iterable[str] = ()) -> tuple[TrainingConfig, dict]:
     """``config`` with ``fields`` (of :data:`FITTABLE`) fitted to the training texts, and a
-    record of each fitted value, the rule and the figures behind it (for the manifest)."""
+    record of each fitted value, the rule and the figures behind it (for the manifest).
+    (``texts``: the training texts, which the subword rule reads again.)"""
     record = {}
     if "num_words" in fields:
         seen = sum(1 for n in counts.values() if n >= MIN_COUNT)
@@ -94,4 +107,22 @@ def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fie
                                    "rule": f"{config.num_labels} labels: bags at least {LABELS_EMBEDDING_DIM} (words) and "
                                            f"{LABELS_PAIR_DIM} (pairs) wide, so the final layer can tell the labels apart"}
         config = config.with_overrides(pair_dim=widths["pair_dim"])
-    return config.with_overrides(**{name: r["value"] for name, r in record.items()}), record
+    config = config.with_overrides(**{name: r["value"] for name, r in record.items()})
+    if "subwords" in fields and config.head == "mean_with_bag" and config.input_encoding == "embedding":
+        config, record["subwords"] = _fit_subwords(config, texts)
+    return config, record
+
+
+def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[TrainingConfig, dict]:
+    """Subwords on, :data:`SUBWORD_RANGE` (unless the config names a range), slots fitted to the texts."""
+    low, high = (config.subword_min_n, config.subword_max_n) if config.subword_min_n else SUBWORD_RANGE
+    per_text = [sum(count_ngrams(len(t), low, high) for t in tokenize(text)[-config.maxlen:]) for text in texts]
+    percentile = int(math.ceil(np.percentile(per_text, LENGTH_PERCENTILE))) if per_text else MIN_MAXLEN
+    slots = min(MAX_SUBWORDS_PER_ID * config.maxlen, max(MIN_MAXLEN, percentile))
+    config = config.with_overrides(subword_min_n=low, subword_max_n=high, subword_buckets=config.subword_buckets or SUBWORD_BUCKETS,
+                                   subword_slots=slots, subword_dim=config.subword_dim or config.embedding_dim)
+    return config, {"value": f"{low}-{high}", "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
+                    f"p{LENGTH_PERCENTILE}_ngrams": percentile,
+                    "rule": f"character {low}- to {high}-grams of every word, hashed into {config.subword_buckets:,} buckets; "
+                            f"{slots} per text: the {percentile} that hold {LENGTH_PERCENTILE}% of the training texts whole, "
+                            f"at least {MIN_MAXLEN}, at most {MAX_SUBWORDS_PER_ID} per id"}

@@ -37,7 +37,8 @@ def read_weights(bundle: Bundle, file_key: str = "numpy") -> dict[str, np.ndarra
     the manifest's architecture record gives it (:func:`~edge_sentiment.model_math.weight_shapes`)."""
     data = bundle.read(file_key)
     where = bundle.location(file_key)
-    expected = weight_shapes(bundle.manifest.model, bundle.io.vocab_size, bundle.io.outputs)
+    subwords = bundle.encoding.subwords
+    expected = weight_shapes(bundle.manifest.model, bundle.io.vocab_size, bundle.io.outputs, subwords.buckets if subwords else 0)
     weights = _read_arrays(data, tuple(expected), where)
     for name, shape in expected.items():
         if weights[name].shape != shape:
@@ -57,10 +58,13 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle):
     prior = model.bag_prior
     # A head that ignores pad steps: start from the state the cut pad columns lead to
     # (as the ONNX model does; see trim_leading_padding).
-    trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding)
+    trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding, bool(model.subword_dim))
     pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
+    maxlen = bundle.encoding.maxlen
+    subword_table = weights.get("subword_embedding")
 
-    def predict(ids: np.ndarray) -> np.ndarray:
+    def predict(row: np.ndarray) -> np.ndarray:
+        ids, subwords = row[:, :maxlen], row[:, maxlen:]
         if trimmable:
             ids = trim_leading_padding(ids)
         rnn_ids = ids[:, -window:]
@@ -80,7 +84,10 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle):
         else:
             features = pooled / _token_count(rnn_ids)
             if head == "mean_with_bag":  # [bag of words (and pairs), mean of RNN outputs], as the Keras model
-                features = np.concatenate([*_bags(ids, embedding, pairs, bundle.io.vocab_size, prior), features], axis=1)
+                bags = _bags(ids, embedding, pairs, bundle.io.vocab_size, prior)
+                if subword_table is not None:
+                    bags.append(_masked_mean(subword_table, subwords, prior))
+                features = np.concatenate([*bags, features], axis=1)
         return activate(features @ dense_w + dense_b, task)
 
     return predict

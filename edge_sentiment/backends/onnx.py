@@ -99,7 +99,7 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
             f"the manifest says [{want_in!r}] and [{want_out!r}]"
         )
     # A model that trims leading padding has a symbolic length ("steps").
-    expected = "steps" if bundle.io.trims_leading_padding else bundle.io.maxlen
+    expected = "steps" if bundle.io.trims_leading_padding else bundle.io.width
     if inputs[0].shape[1:] != [expected]:
         raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
     _check_output(session, path, [None, bundle.io.outputs])

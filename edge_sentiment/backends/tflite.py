@@ -31,9 +31,9 @@ def load(bundle: Bundle, file_key: str = "tflite"):
         raise BundleError(f"{path} could not be loaded by LiteRT: {str(exc).strip().splitlines()[0]}") from None
     (inp,) = interpreter.get_input_details()
     (out,) = interpreter.get_output_details()
-    if list(inp["shape_signature"][1:]) != [bundle.io.maxlen] or inp["dtype"] != np.int32:
+    if list(inp["shape_signature"][1:]) != [bundle.io.width] or inp["dtype"] != np.int32:
         raise BundleError(f"{path} takes {inp['dtype'].__name__} of shape {list(inp['shape_signature'])}, "
-                          f"the manifest says int32 [batch, {bundle.io.maxlen}]")
+                          f"the manifest says int32 [batch, {bundle.io.width}]")
     outputs = bundle.io.outputs
     if list(out["shape_signature"]) != [-1, outputs] or out["dtype"] != np.float32:
         raise BundleError(f"{path} returns {out['dtype'].__name__} of shape {list(out['shape_signature'])}; "
@@ -45,7 +45,7 @@ def load(bundle: Bundle, file_key: str = "tflite"):
     def predict(ids: np.ndarray) -> np.ndarray:
         with lock:
             if state["batch"] != len(ids):
-                interpreter.resize_tensor_input(inp["index"], [len(ids), bundle.io.maxlen])
+                interpreter.resize_tensor_input(inp["index"], [len(ids), bundle.io.width])
                 interpreter.allocate_tensors()
                 state["batch"] = len(ids)
             interpreter.set_tensor(inp["index"], np.ascontiguousarray(ids, dtype=np.int32))

@@ -23,8 +23,8 @@ from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
 
 
-def _signature(maxlen: int) -> list[tf.TensorSpec]:
-    return [tf.TensorSpec([None, maxlen], tf.int32, name=INPUT_NAME)]
+def _signature(width: int) -> list[tf.TensorSpec]:
+    return [tf.TensorSpec([None, width], tf.int32, name=INPUT_NAME)]
 
 
 #: How model.onnx can be made, fastest first; the exporter takes the first that passes parity.
@@ -50,7 +50,7 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
     """
     if variant not in ONNX_VARIANTS:
         raise ValueError(f"unknown ONNX variant {variant!r}; choose one of: {', '.join(ONNX_VARIANTS)}")
-    signature = _signature(config.maxlen)
+    signature = _signature(config.width)
     if variant == "lean":
         serve = serving.serving_function(model, config, signature)
     else:
@@ -74,7 +74,7 @@ def to_single_review_onnx(model: keras.Model, config: TrainingConfig, path: Path
 
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:
     """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
-    return trims_leading_padding(config.architecture, config.head, config.padding)
+    return trims_leading_padding(config.architecture, config.head, config.padding, bool(config.subword_min_n))
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:

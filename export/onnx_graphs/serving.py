@@ -19,12 +19,12 @@ import keras
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
-from edge_sentiment.model_math import bag_table, bag_width, split_dense
+from edge_sentiment.model_math import bag_table, model_split
 from edge_sentiment.pairs import pair_bucket
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..model import OUTPUT_NAME, PAIR_EMBEDDING
+from ..model import OUTPUT_NAME, PAIR_EMBEDDING, SUBWORD_EMBEDDING
 
 
 def supports(config: TrainingConfig) -> bool:
@@ -44,8 +44,10 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
                          f"'mean_with_bag' and pre-padding; {config.preset!r} is {config.describe()}")
     embedding = model.get_layer("embedding").get_weights()[0]
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
-    dense = split_dense(kernel, config.embedding_dim, bag_width(config) - config.embedding_dim)
+    dense = model_split(kernel, config)
     word_table, word_matrix = bag_table(embedding, dense.words)
+    if config.subword_min_n:
+        subword_table, subword_matrix = bag_table(model.get_layer(SUBWORD_EMBEDDING).get_weights()[0], dense.subwords)
     if config.pair_buckets:
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
@@ -55,7 +57,8 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     # The arrays become tf.constant inside the function: captured from outside,
     # tf2onnx would make them graph inputs.
     @tf.function(input_signature=signature)
-    def serve(ids):
+    def serve(row):
+        ids = row[:, : config.maxlen]
         is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
         words = _mean(tf.gather(tf.constant(word_table), ids), is_word, prior=prior)
         logit = _times(words, word_matrix) + tf.constant(bias)  # [batch, K]
@@ -64,6 +67,10 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
             pairs = _mean(tf.gather(tf.constant(pair_table), buckets) * both_words[..., None], both_words, prior=prior)
             logit += _times(pairs, pair_matrix)
+        if config.subword_min_n:
+            subwords = row[:, config.maxlen :]
+            is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
+            logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior), subword_matrix)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
         return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights)))

@@ -44,7 +44,8 @@ def supports(config: TrainingConfig) -> bool:
     """The architecture this graph reproduces: embedding -> bags (+ pairs) and a windowed RNN mean,
     pre-padded (the RNN state at a review's first word is the state after its pad steps)."""
     # The family of the lean batch graph; and a review always holds the start id, so never zero steps.
-    return serving.supports(config) and not config.drop_special
+    # (Subword ids would be a second input: a bundle with subwords has no single-text graph.)
+    return serving.supports(config) and not config.drop_special and not config.subword_min_n
 
 
 def min_steps(config: TrainingConfig) -> int:

@@ -72,15 +72,20 @@ export class SentimentClassifier {
     this.outputName = manifest.model.output.name;
   }
 
-  /** The kept ids of `text` (before padding): what the model reads. */
+  /** The kept ids of `text` (before padding): what the model reads (with subwords, beside `subwordIds`). */
   encode(text) {
     return this.encoder.keptIds(checkedText(text));
   }
 
+  /** The kept subword ids of `text` (before padding); null for a bundle without subword features. */
+  subwordIds(text) {
+    return this.encoder.kept(checkedText(text)).subwords;
+  }
+
   /** Classify one text: `{label, score, scores}` (see the top of this file). */
   async predict(text) {
-    const kept = this.encode(text);
-    if (this.oneSession != null && kept.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept));
+    const kept = this.encoder.kept(checkedText(text));
+    if (this.oneSession != null && kept.ids.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept.ids));
     return this.prediction((await this.scoreRows([kept]))[0]);
   }
 
@@ -94,8 +99,8 @@ export class SentimentClassifier {
   /** Classify many texts: one prediction per text, in order. */
   async predictBatch(texts) {
     if (!Array.isArray(texts)) throw new TypeError("predictBatch takes an array of strings");
-    const kept = texts.map((text) => this.encode(text));
-    const order = kept.map((_, i) => i).sort((a, b) => kept[a].length - kept[b].length);
+    const kept = texts.map((text) => this.encoder.kept(checkedText(text)));
+    const order = kept.map((_, i) => i).sort((a, b) => kept[a].ids.length - kept[b].ids.length);
     const rows = new Array(texts.length);
     for (let start = 0; start < order.length; start += BATCH_ROWS) {
       const chosen = order.slice(start, start + BATCH_ROWS);
@@ -105,13 +110,13 @@ export class SentimentClassifier {
     return rows.map((row) => this.prediction(row));
   }
 
-  /** Output rows (Float32Array of `outputs` scores each) of rows of kept ids, through the batch graph. */
+  /** Output rows (Float32Array of `outputs` scores each) of `Encoder.kept` results, through the batch graph. */
   async scoreRows(rows) {
     const { maxlen } = this.manifest.preprocessing;
-    let ids = this.encoder.pad(rows);
-    let width = maxlen;
+    let ids = this.encoder.rows(rows);
+    let width = this.encoder.width;
     if (this.trims) { // leading columns that are padding in every row: the graph starts from their state
-      const longest = Math.max(1, ...rows.map((row) => row.length));
+      const longest = Math.max(1, ...rows.map((row) => row.ids.length));
       width = Math.min(maxlen, longest);
       if (width < maxlen) ids = trimmed(ids, rows.length, maxlen, width);
     }

@@ -95,13 +95,24 @@ export function checkManifest(raw) {
   choice(pre, "truncating", PADDING_MODES, "preprocessing");
   boolean(pre, "drop_special", "preprocessing");
   if (skipTop >= numWords) throw new BundleError(`preprocessing.skip_top (${skipTop}) must be below num_words (${numWords})`);
+  let width = maxlen;
+  if (pre.subwords != null) {
+    const sub = object(pre.subwords, "preprocessing.subwords");
+    choice(sub, "hash", ["fnv1a32"], "preprocessing.subwords");
+    if (show(sub.marks) !== show(["<", ">"])) throw new BundleError(`preprocessing.subwords.marks must be ["<",">"], got ${show(sub.marks)}`);
+    const minN = integer(sub, "min_n", "preprocessing.subwords", 2, 8);
+    integer(sub, "max_n", "preprocessing.subwords", minN, 8);
+    integer(sub, "buckets", "preprocessing.subwords", 1, 2 ** 22);
+    width += integer(sub, "slots", "preprocessing.subwords", 1, MAX_MAXLEN);
+    if (pre.drop_special) throw new BundleError("preprocessing: subwords need drop_special false");
+  }
 
   const model = object(d.model, "model");
   const input = object(model.input, "model.input");
   string(input, "name", "model.input");
   boolean(input, "onnx_trims_leading_padding", "model.input");
-  if (!Array.isArray(input.shape) || input.shape.length !== 2 || input.shape[0] !== null || input.shape[1] !== maxlen) {
-    throw new BundleError(`model.input.shape must be [null, ${maxlen}], got ${show(input.shape)}`);
+  if (!Array.isArray(input.shape) || input.shape.length !== 2 || input.shape[0] !== null || input.shape[1] !== width) {
+    throw new BundleError(`model.input.shape must be [null, ${width}], got ${show(input.shape)}`);
   }
   const output = object(model.output, "model.output");
   string(output, "name", "model.output");

@@ -45,10 +45,10 @@ export async function checkBelongs(classifier) {
   const where = classifier.bundle.manifest.files.onnx.path;
   let got;
   try {
-    const rows = cases.map((kase) => Int32Array.from(kase.ids));
+    const rows = cases.map((kase) => ({ ids: Int32Array.from(kase.ids), subwords: Int32Array.from(kase.subwords ?? []) }));
     got = await classifier.scoreRows(rows);
-    if (classifier.oneSession != null && rows[0].length >= classifier.oneMinSteps) {
-      got.push(await classifier.scoreOne(rows[0]));
+    if (classifier.oneSession != null && rows[0].ids.length >= classifier.oneMinSteps) {
+      got.push(await classifier.scoreOne(rows[0].ids));
       cases.push(cases[0]);
     }
   } catch (error) {

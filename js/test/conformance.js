@@ -32,6 +32,10 @@ export async function runCases(classifier, cases, tolerance = null) {
     record("tokens", kase, same(tokens, kase.tokens), kase.tokens, tokens);
     const ids = Array.from(classifier.encode(kase.text));
     record("ids", kase, same(ids, kase.ids), kase.ids, ids);
+    if (kase.subwords !== undefined) {
+      const subwords = Array.from(classifier.subwordIds(kase.text));
+      record("subwords", kase, same(subwords, kase.subwords), kase.subwords, subwords);
+    }
   }
   const batch = await classifier.predictBatch(cases.map((kase) => kase.text));
   for (const [i, kase] of cases.entries()) {

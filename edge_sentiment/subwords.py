@@ -1,0 +1,168 @@
+"""Subword features: hashed character n-grams of each word, fastText-style.
+
+A word outside the vocabulary is id 2 like any other unknown word, but its character
+n-grams still carry meaning: "terible" shares "<te", "ter", "ible>" with "terrible",
+"amazinggg" shares "<ama", "amaz" with "amazing", and a Korean word with a particle
+attached shares its stem's syllables with the bare word. The model averages a vector per
+n-gram bucket beside its bags of words and pairs.
+
+The exact definition (docs/bundle-format.md, "Subwords"), which the JavaScript runtime
+implements too (js/src/subwords.js) and the conformance cases prove equal:
+
+* each kept token (the tokens whose ids survive truncation, in text order) is marked as
+  ``"<" + token + ">"``; its n-grams are the substrings of ``min_n`` to ``max_n`` code
+  points, ordered by start position, then by length;
+* an n-gram's bucket is ``1 + fnv1a32(utf8(ngram)) mod buckets`` (0 is padding);
+* a text's subword ids are its tokens' buckets in that order; more than ``slots`` of them
+  are cut like the word ids (``truncating="pre"`` keeps the last ``slots``), fewer are
+  padded with 0 on the side ``padding`` says.
+
+NumPy only: the runtime imports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+FNV_OFFSET = 2166136261
+FNV_PRIME = 16777619
+BEGIN_MARK, END_MARK = "<", ">"
+#: The hash's name in the manifest.
+HASH_NAME = "fnv1a32"
+#: Tokens whose buckets are remembered per encoder (the vocabulary's words come back again and again).
+CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True)
+class SubwordConfig:
+    """Which n-grams a word contributes and how many a text keeps (stored in the manifest)."""
+
+    min_n: int
+    max_n: int
+    buckets: int
+    slots: int
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.min_n <= self.max_n <= 8:
+            raise ValueError(f"subword n-grams need 2 <= min_n <= max_n <= 8, got {self.min_n}..{self.max_n}")
+        if not 1 <= self.buckets <= 1 << 22:
+            raise ValueError(f"subword buckets must be in [1, {1 << 22}], got {self.buckets}")
+        if self.slots < 1:
+            raise ValueError(f"subword slots must be at least 1, got {self.slots}")
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "hash": HASH_NAME, "marks": [BEGIN_MARK, END_MARK]}
+
+
+def ngrams(token: str, min_n: int, max_n: int) -> list[str]:
+    """The n-grams of ``token`` marked as ``<token>``, by start position, then length."""
+    marked = BEGIN_MARK + token + END_MARK
+    size = len(marked)
+    return [marked[i : i + n] for i in range(size) for n in range(min_n, min(max_n, size - i) + 1)]
+
+
+def count_ngrams(length: int, min_n: int, max_n: int) -> int:
+    """How many n-grams :func:`ngrams` gives for a token of ``length`` code points."""
+    size = length + 2
+    return sum(max(size - n + 1, 0) for n in range(min_n, max_n + 1))
+
+
+def fnv1a32(data: Sequence[bytes]) -> np.ndarray:
+    """FNV-1a (32 bit) of each byte string, vectorised over the strings: ``uint32 [len(data)]``."""
+    lengths = np.fromiter(map(len, data), np.int64, len(data))
+    hashes = np.full(len(data), FNV_OFFSET, dtype=np.uint32)
+    if not len(data):
+        return hashes
+    width = int(lengths.max())
+    matrix = np.zeros((len(data), width), dtype=np.uint32)
+    flat = np.frombuffer(b"".join(data), dtype=np.uint8)
+    rows = np.repeat(np.arange(len(data)), lengths)
+    columns = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    matrix[rows, columns] = flat
+    prime = np.uint32(FNV_PRIME)
+    for column in range(width):
+        active = lengths > column
+        hashes[active] = (hashes[active] ^ matrix[active, column]) * prime  # uint32 wraps mod 2**32
+    return hashes
+
+
+def buckets_of(grams: Sequence[str], buckets: int) -> np.ndarray:
+    """``1 + fnv1a32(utf8(gram)) mod buckets`` for each gram, as int32."""
+    encoded = [gram.encode("utf-8", "surrogatepass") for gram in grams]
+    return (fnv1a32(encoded) % np.uint32(buckets)).astype(np.int32) + 1
+
+
+class SubwordEncoder:
+    """The subword ids of kept tokens, per :class:`SubwordConfig` (buckets cached per token)."""
+
+    def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool) -> None:
+        self.config = config
+        self.from_end, self.pad_before = from_end, pad_before
+        self._cache: dict[str, np.ndarray] = {}
+
+    def kept(self, tokens: Sequence[str]) -> np.ndarray:
+        """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
+        slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
+        # Only the tokens (and, of a very long one, the part) whose n-grams can survive are hashed.
+        order = reversed(tokens) if self.from_end else iter(tokens)
+        chosen, room = [], slots
+        for token in order:
+            if room <= 0:
+                break
+            count = count_ngrams(len(token), min_n, max_n)
+            if count > room:
+                chosen.append(self._part(token, room))
+                break
+            chosen.append(self._ids(token))
+            room -= count
+        if self.from_end:
+            chosen.reverse()
+        return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int32)
+
+    def pad(self, kept: Sequence[np.ndarray]) -> np.ndarray:
+        """Rows of :meth:`kept` results padded with 0 to ``slots`` columns."""
+        out = np.zeros((len(kept), self.config.slots), dtype=np.int32)
+        for row, ids in enumerate(kept):
+            if len(ids):
+                if self.pad_before:
+                    out[row, self.config.slots - len(ids):] = ids
+                else:
+                    out[row, : len(ids)] = ids
+        return out
+
+    def _ids(self, token: str) -> np.ndarray:
+        ids = self._cache.get(token)
+        if ids is None:
+            self.warm([token])
+            ids = self._cache[token]
+        return ids
+
+    def warm(self, tokens: Sequence[str]) -> None:
+        """Hash the n-grams of every token not cached yet, all in one vectorised pass."""
+        new = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        if not new:
+            return
+        if len(self._cache) + len(new) > CACHE_LIMIT:
+            self._cache.clear()
+        per_token = [ngrams(t, self.config.min_n, self.config.max_n) for t in new]
+        flat = buckets_of([g for grams in per_token for g in grams], self.config.buckets)
+        ends = np.cumsum([len(grams) for grams in per_token])
+        for token, ids in zip(new, np.split(flat, ends[:-1])):
+            self._cache[token] = ids
+
+    def _part(self, token: str, room: int) -> np.ndarray:
+        """The last (or first) ``room`` n-gram ids of a token that has more than that."""
+        min_n, max_n = self.config.min_n, self.config.max_n
+        marked = BEGIN_MARK + token + END_MARK
+        # Start positions whose n-grams are kept: n-grams come by start position, and each
+        # start position gives at most max_n - min_n + 1 of them.
+        span = room + max_n
+        if self.from_end:
+            start = max(len(marked) - span, 0)
+            grams = [marked[i : i + n] for i in range(start, len(marked)) for n in range(min_n, min(max_n, len(marked) - i) + 1)]
+            return buckets_of(grams[-room:], self.config.buckets)
+        grams = [marked[i : i + n] for i in range(min(span, len(marked))) for n in range(min_n, min(max_n, len(marked) - i) + 1)]
+        return buckets_of(grams[:room], self.config.buckets)
