@@ -422,8 +422,8 @@ def _subword_option(value: str) -> dict:
     if value in ("auto", "off"):
         return {}
     low, _, high = value.partition("-")
-    if not (low.isdigit() and high.isdigit() and 2 <= int(low) <= int(high) <= 8):
-        raise UsageError(f"--subwords must be auto, off, or a range of n-gram lengths from 2 to 8 such as 3-5 (got {value!r})")
+    if not (low.isdigit() and high.isdigit() and 1 <= int(low) <= int(high) <= 8):
+        raise UsageError(f"--subwords must be auto, off, or a range of n-gram lengths from 1 to 8 such as 3-5 (got {value!r})")
     return {"subword_min_n": int(low), "subword_max_n": int(high)}
 
 

@@ -122,7 +122,7 @@ def _subwords(raw: Any) -> SubwordConfig | None:
     if d.get("marks") != [BEGIN_MARK, END_MARK]:
         raise ManifestError(f"{where}.marks must be {[BEGIN_MARK, END_MARK]}, got {_show(d.get('marks'))}")
     try:
-        return SubwordConfig(min_n=_int(d, "min_n", where, 2, 8), max_n=_int(d, "max_n", where, 2, 8),
+        return SubwordConfig(min_n=_int(d, "min_n", where, 1, 8), max_n=_int(d, "max_n", where, 1, 8),
                              buckets=_int(d, "buckets", where, 1, 1 << 22), slots=_int(d, "slots", where, 1, MAX_MAXLEN))
     except ValueError as exc:
         raise ManifestError(f"{where}: {exc}") from None

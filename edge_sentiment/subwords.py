@@ -46,8 +46,8 @@ class SubwordConfig:
     slots: int
 
     def __post_init__(self) -> None:
-        if not 2 <= self.min_n <= self.max_n <= 8:
-            raise ValueError(f"subword n-grams need 2 <= min_n <= max_n <= 8, got {self.min_n}..{self.max_n}")
+        if not 1 <= self.min_n <= self.max_n <= 8:
+            raise ValueError(f"subword n-grams need 1 <= min_n <= max_n <= 8, got {self.min_n}..{self.max_n}")
         if not 1 <= self.buckets <= 1 << 22:
             raise ValueError(f"subword buckets must be in [1, {1 << 22}], got {self.buckets}")
         if self.slots < 1:
@@ -60,14 +60,20 @@ class SubwordConfig:
 def ngrams(token: str, min_n: int, max_n: int) -> list[str]:
     """The n-grams of ``token`` marked as ``<token>``, by start position, then length."""
     marked = BEGIN_MARK + token + END_MARK
+    return _grams(marked, 0, len(marked), min_n, max_n)
+
+
+def _grams(marked: str, first: int, stop: int, min_n: int, max_n: int) -> list[str]:
+    """The n-grams of ``marked`` that start at ``first`` to ``stop - 1``; a mark alone is no n-gram."""
     size = len(marked)
-    return [marked[i : i + n] for i in range(size) for n in range(min_n, min(max_n, size - i) + 1)]
+    return [marked[i : i + n] for i in range(first, stop) for n in range(min_n, min(max_n, size - i) + 1)
+            if n > 1 or 0 < i < size - 1]
 
 
 def count_ngrams(length: int, min_n: int, max_n: int) -> int:
     """How many n-grams :func:`ngrams` gives for a token of ``length`` code points."""
     size = length + 2
-    return sum(max(size - n + 1, 0) for n in range(min_n, max_n + 1))
+    return sum(max(size - n + 1, 0) if n > 1 else length for n in range(min_n, max_n + 1))
 
 
 def fnv1a32(data: Sequence[bytes]) -> np.ndarray:
@@ -161,8 +167,7 @@ class SubwordEncoder:
         # start position gives at most max_n - min_n + 1 of them.
         span = room + max_n
         if self.from_end:
-            start = max(len(marked) - span, 0)
-            grams = [marked[i : i + n] for i in range(start, len(marked)) for n in range(min_n, min(max_n, len(marked) - i) + 1)]
+            grams = _grams(marked, max(len(marked) - span, 0), len(marked), min_n, max_n)
             return buckets_of(grams[-room:], self.config.buckets)
-        grams = [marked[i : i + n] for i in range(min(span, len(marked))) for n in range(min_n, min(max_n, len(marked) - i) + 1)]
+        grams = _grams(marked, 0, min(span, len(marked)), min_n, max_n)
         return buckets_of(grams[:room], self.config.buckets)

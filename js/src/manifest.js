@@ -100,7 +100,7 @@ export function checkManifest(raw) {
     const sub = object(pre.subwords, "preprocessing.subwords");
     choice(sub, "hash", ["fnv1a32"], "preprocessing.subwords");
     if (show(sub.marks) !== show(["<", ">"])) throw new BundleError(`preprocessing.subwords.marks must be ["<",">"], got ${show(sub.marks)}`);
-    const minN = integer(sub, "min_n", "preprocessing.subwords", 2, 8);
+    const minN = integer(sub, "min_n", "preprocessing.subwords", 1, 8);
     integer(sub, "max_n", "preprocessing.subwords", minN, 8);
     integer(sub, "buckets", "preprocessing.subwords", 1, 2 ** 22);
     width += integer(sub, "slots", "preprocessing.subwords", 1, MAX_MAXLEN);

@@ -18,15 +18,17 @@ export function fnv1a32(text) {
 /** The number of n-grams of a token of `length` code points. */
 export function countNgrams(length, minN, maxN) {
   let count = 0;
-  for (let n = minN; n <= maxN; n++) count += Math.max(length + 2 - n + 1, 0);
+  for (let n = minN; n <= maxN; n++) count += n > 1 ? Math.max(length + 2 - n + 1, 0) : length;
   return count;
 }
 
-/** The n-grams of `marked` (an array of code points) starting at positions from..to-1. */
+/** The n-grams of `marked` (an array of code points) starting at positions from..to-1; a mark alone is no n-gram. */
 function ngrams(marked, from, to, minN, maxN) {
   const out = [];
   for (let i = from; i < to; i++) {
-    for (let n = minN; n <= Math.min(maxN, marked.length - i); n++) out.push(marked.slice(i, i + n).join(""));
+    for (let n = minN; n <= Math.min(maxN, marked.length - i); n++) {
+      if (n > 1 || (i > 0 && i < marked.length - 1)) out.push(marked.slice(i, i + n).join(""));
+    }
   }
   return out;
 }

@@ -1,0 +1,141 @@
+"""Subword features (docs/bundle-format.md, section 3.1): the hash and n-grams as the spec
+defines them, the row layout, and a bundle trained with them: every backend, verify, explain,
+the JavaScript runtime, and misspelt words that still count."""
+
+import json
+import random
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from conftest import REPO, run_cli
+from edge_sentiment.encoding import Encoder, EncodingConfig
+from edge_sentiment.subwords import SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, fnv1a32, ngrams
+
+
+def test_the_hash_is_fnv1a_32_over_utf8_bytes():
+    # Reference values of FNV-1a 32 (the FNV authors' test vectors).
+    assert fnv1a32([b"", b"a", b"foobar"]).tolist() == [0x811C9DC5, 0xE40C292C, 0xBF9CF968]
+    assert buckets_of(["a"], 1000).tolist() == [1 + 0xE40C292C % 1000]
+    assert buckets_of(["영화"], 7).tolist() == [1 + fnv1a32(["영화".encode()])[0] % 7]
+
+
+def test_ngrams_are_cut_from_the_marked_word_by_start_then_length():
+    assert ngrams("ab", 2, 3) == ["<a", "<ab", "ab", "ab>", "b>"]
+    assert ngrams("ab", 1, 2) == ["<a", "a", "ab", "b", "b>"]  # a mark alone is no n-gram
+    assert ngrams("영화", 2, 2) == ["<영", "영화", "화>"]
+    for low, high in ((1, 1), (1, 4), (2, 4), (3, 6)):
+        for length in range(12):
+            assert len(ngrams("x" * length, low, high)) == count_ngrams(length, low, high)
+
+
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_a_text_keeps_its_slots_of_subwords_as_it_keeps_its_ids(truncating):
+    config = EncodingConfig(maxlen=4, num_words=10, truncating=truncating, subwords=SubwordConfig(2, 3, 50, 12))
+    encoder = Encoder({"good": 3, "film": 4}, config)
+    every = [bucket for token in ("one", "good", "film") for bucket in buckets_of(ngrams(token, 2, 3), 50)]
+    kept = encoder.kept_subwords("one good film")
+    assert kept.tolist() == (every[-12:] if truncating == "pre" else every[:12])
+    row = encoder.encode(["one good film"])[0]
+    assert row.shape == (config.width,) == (4 + 12,)
+    assert row[:4].tolist() == [1, 2, 3, 4] and row[4:].tolist() == kept.tolist()
+    empty = encoder.encode([""])[0]
+    assert empty.tolist() == [0, 0, 0, 1] + [0] * 12
+
+
+@pytest.mark.parametrize("from_end", [True, False])
+def test_a_huge_word_hashes_only_what_survives_and_gets_the_same_ids(from_end):
+    word = "abcdefghij" * 5000 + "xyz"
+    encoder = SubwordEncoder(SubwordConfig(1, 5, 997, 40), from_end, True)
+    every = buckets_of(ngrams(word, 1, 5), 997)
+    short = buckets_of(ngrams("short", 1, 5), 997)
+    expected = every[-40:] if from_end else np.concatenate([short, every[: 40 - len(short)]])
+    assert encoder.kept(["short", word]).tolist() == expected.tolist()
+    assert encoder.kept([word]).tolist() == (every[-40:] if from_end else every[:40]).tolist()
+
+
+CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
+FILLER = ["the", "movie", "film", "was", "really", "plot", "acting", "a", "this", "story"]
+
+
+def _write(path, rows=700, seed=0):
+    rng = random.Random(seed)
+    lines = ["text\tlabel"]
+    for _ in range(rows):
+        label = rng.choice(sorted(CUES))
+        words = [rng.choice(CUES[label]) if rng.random() < 0.3 else rng.choice(FILLER) for _ in range(rng.randint(4, 12))]
+        lines.append(f"{' '.join(words)}\t{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def subword_bundle(tmp_path_factory):
+    pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+    root = tmp_path_factory.mktemp("subwords")
+    result = run_cli("export", "--train", str(_write(root / "train.tsv")), "--subwords", "2-4", "--epochs", "6",
+                     "--out", str(root / "bundle"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert b"subwords 2-4: character 2- to 4-grams of every word" in result.stderr
+    return root / "bundle"
+
+
+def test_a_bundle_with_subwords_passes_every_check_on_every_backend(subword_bundle):
+    manifest = json.loads((subword_bundle / "manifest.json").read_text())
+    subwords = manifest["preprocessing"]["subwords"]
+    assert subwords["min_n"] == 2 and subwords["max_n"] == 4 and subwords["hash"] == "fnv1a32"
+    assert manifest["model"]["input"]["shape"] == [None, manifest["preprocessing"]["maxlen"] + subwords["slots"]]
+    assert manifest["training"]["fitted_to_data"]["subwords"]["slots"] == subwords["slots"]
+    result = run_cli("verify", "--model", str(subword_bundle))
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    out = result.stdout.decode()
+    assert "subwords " in out and "0 failures" in out
+    for category in ("korean", "japanese", "chinese", "thai", "typos", "very long word"):
+        assert any(json.loads(line)["category"] == f"subwords: {category}"
+                   for line in (subword_bundle / "conformance.jsonl").read_text().splitlines())
+
+
+def test_misspelt_and_unseen_forms_of_a_cue_word_still_count(subword_bundle):
+    from edge_sentiment import TextClassifier
+
+    with TextClassifier.load(subword_bundle) as classifier:
+        score = lambda text: classifier.predict_proba([text])[0]  # noqa: E731  P(positive)
+        # Out of the vocabulary every one of these is id 2: only their n-grams can tell them apart.
+        assert min(score("wonderfull"), score("wonderrful")) - max(score("terible"), score("horible")) > 0.6
+        for backend in ("numpy", "tflite"):
+            with TextClassifier.load(subword_bundle, backend=backend) as other:
+                assert abs(other.predict_proba(["terible film"])[0] - score("terible film")) < 1e-5
+
+
+def test_explanations_give_each_word_its_n_grams(subword_bundle):
+    from edge_sentiment import TextClassifier
+
+    with TextClassifier.load(subword_bundle) as classifier:
+        explanation = classifier.explain("the movie was terible")
+    total = explanation.base + sum(t.contribution for t in explanation.tokens)
+    assert abs(total - explanation.logit) < 1e-4
+    assert explanation.top(1)[0].token == "terible"  # out of the vocabulary, yet the strongest word
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
+                    reason="needs Node and js/node_modules (npm ci in js/)")
+def test_the_javascript_runtime_computes_the_same_subwords_and_scores(subword_bundle):
+    result = subprocess.run(["node", "scripts/conformance.js", str(subword_bundle)], cwd=REPO / "js",
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "subwords" in result.stdout and result.stdout.count(" 0 failures") == 5
+
+
+def test_subword_options_and_manifests_that_cannot_work_are_refused(subword_bundle, tmp_path):
+    result = run_cli("export", "--train", "x.tsv", "--subwords", "5-2", "--out", str(tmp_path / "b"))
+    assert result.returncode == 2 and b"--subwords must be auto, off, or a range" in result.stderr
+    copy = tmp_path / "bundle"
+    shutil.copytree(subword_bundle, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["preprocessing"]["subwords"]["marks"] = ["[", "]"]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    result = run_cli("predict", "--model", str(copy), "good")
+    assert result.returncode != 0 and b"preprocessing.subwords.marks must be ['<', '>']" in result.stderr
+    assert b"Traceback" not in result.stderr
