@@ -100,6 +100,8 @@ class TrainingConfig:
     # optimisation
     optimizer: str = "rmsprop"
     learning_rate: float = 1e-3
+    #: Decoupled weight decay (AdamW-style, Keras ``weight_decay``) applied at every step (0: none).
+    weight_decay: float = 0.0
     batch_size: int = 64
     epochs: int = 10
     patience: int = 2

@@ -197,9 +197,10 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
 
 
 def _optimizer(config: TrainingConfig):
+    decay = config.weight_decay or None
     if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=config.learning_rate)
-    return keras.optimizers.RMSprop(learning_rate=config.learning_rate)
+        return keras.optimizers.Adam(learning_rate=config.learning_rate, weight_decay=decay)
+    return keras.optimizers.RMSprop(learning_rate=config.learning_rate, weight_decay=decay)
 
 
 def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:

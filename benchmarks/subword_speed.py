@@ -1,0 +1,79 @@
+"""What subword features cost at run time: bundles with and without them, against fastText with
+subwords, on the same texts in one run.
+
+    python benchmarks/subword_speed.py TRAIN.tsv TEST.tsv BUNDLE... [--rounds 3]
+
+For each bundle (onnx backend) and for a fastText model trained on TRAIN.tsv with character
+2-4-grams and word bigrams (what its users run for short texts): the median ``predict(text)``
+latency over the test texts, one text per call, and the texts/s of one batch call over all of
+them (``predict_proba``; fastText's ``predict`` of the list), and the model's size on disk.
+Rounds alternate the models so machine noise falls on all; the medians over rounds are printed
+as one JSON line per model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from own_data import read_tsv  # noqa: E402
+
+
+def _fasttext(train: Path, folder: Path):
+    import fasttext
+
+    texts, labels = read_tsv(train)
+    path = folder / "train.txt"
+    path.write_text("".join(f"__label__{label} {' '.join(text.split())}\n" for text, label in zip(texts, labels)), encoding="utf-8")
+    model = fasttext.train_supervised(str(path), epoch=25, wordNgrams=2, minn=2, maxn=4, verbose=0)
+    model.save_model(str(folder / "model.bin"))
+    return model, (folder / "model.bin").stat().st_size
+
+
+def _measure(one, many, texts: list[str]) -> tuple[float, float]:
+    latencies = []
+    for text in texts:
+        started = time.perf_counter()
+        one(text)
+        latencies.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    many(texts)
+    return statistics.median(latencies) * 1e6, len(texts) / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("train", type=Path)
+    parser.add_argument("test", type=Path)
+    parser.add_argument("bundles", nargs="+", type=Path)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    from edge_sentiment import TextClassifier
+
+    texts = [" ".join(t.split()) for t in read_tsv(args.test)[0]]
+    models = {}
+    for bundle in args.bundles:
+        classifier = TextClassifier.load(bundle)
+        size = sum(f.stat().st_size for f in bundle.iterdir() if f.suffix == ".onnx") + (bundle / "vocab.json").stat().st_size
+        models[str(bundle)] = (classifier.predict, classifier.predict_proba, size)
+    with tempfile.TemporaryDirectory() as scratch:
+        fasttext_model, size = _fasttext(args.train, Path(scratch))
+        models["fasttext (2-4-grams, bigrams)"] = (fasttext_model.predict, fasttext_model.predict, size)
+        figures = {name: [] for name in models}
+        for _ in range(args.rounds):
+            for name, (one, many, _) in models.items():
+                figures[name].append(_measure(one, many, texts))
+    for name, rounds in figures.items():
+        print(json.dumps({"model": name, "texts": len(texts), "predict_median_us": round(statistics.median(r[0] for r in rounds), 1),
+                          "batch_texts_per_s": round(statistics.median(r[1] for r in rounds)),
+                          "model_mb": round(models[name][2] / 1e6, 2)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
