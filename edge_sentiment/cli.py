@@ -721,7 +721,9 @@ def info(
         _labels_line(bundle.manifest),
         f"input       {pre.maxlen} ids, num_words {pre.num_words}, skip_top {pre.skip_top}, "
         f"padding {pre.padding}, truncating {pre.truncating}, drop_special {pre.drop_special}"
-        + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else ""),
+        + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else "")
+        + (f"; subwords: character {pre.subwords.min_n}-{pre.subwords.max_n}-grams in {pre.subwords.buckets:,} "
+           f"buckets, {pre.subwords.slots} per text" if pre.subwords else ""),
         f"model       {_describe_model(model)}",
         f"parameters  {model.parameters}",
     ]

@@ -70,6 +70,9 @@ class TrainingConfig:
     subword_buckets: int = 0
     subword_slots: int = 0
     subword_dim: int = 0
+    #: While training, each word id reads as OOV with this probability, so that a word is also
+    #: learnt from its n-grams (all a misspelt word has left) and no one word dominates.
+    word_dropout: float = 0.0
     #: The SimpleRNN reads only the last rnn_window steps (0 = all maxlen steps);
     #: the bag still reads the whole review. Costs the RNN's time where it adds least.
     rnn_window: int = 0
@@ -147,6 +150,8 @@ class TrainingConfig:
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.subword_min_n and (self.head != "mean_with_bag" or self.subword_dim < 1):
             raise ValueError("subwords need head 'mean_with_bag' and subword_dim >= 1")
+        if not 0.0 <= self.word_dropout < 1.0:
+            raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if self.subword_dim and not self.subword_min_n:
             raise ValueError("subword_dim needs subwords (subword_min_n >= 2)")
         if self.calibration not in CALIBRATIONS:

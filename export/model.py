@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from edge_sentiment.constants import PAD_ID
+from edge_sentiment.constants import LAST_SPECIAL_ID, OOV_ID, PAD_ID
 from edge_sentiment.model_math import pad_step_input, rnn_pad_states
 from edge_sentiment.pairs import pair_ids
 from edge_sentiment.tasks import ACTIVATIONS
@@ -77,6 +77,28 @@ class LastSteps(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
+class WordDropout(keras.layers.Layer):
+    """While training, each word id becomes the OOV id with probability ``rate``: the model
+    learns to read a word from its subwords too, as it must a misspelt one, and leans less on any one word.
+    The identity otherwise (so no exported graph holds it)."""
+
+    def __init__(self, rate: float, seed: int = 0, **kwargs):
+        super().__init__(**kwargs)
+        self.rate, self.seed = rate, seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, ids, training=None):
+        if not training or not self.rate:
+            return ids
+        dropped = keras.random.uniform(ops.shape(ids), seed=self.seed_generator) < self.rate
+        dropped = ops.logical_and(dropped, ops.greater(ids, LAST_SPECIAL_ID))
+        return ops.where(dropped, ops.full_like(ids, OOV_ID), ids)
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="edge_sentiment")
 class Columns(keras.layers.Layer):
     """Columns ``start:stop`` of the input row (word ids first, then subword ids)."""
 
@@ -127,6 +149,8 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     if config.subword_min_n:
         ids = Columns(0, config.maxlen, name="word_ids")(row)
         subwords = Columns(config.maxlen, config.width, name="subword_ids")(row)
+    if config.word_dropout:
+        ids = WordDropout(config.word_dropout, config.seed, name="word_dropout")(ids)
     if config.architecture == "multi_hot_dense":
         features = _multi_hot_features(ids, config)
     else:
