@@ -114,15 +114,16 @@ class SubwordEncoder:
         slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
         # Only the tokens (and, of a very long one, the part) whose n-grams can survive are hashed.
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room = [], slots
+        chosen, room, cache = [], slots, self._cache
         for token in order:
             if room <= 0:
                 break
-            count = count_ngrams(len(token), min_n, max_n)
+            ids = cache.get(token)
+            count = len(ids) if ids is not None else count_ngrams(len(token), min_n, max_n)
             if count > room:
                 chosen.append(self._part(token, room))
                 break
-            chosen.append(self._ids(token))
+            chosen.append(ids if ids is not None else self._ids(token))
             room -= count
         if self.from_end:
             chosen.reverse()
