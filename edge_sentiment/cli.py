@@ -317,8 +317,8 @@ def export(
     subwords: Annotated[
         str,
         typer.Option(help="Hashed character n-grams of every word, so misspelt, inflected and unseen words still "
-                     "count: 'auto' (with --train: 2- to 4-grams for presets with a bag of words; with --data: the "
-                     "preset's), 'off', or a range such as '3-5'."),
+                     "count: 'auto' (with --train, for presets with a bag of words: 3- to 5-grams, or 1- to 3-grams when most "
+                     "letters are Hangul, Han or kana; with --data: the preset's), 'off', or a range such as '2-4'."),
     ] = "auto",
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Override the preset's random seed.")] = None,
