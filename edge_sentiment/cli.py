@@ -390,14 +390,8 @@ def export(
     fitted = tuple(name for name in FITTABLE if name not in overrides) if train is not None else ()
     if subwords == "off":
         fitted = tuple(name for name in fitted if name != "subwords")
-    elif subword_overrides:
-        from edge_sentiment_export.vocab import SUBWORD_BUCKETS
-
-        try:  # (the slots are fitted to the texts)
-            config = config.with_overrides(**subword_overrides, subword_buckets=SUBWORD_BUCKETS, subword_slots=1,
-                                           subword_dim=config.subword_dim or config.embedding_dim)
-        except ValueError as exc:
-            raise UsageError(f"--subwords {subwords}: {exc}") from None
+    elif subword_overrides:  # (buckets, slots and width are fitted to the texts)
+        config = config.with_overrides(**subword_overrides)
         fitted = tuple(dict.fromkeys((*fitted, "subwords")))
     manifest = exporter.export_bundle(
         config, dataset, out, command=command, overwrite=overwrite, quantize=quantize, log=log, progress=progress, fitted_settings=fitted

@@ -148,12 +148,12 @@ class TrainingConfig:
             raise ValueError(f"bag_prior must be >= 0 and needs head 'mean_with_bag', got {self.bag_prior}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
-        if self.subword_min_n and (self.head != "mean_with_bag" or self.subword_dim < 1):
+        if self.has_subwords and (self.head != "mean_with_bag" or self.subword_dim < 1):
             raise ValueError("subwords need head 'mean_with_bag' and subword_dim >= 1")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if self.subword_dim and not self.subword_min_n:
-            raise ValueError("subword_dim needs subwords (subword_min_n >= 2)")
+            raise ValueError("subword_dim needs subwords (subword_min_n >= 1)")
         if self.calibration not in CALIBRATIONS:
             raise ValueError(f"calibration must be one of {CALIBRATIONS}, got {self.calibration!r}")
         if self.short_snippets < 0 or self.snippet_max_tokens < 2:
@@ -179,10 +179,15 @@ class TrainingConfig:
         )
 
     def subwords(self) -> SubwordConfig | None:
-        """The subword settings (None when subword_min_n is 0)."""
-        if not self.subword_min_n:
+        """The subword settings; None until the n-gram lengths, buckets and slots are all set (the
+        rule of export/vocab.py fills in buckets, slots and width after a range is asked for)."""
+        if not (self.subword_min_n and self.subword_buckets and self.subword_slots):
             return None
         return SubwordConfig(self.subword_min_n, self.subword_max_n, self.subword_buckets, self.subword_slots)
+
+    @property
+    def has_subwords(self) -> bool:
+        return self.subwords() is not None
 
     @property
     def width(self) -> int:
@@ -214,7 +219,7 @@ class TrainingConfig:
         source = f"one-hot({self.num_words})" if self.input_encoding == "one_hot" else f"Embedding({self.num_words},{self.embedding_dim})"
         window = f" (last {self.rnn_window} steps)" if self.rnn_window else ""
         pairs = f" + {self.pair_buckets} hashed word pairs x {self.pair_dim}" if self.pair_buckets else ""
-        if self.subword_min_n:
+        if self.has_subwords:
             pairs += (f" + {self.subword_buckets} hashed {self.subword_min_n}-{self.subword_max_n}-grams x {self.subword_dim}"
                       f" ({self.subword_slots} per text)")
         pairs += f" (bags over tokens + {self.bag_prior:g})" if self.bag_prior else ""

@@ -383,7 +383,7 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
         "bag_prior": config.bag_prior,
-        **({"subword_dim": config.subword_dim} if config.subword_min_n else {}),
+        **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
         # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }

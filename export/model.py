@@ -146,7 +146,7 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
     """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
     row = keras.Input(shape=(config.width,), dtype="int32", name=INPUT_NAME)
     ids, subwords = row, None
-    if config.subword_min_n:
+    if config.has_subwords:
         ids = Columns(0, config.maxlen, name="word_ids")(row)
         subwords = Columns(config.maxlen, config.width, name="subword_ids")(row)
     if config.word_dropout:
@@ -249,7 +249,7 @@ def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
         arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = _arrays(model, "rnn")
         if config.pair_buckets:
             (arrays["pair_embedding"],) = _arrays(model, PAIR_EMBEDDING)
-        if config.subword_min_n:
+        if config.has_subwords:
             (arrays["subword_embedding"],) = _arrays(model, SUBWORD_EMBEDDING)
     arrays["dense_kernel"], arrays["dense_bias"] = _arrays(model, OUTPUT_NAME)
     return arrays

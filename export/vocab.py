@@ -23,8 +23,9 @@ The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
   are Hangul, Han or kana (a character there is a syllable or a morpheme already; validation
   carve of 16,000 Korean movie reviews: 1-3 0.828, 1-4 0.827, 2-4 0.822, 3-5 0.802, none 0.758),
   else :data:`SUBWORD_RANGE` (English SST-2 carve: 3-5 0.800, 2-4 0.790, none 0.790; TREC-6:
-  3-5 0.835, 2-4 0.831, none 0.835), in
-  :data:`SUBWORD_BUCKETS` buckets of the word vectors' width; a text keeps as many as the
+  3-5 0.835, 2-4 0.831, none 0.835), each a vector of the word vectors' width, in twice as many
+  buckets as the training words have distinct n-grams (a power of two, from 4,096 to 262,144 and
+  at most 4M weights; Korean carve, 2-4-grams: 65,536 buckets 0.822, 262,144 0.829); a text keeps as many as the
   :data:`LENGTH_PERCENTILE` th percentile of the training texts hold (n-grams of the words
   ``maxlen`` keeps), at least :data:`MIN_MAXLEN`, at most :data:`MAX_SUBWORDS_PER_ID` per id.
 
@@ -41,7 +42,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from edge_sentiment.constants import FIRST_WORD_ID
-from edge_sentiment.subwords import count_ngrams
+from edge_sentiment.subwords import count_ngrams, ngrams
 from edge_sentiment.text import tokenize
 
 from .config import TrainingConfig
@@ -51,8 +52,8 @@ LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
 FITTABLE = ("num_words", "maxlen", "bag_prior", "embedding_dim", "subwords", "class_weight")  # (class_weight: export/train.py)
-#: Subword n-gram lengths (alphabetic scripts; syllabic and logographic ones: SYLLABIC_RANGE)
-#: and hash buckets when the rule turns subwords on.
+#: Subword n-gram lengths when the rule turns subwords on (alphabetic scripts; syllabic and
+#: logographic ones: SYLLABIC_RANGE).
 SUBWORD_RANGE = (3, 5)
 SYLLABIC_RANGE = (1, 3)
 #: Hangul (syllables and jamo), CJK ideographs (and extension A), hiragana and katakana.
@@ -60,7 +61,11 @@ SYLLABIC = re.compile("[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3\u3400-\u4dbf\u4e
 LETTER = re.compile(r"[^\W\d_]")
 #: Characters read to tell the script (a sample of the texts is enough).
 SCRIPT_SAMPLE = 1_000_000
-SUBWORD_BUCKETS = 1 << 16
+#: Buckets: twice the distinct n-grams of the training words (few collisions), a power of two,
+#: at least MIN_SUBWORD_BUCKETS, at most MAX_SUBWORD_BUCKETS and MAX_SUBWORD_WEIGHTS / subword_dim.
+MIN_SUBWORD_BUCKETS = 1 << 12
+MAX_SUBWORD_BUCKETS = 1 << 18
+MAX_SUBWORD_WEIGHTS = 1 << 22
 MAX_SUBWORDS_PER_ID = 16
 LABELS_EMBEDDING_DIM = 64
 LABELS_PAIR_DIM = 16
@@ -134,16 +139,25 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
            f"{1 - share:.0%} of the letters are of alphabetic scripts: 3 to 5 of them span a morpheme")
     if config.subword_min_n:
         low, high, why = config.subword_min_n, config.subword_max_n, "the lengths asked for"
-    per_text = [sum(count_ngrams(len(t), low, high) for t in tokenize(text)[-config.maxlen:]) for text in texts]
+    tokenized = [tokenize(text) for text in texts]
+    per_text = [sum(count_ngrams(len(t), low, high) for t in tokens[-config.maxlen:]) for tokens in tokenized]
+    distinct = len({gram for word in {t for tokens in tokenized for t in tokens} for gram in ngrams(word, low, high)})
+    dim = config.subword_dim or config.embedding_dim
+    buckets = config.subword_buckets or _bucket_count(distinct, dim)
     percentile = int(math.ceil(np.percentile(per_text, LENGTH_PERCENTILE))) if per_text else MIN_MAXLEN
-    slots = min(MAX_SUBWORDS_PER_ID * config.maxlen, max(MIN_MAXLEN, percentile))
-    config = config.with_overrides(subword_min_n=low, subword_max_n=high, subword_buckets=config.subword_buckets or SUBWORD_BUCKETS,
-                                   subword_slots=slots, subword_dim=config.subword_dim or config.embedding_dim)
+    slots = config.subword_slots or min(MAX_SUBWORDS_PER_ID * config.maxlen, max(MIN_MAXLEN, percentile))
+    config = config.with_overrides(subword_min_n=low, subword_max_n=high, subword_buckets=buckets, subword_slots=slots, subword_dim=dim)
     return config, {"value": f"{low}-{high}", "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
                     f"p{LENGTH_PERCENTILE}_ngrams": percentile, "syllabic_letter_share": round(share, 4),
+                    "distinct_ngrams": distinct,
                     "rule": f"character {low}- to {high}-grams of every word ({why}), hashed into {config.subword_buckets:,} buckets; "
                             f"{slots} per text: the {percentile} that hold {LENGTH_PERCENTILE}% of the training texts whole, "
                             f"at least {MIN_MAXLEN}, at most {MAX_SUBWORDS_PER_ID} per id"}
+
+
+def _bucket_count(distinct: int, dim: int) -> int:
+    wanted = 1 << max(0, 2 * distinct - 1).bit_length()
+    return max(MIN_SUBWORD_BUCKETS, min(wanted, MAX_SUBWORD_BUCKETS, 1 << (MAX_SUBWORD_WEIGHTS // dim).bit_length() - 1))
 
 
 def syllabic_share(texts: list[str]) -> float:

@@ -74,7 +74,7 @@ def to_single_review_onnx(model: keras.Model, config: TrainingConfig, path: Path
 
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:
     """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
-    return trims_leading_padding(config.architecture, config.head, config.padding, bool(config.subword_min_n))
+    return trims_leading_padding(config.architecture, config.head, config.padding, config.has_subwords)
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:

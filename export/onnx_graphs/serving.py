@@ -46,7 +46,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
     dense = model_split(kernel, config)
     word_table, word_matrix = bag_table(embedding, dense.words)
-    if config.subword_min_n:
+    if config.has_subwords:
         subword_table, subword_matrix = bag_table(model.get_layer(SUBWORD_EMBEDDING).get_weights()[0], dense.subwords)
     if config.pair_buckets:
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
@@ -67,7 +67,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
             pairs = _mean(tf.gather(tf.constant(pair_table), buckets) * both_words[..., None], both_words, prior=prior)
             logit += _times(pairs, pair_matrix)
-        if config.subword_min_n:
+        if config.has_subwords:
             subwords = row[:, config.maxlen :]
             is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
             logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior), subword_matrix)

@@ -45,7 +45,7 @@ def supports(config: TrainingConfig) -> bool:
     pre-padded (the RNN state at a review's first word is the state after its pad steps)."""
     # The family of the lean batch graph; and a review always holds the start id, so never zero steps.
     # (Subword ids would be a second input: a bundle with subwords has no single-text graph.)
-    return serving.supports(config) and not config.drop_special and not config.subword_min_n
+    return serving.supports(config) and not config.drop_special and not config.has_subwords
 
 
 def min_steps(config: TrainingConfig) -> int:
