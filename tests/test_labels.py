@@ -166,7 +166,8 @@ def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, fee
                             cwd=REPO / "js", capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "(multiclass, 3 labels): onnx (batch)" in result.stdout and "(multilabel, 4 labels): onnx (one per call)" in result.stdout
-    assert result.stdout.count(" 0 failures") == 8
+    # tokens, ids, subwords, batch and one-per-call scores, for each bundle
+    assert result.stdout.count(" 0 failures") == 10 and "(multilabel, 4 labels): subwords" in result.stdout
 
 
 def test_label_files_choose_their_task_and_refuse_what_cannot_train(tmp_path):

@@ -34,7 +34,11 @@ async function wordEffects(text, score) {
   if (preprocessing.drop_special || tokens.length === 0) return tokens.map((t) => [t, 0]);
   const offset = kept.length > tokens.length ? 1 : 0; // the start id is kept unless truncation cut it
   const words = tokens.slice(tokens.length - (kept.length - offset));
-  const variants = words.map((_, i) => kept.filter((_, j) => j !== offset + i));
+  const { subwords } = classifier.encoder; // (a bundle with subwords reads each word's n-grams too)
+  const variants = words.map((_, i) => ({
+    ids: kept.filter((_, j) => j !== offset + i),
+    subwords: subwords && subwords.kept(words.filter((_, j) => j !== i)),
+  }));
   const without = await classifier.scoreRows(variants);
   const base = logit(score);
   return words.map((word, i) => [word, base - logit(without[i])]);
