@@ -51,6 +51,8 @@ class ModelIO:
     outputs: int = 1
     #: Columns of the input: ``maxlen`` word ids, then the subword slots (if any).
     width: int = 0
+    #: The single-review graph's second input (subword ids), in a bundle with subwords.
+    single_review_subwords: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         single_review_file=model.single_review.file if model.single_review else None,
         outputs=manifest.outputs,
         width=manifest.preprocessing.encoding().width,
+        single_review_subwords=model.single_review.subwords_input.name
+        if model.single_review and model.single_review.subwords_input else None,
     )
     vocab = _read_vocab(root, manifest, io)
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)

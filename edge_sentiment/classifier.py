@@ -140,8 +140,11 @@ class SentimentClassifier:
 
     def _score_one(self, text: str) -> np.ndarray:
         """One text's output row, by the direct path: no windows or sorting for a single row."""
-        if self._encoder.subwords is not None:  # (no single-text graph: the row holds subword ids too)
-            return self._run(self._encoder.encode([text]))[0]
+        if self._encoder.subwords is not None:
+            kept, subwords = self._encoder.kept_with_subwords(text)
+            if self._takes_one(kept):
+                return self._run.one(kept, subwords)  # a single-review graph: no padded row
+            return self._run(self._encoder.pad([kept], [subwords]))[0]
         kept = self._encoder.kept_array(text)
         if self._takes_one(kept):
             return self._run.one(kept)  # a single-review graph: no padded row
@@ -200,10 +203,17 @@ class SentimentClassifier:
 
     def _score_ids(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) == 1:
-            kept = ids[0][ids[0] != PAD_ID]  # pre-padded (a bundle with a one-review graph is)
-            if self._takes_one(kept):
-                return self._run.one(kept)[None]
+            kept = self._split(ids[0])  # pre-padded (a bundle with a one-review graph is)
+            if self._takes_one(kept[0]):
+                return self._run.one(*kept)[None]
         return self._run(ids)
+
+    def _split(self, row: np.ndarray) -> tuple[np.ndarray, ...]:
+        """A padded row's kept ids (and, with subwords, kept subword ids): its non-pad entries."""
+        if self._encoder.subwords is None:
+            return (row[row != PAD_ID],)
+        words, subwords = row[: self._encoder.config.maxlen], row[self._encoder.config.maxlen :]
+        return words[words != PAD_ID], subwords[subwords != PAD_ID]
 
     def _public(self, scores: np.ndarray) -> np.ndarray:
         """Scores as the API returns them: ``(n,)`` P(positive) for binary, else ``(n, labels)``."""

@@ -139,6 +139,11 @@ class Encoder:
             raise ValueError("this encoding has subwords: pass each row's kept_subwords too")
         return np.concatenate([words, self.subwords.pad(subwords)], axis=1)
 
+    def kept_with_subwords(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`kept_array` and :meth:`kept_subwords` of ``text``, tokenized once (subword encodings only)."""
+        tokens, start = self.kept_tokens(text)
+        return self._ids_of(tokens, start), self.subwords.kept(tokens)
+
     def kept_subwords(self, text: str) -> np.ndarray:
         """The subword ids of ``text``'s kept words (edge_sentiment/subwords.py), unpadded."""
         if self.subwords is None:

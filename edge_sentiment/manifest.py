@@ -150,26 +150,33 @@ class TensorSpec:
 
 @dataclass(frozen=True)
 class SingleReview:
-    """``model.single.onnx``: one review's ids, unpadded, ``min_steps`` to ``max_steps`` of them."""
+    """``model.single.onnx``: one text's ids, unpadded, ``min_steps`` to ``max_steps`` of them
+    (and, in a bundle with subwords, its subword ids, unpadded, as a second input)."""
 
     file: str  # the files key
     input: TensorSpec
     min_steps: int
     max_steps: int
+    subwords_input: TensorSpec | None = None
 
     @classmethod
-    def from_dict(cls, raw: Any, maxlen: int) -> SingleReview:
+    def from_dict(cls, raw: Any, maxlen: int, subwords: bool = False) -> SingleReview:
         where = "model.single_review"
         d = _object(raw, where)
         record = cls(file=_str(d, "file", where), input=TensorSpec.from_dict(d.get("input"), f"{where}.input", "int32", ["steps"]),
-                     min_steps=_int(d, "min_steps", where, 1, maxlen), max_steps=_int(d, "max_steps", where, 1, maxlen))
+                     min_steps=_int(d, "min_steps", where, 1, maxlen), max_steps=_int(d, "max_steps", where, 1, maxlen),
+                     subwords_input=TensorSpec.from_dict(d.get("subwords_input"), f"{where}.subwords_input", "int32", ["count"])
+                     if subwords else None)
         if record.max_steps != maxlen or record.min_steps > record.max_steps:
             raise ManifestError(f"{where}: steps must run from min_steps to maxlen ({maxlen}), got "
                                 f"{record.min_steps}..{record.max_steps}")
         return record
 
     def to_dict(self) -> dict:
-        return {"file": self.file, "input": self.input.to_dict(), "min_steps": self.min_steps, "max_steps": self.max_steps}
+        out = {"file": self.file, "input": self.input.to_dict(), "min_steps": self.min_steps, "max_steps": self.max_steps}
+        if self.subwords_input is not None:
+            out["subwords_input"] = self.subwords_input.to_dict()
+        return out
 
 
 @dataclass(frozen=True)
@@ -217,7 +224,8 @@ class ModelRecord:
             parameters=_optional_int(d, "parameters", "model"),
             onnx_opset=_optional_int(d, "onnx_opset", "model"),
             layers=tuple(_str_list(d, "layers", "model")),
-            single_review=SingleReview.from_dict(d["single_review"], maxlen) if d.get("single_review") is not None else None,
+            single_review=SingleReview.from_dict(d["single_review"], maxlen, (width or maxlen) > maxlen)
+            if d.get("single_review") is not None else None,
         )
         if common["architecture"] == "multi_hot_dense":
             units = d.get("dense_units")

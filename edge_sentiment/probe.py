@@ -53,7 +53,7 @@ def check_belongs(bundle: Bundle, backend: str, predictor) -> None:
         public = (lambda row: row[0]) if bundle.manifest.task == "binary" else (lambda row: row)
         got = [recorded(public(row)) for row in predictor(rows)]
         if predictor.one is not None and len(kept[0]) >= predictor.one_min_steps:
-            got.append(recorded(public(predictor.one(kept[0]))))
+            got.append(recorded(public(predictor.one(kept[0], subwords[0]) if subwords else predictor.one(kept[0]))))
             cases = [*cases, cases[0]]
     except BundleError:
         raise

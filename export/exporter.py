@@ -38,7 +38,7 @@ from .config import TrainingConfig
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .int8 import describe as describe_int8, to_int8
-from .model import INPUT_NAME, OUTPUT_NAME, numpy_weights
+from .model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT, numpy_weights
 from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_onnx, to_single_review_onnx,
 )
@@ -396,7 +396,9 @@ def _single_review_record(config: TrainingConfig) -> dict:
     return {
         "single_review": {
             "file": SINGLE_REVIEW_FILE[0],
-            "input": {"name": INPUT_NAME, "dtype": "int32", "shape": ["steps"], "meaning": "one review's ids, no padding"},
+            "input": {"name": INPUT_NAME, "dtype": "int32", "shape": ["steps"], "meaning": "one text's kept ids, no padding"},
+            **({"subwords_input": {"name": SUBWORDS_INPUT, "dtype": "int32", "shape": ["count"],
+                                   "meaning": "one text's kept subword ids, no padding"}} if config.has_subwords else {}),
             "min_steps": single_review.min_steps(config),
             "max_steps": config.maxlen,
         }

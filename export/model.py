@@ -14,6 +14,8 @@ from edge_sentiment.tasks import ACTIVATIONS
 from .config import TrainingConfig
 
 INPUT_NAME = "ids"
+#: The one-text graph's second input, with subwords (the batch graph reads them from its row).
+SUBWORDS_INPUT = "subwords"
 OUTPUT_NAME = "score"
 BAG_MEAN = "bag_mean"
 PAIR_EMBEDDING = "pair_embedding"

@@ -30,7 +30,8 @@ class Predictor:
     of them; its ``outputs`` scores), skipping the padded row the matrix path would build and strip again."""
 
     batch: PredictFn
-    one: Callable[[np.ndarray], np.ndarray] | None = None
+    #: ``one(kept)``, or ``one(kept, subwords)`` for a bundle with subwords.
+    one: Callable[..., np.ndarray] | None = None
     one_min_steps: int = 1
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
@@ -54,7 +55,7 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
     outputs = bundle.io.outputs
     checked = Predictor(
         lambda ids: checked_scores(batch(ids), len(ids), outputs, where),
-        None if one is None else (lambda kept: checked_scores(one(kept)[None], 1, outputs, where)[0]),
+        None if one is None else (lambda *kept: checked_scores(one(*kept)[None], 1, outputs, where)[0]),
         predictor.one_min_steps,
     )
     from ..probe import check_belongs  # (it imports the encoder, which a backend does not need)

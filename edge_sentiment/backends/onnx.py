@@ -53,10 +53,11 @@ def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> P
     serves is the classifier's choice (``SentimentClassifier.score_ids``)."""
     session, path = _session(bundle, file_key)
     _check_single_review_io(session, bundle, path)
-    input_name, output_name = bundle.io.input_name, bundle.io.output_name
+    input_name, output_name, subwords_name = bundle.io.input_name, bundle.io.output_name, bundle.io.single_review_subwords
 
-    def one(kept: np.ndarray) -> np.ndarray:
-        (scores,) = session.run([output_name], {input_name: kept})
+    def one(kept: np.ndarray, subwords: np.ndarray | None = None) -> np.ndarray:
+        feeds = {input_name: kept} if subwords_name is None else {input_name: kept, subwords_name: subwords}
+        (scores,) = session.run([output_name], feeds)
         return scores[0]
 
     return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps)
@@ -110,11 +111,13 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
 
 def _check_single_review_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     inputs, outputs = session.get_inputs(), session.get_outputs()
-    wanted = ([bundle.io.input_name], [["steps"]], [bundle.io.output_name])
+    subwords = bundle.io.single_review_subwords
+    wanted = ([bundle.io.input_name] + ([subwords] if subwords else []), [["steps"]] + ([["count"]] if subwords else []),
+              [bundle.io.output_name])
     found = ([i.name for i in inputs], [i.shape for i in inputs], [o.name for o in outputs])
     if found != wanted:
         raise BundleError(f"{path} has inputs {found[0]} of shapes {found[1]} and outputs {found[2]}; "
-                          f"a single-review graph takes {wanted[0]} of shape ['steps'] to {wanted[2]}")
+                          f"this bundle's single-review graph takes {wanted[0]} of shapes {wanted[1]} to {wanted[2]}")
     _check_output(session, path, [1, bundle.io.outputs])
 
 

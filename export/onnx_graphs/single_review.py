@@ -16,7 +16,8 @@ ops. The exporter checks it against Keras on every test review, one call per
 review, through the runtime's own path (edge_sentiment/backends/onnx.py).
 
 Input ``ids``: int32 ``[steps]``, the review's kept ids (start id first,
-``min_steps <= steps <= maxlen``, no padding). Output ``score``: float32 ``[1, K]``.
+``min_steps <= steps <= maxlen``, no padding); with subwords also ``subwords``: int32 ``[count]``,
+its kept subword ids (``0 <= count <= slots``, no padding). Output ``score``: float32 ``[1, K]``.
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edge_sentiment.model_math import (
-    bag_table, bag_width, initial_state_index, onnx_rnn_weights, pad_step_input, rnn_pad_states, split_dense,
+    bag_table, initial_state_index, model_split, onnx_rnn_weights, pad_step_input, rnn_pad_states,
 )
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..model import INPUT_NAME, OUTPUT_NAME
+from ..model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
 from . import serving
 from .finalize import ONNX_OPSET
 
@@ -44,8 +45,7 @@ def supports(config: TrainingConfig) -> bool:
     """The architecture this graph reproduces: embedding -> bags (+ pairs) and a windowed RNN mean,
     pre-padded (the RNN state at a review's first word is the state after its pad steps)."""
     # The family of the lean batch graph; and a review always holds the start id, so never zero steps.
-    # (Subword ids would be a second input: a bundle with subwords has no single-text graph.)
-    return serving.supports(config) and not config.drop_special and not config.has_subwords
+    return serving.supports(config) and not config.drop_special
 
 
 def min_steps(config: TrainingConfig) -> int:
@@ -58,18 +58,20 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) 
         raise ValueError(f"the single-review graph needs an embedding + SimpleRNN model with head 'mean_with_bag' "
                          f"and pre-padding; {config.preset!r} is {config.describe()}")
     graph = _Graph()
-    dense = split_dense(weights["dense_kernel"], config.embedding_dim, bag_width(config) - config.embedding_dim)
+    dense = model_split(weights["dense_kernel"], config)
     # Row 0 of the word table is never read (no padding here); zero as in model.onnx.
     parts = [_mean_score(graph, "word", bag_table(weights["embedding"], dense.words), INPUT_NAME, config)]
     if config.pair_buckets:
         parts.append(_pair_part(graph, bag_table(weights["pair_embedding"], dense.pairs), config))
+    if config.has_subwords:
+        parts.append(_subword_part(graph, bag_table(weights["subword_embedding"], dense.subwords), config))
     parts.append(_rnn_part(graph, weights, dense.rnn, config))
     graph.node("Sum", [*parts, graph.constant("dense_bias", weights["dense_bias"])], "logit")
     if ACTIVATIONS[config.task] == "softmax":
         graph.node("Softmax", ["logit"], OUTPUT_NAME, axis=-1)
     else:
         graph.node("Sigmoid", ["logit"], OUTPUT_NAME)
-    return graph.model(ONNX_OPSET, config.outputs)
+    return graph.model(ONNX_OPSET, config.outputs, config.has_subwords)
 
 
 def _mean_score(graph: _Graph, name: str, bag: tuple, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
@@ -103,6 +105,22 @@ def _pair_part(graph: _Graph, bag: tuple, config: TrainingConfig) -> str:
     key = graph.node("Add", [scaled, current], "pair_key")
     bucket = graph.node("Mod", [key, graph.constant("buckets_minus_1", np.int32(config.pair_buckets - 1))], "pair_bucket_minus_1")
     return _mean_score(graph, "pair", (bag[0][1:], bag[1]), bucket, config, fewer=1)
+
+
+def _subword_part(graph: _Graph, bag: tuple, config: TrainingConfig) -> str:
+    """The subword bag: the sum of ``table[subwords]`` divided by max(count + prior, 1), read from
+    a table by count (0 too: a text without letters has no subwords, and its sum is 0)."""
+    table, matrix = bag
+    gathered = graph.node("Gather", [graph.constant("subword_scores", table), SUBWORDS_INPUT], "subword_step_scores")
+    total = graph.node("ReduceSum", [gathered, graph.int64("subword_axis", 0)], "subword_sum", keepdims=1)
+    counts = np.arange(config.subword_slots + 1, dtype=np.float64)
+    inverse = (1.0 / np.maximum(counts + config.bag_prior, 1.0)).astype(np.float32)
+    count = graph.node("Shape", [SUBWORDS_INPUT], "subword_count")
+    factor = graph.node("Gather", [graph.constant("subword_inverse_counts", inverse), count], "subword_inverse_count")
+    mean = graph.node("Mul", [total, factor], "subword_part" if matrix is None else "subword_mean")
+    if matrix is None:
+        return mean
+    return graph.node("MatMul", [mean, graph.constant("subword_dense", matrix)], "subword_part")
 
 
 def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingConfig) -> str:
@@ -160,11 +178,14 @@ class _Graph:
     def int64(self, name: str, value: int) -> str:
         return self.constant(name, np.array([value], dtype=np.int64))
 
-    def model(self, opset: int, outputs: int) -> onnx.ModelProto:
+    def model(self, opset: int, outputs: int, subwords: bool = False) -> onnx.ModelProto:
+        inputs = [helper.make_tensor_value_info(INPUT_NAME, TensorProto.INT32, ["steps"])]
+        if subwords:
+            inputs.append(helper.make_tensor_value_info(SUBWORDS_INPUT, TensorProto.INT32, ["count"]))
         graph = helper.make_graph(
             self.nodes,
             "edge_sentiment_single_review",
-            [helper.make_tensor_value_info(INPUT_NAME, TensorProto.INT32, ["steps"])],
+            inputs,
             [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, outputs])],
             initializer=self.initializers,
         )

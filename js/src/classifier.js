@@ -69,6 +69,7 @@ export class SentimentClassifier {
     this.oneMinSteps = manifest.model.single_review?.min_steps ?? Infinity;
     this.trims = manifest.model.input.onnx_trims_leading_padding === true;
     this.inputName = manifest.model.input.name;
+    this.subwordsName = manifest.model.single_review?.subwords_input?.name ?? null;
     this.outputName = manifest.model.output.name;
   }
 
@@ -85,13 +86,14 @@ export class SentimentClassifier {
   /** Classify one text: `{label, score, scores}` (see the top of this file). */
   async predict(text) {
     const kept = this.encoder.kept(checkedText(text));
-    if (this.oneSession != null && kept.ids.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept.ids));
+    if (this.oneSession != null && kept.ids.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept));
     return this.prediction((await this.scoreRows([kept]))[0]);
   }
 
-  /** The output row (one score per output) of one text's kept ids through the one-review graph. */
+  /** The output row (one score per output) of one text's `Encoder.kept` result through the one-review graph. */
   async scoreOne(kept) {
-    const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept, [kept.length]) };
+    const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept.ids, [kept.ids.length]) };
+    if (this.subwordsName) feeds[this.subwordsName] = new this.ort.Tensor("int32", kept.subwords, [kept.subwords.length]);
     const output = await this.oneSession.run(feeds);
     return this.checkedRows(output[this.outputName], 1)[0];
   }

@@ -140,6 +140,7 @@ export function checkManifest(raw) {
     const single = object(model.single_review, "model.single_review");
     if (!(single.file in files)) throw new BundleError(`model.single_review.file ${show(single.file)} is not a key of files`);
     integer(single, "min_steps", "model.single_review", 1, maxlen);
+    if (pre.subwords != null) string(object(single.subwords_input, "model.single_review.subwords_input"), "name", "model.single_review.subwords_input");
   }
   return { ...d, task, outputs };
 }

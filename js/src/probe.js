@@ -48,7 +48,7 @@ export async function checkBelongs(classifier) {
     const rows = cases.map((kase) => ({ ids: Int32Array.from(kase.ids), subwords: Int32Array.from(kase.subwords ?? []) }));
     got = await classifier.scoreRows(rows);
     if (classifier.oneSession != null && rows[0].ids.length >= classifier.oneMinSteps) {
-      got.push(await classifier.scoreOne(rows[0].ids));
+      got.push(await classifier.scoreOne(rows[0]));
       cases.push(cases[0]);
     }
   } catch (error) {
