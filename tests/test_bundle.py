@@ -286,7 +286,7 @@ def test_single_review_min_steps_must_be_a_positive_integer(bundle_copy):
 def test_single_review_file_must_take_one_unpadded_review(bundle_copy):
     # The batch graph in the single-review slot: right names, wrong input shape.
     edit_manifest(bundle_copy, lambda m: m["files"]["onnx_single"].update(m["files"]["onnx"]))
-    with pytest.raises(BundleError, match=r"a single-review graph takes \['ids'\] of shape \['steps'\]"):
+    with pytest.raises(BundleError, match=r"this bundle's single-review graph takes \['ids'\] of shapes \[\['steps'\]\]"):
         SentimentClassifier.load(bundle_copy)
 
 
