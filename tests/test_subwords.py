@@ -139,3 +139,26 @@ def test_subword_options_and_manifests_that_cannot_work_are_refused(subword_bund
     result = run_cli("predict", "--model", str(copy), "good")
     assert result.returncode != 0 and b"preprocessing.subwords.marks must be ['<', '>']" in result.stderr
     assert b"Traceback" not in result.stderr
+
+
+def test_the_subword_rule_follows_the_script_and_the_size_of_the_file():
+    from edge_sentiment_export import config as C
+    from edge_sentiment_export.vocab import FITTABLE, fit_to_data, word_counts
+
+    def fitted(texts):
+        config, record = fit_to_data(C.get_preset("default"), *word_counts(texts), FITTABLE, texts)
+        return config, record["subwords"]
+
+    korean = ["영화가 정말 재밌었어요 배우들의 연기도 최고", "시간 낭비였다 별로"] * 50
+    config, record = fitted(korean)
+    assert (config.subword_min_n, config.subword_max_n) == (1, 3) and record["syllabic_letter_share"] == 1.0
+    english = ["a wonderful, moving film with a brilliant cast", "dull and lifeless"] * 50
+    config, record = fitted(english)
+    assert (config.subword_min_n, config.subword_max_n) == (3, 5) and record["syllabic_letter_share"] == 0.0
+    assert config.subword_buckets == 4096  # a few dozen distinct n-grams: the floor
+    assert config.subword_slots == max(16, record["p99_ngrams"]) and config.word_dropout == 0.2
+    assert config.subword_dim == config.embedding_dim and config.has_subwords
+    rng = random.Random(0)
+    many = [" ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(20)) for _ in range(3000)]
+    config, record = fitted(many)
+    assert config.subword_buckets == 1 << 18 < 2 * record["distinct_ngrams"]  # capped
