@@ -156,7 +156,7 @@ def test_the_subword_rule_follows_the_script_and_the_size_of_the_file():
     config, record = fitted(english)
     assert (config.subword_min_n, config.subword_max_n) == (3, 5) and record["syllabic_letter_share"] == 0.0
     assert config.subword_buckets == 4096  # a few dozen distinct n-grams: the floor
-    assert config.subword_slots == max(16, record["p99_ngrams"]) and config.word_dropout == 0.2
+    assert config.subword_slots == max(16, record["p99_ngrams"]) and config.word_dropout == 0.0
     assert config.subword_dim == config.embedding_dim and config.has_subwords
     rng = random.Random(0)
     many = [" ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(8)) for _ in range(20)) for _ in range(3000)]
