@@ -36,7 +36,7 @@ TABLE_FORMATS = FORMATS[1:]
 LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Column names tried, in this order, when no text or label column is named.
-TEXT_COLUMNS = ("text", "review", "sentence", "content")
+TEXT_COLUMNS = ("text", "review", "sentence", "document", "content", "comment", "tweet", "message", "body", "question", "utterance")
 LABEL_COLUMNS = ("label", "labels", "sentiment", "class", "category", "topic", "intent", "emotion", "target", "rating", "stars")
 #: Label values read as the positive / negative class of a bundle labelled negative/positive.
 POSITIVE_VALUES = ("1", "true", "pos", "positive")
