@@ -174,7 +174,7 @@ def test_a_single_argument_that_names_a_file_gets_a_hint(tmp_path):
 @pytest.mark.parametrize("line, message", [
     ('{"text": 5, "label": 1}', "line 1: 'text' must be a string, got a number"),
     ("null", "line 1: expected a JSON object, got null"),
-    ('{"body": "x", "label": 1}', "no text column among 'body', 'label'; name it with --text-column COLUMN"),
+    ('{"payload": "x", "label": 1}', "no text column among 'payload', 'label'; name it with --text-column COLUMN"),
     ('{"text": "x", "label": [1, 0]}', "line 1: 2 labels (1, 0); a binary bundle takes one label per text"),
     ('{"text": "x", "label": {"a": 1}}', "line 1: label {\"a\": 1} is not one of 'positive', 'negative', 1, true, pos"),
     ('{"text": "x", "label": 1', "line 1: not JSON"),
