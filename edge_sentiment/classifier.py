@@ -49,6 +49,16 @@ class Prediction:
     labels: tuple[str, ...] = ()
 
 
+def prediction_record(text: str, prediction: Prediction, *, multilabel: bool, top_k: int | None = None) -> dict:
+    """One prediction as JSON, the same for ``predict --json`` and the HTTP API: text, label,
+    score, (multilabel) labels, and the ``top_k`` highest scores (all when None), 6 decimals."""
+    record: dict = {"text": text, "label": prediction.label, "score": round(prediction.score, 6)}
+    if multilabel:
+        record["labels"] = list(prediction.labels)
+    record["scores"] = {label: round(value, 6) for label, value in itertools.islice(prediction.scores.items(), top_k)}
+    return record
+
+
 class SentimentClassifier:
     """A text classifier ready to score text. Create it with :meth:`load`.
 

@@ -241,13 +241,12 @@ def _write_predictions(classifier, texts: list[str], shape) -> None:
 def _format(text: str, prediction, shape: _Shape) -> str:
     import itertools
 
-    kept = list(itertools.islice(prediction.scores.items(), shape.top_k))
+    from .classifier import prediction_record
+
     if shape.as_json:
-        record = {"text": text, "label": prediction.label, "score": round(prediction.score, 6)}
-        if shape.multilabel:
-            record["labels"] = list(prediction.labels)
-        record["scores"] = {label: round(value, 6) for label, value in kept}
-        return json.dumps(record, ensure_ascii=False)
+        return json.dumps(prediction_record(text, prediction, multilabel=shape.multilabel, top_k=shape.top_k),
+                          ensure_ascii=False)
+    kept = list(itertools.islice(prediction.scores.items(), shape.top_k))
     label = "|".join(prediction.labels) or "(none)" if shape.multilabel else prediction.label
     ranked = "\t" + " ".join(f"{name}:{value:.4f}" for name, value in kept) if shape.top_k else ""
     return f"{label}\t{prediction.score:.4f}{ranked}\t{preview(text)}"
@@ -918,6 +917,43 @@ def _print_rich(renderables) -> None:
     console = Console(file=stdout(), highlight=False, soft_wrap=True)
     for renderable in renderables:
         console.print(renderable)
+
+
+@app.command(epilog="Exit status: 0 stopped by SIGTERM or Ctrl-C (after finishing the requests in flight); 1 the bundle "
+             "does not load, the address cannot be bound or the 'serve' extra is missing; 2 the command line is wrong.")
+def serve(
+    model: ModelOption = None,
+    backend: BackendOption = "onnx",
+    host: Annotated[str, typer.Option(help="Address to listen on. The default answers this machine only; "
+                                      "0.0.0.0 answers every network (put a proxy with TLS in front).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port to listen on; 0 picks a free one (printed at start).")] = 8080,
+    workers: Annotated[int, typer.Option(min=1, help="Server processes, each with its own copy of the model "
+                                         "(about one per core; memory grows with each).")] = 1,
+    max_body: Annotated[int, typer.Option(min=1, help="Largest request body in bytes; larger ones get 413.")] = 4 * 1024 * 1024,
+    max_texts: Annotated[int, typer.Option(min=1, help="Most texts in one request; more get 413.")] = 1000,
+    batch_texts: Annotated[int, typer.Option(min=1, help="Micro-batching: texts of concurrent requests scored "
+                                             "together, at most (about).")] = 256,
+    batch_wait_ms: Annotated[float, typer.Option(min=0.0, help="Micro-batching: how long a request waits for others "
+                                                 "to join its batch, in milliseconds.")] = 1.0,
+    timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a request may wait for its scores (504 after).")] = 30.0,
+    read_timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a client may take to send a request body "
+                                                "(408 after).")] = 10.0,
+    shutdown_timeout: Annotated[float, typer.Option(min=0.0, help="On SIGTERM: seconds to finish the requests in "
+                                                    "flight before they are cancelled.")] = 20.0,
+    max_connections: Annotated[int, typer.Option(min=1, help="Open connections at most (per worker); more get 503.")] = 1000,
+    access_log: Annotated[bool, typer.Option("--access-log", help="Log every request.")] = False,
+) -> None:
+    """Serve the model over HTTP: POST /v1/predict, POST /v1/explain, GET /v1/model, /healthz, /readyz,
+    /metrics (Prometheus) and /openapi.json. Needs the 'serve' extra: pip install 'edge-sentiment[serve]'.
+    Concurrent requests are scored together (micro-batching). See docs/serving.md."""
+    from .server import ServeSettings, serve as run_server
+
+    run_server(ServeSettings(
+        model=None if model is None else str(model), backend=backend, host=host, port=port, workers=workers,
+        max_body_bytes=max_body, max_texts=max_texts, batch_texts=batch_texts, batch_wait_ms=batch_wait_ms,
+        timeout=timeout, read_timeout=read_timeout, shutdown_timeout=shutdown_timeout, max_connections=max_connections,
+        access_log=access_log,
+    ), announce=log)
 
 
 @app.command(epilog=EXIT_STATUS)

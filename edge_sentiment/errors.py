@@ -9,5 +9,9 @@ class BundleError(EdgeSentimentError):
     """A model bundle is missing, incomplete, corrupt, or does not match its manifest."""
 
 
-class BackendUnavailableError(EdgeSentimentError, ImportError):
+class MissingExtraError(EdgeSentimentError, ImportError):
+    """An optional dependency is not installed; the message names the extra that installs it."""
+
+
+class BackendUnavailableError(MissingExtraError):
     """A backend's optional dependency is not installed; the message names the extra."""
