@@ -83,3 +83,79 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, tim
     exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or shutil.which("edge-sentiment")
     assert exe, "the edge-sentiment console script is not installed"
     return subprocess.run([exe, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout)
+
+
+class Served:
+    """A real ``edge-sentiment serve`` process on a free port, and a small HTTP client for it."""
+
+    def __init__(self, process: subprocess.Popen, address: str) -> None:
+        self.process, self.address = process, address
+        self.host, port = address.rsplit(":", 1)
+        self.port = int(port)
+
+    def request(self, method: str, path: str, body: object = None, raw: bytes | None = None, headers: dict | None = None):
+        """``(status, headers, parsed JSON or text)`` of one request on a new connection."""
+        import http.client
+        import json
+
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        try:
+            return self.exchange(connection, method, path, body, raw, headers)
+        finally:
+            connection.close()
+
+    @staticmethod
+    def exchange(connection, method: str, path: str, body: object = None, raw: bytes | None = None,
+                 headers: dict | None = None):
+        import json
+
+        payload = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        connection.request(method, path, body=payload, headers={"Content-Type": "application/json", **(headers or {})})
+        response = connection.getresponse()
+        data = response.read()
+        kind = response.getheader("content-type", "")
+        return response.status, dict(response.getheaders()), json.loads(data) if "json" in kind else data.decode()
+
+    def stop(self, timeout: float = 60) -> int:
+        """SIGTERM, then the exit status."""
+        import signal
+
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def start_server(*args: str, timeout: float = 120) -> Served:
+    """Start ``edge-sentiment serve --port 0 ARGS`` and wait until it says where it listens and is ready."""
+    import re
+    import time
+
+    exe = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or shutil.which("edge-sentiment")
+    process = subprocess.Popen([exe, "serve", "--port", "0", *args], stderr=subprocess.PIPE, stdout=subprocess.PIPE)
+    address, deadline, seen = None, time.monotonic() + timeout, []
+    while address is None:
+        line = process.stderr.readline().decode()
+        seen.append(line)
+        if not line and process.poll() is not None:
+            raise AssertionError("the server exited before listening:\n" + "".join(seen))
+        found = re.search(r"on http://(\S+:\d+) ", line)
+        address = found.group(1) if found else None
+        assert time.monotonic() < deadline, "the server did not say where it listens:\n" + "".join(seen)
+    server = Served(process, address)
+    _drain_in_background(process.stderr, seen)
+    server.log = seen
+    while True:  # ready once the model answers
+        try:
+            if server.request("GET", "/readyz")[0] == 200:
+                return server
+        except OSError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "the server never got ready:\n" + "".join(seen)
+        time.sleep(0.05)
+
+
+def _drain_in_background(stream, lines: list[str]) -> None:
+    """Keep reading the server's log, so it never blocks on a full pipe."""
+    import threading
+
+    threading.Thread(target=lambda: lines.extend(line.decode() for line in stream), daemon=True).start()

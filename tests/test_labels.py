@@ -159,6 +159,30 @@ def test_a_multilabel_bundle_has_thresholds_and_predicts_label_sets(feelings, tm
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_the_http_api_serves_every_label_of_a_multilabel_bundle(feelings):
+    pytest.importorskip("fastapi", reason="serving needs the 'serve' extra")
+    from conftest import start_server
+    from edge_sentiment import TextClassifier
+
+    classifier = TextClassifier.load(feelings / "bundle")
+    texts = ["mad furious and scared afraid", "so happy and glad", "the report"]
+    served = start_server("--model", str(feelings / "bundle"))
+    try:
+        status, _, body = served.request("POST", "/v1/predict", {"texts": texts})
+        one = served.request("POST", "/v1/predict", {"text": texts[0], "top_k": 2})[2]
+        explained = served.request("POST", "/v1/explain", {"text": texts[0], "label": "fear"})[2]
+    finally:
+        assert served.stop() == 0
+    assert status == 200
+    for record, text in zip(body["predictions"], texts):
+        expected = classifier.predict(text)
+        assert record["labels"] == list(expected.labels) and record["label"] == expected.label
+        assert list(record["scores"]) == list(expected.scores) and len(record["scores"]) == 4
+        assert list(record["scores"].values()) == pytest.approx(list(expected.scores.values()), abs=1e-6)
+    assert len(one["scores"]) == 2 and set(one["labels"]) == {"anger", "fear"}
+    assert explained["label"] == "fear" and explained["score"] == pytest.approx(classifier.predict(texts[0]).scores["fear"], abs=1e-6)
+
+
 @pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
                     reason="needs Node and js/node_modules (npm ci in js/)")
 def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, feelings):

@@ -45,7 +45,8 @@ class Metrics:
 
 
 class RequestMetrics:
-    """ASGI middleware: every HTTP request is counted under its route (``other`` when none matched)."""
+    """ASGI middleware: every HTTP request is counted under its route (``other`` when none matched)
+and status (499 when the client closed the connection before an answer was sent)."""
 
     def __init__(self, app, *, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
@@ -54,7 +55,8 @@ class RequestMetrics:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started, status = time.perf_counter(), 500
+        # No answer sent: the client went away first (nginx's 499, "client closed request").
+        started, status = time.perf_counter(), 499
 
         async def send_status(message) -> None:
             nonlocal status
@@ -64,6 +66,9 @@ class RequestMetrics:
 
         try:
             await self.app(scope, receive, send_status)
+        except Exception:
+            status = 500  # (the server's error middleware answers it)
+            raise
         finally:
             route = getattr(scope.get("route"), "path", "other")
             self.metrics.requests.labels(route, str(status)).inc()
