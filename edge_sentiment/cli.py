@@ -934,7 +934,7 @@ def serve(
     batch_texts: Annotated[int, typer.Option(min=1, help="Micro-batching: texts of concurrent requests scored "
                                              "together, at most (about).")] = 256,
     batch_wait_ms: Annotated[float, typer.Option(min=0.0, help="Micro-batching: how long a request waits for others "
-                                                 "to join its batch, in milliseconds.")] = 1.0,
+                                                 "to join its batch, in milliseconds. 0: a batch is what queued while the previous one was scored.")] = 0.0,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a request may wait for its scores (504 after).")] = 30.0,
     read_timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a client may take to send a request body "
                                                 "(408 after).")] = 10.0,

@@ -165,6 +165,31 @@ def test_keep_alive_connections_are_reused(server):
         connection.close()
 
 
+def test_connections_are_served_without_nagles_delay():
+    """Responses go out in two writes (head, body): with Nagle's algorithm on, the body would wait
+    for the client's delayed ACK (~40 ms per request). The listening socket the server binds must
+    make every accepted connection TCP_NODELAY."""
+    from edge_sentiment.server.runner import _bind
+
+    async def accepted_option() -> int:
+        listening = _bind("127.0.0.1", 0)
+        options = []
+
+        def on_connection(reader, writer) -> None:
+            options.append(writer.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(on_connection, sock=listening)
+        _, writer = await asyncio.open_connection(*listening.getsockname()[:2])
+        while not options:
+            await asyncio.sleep(0.01)
+        writer.close()
+        server.close()
+        return options[0]
+
+    assert asyncio.run(accepted_option()) != 0
+
+
 def test_metrics_count_requests_errors_texts_and_batches(server):
     from prometheus_client.parser import text_string_to_metric_families
 

@@ -26,7 +26,7 @@ class ServeSettings:
     max_texts: int = 1000
     #: Micro-batching: texts scored together at most, and how long the first request of a batch waits for others.
     batch_texts: int = 256
-    batch_wait_ms: float = 1.0
+    batch_wait_ms: float = 0.0
     #: Texts waiting to be scored at most; more are refused with 503 (the server is overloaded).
     max_queued_texts: int = 20_000
     #: Seconds a request may wait for its scores (504 after), and for its body to arrive (408 after).
