@@ -69,6 +69,13 @@ class Bundle:
     #: False only for a bundle whose cases are being written (the exporter's staging copy).
     probed: bool = True
 
+    @property
+    def label_separator(self) -> str:
+        """What joined several labels of a row in the training file (``|`` unless it said otherwise):
+        how several predicted labels are written in one field."""
+        dataset = self.manifest.reports.get("dataset")
+        return (dataset.raw.get("label_separator") if dataset is not None else None) or "|"
+
     def file(self, key: str) -> Path:
         """Path of the file listed under ``files[key]``, after checking its size and sha256."""
         self.read(key)

@@ -181,7 +181,7 @@ def predict(
             from .table_output import write_table_predictions
 
             write_table_predictions(classifier, file, fmt, text_column, on_error, as_json, all_scores,
-                                    _trained_separator(classifier.bundle))
+                                    classifier.bundle.label_separator)
 
 
 def _stdin_as_file(texts: Optional[list[str]], file: Optional[str]) -> tuple[Optional[list[str]], Optional[str]]:
@@ -546,7 +546,7 @@ def evaluate(
                          "its per-label figures")
     rules = _label_rules(label_map, drop_label) if label_map or drop_label else _trained_label_rules(bundle)
     texts, labels = _labeled_texts(data, file, file_format, text_column, label_column, bundle.labels, rules, task,
-                                   _trained_separator(bundle))
+                                   bundle.label_separator)
     if not texts:
         raise InputError(f"{data or file} holds no labeled texts to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
@@ -604,12 +604,6 @@ def _scores(classifier, texts: list[str], advance):
         windows.append(scores)
         advance(len(window))
     return classifier._public(np.concatenate(windows))
-
-
-def _trained_separator(bundle) -> str:
-    """What joined several labels of a row in the bundle's training file (``|`` by default)."""
-    dataset = bundle.manifest.reports.get("dataset")
-    return (dataset.raw.get("label_separator") if dataset is not None else None) or "|"
 
 
 def _labels_tables(results: dict, names: tuple[str, ...], task: str) -> list[str]:

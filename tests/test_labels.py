@@ -183,6 +183,20 @@ def test_the_http_api_serves_every_label_of_a_multilabel_bundle(feelings):
     assert explained["label"] == "fear" and explained["score"] == pytest.approx(classifier.predict(texts[0]).scores["fear"], abs=1e-6)
 
 
+def test_score_frame_gives_every_label_a_column(feelings):
+    pd = pytest.importorskip("pandas", reason="score_frame needs the 'scale' extra")
+    from edge_sentiment import TextClassifier
+    from edge_sentiment.frames import score_frame
+
+    texts = ["mad furious and scared afraid", "so happy and glad", "the report"]
+    scored = score_frame(pd.DataFrame({"text": texts}), model=feelings / "bundle")
+    assert list(scored.columns) == ["text", "predicted_label", "score", "predicted_labels", "score_anger", "score_fear",
+                                    "score_joy", "score_surprise"]
+    expected = TextClassifier.load(feelings / "bundle").predict_proba(texts)
+    assert scored[[f"score_{name}" for name in ("anger", "fear", "joy", "surprise")]].to_numpy() == pytest.approx(expected, abs=1e-6)
+    assert set(scored["predicted_labels"][0].split("|")) == {"anger", "fear"}
+
+
 @pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
                     reason="needs Node and js/node_modules (npm ci in js/)")
 def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, feelings):
