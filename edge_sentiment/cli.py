@@ -929,6 +929,8 @@ def serve(
                                              "together, at most (about).")] = 256,
     batch_wait_ms: Annotated[float, typer.Option(min=0.0, help="Micro-batching: how long a request waits for others "
                                                  "to join its batch, in milliseconds. 0: a batch is what queued while the previous one was scored.")] = 0.0,
+    max_queued: Annotated[int, typer.Option(min=1, help="Texts waiting to be scored at most; a request that would "
+                                            "pass it gets 503 (the server is overloaded).")] = 20_000,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a request may wait for its scores (504 after).")] = 30.0,
     read_timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a client may take to send a request body "
                                                 "(408 after).")] = 10.0,
@@ -939,12 +941,14 @@ def serve(
 ) -> None:
     """Serve the model over HTTP: POST /v1/predict, POST /v1/explain, GET /v1/model, /healthz, /readyz,
     /metrics (Prometheus) and /openapi.json. Needs the 'serve' extra: pip install 'edge-sentiment[serve]'.
-    Concurrent requests are scored together (micro-batching). See docs/serving.md."""
+    Concurrent requests are scored together (micro-batching). SIGTERM or Ctrl-C: stop accepting, finish the
+    requests in flight, exit 0. See docs/serving.md."""
     from .server import ServeSettings, serve as run_server
 
     run_server(ServeSettings(
         model=None if model is None else str(model), backend=backend, host=host, port=port, workers=workers,
         max_body_bytes=max_body, max_texts=max_texts, batch_texts=batch_texts, batch_wait_ms=batch_wait_ms,
+        max_queued_texts=max_queued,
         timeout=timeout, read_timeout=read_timeout, shutdown_timeout=shutdown_timeout, max_connections=max_connections,
         access_log=access_log,
     ), announce=log)

@@ -35,7 +35,7 @@ def serve(settings: ServeSettings, announce=lambda line: print(line, file=sys.st
              f"with {settings.workers} worker{'s' if settings.workers > 1 else ''}; stop with Ctrl-C or SIGTERM")
     options = dict(
         host=host, port=port, log_level=settings.log_level, access_log=settings.access_log,
-        limit_concurrency=settings.max_connections, timeout_graceful_shutdown=int(settings.shutdown_timeout),
+        limit_concurrency=settings.max_connections, timeout_graceful_shutdown=settings.shutdown_timeout,
         lifespan="on", server_header=False,
     )
     with _stop_signals_end_quietly():
