@@ -2,7 +2,7 @@
 
     python benchmarks/scale_dask.py [--texts 200000] [--partitions 16] [--model DIR]
 
-Writes ``--texts`` texts (IMDB test reviews cut to their first sentences when ../shared/data has
+Writes ``--texts`` texts (IMDB test reviews, whole, when ../shared/data has
 them, else the bundle's conformance texts repeated) to Parquet in a temporary folder, then
 measures texts/s of: ``predict_proba`` on the whole list in this process (workers=1), and the
 Dask recipe (read Parquet, ``map_partitions(score_frame)``, write Parquet) on a LocalCluster of

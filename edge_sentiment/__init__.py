@@ -29,6 +29,9 @@ _EXPORTS = {
     "TextClassifier": ".classifier",
     "load": ".classifier",
     "load_bundle": ".bundle",
+    "MissingExtraError": ".errors",
+    "score_frame": ".frames",
+    "WorkerPoolError": ".parallel",
 }
 __all__ = sorted(_EXPORTS)
 

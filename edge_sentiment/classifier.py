@@ -120,6 +120,10 @@ class SentimentClassifier:
         if pool is not None:
             pool.close()
 
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}(bundle={str(self.bundle.path)!r}, name={self.bundle.manifest.name!r}, "
+                f"backend={self.backend!r}, task={self.task!r}, labels={self.labels!r})")
+
     def __reduce__(self):
         return _reload, (str(self.bundle.path), self.backend, self.threshold, self.workers, self.thresholds)
 
