@@ -8,7 +8,7 @@ import os
 import sys
 import threading
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,7 @@ from .encoding import Encoder
 from .tasks import label_scores
 
 if TYPE_CHECKING:
-    from .explain import Explanation
+    from .explain import Explainer, Explanation
     from .reports import EvaluationReport
 
 #: Rows per model call: the size that bounds peak memory without costing throughput
@@ -88,7 +88,7 @@ class SentimentClassifier:
         self._run = load_backend(backend, bundle)
         self._pool = None
         self._pool_lock = threading.Lock()
-        self._explainers: dict[int, object] = {}  # by output column, built on first use
+        self._explainers: dict[int, Explainer] = {}  # by output column, built on first use
 
     @classmethod
     def load(
@@ -156,12 +156,14 @@ class SentimentClassifier:
         """One text's output row, by the direct path: no windows or sorting for a single row."""
         if self._encoder.subwords is not None:
             kept, subwords = self._encoder.kept_with_subwords(text)
-            if self._takes_one(kept):
-                return self._run.one(kept, subwords)  # a single-review graph: no padded row
+            one = self._one_text_path(kept)
+            if one is not None:
+                return one(kept, subwords)  # a single-review graph: no padded row
             return self._run(self._encoder.pad([kept], [subwords]))[0]
         kept = self._encoder.kept_array(text)
-        if self._takes_one(kept):
-            return self._run.one(kept)  # a single-review graph: no padded row
+        one = self._one_text_path(kept)
+        if one is not None:
+            return one(kept)  # a single-review graph: no padded row
         return self._run(self._encoder.pad([kept]))[0]
 
     def explain(self, text: str, label: str | None = None) -> Explanation:
@@ -197,6 +199,7 @@ class SentimentClassifier:
         if len(written) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(written)} labels; give one label (or list) per text")
         where = lambda i: f"label {i}"  # noqa: E731
+        ids: list  # label ids; multilabel: a tuple of them per text
         if self.task == "binary":
             ids = [binary_label(v, self.labels[1], self.labels[0], where(i)) for i, v in enumerate(written)]
         elif self.task == "multiclass":
@@ -218,8 +221,9 @@ class SentimentClassifier:
     def _score_ids(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) == 1:
             kept = self._split(ids[0])  # pre-padded (a bundle with a one-review graph is)
-            if self._takes_one(kept[0]):
-                return self._run.one(*kept)[None]
+            one = self._one_text_path(kept[0])
+            if one is not None:
+                return one(*kept)[None]
         return self._run(ids)
 
     def _split(self, row: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -233,10 +237,10 @@ class SentimentClassifier:
         """Scores as the API returns them: ``(n,)`` P(positive) for binary, else ``(n, labels)``."""
         return scores[:, 0] if self.task == "binary" else scores
 
-    def _takes_one(self, kept: np.ndarray) -> bool:
-        """Whether one text's kept ids go to the backend's one-review path: the one place that
-        chooses the graph for a single text."""
-        return self._run.one is not None and len(kept) >= self._run.one_min_steps
+    def _one_text_path(self, kept: np.ndarray) -> Callable[..., np.ndarray] | None:
+        """The backend's one-review path if one text's kept ids go to it, else None: the one place
+        that chooses the graph for a single text."""
+        return self._run.one if len(kept) >= self._run.one_min_steps else None
 
     def predict_batch(self, texts: Iterable[str]) -> list[Prediction]:
         """Classify many texts; the result has one :class:`Prediction` per text, in order."""
@@ -424,7 +428,7 @@ def _label_thresholds(bundle: Bundle, threshold: float | None, given: dict[str, 
         if given:
             raise ValueError(f"thresholds per label are for multilabel bundles; this one is {bundle.manifest.task}")
         return {}
-    chosen = dict(zip(bundle.labels, bundle.manifest.thresholds))
+    chosen = dict(zip(bundle.labels, bundle.manifest.thresholds or ()))
     if threshold is not None:
         chosen = dict.fromkeys(bundle.labels, threshold)
     for name, value in (given or {}).items():

@@ -174,7 +174,7 @@ def predict(
     with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
         shape = _Shape(as_json, top_k, classifier.task == "multilabel")
         if file is None:
-            _write_predictions(classifier, texts, shape)
+            _write_predictions(classifier, texts or [], shape)
         elif fmt == "text":
             _write_file_predictions(classifier, LineReader(file, on_error, warn=log), shape)
         else:
@@ -659,6 +659,8 @@ def _labeled_texts(data: Optional[Path], file: Optional[str], file_format, text_
         return test.texts, test.labels
     from .tables import read_labeled
 
+    if file is None:
+        raise UsageError("give the labelled texts: --file PATH (or --data for the IMDB test reviews)")
     return read_labeled(file, file_format, text_column, label_column, labels, rules, warn=log, task=task, separator=separator)
 
 
@@ -698,7 +700,7 @@ def info(
     if as_json:
         write_lines([json.dumps(m.to_dict(), indent=2, ensure_ascii=False)])
         return
-    pre, model = m.preprocessing, m.model
+    pre, record = m.preprocessing, m.model
     fitted = list(m.training.fitted_to_data) if m.training else []
     lines = [
         f"bundle      {bundle.path}",
@@ -711,8 +713,8 @@ def info(
         + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else "")
         + (f"; subwords: character {pre.subwords.min_n}-{pre.subwords.max_n}-grams in {pre.subwords.buckets:,} "
            f"buckets, {pre.subwords.slots} per text" if pre.subwords else ""),
-        f"model       {_describe_model(model)}",
-        f"parameters  {model.parameters}",
+        f"model       {_describe_model(record)}",
+        f"parameters  {record.parameters}",
     ]
     test_metrics = m.metrics.test if m.metrics else {}
     key_width = max(map(len, [*m.files, *test_metrics]), default=7)
@@ -869,8 +871,9 @@ def explain(
     if label is not None and classifier.task == "binary":
         raise UsageError("--label is for bundles of more than two labels; a binary bundle explains P(positive), "
                          f"{classifier.labels[1]!r}, whichever label a text gets")
-    poles = classifier.labels if classifier.task == "binary" else ("the other labels", "the explained label")
-    lines = LineReader(file, "stop", warn=log, offer_on_error=False) if file is not None else texts
+    negative, positive = classifier.labels if classifier.task == "binary" else ("the other labels", "the explained label")
+    poles = (negative, positive)
+    lines = LineReader(file, "stop", warn=log, offer_on_error=False) if file is not None else texts or []
     explanations = []
     for text in lines:
         explanation = classifier.explain(text, label)
@@ -996,7 +999,7 @@ def _run() -> int:
         if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: its message is the help
             write_lines([exc.format_message().rstrip()])
             return 2
-        commands = {c.name or c.callback.__name__ for c in app.registered_commands}
+        commands = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
         command = " ".join(["edge-sentiment", *[a for a in sys.argv[1:2] if a in commands]])
         log(f"error: {exc.format_message()} (see '{command} --help')")
         return 2

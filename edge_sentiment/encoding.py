@@ -60,7 +60,7 @@ class EncodingConfig:
 
 
 def pad_sequences(
-    sequences: Sequence[Sequence[int]],
+    sequences: Sequence[Sequence[int] | np.ndarray],
     maxlen: int,
     padding: str = "pre",
     truncating: str = "pre",
@@ -73,7 +73,7 @@ def pad_sequences(
     return out
 
 
-def _place(row: np.ndarray, seq: Sequence[int], padding: str, truncating: str) -> None:
+def _place(row: np.ndarray, seq: Sequence[int] | np.ndarray, padding: str, truncating: str) -> None:
     """Write ``seq`` into the pre-filled ``row``, cut and aligned as the modes say."""
     maxlen = len(row)
     kept = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
@@ -141,6 +141,8 @@ class Encoder:
 
     def kept_with_subwords(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`kept_array` and :meth:`kept_subwords` of ``text``, tokenized once (subword encodings only)."""
+        if self.subwords is None:
+            raise ValueError("this encoding has no subwords: use kept_array")
         tokens, start = self.kept_tokens(text)
         return self._ids_of(tokens, start), self.subwords.kept(tokens)
 
@@ -168,8 +170,8 @@ class Encoder:
         return (tokens[-maxlen:], False) if from_end else (tokens[: maxlen - 1], True)
 
     def _ids_of(self, tokens: list[str], with_start: bool) -> np.ndarray:
-        ids = self._lookup_iter(tokens)
-        return np.fromiter(chain((START_ID,), ids) if with_start else ids, np.int32, with_start + len(tokens))
+        looked_up = self._lookup_iter(tokens)
+        return np.fromiter(chain((START_ID,), looked_up) if with_start else looked_up, np.int32, with_start + len(tokens))
 
     def kept_array(self, text: str) -> np.ndarray:
         """:meth:`kept_ids` as an int32 array (one review's input to a single-review graph)."""
@@ -202,8 +204,7 @@ class Encoder:
                 tokens, with_start = tokens[-maxlen:], False
             else:
                 tokens = tokens[: maxlen - with_start]
-        ids = self._lookup_iter(tokens)
-        return np.fromiter(chain((START_ID,), ids) if with_start else ids, np.int32, with_start + len(tokens))
+        return self._ids_of(tokens, with_start)
 
     def _lookup_iter(self, tokens: list[str]) -> Iterator[int]:
         # map() with a bound dict.get runs the loop in C, unlike a list comprehension.

@@ -97,15 +97,17 @@ class Explainer:
     def _prepare_rnn(self) -> None:
         w, model = self.weights, self.model
         self.projected = w["embedding"] @ w["rnn_kernel"] + w["rnn_bias"]
-        self.window = model.rnn_steps
+        assert model.rnn_steps is not None  # (an RNN architecture)
+        self.window: int = model.rnn_steps
         self.trimmable = model.head in TRIMMABLE_HEADS and self.bundle.encoding.padding == "pre"
         self.pad_states = rnn_pad_states(self.projected[PAD_ID], w["rnn_recurrent"], self.window)
         column = w["dense_kernel"][:, self.column]
         if model.head == "mean_with_bag":
             dense = model_split(column, model)
+            assert dense.words is not None  # (the bag head has a word bag)
             self.word_scores = w["embedding"] @ dense.words
-            self.pair_scores = w["pair_embedding"] @ dense.pairs if model.pair_buckets else None
-            self.subword_scores = w["subword_embedding"] @ dense.subwords if model.subword_dim else None
+            self.pair_scores = w["pair_embedding"] @ dense.pairs if dense.pairs is not None else None
+            self.subword_scores = w["subword_embedding"] @ dense.subwords if dense.subwords is not None else None
             self.rnn_weights = dense.rnn
         else:
             self.rnn_weights = column
@@ -134,7 +136,7 @@ class Explainer:
         is_word = words != PAD_ID
         terms = {"words": np.where(is_word, self.word_scores[words], 0.0) / max(is_word.sum() + prior, 1.0)}
         if self.pair_scores is not None:
-            buckets = pair_ids(words[None], self.model.vocab_size, self.model.pair_buckets)[0]
+            buckets = pair_ids(words[None], self.model.vocab_size, self.model.pair_buckets or 0)[0]
             is_pair = buckets != 0
             terms["pairs"] = np.where(is_pair, self.pair_scores[buckets], 0.0) / max(is_pair.sum() + prior, 1.0)
         if self.subword_scores is not None:
@@ -145,7 +147,7 @@ class Explainer:
 
     # -- the RNN: forward and integrated gradients --------------------------------------------
 
-    def _rnn_inputs(self, start_row: np.ndarray, end_row: np.ndarray):
+    def _rnn_inputs(self, start_row: np.ndarray, end_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
         """The window columns the RNN must run over for both rows: from the first column that
         is not padding in either (earlier pad columns only lead to a known state), or all."""
         a, b = start_row[: self.maxlen][-self.window:], end_row[: self.maxlen][-self.window:]
@@ -221,7 +223,7 @@ class Explainer:
         """The dense stack without its bias, per row of ``hot``; with ``grad``, d/d(first pre-activation)."""
         w = self.weights
         layers = [(w["multi_hot_kernel"], w["multi_hot_bias"])]
-        layers += [(w[f"hidden_{n}_kernel"], w[f"hidden_{n}_bias"]) for n in range(1, len(self.model.dense_units))]
+        layers += [(w[f"hidden_{n}_kernel"], w[f"hidden_{n}_bias"]) for n in range(1, len(self.model.dense_units or ()))]
         h, gates = hot, []
         for kernel, bias in layers:
             z = h @ kernel + bias
@@ -268,8 +270,8 @@ class Explainer:
                 else:
                     shared += value
         else:
-            per_column, change = self._rnn_attribution(row)
-            per_column = _completed(dict(enumerate(per_column)), change)
+            attributed, change = self._rnn_attribution(row)
+            per_column = _completed(dict(enumerate(attributed)), change)
             first_column = self.maxlen - len(per_column)
             for t, value in per_column.items():
                 j = first_column + t - offset  # index into kept
@@ -313,6 +315,7 @@ class Explainer:
     def _subword_owners(self, kept_tokens: list[int], tokens: list[str]) -> list[int]:
         """For each kept subword id, in row order, the index of the token it was cut from."""
         config = self.encoder.config.subwords
+        assert config is not None  # (called for subword encodings only)
         owners = [position for position in kept_tokens for _ in range(count_ngrams(len(tokens[position]), config.min_n, config.max_n))]
         return owners[-config.slots:] if self.encoder.config.truncating == "pre" else owners[: config.slots]
 

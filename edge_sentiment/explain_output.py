@@ -26,12 +26,14 @@ def _mix(contribution: float, largest: float) -> tuple[int, int, int]:
     """White blended toward red or green by ``|contribution| / largest``."""
     strength = min(abs(contribution) / largest, 1.0) if largest > 0 else 0.0
     end = POSITIVE_RGB if contribution > 0 else NEGATIVE_RGB
-    return tuple(round(255 + (c - 255) * strength) for c in end)
+    red, green, blue = (round(255 + (c - 255) * strength) for c in end)
+    return red, green, blue
 
 
 def _pieces(explanation: Explanation):
     """The text cut into ``(piece, contribution or None)``: tokens and what lies between them."""
-    text, cursor, out = explanation.text, 0, []
+    text, cursor = explanation.text, 0
+    out: list[tuple[str, float | None]] = []
     for token in sorted(explanation.tokens, key=lambda t: t.start):
         if token.start < cursor:  # a character that made two tokens (e.g. "½"): coloured once
             continue

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME
 from .encoding import EncodingConfig
@@ -138,11 +138,10 @@ class TensorSpec:
     @classmethod
     def from_dict(cls, raw: Any, where: str, dtype: str, shape: list) -> TensorSpec:
         d = _object(raw, where)
-        spec = cls(name=_str(d, "name", where), dtype=_choice(d, "dtype", (dtype,), where),
-                   shape=d.get("shape"), meaning=_optional_str(d, "meaning", where))
-        if spec.shape != shape:
-            raise ManifestError(f"{where}.shape must be {shape}, got {_show(spec.shape)}")
-        return spec
+        name, dtype = _str(d, "name", where), _choice(d, "dtype", (dtype,), where)
+        if d.get("shape") != shape:
+            raise ManifestError(f"{where}.shape must be {shape}, got {_show(d.get('shape'))}")
+        return cls(name=name, dtype=dtype, shape=shape, meaning=_optional_str(d, "meaning", where))
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -214,7 +213,7 @@ class ModelRecord:
         """``width``: the input's columns (``maxlen``, plus the subword slots if any)."""
         d = _object(raw, "model")
         input_d = _object(d.get("input"), "model.input")
-        common = dict(
+        common: dict[str, Any] = dict(
             input=TensorSpec.from_dict(input_d, "model.input", "int32", [None, width or maxlen]),
             word_columns=maxlen,
             output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, outputs]),
@@ -395,7 +394,7 @@ class CalibrationReport:
 
 
 #: Typed reports, by their manifest key.
-TYPED_REPORTS = {"training": TrainingReport, "dataset": DatasetReport, "metrics": MetricsReport,
+TYPED_REPORTS: dict[str, Any] = {"training": TrainingReport, "dataset": DatasetReport, "metrics": MetricsReport,
                  "calibration": CalibrationReport}
 
 
@@ -454,7 +453,7 @@ class Manifest:
                    reports=reports, read_from_version=version)
 
     def to_dict(self) -> dict:
-        out = {"format_version": self.format_version}
+        out: dict[str, Any] = {"format_version": self.format_version}
         for name in ("name", "created"):
             if getattr(self, name) is not None:
                 out[name] = getattr(self, name)
@@ -537,7 +536,7 @@ def _object(value: Any, where: str) -> dict:
     return value
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -101,8 +101,8 @@ def _interrupts_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in dict.fromkeys(held):
-            signal.raise_signal(number)
+        for held_number in dict.fromkeys(held):
+            signal.raise_signal(held_number)
 
 
 def _encode_in_worker(texts: list[str]) -> np.ndarray:

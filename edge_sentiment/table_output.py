@@ -76,7 +76,7 @@ def _delimited_line(table: Table, fmt: str, labels: tuple[str, ...], added: list
     # a lone "\r" is quoted too, so every reader reads the row back whole.
     writer = csv.writer(buffer, lineterminator="\r\n")
 
-    def line(record: dict | None, prediction) -> str:
+    def line(record: Record | None, prediction) -> str:
         buffer.seek(0)
         buffer.truncate()
         writer.writerow(_fields(columns, record, prediction, labels, joined))
@@ -89,6 +89,6 @@ def _fields(columns: list[str], record: Record | None, prediction, labels: tuple
     """The header (no record) or a record's fields, as read, followed by its prediction."""
     if record is None:
         return columns
-    return [*record.fields, prediction.label, f"{prediction.score:.6f}",
+    return [*(record.fields or ()), prediction.label, f"{prediction.score:.6f}",
             *([joined.join(prediction.labels)] if joined is not None else []),
             *(f"{prediction.scores[label]:.6f}" for label in labels)]

@@ -75,7 +75,7 @@ class Table:
     path: str
     format: str
     columns: list[str]
-    records: Iterator[tuple[int, dict]]
+    records: Iterator[tuple[int, Record]]
     name: str  # how messages call the file
 
 
@@ -103,7 +103,7 @@ def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
         raise InputError(f"{name} is empty; a {fmt.upper()} file needs a header row naming its columns")
     names = [h.strip() for h in header]
 
-    def records() -> Iterator[tuple[int, dict]]:
+    def records() -> Iterator[tuple[int, Record]]:
         while True:
             start = numbered.number + 1
             try:
@@ -262,7 +262,8 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     class), multiclass the label's index in ``labels``, multilabel a tuple of indices (a row's
     labels: a JSON list, several ``__label__`` words, or a value joined by ``separator``)."""
     table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column, warn)
-    texts, values = [], []
+    texts: list[str] = []
+    values: list[int | tuple[int, ...]] = []  # label ids; multilabel: a tuple per text
     for where, text, value in table.rows:
         written = value if isinstance(value, list) else [value]
         if task == "multilabel" and isinstance(value, str):

@@ -28,7 +28,8 @@ def load(bundle: Bundle, file_key: str = "numpy"):
     model = bundle.manifest.model  # validated: a known architecture and head
     weights = read_weights(bundle, file_key)
     if model.architecture == "multi_hot_dense":
-        return _multi_hot_forward(weights, len(model.dense_units) - 1, bundle.manifest.task)
+        return _multi_hot_forward(weights, len(model.dense_units or ()) - 1, bundle.manifest.task)
+    assert model.head is not None  # (an RNN architecture has one)
     return _rnn_forward(weights, model.head, bundle)
 
 
@@ -54,8 +55,9 @@ def _rnn_forward(weights: dict, head: str, bundle: Bundle):
     dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
     model, task = bundle.manifest.model, bundle.manifest.task
     window = model.rnn_steps  # the RNN reads the last `window` steps
+    assert window is not None  # (an RNN architecture)
     pairs = (model.pair_buckets, weights["pair_embedding"]) if model.pair_buckets else None
-    prior = model.bag_prior
+    prior = model.bag_prior or 0.0
     # A head that ignores pad steps: start from the state the cut pad columns lead to
     # (as the ONNX model does; see trim_leading_padding).
     trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding, bool(model.subword_dim))

@@ -42,7 +42,7 @@ def load(bundle: Bundle, file_key: str = "onnx"):
         return scores
 
     # The single-review graph is the fp32 model's companion; the int8 file has none.
-    if file_key != "onnx" or bundle.io.single_review_min_steps is None:
+    if file_key != "onnx" or bundle.io.single_review_file is None:
         return predict
     return _with_single_review_graph(predict, bundle, bundle.io.single_review_file)
 
@@ -60,7 +60,7 @@ def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> P
         (scores,) = session.run([output_name], feeds)
         return scores[0]
 
-    return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps)
+    return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps or 1)
 
 
 def _session(bundle: Bundle, file_key: str) -> tuple[ort.InferenceSession, Path]:

@@ -40,7 +40,7 @@ def load(bundle: Bundle, file_key: str = "tflite"):
                           f"this bundle's model returns float32 [batch, {outputs}]: re-export the bundle")
     _first_allocation(interpreter)
     lock = threading.Lock()
-    state = {"batch": None}
+    state: dict[str, int | None] = {"batch": None}
 
     def predict(ids: np.ndarray) -> np.ndarray:
         with lock:

@@ -12,7 +12,8 @@ import json
 import signal
 import threading
 from contextlib import asynccontextmanager
-from typing import Union
+from collections.abc import Mapping
+from typing import Any, Union
 
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
@@ -29,7 +30,7 @@ from .metrics import CONTENT_TYPE, Metrics, RequestMetrics
 from .schemas import Error, ExplainRequest, Explanation, PredictRequest, Prediction, Predictions, Status
 from .settings import ServeSettings
 
-ERRORS = {status: {"model": Error} for status in (400, 408, 413, 422, 503, 504)}
+ERRORS: dict[int | str, dict[str, Any]] = {status: {"model": Error} for status in (400, 408, 413, 422, 503, 504)}
 
 
 class _State:
@@ -37,7 +38,10 @@ class _State:
 
     def __init__(self, classifier: SentimentClassifier, settings: ServeSettings, metrics: Metrics) -> None:
         self.classifier, self.settings, self.metrics = classifier, settings, metrics
-        self.batcher: MicroBatcher | None = None
+        self.batcher = MicroBatcher(
+            classifier.predict_batch, max_texts=settings.batch_texts, wait=settings.batch_wait_ms / 1000,
+            max_queued_texts=settings.max_queued_texts, on_batch=metrics.batch.observe,
+        )
         self.ready = False
         self.draining = False
 
@@ -49,10 +53,6 @@ def create_app(classifier: SentimentClassifier, settings: ServeSettings) -> Fast
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        state.batcher = MicroBatcher(
-            classifier.predict_batch, max_texts=settings.batch_texts, wait=settings.batch_wait_ms / 1000,
-            max_queued_texts=settings.max_queued_texts, on_batch=state.metrics.batch.observe,
-        )
         state.batcher.start()
         await state.batcher.score(["warm up"])  # the first call builds the session's kernels
         _mark_draining_on_stop(state)
@@ -157,7 +157,7 @@ def _add_error_handlers(app: FastAPI) -> None:
         return _error(500, f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)")
 
 
-def _describe(problem: dict) -> str:
+def _describe(problem: Mapping[str, Any]) -> str:
     """One validation problem as ``field: what is wrong`` (``texts[3]: Input should be a valid string``)."""
     where = ""
     for part in problem.get("loc", ()):
