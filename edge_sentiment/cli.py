@@ -994,7 +994,7 @@ def _run() -> int:
     try:
         # Not standalone: parser errors (bad option values, unknown options) reach
         # us as exceptions, so they get the same one-line form as every other error.
-        return app(standalone_mode=False) or 0
+        return app(prog_name="edge-sentiment", standalone_mode=False) or 0
     except TyperException as exc:
         if type(exc).__name__ == "NoArgsIsHelpError":  # no command given: its message is the help
             write_lines([exc.format_message().rstrip()])

@@ -137,3 +137,13 @@ def test_python_dash_m_works():
 
     result = subprocess.run([sys.executable, "-m", "edge_sentiment", "predict", "great film"], capture_output=True)
     assert result.returncode == 0 and result.stdout.startswith((b"positive", b"negative"))
+
+
+def test_python_dash_m_is_the_same_command():
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["predict", "--help"], ["predict", "great film", "--json"], ["predict", "--bogus"]):
+        module = subprocess.run([sys.executable, "-m", "edge_sentiment", *args], capture_output=True, timeout=120)
+        script = run_cli(*args)
+        assert (module.returncode, module.stdout, module.stderr) == (script.returncode, script.stdout, script.stderr), args
