@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from .reports import EvaluationReport
 
 #: Rows per model call: the size that bounds peak memory without costing throughput
-#: (benchmarks/README.md, "Design figures").
+#: (docs/design.md, "Design figures").
 DEFAULT_BATCH_SIZE = 256
 #: Texts read, encoded and sorted by length at a time (bounds memory for huge
 #: inputs). Leading padding that every row of a model call shares is skipped, so

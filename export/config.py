@@ -254,14 +254,14 @@ _PRESET_LIST = [
         # and saturates; sums over (tokens + 120) keep long reviews' means (n >> 120
         # barely changes) and quieten short ones. With one sentence of each training
         # review added and a temperature fitted on validation, short texts stop
-        # saturating (benchmarks/short_texts.py; the choice: benchmarks/README.md).
+        # saturating (benchmarks/short_texts.py; the choice: docs/design.md).
         bag_prior=120.0,
         short_snippets=1,
         calibration="temperature",
         rnn_units=16,
         # The RNN reads the last 8 steps: the verdict usually closes a review, a
         # longer window did not validate better, and the RNN's cost grows with
-        # every step (benchmarks/README.md, "Design figures").
+        # every step (docs/design.md, "Design figures").
         rnn_window=8,
         head="mean_with_bag",
         pretrain_bag_epochs=40,

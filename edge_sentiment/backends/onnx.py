@@ -20,7 +20,7 @@ EXTERNAL_DATA_FOLDER_KEY = "session.model_external_initializers_file_folder_path
 def session_options() -> ort.SessionOptions:
     """One thread per call: faster for one review than onnxruntime's default (which spins
     threads), as fast for batches, and callers that score from several threads get one
-    core each (benchmarks/session_options.py; figures in benchmarks/README.md)."""
+    core each (benchmarks/session_options.py; figures in docs/design.md)."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     options.inter_op_num_threads = 1
