@@ -280,7 +280,8 @@ def built(kind: str, out):
 def test_the_sdist_carries_the_tests_and_the_license(tmp_path):
     with tarfile.open(built("sdist", tmp_path)) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"LICENSE", "tests/conftest.py", "tests/test_cli.py", "edge_sentiment/py.typed"} <= names
+    assert {"LICENSE", "CHANGELOG.md", "tests/conftest.py", "tests/test_cli.py", "edge_sentiment/py.typed", "mkdocs.yml",
+            "docs/serving.md", "docs/bundle-format.md", "docs/openapi.json", "benchmarks/README.md"} <= names
     assert not any(name.startswith("artifacts/presets/") for name in names)
 
 
@@ -303,8 +304,10 @@ def test_the_wheel_ships_what_the_runtime_reads_and_verifies(tmp_path):
     with zipfile.ZipFile(built("wheel", tmp_path)) as archive:
         shipped = {n.rsplit("/", 1)[1] for n in archive.namelist() if n.startswith("edge_sentiment/artifacts/default/")}
         archive.extractall(tmp_path / "unpacked")
+        guides = {n.rsplit("/", 1)[1] for n in archive.namelist() if n.startswith("edge_sentiment/docs/")}
     assert shipped == {"manifest.json", "vocab.json", "model.onnx", "model.single.onnx", "model.int8.onnx",
                        "model.tflite", "weights.npz", "conformance.jsonl"}
+    assert {"serving.md", "explain.md", "bundle-format.md", "training.md", "cli.md", "changelog.md"} <= guides
     verified = run_cli("verify", "--model", str(tmp_path / "unpacked" / "edge_sentiment" / "artifacts" / "default"))
     assert verified.returncode == 0, verified.stderr.decode()
 
