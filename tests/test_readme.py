@@ -17,8 +17,6 @@ def test_quick_start_output():
 def test_python_api_comments():
     clf = SentimentClassifier.load()
     assert f"clf.predict(\"great film\")                        # {clf.predict('great film')!r}" in README
-    batch = clf.predict_batch(["great film", "dull"])
-    assert f"# [{batch[0]!r}, {batch[1]!r}]" in README
     proba = clf.predict_proba(["great film", "dull"])
     assert f"# {proba!r}: P(positive)" in README
 
