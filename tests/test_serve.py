@@ -133,7 +133,9 @@ def test_a_slow_client_gets_408_and_others_are_served_meanwhile(server):
         slow.sendall(b"POST /v1/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                      b"Content-Length: 40\r\n\r\n{\"text\": ")
         assert server.request("POST", "/v1/predict", {"text": "great"})[0] == 200  # not held up by the slow one
-        answer = slow.recv(65536)
+        answer = b""
+        while chunk := slow.recv(65536):  # until the server closes the connection
+            answer += chunk
     assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 0.5 s" in answer
 
 
