@@ -2,42 +2,15 @@
 // bundle, checked against its size and sha256, and handed on as those same bytes
 // (docs/bundle-format.md, sections 1, 2 and 4.5).
 
-import { sha256 } from "@noble/hashes/sha2.js";
+import { isLocal, readLocal, sha256Hex } from "#platform";
 
 import { BundleError } from "./errors.js";
 import { checkManifest, checkVocab, checkedPath } from "./manifest.js";
 
 export { BundleError };
 
-const isNode = typeof process !== "undefined" && process.versions != null && process.versions.node != null;
 /** The largest manifest.json read (a bundle's are a few kB). */
 const MAX_MANIFEST_BYTES = 1 << 20;
-
-/** Bytes of the regular file `name` inside the folder `base` (Node): never outside it, never a FIFO. */
-async function readNodeFile(base, name, limit) {
-  const { open, realpath } = await import("node:fs/promises");
-  const { constants } = await import("node:fs");
-  const { join, sep } = await import("node:path");
-  const { fileURLToPath } = await import("node:url");
-  const folder = String(base).startsWith("file:") ? fileURLToPath(base) : String(base);
-  const path = join(folder, name);
-  let handle;
-  try {
-    const [root, real] = await Promise.all([realpath(folder), realpath(path)]);
-    if (!real.startsWith(root + sep)) throw new BundleError(`${path} leads outside the bundle ${folder}; a bundle's files are inside its folder`);
-    // O_NONBLOCK: opening a FIFO would otherwise wait for a writer forever.
-    handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
-    const info = await handle.stat();
-    if (!info.isFile()) throw new BundleError(`${path} is not a regular file; a bundle holds only regular files`);
-    if (info.size > limit) throw new BundleError(`${path} holds ${info.size} bytes, more than the ${limit} expected; re-copy the bundle`);
-    return new Uint8Array(await handle.readFile());
-  } catch (error) {
-    if (error instanceof BundleError) throw error;
-    throw new BundleError(`${path} cannot be read (${error.code ?? "error"}); is ${folder} a whole bundle?`);
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** Bytes of `name` under the URL `base` (browsers, or http(s) in Node): only under that URL. */
 async function fetchFile(base, name, limit) {
@@ -58,16 +31,7 @@ async function fetchFile(base, name, limit) {
 }
 
 function readBytes(base, name, limit) {
-  return isNode && !/^https?:/.test(String(base)) ? readNodeFile(base, name, limit) : fetchFile(base, name, limit);
-}
-
-async function sha256Hex(bytes) {
-  if (isNode) {
-    const { createHash } = await import("node:crypto");
-    return createHash("sha256").update(bytes).digest("hex");
-  }
-  // A pure-JS hash: crypto.subtle is missing outside secure contexts (plain http from a LAN address).
-  return Array.from(sha256(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
+  return isLocal(base) ? readLocal(base, name, limit) : fetchFile(base, name, limit);
 }
 
 function parseJson(bytes, where) {

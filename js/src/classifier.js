@@ -4,39 +4,44 @@
 // has one (as the Python runtime does); many texts go to the batch graph, sorted by length so a
 // call skips the padding its rows share.
 
+import { defaultBundle, defaultRuntime, importRuntime } from "#platform";
+
 import { Bundle, BundleError } from "./bundle.js";
 import { Encoder } from "./encoding.js";
 import { checkBelongs } from "./probe.js";
 
 const BATCH_ROWS = 256;
-const isNode = typeof process !== "undefined" && process.versions != null && process.versions.node != null;
 
-/** The onnxruntime module for `runtime` ("node" or "web"), imported only when chosen. */
-async function importRuntime(runtime) {
-  try {
-    if (runtime === "node") return await import("onnxruntime-node");
-    const ort = await import("onnxruntime-web");
-    ort.env.wasm.numThreads = 1; // threads need cross-origin isolation; one review is tiny anyway
-    return ort;
-  } catch (error) {
-    throw new Error(`the '${runtime}' runtime needs onnxruntime-${runtime}: npm install onnxruntime-${runtime} (${error.message})`);
-  }
-}
+/**
+ * One text's result.
+ * @typedef {object} Prediction
+ * @property {string} label the predicted label
+ * @property {number} score binary: P(labels[1]); otherwise the predicted label's probability
+ * @property {Record<string, number>} scores every label's probability, highest first
+ * @property {string[]} [labels] multilabel bundles: every label at or over its threshold, best first
+ */
+
+/**
+ * @typedef {object} LoadOptions
+ * @property {"node" | "web"} [runtime] onnxruntime-node (the default in Node) or onnxruntime-web (the default elsewhere)
+ * @property {number} [threshold] a binary bundle's decision threshold (default 0.5), or every label's of a multilabel bundle
+ */
 
 export class SentimentClassifier {
   /**
-   * Load the bundle at `pathOrUrl` (a folder in Node; a URL in the browser).
-   * @param {string | URL} pathOrUrl
-   * @param {{runtime?: "node" | "web", threshold?: number}} [options] runtime: default "node" in Node, "web" elsewhere;
-   *   threshold: a binary bundle's (default 0.5), or every label's of a multilabel bundle (default: the bundle's own)
+   * Load the bundle at `pathOrUrl` (a folder in Node; a URL in the browser). Without one, in Node:
+   * the model packed with the package (the shipped movie-review sentiment model).
+   * @param {string | URL} [pathOrUrl]
+   * @param {LoadOptions} [options]
+   * @returns {Promise<SentimentClassifier>}
    */
   static async load(pathOrUrl, options = {}) {
-    const runtime = options.runtime ?? (isNode ? "node" : "web");
+    const runtime = options.runtime ?? defaultRuntime;
     if (runtime !== "node" && runtime !== "web") throw new TypeError(`runtime must be "node" or "web", got ${JSON.stringify(runtime)}`);
     const threshold = options.threshold ?? null;
     if (threshold != null && !(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
     const ort = await importRuntime(runtime);
-    const bundle = await Bundle.open(pathOrUrl);
+    const bundle = await Bundle.open(pathOrUrl ?? defaultBundle());
     const vocab = await bundle.vocab();
     const sessionOptions = {
       ...(runtime === "node" ? { intraOpNumThreads: 1, interOpNumThreads: 1 } : { executionProviders: ["wasm"] }),
@@ -73,7 +78,11 @@ export class SentimentClassifier {
     this.outputName = manifest.model.output.name;
   }
 
-  /** The kept ids of `text` (before padding): what the model reads (with subwords, beside `subwordIds`). */
+  /**
+   * The kept ids of `text` (before padding): what the model reads (with subwords, beside `subwordIds`).
+   * @param {string} text
+   * @returns {Int32Array}
+   */
   encode(text) {
     return this.encoder.keptIds(checkedText(text));
   }
@@ -83,7 +92,11 @@ export class SentimentClassifier {
     return this.encoder.kept(checkedText(text)).subwords;
   }
 
-  /** Classify one text: `{label, score, scores}` (see the top of this file). */
+  /**
+   * Classify one text.
+   * @param {string} text
+   * @returns {Promise<Prediction>}
+   */
   async predict(text) {
     const kept = this.encoder.kept(checkedText(text));
     if (this.oneSession != null && kept.ids.length >= this.oneMinSteps) return this.prediction(await this.scoreOne(kept));
@@ -98,7 +111,11 @@ export class SentimentClassifier {
     return this.checkedRows(output[this.outputName], 1)[0];
   }
 
-  /** Classify many texts: one prediction per text, in order. */
+  /**
+   * Classify many texts: one prediction per text, in order.
+   * @param {string[]} texts
+   * @returns {Promise<Prediction[]>}
+   */
   async predictBatch(texts) {
     if (!Array.isArray(texts)) throw new TypeError("predictBatch takes an array of strings");
     const kept = texts.map((text) => this.encoder.kept(checkedText(text)));

@@ -5,3 +5,6 @@ export { SentimentClassifier } from "./classifier.js";
 export { BundleError } from "./bundle.js";
 export { Encoder } from "./encoding.js";
 export { normalize, tokenize } from "./text.js";
+
+/** @typedef {import("./classifier.js").Prediction} Prediction */
+/** @typedef {import("./classifier.js").LoadOptions} LoadOptions */
