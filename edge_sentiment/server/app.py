@@ -11,13 +11,12 @@ import asyncio
 import json
 import signal
 import threading
-from contextlib import asynccontextmanager
 from collections.abc import Mapping
+from contextlib import asynccontextmanager
 from typing import Any, Union
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi import Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
