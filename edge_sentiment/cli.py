@@ -936,7 +936,7 @@ def serve(
                                             "pass it gets 503 (the server is overloaded).")] = 20_000,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a request may wait for its scores (504 after).")] = 30.0,
     read_timeout: Annotated[float, typer.Option(min=0.001, help="Seconds a client may take to send a request body "
-                                                "(408 after).")] = 10.0,
+                                                "(408 after), and a new connection its first request head (closed after).")] = 10.0,
     shutdown_timeout: Annotated[float, typer.Option(min=0.0, help="On SIGTERM: seconds to finish the requests in "
                                                     "flight before they are cancelled.")] = 20.0,
     max_connections: Annotated[int, typer.Option(min=1, help="Open connections at most (per worker); more get 503.")] = 1000,

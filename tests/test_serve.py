@@ -139,6 +139,13 @@ def test_a_slow_client_gets_408_and_others_are_served_meanwhile(server):
     assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive within 0.5 s" in answer
 
 
+@pytest.mark.parametrize("sent", [b"", b"POST /v1/predict HTTP/1.1\r\nHost: x\r\n"], ids=["nothing", "half a head"])
+def test_a_connection_without_a_request_head_is_closed_after_the_read_timeout(server, sent):
+    with socket.create_connection((server.host, server.port), timeout=30) as idle:
+        idle.sendall(sent)
+        assert idle.recv(100) == b""  # closed by the server (the socket's own timeout would raise)
+
+
 def test_clients_that_disconnect_mid_request_leave_the_server_serving(server):
     for payload in (b'{"text": "half a bo', json.dumps({"texts": ["long " * 400] * 50}).encode()):
         with socket.create_connection((server.host, server.port), timeout=30) as gone:

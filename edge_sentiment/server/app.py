@@ -48,6 +48,9 @@ class _State:
 def create_app(classifier: SentimentClassifier, settings: ServeSettings) -> FastAPI:
     """The application serving ``classifier`` (loaded by the caller: a bundle that fails to
     load never gets as far as a server)."""
+    from .protocol import HeadTimeoutProtocol
+
+    HeadTimeoutProtocol.head_timeout = settings.read_timeout  # (in each worker process too)
     state = _State(classifier, settings, Metrics())
 
     @asynccontextmanager

@@ -36,7 +36,7 @@ def serve(settings: ServeSettings, announce=lambda line: print(line, file=sys.st
     options = dict(
         host=host, port=port, log_level=settings.log_level, access_log=settings.access_log,
         limit_concurrency=settings.max_connections, timeout_graceful_shutdown=settings.shutdown_timeout,
-        lifespan="on", server_header=False,
+        lifespan="on", server_header=False, http="edge_sentiment.server.protocol:HeadTimeoutProtocol",
     )
     with _stop_signals_end_quietly():
         if settings.workers == 1:

@@ -29,7 +29,8 @@ class ServeSettings:
     batch_wait_ms: float = 0.0
     #: Texts waiting to be scored at most; more are refused with 503 (the server is overloaded).
     max_queued_texts: int = 20_000
-    #: Seconds a request may wait for its scores (504 after), and for its body to arrive (408 after).
+    #: Seconds a request may wait for its scores (504 after), and for its body to arrive (408 after; a new
+    #: connection's first request head: closed after).
     timeout: float = 30.0
     read_timeout: float = 10.0
     #: Seconds SIGTERM waits for requests in flight before cancelling them.
