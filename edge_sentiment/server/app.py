@@ -95,7 +95,8 @@ def _add_routes(app: FastAPI, state: _State) -> None:
             return _error(413, f"{len(texts):,} texts in one request; the limit is {settings.max_texts:,} "
                           "(split the list, or start the server with a larger --max-texts)")
         try:
-            predictions = await asyncio.wait_for(state.batcher.score(texts), settings.timeout)
+            async with asyncio.timeout(settings.timeout):
+                predictions = await state.batcher.score(texts)
         except Overloaded as exc:
             return _error(503, f"the server is overloaded ({exc}); retry later", retry_after=1)
         except TimeoutError:

@@ -27,7 +27,8 @@ class BodyLimits:
                           "(send fewer texts per request, or start the server with a larger --max-body)")
             return
         try:
-            body = await asyncio.wait_for(self._read(receive), self.read_timeout)
+            async with asyncio.timeout(self.read_timeout):  # (no task per request, as wait_for would start)
+                body = await self._read(receive)
         except TimeoutError:
             await _refuse(send, 408, f"the request body did not arrive within {self.read_timeout:g} s")
             return
