@@ -8,6 +8,7 @@ one ``error: ...`` line on stderr that says what to fix; results go to stdout.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shlex
@@ -208,7 +209,10 @@ class _Shape:
     """How predict writes a prediction: JSON or text, the top K scores, multilabel's label list."""
 
     def __init__(self, as_json: bool, top_k: int | None, multilabel: bool) -> None:
+        from .classifier import prediction_record  # (imported once here, not per line)
+
         self.as_json, self.top_k, self.multilabel = as_json, top_k, multilabel
+        self.record = prediction_record
 
 
 def _write_file_predictions(classifier, reader: LineReader, shape: _Shape) -> None:
@@ -239,13 +243,8 @@ def _write_predictions(classifier, texts: list[str], shape) -> None:
 
 
 def _format(text: str, prediction, shape: _Shape) -> str:
-    import itertools
-
-    from .classifier import prediction_record
-
     if shape.as_json:
-        return json.dumps(prediction_record(text, prediction, multilabel=shape.multilabel, top_k=shape.top_k),
-                          ensure_ascii=False)
+        return json.dumps(shape.record(text, prediction, multilabel=shape.multilabel, top_k=shape.top_k), ensure_ascii=False)
     kept = list(itertools.islice(prediction.scores.items(), shape.top_k))
     label = "|".join(prediction.labels) or "(none)" if shape.multilabel else prediction.label
     ranked = "\t" + " ".join(f"{name}:{value:.4f}" for name, value in kept) if shape.top_k else ""

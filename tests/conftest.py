@@ -96,7 +96,6 @@ class Served:
     def request(self, method: str, path: str, body: object = None, raw: bytes | None = None, headers: dict | None = None):
         """``(status, headers, parsed JSON or text)`` of one request on a new connection."""
         import http.client
-        import json
 
         connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
         try:
