@@ -78,9 +78,7 @@ def _f1_of(true_pos, false_pos, false_neg):
 
 
 def _f1(truth: np.ndarray, predicted: np.ndarray) -> float:
-    tp = np.sum(truth & predicted)
-    wrong = np.sum(truth ^ predicted)
-    return float(2 * tp / (2 * tp + wrong)) if tp + wrong else 0.0
+    return float(_f1_of(np.sum(truth & predicted), np.sum(~truth & predicted), np.sum(truth & ~predicted)))
 
 
 def _micro_f1(truth: np.ndarray, predicted: np.ndarray) -> float:
