@@ -40,8 +40,9 @@ class Prediction:
     of the positive class (``labels[1]``), otherwise the predicted label's probability;
     ``scores``: each label's probability, highest first (the ``top_k`` highest when
     :meth:`TextClassifier.predict` is given ``top_k``); ``labels``: the labels predicted
-    (multilabel: every label whose score reaches its threshold, best first, possibly none, and
-    ``label`` the first of them, or the best-scoring label when none is; otherwise just ``label``)."""
+    (multilabel: every label whose score reaches its threshold, best first — when none does, the
+    best-scoring label if the bundle's ``min_labels`` is 1, else none — and ``label`` the first of
+    them, or the best-scoring label when there is none; otherwise just ``label``)."""
 
     label: str
     score: float
@@ -210,7 +211,8 @@ class SentimentClassifier:
         scores = self.predict_proba(texts)
         figures = evaluation_report(targets(ids, self.task, len(self.labels)), scores, [len(tokenize(t)) for t in texts],
                                     self.threshold, names=self.labels, task=self.task,
-                                    thresholds=[self.thresholds.get(n) for n in self.labels])
+                                    thresholds=[self.thresholds.get(n) for n in self.labels],
+                                    min_labels=self.bundle.manifest.min_labels)
         return EvaluationReport.from_figures(self.task, figures)
 
     def score_ids(self, ids: np.ndarray) -> np.ndarray:
@@ -355,6 +357,8 @@ class SentimentClassifier:
         if self.task == "multiclass":
             return Prediction(best, best_score, shown, (best,))
         over = tuple(name for name, value in ranked.items() if value >= self.thresholds[name])
+        if not over and self.bundle.manifest.min_labels:
+            over = (best,)
         label = over[0] if over else best  # the best label that is predicted, else the best one
         return Prediction(label, ranked[label], shown, over)
 

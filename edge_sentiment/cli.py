@@ -569,7 +569,8 @@ def evaluate(
             scores = _scores(classifier, texts, advance)
             truth = targets(labels, task, len(bundle.labels))
             results[name] = evaluation_report(truth, scores, token_counts, classifier.threshold, names=bundle.labels,
-                                              task=task, thresholds=[classifier.thresholds.get(n) for n in bundle.labels])
+                                              task=task, thresholds=[classifier.thresholds.get(n) for n in bundle.labels],
+                                              min_labels=bundle.manifest.min_labels)
     if plot is not None and results:
         from .confusion_plot import write_confusion_matrix
 

@@ -408,6 +408,8 @@ class Manifest:
     task: str = "binary"
     #: Multilabel only: each label's decision threshold on its score, in label order.
     thresholds: tuple[float, ...] | None = None
+    #: Multilabel only: the fewest labels a text gets (1: its top label when none reaches its threshold).
+    min_labels: int = 0
     name: str | None = None
     created: str | None = None
     #: Reports by name (absent ones left out): typed records for TYPED_REPORTS, JSON objects for the rest.
@@ -438,6 +440,7 @@ class Manifest:
         model = ModelRecord.from_dict(d["model"], preprocessing.maxlen, output_width(task, len(labels)),
                                       preprocessing.encoding().width)
         thresholds = _thresholds(d.get("thresholds"), task, len(labels))
+        min_labels = _min_labels(d.get("min_labels"), task)
         if preprocessing.num_words > model.vocab_size:
             raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "
                                 f"table (model.vocab_size {model.vocab_size} rows)")
@@ -448,7 +451,7 @@ class Manifest:
         for name in REPORTS:
             if d.get(name) is not None:
                 reports[name] = TYPED_REPORTS[name].from_dict(d[name]) if name in TYPED_REPORTS else _object(d[name], name)
-        return cls(labels=labels, task=task, thresholds=thresholds, preprocessing=preprocessing, model=model, files=files,
+        return cls(labels=labels, task=task, thresholds=thresholds, min_labels=min_labels, preprocessing=preprocessing, model=model, files=files,
                    name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
                    reports=reports, read_from_version=version)
 
@@ -461,6 +464,7 @@ class Manifest:
             "labels": list(self.labels),
             "task": self.task,
             **({"thresholds": list(self.thresholds)} if self.thresholds is not None else {}),
+            **({"min_labels": self.min_labels} if self.min_labels else {}),
             "preprocessing": {"tokenizer": self.preprocessing.tokenizer,
                               **{name: getattr(self.preprocessing, name) for name in ID_LAYOUT},
                               **self.preprocessing.encoding().to_dict()},
@@ -616,6 +620,17 @@ def _thresholds(value: Any, task: str, labels: int) -> tuple[float, ...] | None:
         raise ManifestError(f"thresholds of a multilabel bundle must be {labels} numbers between 0 and 1 (one per "
                             f"label, in label order); got {_show(value)}")
     return tuple(float(v) for v in value)
+
+
+def _min_labels(value: Any, task: str) -> int:
+    """A multilabel bundle's fewest labels per text: 0 (absent) or 1."""
+    if value is None:
+        return 0
+    if task != "multilabel":
+        raise ManifestError(f"min_labels is for multilabel bundles; this one is {task}")
+    if not _is_int(value) or value not in (0, 1):
+        raise ManifestError(f"min_labels of a multilabel bundle must be 0 or 1; got {_show(value)}")
+    return int(value)
 
 
 def _show(value: Any) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import DEFAULT_THRESHOLD
+from .tasks import label_sets
 
 
 def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = DEFAULT_THRESHOLD) -> dict:
@@ -92,14 +93,15 @@ def macro_f1(labels, predicted, classes: int = 2) -> float:
 
 
 def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_THRESHOLD,
-                      names: tuple[str, ...] = ("negative", "positive"), task: str = "binary", thresholds=None) -> dict:
+                      names: tuple[str, ...] = ("negative", "positive"), task: str = "binary", thresholds=None,
+                      min_labels: int = 0) -> dict:
     """:func:`binary_metrics` and :func:`calibration_metrics`, the majority-class baseline, each
     class's figures (``per_class``, keyed by ``names``) and their mean F1 (``macro_f1``), overall
     and per length bucket (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`).
     Multiclass and multilabel (``scores`` ``[n, K]``; multilabel ``labels`` a 0/1 matrix, decided at
-    ``thresholds``): :func:`multiclass_metrics` / :func:`multilabel_metrics`, and by length."""
+    ``thresholds`` and ``min_labels``): :func:`multiclass_metrics` / :func:`multilabel_metrics`, and by length."""
     if task != "binary":
-        return _labels_report(labels, scores, token_counts, names, task, thresholds)
+        return _labels_report(labels, scores, token_counts, names, task, thresholds, min_labels)
     labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
     classes = per_class(labels, scores >= threshold, names)
     report = {**binary_metrics(labels, scores, threshold), **calibration_metrics(labels, scores),
@@ -144,15 +146,15 @@ def multiclass_metrics(labels, scores, names) -> dict:
     }
 
 
-def multilabel_metrics(truth, scores, thresholds, names) -> dict:
+def multilabel_metrics(truth, scores, thresholds, names, min_labels: int = 0) -> dict:
     """Figures of labels a text may hold several of, from a 0/1 matrix ``truth`` and scores
-    ``[n, K]`` against per-label ``thresholds``: micro- and macro-F1, subset accuracy (every
+    ``[n, K]`` decided by :func:`edge_sentiment.tasks.label_sets`: micro- and macro-F1, subset accuracy (every
     label of a row right; reported as ``accuracy``), Hamming loss (the share of wrong
     label decisions), per-label figures, the subset accuracy of always predicting the most
     common label set (``majority_baseline``) and class-wise ECE."""
     truth = np.asarray(truth).astype(bool)
     scores = np.asarray(scores, dtype=np.float64)
-    predicted = scores >= np.asarray(thresholds)
+    predicted = label_sets(scores, thresholds, min_labels)
     tp, fp, fn = (int(np.sum(truth & predicted)), int(np.sum(~truth & predicted)), int(np.sum(truth & ~predicted)))
     per_label = {}
     for k, name in enumerate(names):
@@ -180,7 +182,7 @@ def multilabel_metrics(truth, scores, thresholds, names) -> dict:
     }
 
 
-def task_metrics(task: str, labels, scores, names, thresholds=DEFAULT_THRESHOLD) -> dict:
+def task_metrics(task: str, labels, scores, names, thresholds=DEFAULT_THRESHOLD, min_labels: int = 0) -> dict:
     """The test figures of ``task`` (edge_sentiment/tasks.py): ``scores`` as the backends return
     them (``[n, K]``), ``labels`` as :func:`edge_sentiment.tasks.targets` makes them."""
     scores = np.asarray(scores)
@@ -189,16 +191,16 @@ def task_metrics(task: str, labels, scores, names, thresholds=DEFAULT_THRESHOLD)
         return {**binary_metrics(labels, flat, thresholds), **calibration_metrics(labels, flat)}
     if task == "multiclass":
         return multiclass_metrics(labels, scores, names)
-    return multilabel_metrics(labels, scores, thresholds, names)
+    return multilabel_metrics(labels, scores, thresholds, names, min_labels)
 
 
-def _labels_report(labels, scores, token_counts, names, task: str, thresholds) -> dict:
+def _labels_report(labels, scores, token_counts, names, task: str, thresholds, min_labels: int) -> dict:
     labels, scores, counts = np.asarray(labels), np.asarray(scores), np.asarray(token_counts)
 
     def figures(rows):
         if task == "multiclass":
             return multiclass_metrics(labels[rows], scores[rows], names)
-        return multilabel_metrics(labels[rows], scores[rows], thresholds, names)
+        return multilabel_metrics(labels[rows], scores[rows], thresholds, names, min_labels)
 
     report = figures(np.arange(len(labels)))
     report["by_length"] = {}

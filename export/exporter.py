@@ -43,7 +43,7 @@ from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_onnx, to_single_review_onnx,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
-from .thresholds import fit_thresholds
+from .thresholds import MIN_LABELS, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
 from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, sample_indices, validation_indices, write_history
@@ -121,7 +121,7 @@ def export_bundle(
             log(f"not calibrated: {config.calibration} scaling would make {change}; the scores are kept as trained")
     thresholds = None
     if task == "multilabel":
-        thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val)
+        thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val, MIN_LABELS)
         log(f"decision thresholds fitted on validation: micro-F1 {history['thresholds']['validation_micro_f1_at_0.5']:.4f} "
             f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
@@ -166,7 +166,7 @@ def export_bundle(
 
         decide_at = thresholds if thresholds is not None else 0.5
         manifest["metrics"] = {
-            "test": {name: task_metrics(task, y_test, s, labels, decide_at) for name, s in scores.items()},
+            "test": {name: task_metrics(task, y_test, s, labels, decide_at, MIN_LABELS) for name, s in scores.items()},
             "parity_vs_keras": parity,
         }
         if task == "binary":
@@ -322,7 +322,7 @@ def _manifest(
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "labels": list(labels),
         "task": config.task,
-        **({"thresholds": thresholds} if thresholds is not None else {}),
+        **({"thresholds": thresholds, "min_labels": MIN_LABELS} if thresholds is not None else {}),
         "preprocessing": {
             "tokenizer": TOKENIZER_NAME,
             "pad_id": PAD_ID,

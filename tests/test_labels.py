@@ -140,7 +140,14 @@ def test_a_multilabel_bundle_has_thresholds_and_predicts_label_sets(feelings, tm
     everything = TextClassifier.load(feelings / "bundle", threshold=0.0).predict("the report")
     assert set(everything.labels) == {"anger", "fear", "joy", "surprise"}
     only_joy = TextClassifier.load(feelings / "bundle", thresholds={"anger": 1.0, "fear": 1.0, "surprise": 1.0})
-    assert only_joy.predict("mad furious and scared afraid").labels == ()
+    none_over = only_joy.predict("mad furious and scared afraid")
+    assert manifest["min_labels"] == 1  # every training row has a label: so has every prediction
+    assert none_over.labels == (none_over.label,) and none_over.label in {"anger", "fear"}
+    no_minimum = tmp_path / "no-minimum"
+    shutil.copytree(feelings / "bundle", no_minimum)
+    (no_minimum / "manifest.json").write_text(json.dumps({**manifest, "min_labels": 0}))
+    loose = TextClassifier.load(no_minimum, thresholds={"anger": 1.0, "fear": 1.0, "surprise": 1.0})
+    assert loose.predict("mad furious and scared afraid").labels == ()
     with pytest.raises(ValueError, match="not a label of this model"):
         TextClassifier.load(feelings / "bundle", thresholds={"love": 0.5})
 
@@ -206,6 +213,32 @@ def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, fee
     assert "(multiclass, 3 labels): onnx (batch)" in result.stdout and "(multilabel, 4 labels): onnx (one per call)" in result.stdout
     # tokens, ids, subwords, batch and one-per-call scores, for each bundle
     assert result.stdout.count(" 0 failures") == 10 and "(multilabel, 4 labels): subwords" in result.stdout
+
+
+@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
+                    reason="needs Node and js/node_modules (npm ci in js/)")
+def test_the_javascript_runtime_gives_a_text_at_least_its_top_label_as_the_bundle_says(feelings, tmp_path):
+    from edge_sentiment import TextClassifier
+
+    manifest = json.loads((feelings / "bundle" / "manifest.json").read_text())
+    no_minimum = tmp_path / "no-minimum"
+    shutil.copytree(feelings / "bundle", no_minimum)
+    (no_minimum / "manifest.json").write_text(json.dumps({**manifest, "min_labels": 0}))
+    script = """
+        import { SentimentClassifier } from "./src/index.js";
+        const text = "mad furious and scared afraid";
+        for (const folder of process.argv.slice(1)) {
+          const model = await SentimentClassifier.load(folder, { threshold: 0.999999 });
+          const prediction = await model.predict(text);
+          console.log(JSON.stringify(prediction.labels));
+        }
+    """
+    result = subprocess.run(["node", "--input-type=module", "-e", script, str(feelings / "bundle"), str(no_minimum)],
+                            cwd=REPO / "js", capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    at_least_one, none = (json.loads(line) for line in result.stdout.splitlines())
+    python = TextClassifier.load(feelings / "bundle", threshold=0.999999).predict("mad furious and scared afraid")
+    assert at_least_one == list(python.labels) == [python.label] and none == []
 
 
 def test_label_files_choose_their_task_and_refuse_what_cannot_train(tmp_path):

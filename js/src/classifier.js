@@ -18,7 +18,7 @@ const BATCH_ROWS = 256;
  * @property {string} label the predicted label
  * @property {number} score binary: P(labels[1]); otherwise the predicted label's probability
  * @property {Record<string, number>} scores every label's probability, highest first
- * @property {string[]} [labels] multilabel bundles: every label at or over its threshold, best first
+ * @property {string[]} [labels] multilabel bundles: every label at or over its threshold, best first (at least the top one when the bundle's min_labels is 1)
  */
 
 /**
@@ -165,6 +165,8 @@ export class SentimentClassifier {
     const scores = Object.fromEntries(ranked.map(([label, score]) => [label, score]));
     if (this.task === "multiclass") return { label: ranked[0][0], score: ranked[0][1], scores };
     const labels = ranked.filter(([, score, k]) => score >= this.thresholds[k]).map(([label]) => label);
+    // A bundle with min_labels 1 gives a text none of whose labels reaches its threshold its top label.
+    if (labels.length === 0 && this.manifest.min_labels === 1) labels.push(ranked[0][0]);
     const label = labels[0] ?? ranked[0][0];
     return { label, score: scores[label], scores, labels };
   }

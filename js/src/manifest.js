@@ -83,6 +83,13 @@ export function checkManifest(raw) {
   } else if (d.thresholds != null) {
     throw new BundleError(`thresholds are for multilabel bundles; this one is ${task}`);
   }
+  const minLabels = d.min_labels ?? 0;
+  if (d.min_labels != null && task !== "multilabel") {
+    throw new BundleError(`min_labels is for multilabel bundles; this one is ${task}`);
+  }
+  if (minLabels !== 0 && minLabels !== 1) {
+    throw new BundleError(`min_labels of a multilabel bundle must be 0 or 1; got ${show(d.min_labels)}`);
+  }
   const pre = object(d.preprocessing, "preprocessing");
   choice(pre, "tokenizer", [TOKENIZER], "preprocessing");
   for (const [name, value] of Object.entries(ID_LAYOUT)) {
@@ -142,7 +149,7 @@ export function checkManifest(raw) {
     integer(single, "min_steps", "model.single_review", 1, maxlen);
     if (pre.subwords != null) string(object(single.subwords_input, "model.single_review.subwords_input"), "name", "model.single_review.subwords_input");
   }
-  return { ...d, task, outputs };
+  return { ...d, task, outputs, min_labels: minLabels };
 }
 
 /** vocab.json: words to integer ids from first_word_id up to (not including) vocab_size. */

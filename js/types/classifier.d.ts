@@ -13,7 +13,7 @@ export type Prediction = {
      */
     scores: Record<string, number>;
     /**
-     * multilabel bundles: every label at or over its threshold, best first
+     * multilabel bundles: every label at or over its threshold, best first (at least the top one when the bundle's min_labels is 1)
      */
     labels?: string[];
 };
@@ -33,7 +33,7 @@ export type LoadOptions = {
  * @property {string} label the predicted label
  * @property {number} score binary: P(labels[1]); otherwise the predicted label's probability
  * @property {Record<string, number>} scores every label's probability, highest first
- * @property {string[]} [labels] multilabel bundles: every label at or over its threshold, best first
+ * @property {string[]} [labels] multilabel bundles: every label at or over its threshold, best first (at least the top one when the bundle's min_labels is 1)
  */
 /**
  * @typedef {object} LoadOptions
