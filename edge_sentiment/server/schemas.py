@@ -30,7 +30,8 @@ class Prediction(BaseModel):
     text: str
     label: str = Field(description="The predicted label.")
     score: float = Field(description="Binary: P(positive label); otherwise the predicted label's probability.")
-    labels: Optional[list[str]] = Field(None, description="Multilabel bundles only: every label at or over its threshold, best first (at least the top one when the bundle's min_labels is 1).")
+    labels: Optional[list[str]] = Field(None, description="Multilabel bundles only: every label at or over its threshold, "
+                                        "best first (at least the top one when the bundle's min_labels is 1).")
     scores: dict[str, float] = Field(description="Each label's probability, highest first (the top_k highest if asked).")
 
 
