@@ -451,8 +451,8 @@ class Manifest:
         for name in REPORTS:
             if d.get(name) is not None:
                 reports[name] = TYPED_REPORTS[name].from_dict(d[name]) if name in TYPED_REPORTS else _object(d[name], name)
-        return cls(labels=labels, task=task, thresholds=thresholds, min_labels=min_labels, preprocessing=preprocessing, model=model, files=files,
-                   name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
+        return cls(labels=labels, task=task, thresholds=thresholds, min_labels=min_labels, preprocessing=preprocessing,
+                   model=model, files=files, name=_optional_str(d, "name", "the manifest"), created=_optional_str(d, "created", "the manifest"),
                    reports=reports, read_from_version=version)
 
     def to_dict(self) -> dict:

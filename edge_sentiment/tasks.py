@@ -49,7 +49,7 @@ def targets(labels, task: str, count: int) -> np.ndarray:
     return np.asarray(labels, dtype=np.float32 if task == "binary" else np.int64)
 
 
-def decisions(scores: np.ndarray, task: str, thresholds=0.5, min_labels: int = 0) -> np.ndarray:
+def decisions(scores: np.ndarray, task: str, thresholds=0.5) -> np.ndarray:
     """Predicted labels from scores ``[n, K]``: class ids (binary: score >= threshold; multiclass:
     the highest), or a 0/1 ``[n, K]`` matrix (multilabel: :func:`label_sets`)."""
     scores = np.asarray(scores)
@@ -57,7 +57,7 @@ def decisions(scores: np.ndarray, task: str, thresholds=0.5, min_labels: int = 0
         return scores.argmax(axis=1)
     if task == "binary":
         return (scores.reshape(len(scores)) >= thresholds).astype(np.int64)
-    return label_sets(scores, thresholds, min_labels).astype(np.int64)
+    return label_sets(scores, thresholds).astype(np.int64)
 
 
 def label_sets(scores: np.ndarray, thresholds, min_labels: int = 0) -> np.ndarray:

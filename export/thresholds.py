@@ -5,8 +5,9 @@ chosen together for the validation **micro-F1** (every label decision of every t
 once, the figure a multilabel model is judged by): first the best single threshold for all
 labels, then label by label, in rounds, the threshold that raises the micro-F1 further.
 Fitting each label alone for its own F1 instead sets rare labels low and floods the
-predictions with them: it serves the macro-F1 and costs the micro-F1 (benchmarks, "Label
-sets"). A label the validation split never holds keeps the common threshold.
+predictions with them: it serves the macro-F1 and costs the micro-F1 (docs/design.md, "Label
+sets"). A label the validation split never holds keeps the common threshold. The decisions are
+those a runtime makes (edge_sentiment/tasks.py ``label_sets``), with :data:`MIN_LABELS`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ CANDIDATES = np.round(np.arange(0.05, 0.951, 0.025), 3)
 DEFAULT = 0.5
 #: A multilabel bundle's fewest labels per text (manifest ``min_labels``): every row a model is
 #: trained on holds at least one label (a row with none is left out when the file is read), so a
-#: text none of whose labels reaches its threshold gets its top one. GoEmotions carve: micro-F1
-#: 0.5325 without, 0.5380 with (benchmarks: docs/design.md, "Label sets").
+#: text none of whose labels reaches its threshold gets its top one.
 MIN_LABELS = 1
 #: Rounds over the labels; the micro-F1 stops rising within two or three.
 ROUNDS = 3
