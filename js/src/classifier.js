@@ -41,6 +41,7 @@ export class SentimentClassifier {
     const threshold = options.threshold ?? null;
     if (threshold != null && !(threshold >= 0 && threshold <= 1)) throw new RangeError(`threshold must be between 0 and 1, got ${threshold}`);
     const ort = await importRuntime(runtime);
+    if (runtime === "web") ort.env.wasm.numThreads = 1; // threads need cross-origin isolation; one text is tiny anyway
     const bundle = await Bundle.open(pathOrUrl ?? defaultBundle());
     const vocab = await bundle.vocab();
     const sessionOptions = {
