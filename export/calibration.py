@@ -40,6 +40,8 @@ class CalibrationResult:
     labels: np.ndarray
     scores_before: np.ndarray
     scores_after: np.ndarray
+    #: What was folded into the final layer (None: nothing).
+    applied: Calibration | None = None
 
 
 def logits(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -116,7 +118,7 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
         "fitted": calibration_metrics(y_val, _sigmoid(fitted.scale * z + fitted.shift)),
         "after": calibration_metrics(y_val, after),
     }
-    return CalibrationResult(record, np.asarray(y_val), before, after)
+    return CalibrationResult(record, np.asarray(y_val), before, after, fitted if improves else None)
 
 
 def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
@@ -142,7 +144,8 @@ def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray)
         **figures,
     }
     truth, confidence = (y == before.argmax(axis=1)), before.max(axis=1)
-    return CalibrationResult(record, truth.astype(float), confidence, after.max(axis=1))
+    applied = Calibration("temperature", scale, 0.0) if improves else None
+    return CalibrationResult(record, truth.astype(float), confidence, after.max(axis=1), applied)
 
 
 def fit_temperature(z: np.ndarray, y: np.ndarray) -> float:
@@ -194,7 +197,7 @@ def _calibrate_each_label(model: keras.Model, method: str, x_val: np.ndarray, y_
         "fitted": figures["after"],
         **figures,
     }
-    return CalibrationResult(record, y.reshape(-1), before.reshape(-1), after.reshape(-1))
+    return CalibrationResult(record, y.reshape(-1), before.reshape(-1), after.reshape(-1), Calibration(method, scales, shifts))
 
 
 def choose_calibration(method: str, z: np.ndarray, y: np.ndarray) -> tuple[Calibration, bool]:

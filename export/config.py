@@ -112,6 +112,9 @@ class TrainingConfig:
     #: "val_accuracy" (scores are calibrated afterwards, so an epoch that is right more often
     #: but over-confident can be kept).
     stop_on: str = "val_loss"
+    #: After training with early stopping: train a fresh model on more rows for the epochs
+    #: chosen ("none"; "validation": fit + validation rows; "all": + the test carve too).
+    refit: str = "none"
     validation_fraction: float = 0.2
     seed: int = 1234
     #: Train on a seeded random sample of this many reviews (quick runs, tests); None = all.

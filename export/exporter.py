@@ -33,7 +33,7 @@ from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics, task_metrics
 from edge_sentiment.tasks import targets
 
-from .calibration import CALIBRATION_PLOT, calibrate, write_reliability_diagram
+from .calibration import CALIBRATION_PLOT, calibrate, fold_into, write_reliability_diagram
 from .config import TrainingConfig
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
@@ -46,7 +46,7 @@ from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
-from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, sample_indices, validation_indices, write_history
+from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, validation_indices, write_history
 from .vocab import build_vocab, fit_to_data, word_counts
 
 FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
@@ -124,6 +124,12 @@ def export_bundle(
         thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val, MIN_LABELS)
         log(f"decision thresholds fitted on validation: micro-F1 {history['thresholds']['validation_micro_f1_at_0.5']:.4f} "
             f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
+    if config.refit != "none":
+        parts = [(x_fit, y_fit), (x_val, y_val)] + ([(x_test, y_test)] if config.refit == "all" else [])
+        log(f"refitting on {sum(len(p[0]) for p in parts):,} rows")
+        model = refit(config, history, np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]).astype(y_fit.dtype))
+        if calibration is not None and calibration.applied is not None:
+            fold_into(model, calibration.applied)
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
         history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     train_seconds = time.monotonic() - train_started

@@ -75,6 +75,32 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     return model, record
 
 
+def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, verbose: int | None = None):
+    """A fresh model trained on ``(x, y)`` for the epochs :func:`fit` chose (each phase's best),
+    the recurrent phase only when :func:`fit` kept it."""
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    weights = class_weights(config.class_weight, y)
+    if "pretrain_bag" in record:
+        bag_score = output_layer(config, "bag_score")
+        bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
+        _compile(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate))
+        bag.fit(x, y, epochs=record["pretrain_bag"]["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+        for layer in model.layers:
+            if layer.name in BAG_EMBEDDINGS:
+                layer.trainable = False
+        kernel, bias = bag_score.get_weights()
+        rnn_rows = np.zeros((config.rnn_units, config.outputs), dtype=kernel.dtype)
+        model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
+        if record["rnn_phase"]["kept"] == "bag":
+            return model
+    _compile(model, config)
+    model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+    return model
+
+
 def _compile(model: keras.Model, config: TrainingConfig) -> None:
     """The task's loss: cross-entropy of the sigmoid (binary, each label of multilabel) or of
     the softmax over the label ids (multiclass). "accuracy" is per label for multilabel."""
