@@ -365,16 +365,21 @@ class BackendMetrics:
 
 @dataclass(frozen=True)
 class MetricsReport:
-    """Test-set metrics per backend (``test``), parity with Keras and the other figures as written."""
+    """Test-set metrics per backend (``test``: the exported model on test rows it never saw), or,
+    when the model was refit on the test rows too, ``held_out``: the figures of the model trained
+    before the refit, on those rows; parity with Keras and the other figures as written."""
 
     test: dict[str, BackendMetrics]
     raw: dict
+    held_out: BackendMetrics | None = None
 
     @classmethod
     def from_dict(cls, raw: Any) -> MetricsReport:
         d = _object(raw, "metrics")
         test = _object(d.get("test", {}), "metrics.test")
-        return cls(test={name: BackendMetrics.from_dict(v, f"metrics.test.{name}") for name, v in test.items()}, raw=d)
+        held_out = BackendMetrics.from_dict(d["held_out"], "metrics.held_out") if "held_out" in d else None
+        return cls(test={name: BackendMetrics.from_dict(v, f"metrics.test.{name}") for name, v in test.items()}, raw=d,
+                   held_out=held_out)
 
 
 @dataclass(frozen=True)

@@ -112,9 +112,10 @@ class TrainingConfig:
     #: "val_accuracy" (scores are calibrated afterwards, so an epoch that is right more often
     #: but over-confident can be kept).
     stop_on: str = "val_loss"
-    #: After training with early stopping: train a fresh model on more rows for the epochs
-    #: chosen ("none"; "validation": fit + validation rows; "all": + the test carve too).
-    refit: str = "none"
+    #: Once early stopping has chosen the epochs on the validation rows, train a fresh model on
+    #: every training row (validation rows and a test split carved from the training file
+    #: included) for those epochs, and export that one (export/train.py ``refit``).
+    refit: bool = False
     validation_fraction: float = 0.2
     seed: int = 1234
     #: Train on a seeded random sample of this many reviews (quick runs, tests); None = all.
@@ -275,6 +276,8 @@ _PRESET_LIST = [
         batch_size=64,
         epochs=6,
         patience=2,
+        # The peers a user compares with learn from every row; held-out rows are for choosing.
+        refit=True,
         seed_model="Embedding(10000,32)+SimpleRNN(32), maxlen 500 (book chapter 6, test 0.838), "
         "with masked-mean pooling of the embeddings and of hashed word pairs, the RNN on the last 8 steps, "
         "trained in two phases",

@@ -59,6 +59,9 @@ class LabeledFiles:
     #: edge_sentiment/tasks.py; a Split's label is a class id (binary, multiclass) or a tuple of them (multilabel).
     task: str = "binary"
     separator: str | None = None
+    #: Whether ``test`` was carved from the training file (no test file given): its rows are then
+    #: the user's training rows too, and a refit model learns from them (export/train.py ``refit``).
+    test_carved: bool = False
 
     def describe(self) -> dict:
         return {
@@ -121,7 +124,7 @@ def load_labeled_files(
     sources = {name: {"path": path, **({"sha256": sha256_file(path)} if os.path.isfile(path) else {})}
                for name, path in parts.items() if path is not None and path != "-"}
     return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources, rules,
-                        chosen_task, separator if chosen_task == "multilabel" else None)
+                        chosen_task, separator if chosen_task == "multilabel" else None, test_carved=test is None)
 
 
 def _task(rows: _Rows, given: str | None, path: str, separator: str, log) -> str:

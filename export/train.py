@@ -76,29 +76,27 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
 
 
 def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, verbose: int | None = None):
-    """A fresh model trained on ``(x, y)`` for the epochs :func:`fit` chose (each phase's best),
-    the recurrent phase only when :func:`fit` kept it."""
+    """A fresh model trained on ``(x, y)`` for the epochs :func:`fit` chose on validation (each
+    phase's best epoch; the recurrent phase only when :func:`fit` kept it), with nothing held
+    out to stop on. Returns the model and what was done, for the manifest."""
     if verbose is None:
         verbose = 1 if sys.stdout.isatty() else 2
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     weights = class_weights(config.class_weight, y)
-    if "pretrain_bag" in record:
-        bag_score = output_layer(config, "bag_score")
-        bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
+    epochs = {"bag": record["pretrain_bag"]["best_epoch"]} if "pretrain_bag" in record else {}
+    if epochs:
+        bag = _bag_model(model, config)
         _compile(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate))
-        bag.fit(x, y, epochs=record["pretrain_bag"]["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
-        for layer in model.layers:
-            if layer.name in BAG_EMBEDDINGS:
-                layer.trainable = False
-        kernel, bias = bag_score.get_weights()
-        rnn_rows = np.zeros((config.rnn_units, config.outputs), dtype=kernel.dtype)
-        model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
-        if record["rnn_phase"]["kept"] == "bag":
-            return model
-    _compile(model, config)
-    model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
-    return model
+        bag.fit(x, y, epochs=epochs["bag"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+        _start_from_bag(model, config, bag)
+    if not epochs or record["rnn_phase"]["kept"] == "rnn":
+        epochs["full model" if epochs else "model"] = record["best_epoch"]
+        _compile(model, config)
+        model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+    return model, {"rows": len(x), "epochs": epochs,
+                   "rule": "after the epochs were chosen on the validation rows, a fresh model with the same settings "
+                           "and seed was trained on every training row for those epochs"}
 
 
 def _compile(model: keras.Model, config: TrainingConfig) -> None:
@@ -210,16 +208,26 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
     the bag-of-words head alone, then frozen, and the full model starts from
     the bag's classifier with zero weight on the RNN features.
     """
-    bag_score = output_layer(config, "bag_score")
-    bag = keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
+    bag = _bag_model(model, config)
     record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
+    _start_from_bag(model, config, bag)
+    return record
+
+
+def _bag_model(model: keras.Model, config: TrainingConfig) -> keras.Model:
+    """The bag-of-words part of ``model`` (its bags, their mean) with a classifier of its own."""
+    bag_score = output_layer(config, "bag_score")
+    return keras.Model(model.input, bag_score(model.get_layer(BAG_MEAN).output), name="bag_of_embeddings")
+
+
+def _start_from_bag(model: keras.Model, config: TrainingConfig, bag: keras.Model) -> None:
+    """Freeze the trained bags and start ``model``'s classifier from the bag's, with zero weight on the RNN."""
     for layer in model.layers:
         if layer.name in BAG_EMBEDDINGS:
             layer.trainable = False
-    kernel, bias = bag_score.get_weights()
+    kernel, bias = bag.layers[-1].get_weights()
     rnn_rows = np.zeros((config.rnn_units, config.outputs), dtype=kernel.dtype)
     model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
-    return record
 
 
 def _optimizer(config: TrainingConfig):

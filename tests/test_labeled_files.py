@@ -112,6 +112,8 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     for backend in ("onnx", "tflite", "numpy"):
         assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5
     assert manifest["format_version"] == 3 and manifest["task"] == "binary" and "conformance" in manifest["files"]
+    # (preset "quick" is not refit: its figures are the exported model's, on test rows it never saw)
+    assert "refit" not in manifest["training"] and manifest["metrics"]["test"]["onnx"]["reviews"] == 40
     verified = run_cli("verify", "--model", str(out))
     assert verified.returncode == 0, verified.stderr.decode()
     predicted = json.loads(run_cli("predict", "--model", str(out), "--json", "lovely fun product").stdout)

@@ -319,6 +319,8 @@ def test_a_model_that_learnt_one_class_is_warned_about():
         "the majority class only; give it more examples of the other class, or balance the training file")
     manifest["metrics"]["test"]["onnx"]["confusion_matrix"] = [[98, 1], [1, 0]]
     assert _single_class_warning(manifest) is None
+    refit = {"labels": ["ham", "spam"], "metrics": {"held_out": {"confusion_matrix": [[0, 99], [0, 1]]}}}
+    assert _single_class_warning(refit).startswith("warning: the model predicts 'spam' for every one of the 100 test texts")
 
 
 @pytest.mark.slow
