@@ -124,13 +124,14 @@ def export_bundle(
         thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val, MIN_LABELS)
         log(f"decision thresholds fitted on validation: micro-F1 {history['thresholds']['validation_micro_f1_at_0.5']:.4f} "
             f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
+    decide_at = thresholds if thresholds is not None else 0.5
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
         history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
     held_out = None
     if config.refit:
         rows = [(x_fit, y_fit), (x_val, y_val)]
         if getattr(data, "test_carved", False):  # the test rows are the user's training rows too
-            held_out = _held_out_figures(model, config, x_test, y_test, labels, thresholds, encoder, test)
+            held_out = _held_out_figures(model, config, x_test, y_test, labels, decide_at, encoder, test)
             rows.append((x_test, y_test))
         x_all, y_all = np.concatenate([x for x, _ in rows]), np.concatenate([y.astype(y_fit.dtype) for _, y in rows])
         log(f"refitting: a fresh model on all {len(x_all):,} training rows, for the epochs chosen on validation")
@@ -175,22 +176,17 @@ def export_bundle(
                 continue
             raise ExportError("exported files disagree with Keras, no bundle written: " + "; ".join(failures))
 
-        decide_at = thresholds if thresholds is not None else 0.5
+        figures = {name: task_metrics(task, y_test, s, labels, decide_at, MIN_LABELS) for name, s in scores.items()}
         if held_out is None:
-            manifest["metrics"] = {
-                "test": {name: task_metrics(task, y_test, s, labels, decide_at, MIN_LABELS) for name, s in scores.items()},
-                "parity_vs_keras": parity,
-            }
+            manifest["metrics"] = {"test": figures, "parity_vs_keras": parity}
             if task == "binary":
                 manifest["metrics"]["short_texts"] = _short_text_metrics(unprobed(load_bundle(staging)), test, config.seed)
-        else:
+        else:  # (the figures above are of rows the refit model learnt from: not reported as test figures)
             manifest["metrics"] = {"held_out": held_out, "parity_vs_keras": parity}
         if calibration is not None:
             manifest["calibration"] = calibration.record
         if quantize:
-            accuracy = {name: task_metrics(task, y_test, scores[name], labels, decide_at, MIN_LABELS)["accuracy"]
-                        for name in ("onnx", INT8_BACKEND)}
-            manifest["quantization"] = _quantization_record(manifest, accuracy, files, staging, trained_on_test=held_out is not None)
+            manifest["quantization"] = _quantization_record(manifest, figures, files, staging, trained_on_test=held_out is not None)
         files[CONFORMANCE_KEY] = _write_conformance(staging, test, config, log)
         manifest["timings"]["export_seconds"] = round(time.monotonic() - started, 1)
         _write_manifest(staging, manifest, files)
@@ -207,10 +203,9 @@ HELD_OUT_MODEL = ("the model trained before the refit, with the same settings, o
                   "(Keras scores; every exported form equals them within the parity tolerance)")
 
 
-def _held_out_figures(model, config: TrainingConfig, x_test, y_test, labels, thresholds, encoder: Encoder, test: Split) -> dict:
+def _held_out_figures(model, config: TrainingConfig, x_test, y_test, labels, decide_at, encoder: Encoder, test: Split) -> dict:
     """The test carve's figures before the model learns from it: how well models trained with
     these settings do on texts they have not seen (the manifest's ``metrics.held_out``)."""
-    decide_at = thresholds if thresholds is not None else 0.5
     scores = model.predict(x_test, batch_size=1024, verbose=0)
     figures = {"model": HELD_OUT_MODEL, **task_metrics(config.task, y_test, scores, labels, decide_at, MIN_LABELS)}
     if config.task == "binary":
@@ -303,12 +298,12 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
     return files
 
 
-def _quantization_record(manifest: dict, accuracy: dict[str, float], files: dict, folder: Path, trained_on_test: bool) -> dict:
+def _quantization_record(manifest: dict, figures: dict[str, dict], files: dict, folder: Path, trained_on_test: bool) -> dict:
     sizes = {key: (manifest["files"][key]["bytes"]) for key in ("onnx", INT8_FILE[0])}
     return {
         "method": describe_int8(folder / files[INT8_FILE[0]]),
         "file": files[INT8_FILE[0]],
-        "accuracy_loss_points": round(100 * (accuracy["onnx"] - accuracy[INT8_BACKEND]), 3),
+        "accuracy_loss_points": round(100 * (figures["onnx"]["accuracy"] - figures[INT8_BACKEND]["accuracy"]), 3),
         "measured_on": "the test rows" + (", which the refit model was trained on" if trained_on_test else ""),
         "size_ratio": round(sizes[INT8_FILE[0]] / sizes["onnx"], 4),
     }

@@ -50,8 +50,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     (:func:`split_train_validation`). ``verbose``: Keras' progress output; by
     default a live bar on a terminal and one line per epoch in a log or pipe.
     """
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
+    verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
     if validation is None:
         x_train, y_train, x_val, y_val = split_train_validation(x, y, config.validation_fraction, config.seed)
@@ -79,8 +78,7 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
     """A fresh model trained on ``(x, y)`` for the epochs :func:`fit` chose on validation (each
     phase's best epoch; the recurrent phase only when :func:`fit` kept it), with nothing held
     out to stop on. Returns the model and what was done, for the manifest."""
-    if verbose is None:
-        verbose = 1 if sys.stdout.isatty() else 2
+    verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     weights = class_weights(config.class_weight, y)
@@ -97,6 +95,13 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
     return model, {"rows": len(x), "epochs": epochs,
                    "rule": "after the epochs were chosen on the validation rows, a fresh model with the same settings "
                            "and seed was trained on every training row for those epochs"}
+
+
+def _keras_verbosity(verbose: int | None) -> int:
+    """Keras' progress output: as asked, else a live bar on a terminal and one line per epoch in a log or pipe."""
+    if verbose is not None:
+        return verbose
+    return 1 if sys.stdout.isatty() else 2
 
 
 def _compile(model: keras.Model, config: TrainingConfig) -> None:
