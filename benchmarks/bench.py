@@ -2,9 +2,9 @@
 
     python benchmarks/bench.py [--model DIR] [--data ../shared/data/aclImdb_v1_labeled.tar.gz]
 
-Prints: single-review text->score latency (median, p99) over 2,000 test reviews;
-model-only single-review latency per backend (for onnx also the batch graph alone,
-and the single-review graph fed the review's ids as predict(text) does); batch
+Prints: single-text text->score latency (median, p99) over 2,000 test reviews;
+model-only single-text latency per backend (for onnx also the batch graph alone,
+and the single-text graph fed the review's ids as predict(text) does); batch
 throughput over all 25,000 test reviews, in one process and with tokenizing in
 worker processes (one per core); a fresh `edge-sentiment predict "great film"`
 process (wall time, peak RSS); and, when TensorFlow is installed, Keras `predict`
@@ -113,7 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="bundle directory (default: the shipped model)")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="aclImdb tarball or folder")
-    parser.add_argument("--reviews", type=int, default=2000, help="reviews for the single-review latencies")
+    parser.add_argument("--reviews", type=int, default=2000, help="reviews for the single-text latencies")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of every latency measurement")
     args = parser.parse_args()
 
@@ -135,13 +135,13 @@ def main() -> None:
     # Every latency is measured in `--rounds` interleaved rounds: a slow spell on a
     # shared machine then lands on all of them alike instead of on one line.
     predictors = {name: load_backend(name, bundle) for name in available_backends(bundle)}
-    if bundle.io.single_review_min_steps is not None:  # the onnx line above runs model.single.onnx
-        batch_graph_only = replace(bundle, io=replace(bundle.io, single_review_min_steps=None))
+    if bundle.io.single_text_min_steps is not None:  # the onnx line above runs model.single.onnx
+        batch_graph_only = replace(bundle, io=replace(bundle.io, single_text_min_steps=None))
         predictors["onnx, batch graph"] = load_backend("onnx", batch_graph_only)
     measures = {
         "text -> score, one review per call         ": (clf.predict, sample),
         "  of which text -> ids                     ": (lambda t: encoder.encode([t]), sample),
-        # "onnx": as the classifier scores one row (the one-review graph where the bundle has one).
+        # "onnx": as the classifier scores one row (the one-text graph where the bundle has one).
         **{_model_label(name): (lambda r, p=(clf.score_ids if name == "onnx" else p): p(r[None]), list(rows))
            for name, p in predictors.items()},
     }

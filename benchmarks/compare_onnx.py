@@ -4,7 +4,7 @@
 
 Each file is run over the same 2,000 test reviews, encoded with the bundle's
 vocabulary (``--model``, default: the shipped one) and trimmed of leading
-padding as the runtime does (a file with a 1-D input, a single-review graph,
+padding as the runtime does (a file with a 1-D input, a single-text graph,
 gets the row's ids without padding); every file scores the same review back to
 back (in alternating order), so a noisy machine slows all of them alike. The
 files must take the bundle's input.

@@ -1,10 +1,10 @@
-"""The JavaScript runtime against the Python one, in one run: Node's single-review latency next
+"""The JavaScript runtime against the Python one, in one run: Node's single-text latency next
 to Python's on the same reviews, and what a browser page downloads and how soon it answers.
 
     python benchmarks/js_runtime.py [--data TARBALL] [--reviews 2000]
 
 Needs Node with `npm ci` in js/, and for the browser part Playwright and a system Chromium.
-Latency: `predict(text)` one review per call (text -> label and score, the one-review graph),
+Latency: `predict(text)` one review per call (text -> label and score, the one-text graph),
 median and p99 over the same test reviews, Python first then Node, 3 rounds each. Browser: the
 demo page served by js/scripts/serve.js, cold cache: bytes of every response (and gzip-compressed,
 as a server that compresses would send them), time to the model being ready, first prediction.

@@ -5,7 +5,7 @@ fused ("fused"), end to end through the runtime, in one run.
     python benchmarks/lean_vs_fused.py [--model DIR] [--data TARBALL] [--rounds 3]
 
 Needs the train extra (the fused file is converted from the bundle's model.keras).
-Both bundles are the same except model.onnx; the single-review graph is switched off
+Both bundles are the same except model.onnx; the single-text graph is switched off
 so that single texts also run the batch graph (as texts shorter than its minimum do).
 Prints, per variant: node count and bytes of model.onnx, the largest score difference
 from the lean file, throughput of predict_proba over the test reviews, and the median
@@ -52,9 +52,9 @@ def fused_copy(bundle, folder: Path) -> Path:
     return folder
 
 
-def without_single_review_graph(path: Path):
+def without_single_text_graph(path: Path):
     bundle = load_bundle(path)
-    return replace(bundle, io=replace(bundle.io, single_review_min_steps=None))
+    return replace(bundle, io=replace(bundle.io, single_text_min_steps=None))
 
 
 def node_count(path: Path) -> int:
@@ -78,7 +78,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
         paths = {"lean": lean.path, "fused": fused_copy(lean, Path(tmp) / "fused")}
-        classifiers = {name: SentimentClassifier(without_single_review_graph(p)) for name, p in paths.items()}
+        classifiers = {name: SentimentClassifier(without_single_text_graph(p)) for name, p in paths.items()}
         reference = classifiers["lean"].predict_proba(texts)
         throughput = {name: [] for name in classifiers}
         latency = {name: [] for name in classifiers}

@@ -2,7 +2,7 @@
 
     python benchmarks/session_options.py [--model DIR]
 
-For each option set: session creation time, single-review latency (median of
+For each option set: session creation time, single-text latency (median of
 2,000 calls) and batch throughput (1,024 rows per call), on random id rows
 shaped like real reviews. Prints a table; the choice made from it lives in
 edge_sentiment/backends/onnx.py.

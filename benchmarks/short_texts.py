@@ -57,7 +57,7 @@ def run(exporter, data, overrides: dict) -> dict:
         "overrides": overrides,
         "train_seconds": round(time.monotonic() - started),
         "validation": summary(y_val, model.predict(x_val, batch_size=1024, verbose=0).reshape(-1)),
-        "validation_reviews": summary(val_reviews.labels, score(val_reviews.texts)),
+        "validation_texts": summary(val_reviews.labels, score(val_reviews.texts)),
         "validation_short": summary(val_short.labels, score(val_short.texts)),
         "test": summary(data.test.labels, score(data.test.texts)),
         "test_short": summary(test_short.labels, score(test_short.texts)),

@@ -6,7 +6,7 @@ guesses a parameter from a file name. A bundle holds::
     manifest.json   format version, labels, preprocessing, model I/O, files + sha256, ...
     vocab.json      {"word": id, ...}, ids from FIRST_WORD_ID by training-set frequency
     model.onnx      the classifier for onnxruntime (default backend)
-    model.single.onnx  the same classifier for one unpadded review per call (optional)
+    model.single.onnx  the same classifier for one unpadded text per call (optional)
     model.tflite    the same classifier for ai-edge-litert (optional backend)
     model.keras     the trained Keras model (used by the training stage and parity tests)
 """
@@ -42,17 +42,17 @@ class ModelIO:
     #: The ONNX model also takes the last T columns of pre-padded rows (see
     #: backends.trim_leading_padding); older or "max"-head bundles do not.
     trims_leading_padding: bool = False
-    #: Reviews of at least this many ids (and at most maxlen) can also go, one at
-    #: a time and unpadded, to the single-review graph; None: the bundle has none.
-    single_review_min_steps: int | None = None
+    #: Texts of at least this many ids (and at most maxlen) can also go, one at
+    #: a time and unpadded, to the single-text graph; None: the bundle has none.
+    single_text_min_steps: int | None = None
     #: The ``files`` key of that graph (the onnx backend's companion to ``model.onnx``).
-    single_review_file: str | None = None
+    single_text_file: str | None = None
     #: Columns of the output ``[batch, outputs]``: 1 for binary, else one per label.
     outputs: int = 1
     #: Columns of the input: ``maxlen`` word ids, then the subword slots (if any).
     width: int = 0
-    #: The single-review graph's second input (subword ids), in a bundle with subwords.
-    single_review_subwords: str | None = None
+    #: The single-text graph's second input (subword ids), in a bundle with subwords.
+    single_text_subwords: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,12 +137,12 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         maxlen=manifest.preprocessing.maxlen,
         vocab_size=model.vocab_size,
         trims_leading_padding=model.trims_leading_padding,
-        single_review_min_steps=model.single_review.min_steps if model.single_review else None,
-        single_review_file=model.single_review.file if model.single_review else None,
+        single_text_min_steps=model.single_text.min_steps if model.single_text else None,
+        single_text_file=model.single_text.file if model.single_text else None,
         outputs=manifest.outputs,
         width=manifest.preprocessing.encoding().width,
-        single_review_subwords=model.single_review.subwords_input.name
-        if model.single_review and model.single_review.subwords_input else None,
+        single_text_subwords=model.single_text.subwords_input.name
+        if model.single_text and model.single_text.subwords_input else None,
     )
     vocab = _read_vocab(root, manifest, io)
     return Bundle(root, manifest, manifest.preprocessing.encoding(), vocab, io, manifest.labels)

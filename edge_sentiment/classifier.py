@@ -159,12 +159,12 @@ class SentimentClassifier:
             kept, subwords = self._encoder.kept_with_subwords(text)
             one = self._one_text_path(kept)
             if one is not None:
-                return one(kept, subwords)  # a single-review graph: no padded row
+                return one(kept, subwords)  # a single-text graph: no padded row
             return self._run(self._encoder.pad([kept], [subwords]))[0]
         kept = self._encoder.kept_array(text)
         one = self._one_text_path(kept)
         if one is not None:
-            return one(kept)  # a single-review graph: no padded row
+            return one(kept)  # a single-text graph: no padded row
         return self._run(self._encoder.pad([kept]))[0]
 
     def explain(self, text: str, label: str | None = None) -> Explanation:
@@ -222,7 +222,7 @@ class SentimentClassifier:
 
     def _score_ids(self, ids: np.ndarray) -> np.ndarray:
         if len(ids) == 1:
-            kept = self._split(ids[0])  # pre-padded (a bundle with a one-review graph is)
+            kept = self._split(ids[0])  # pre-padded (a bundle with a one-text graph is)
             one = self._one_text_path(kept[0])
             if one is not None:
                 return one(*kept)[None]
@@ -240,7 +240,7 @@ class SentimentClassifier:
         return scores[:, 0] if self.task == "binary" else scores
 
     def _one_text_path(self, kept: np.ndarray) -> Callable[..., np.ndarray] | None:
-        """The backend's one-review path if one text's kept ids go to it, else None: the one place
+        """The backend's one-text path if one text's kept ids go to it, else None: the one place
         that chooses the graph for a single text."""
         return self._run.one if len(kept) >= self._run.one_min_steps else None
 
@@ -294,7 +294,7 @@ class SentimentClassifier:
             yield first, self._score_window(self._encoder.encode(first))
             return
         encoded = self._encoded_windows(itertools.chain([first, second], windows))
-        from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single review does not need
+        from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single text does not need
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as scorer:
             window, ids = next(encoded)

@@ -620,12 +620,12 @@ def _labels_tables(results: dict, names: tuple[str, ...], task: str) -> list[str
     """evaluate's tables for more than two labels: figures per backend, per class, the confusion matrix."""
     if task == "multiclass":
         head = f"{'backend':9} {'texts':>8} {'accuracy':>9} {'macro_f1':>9} {'top_ece':>8} {'class_ece':>9} {'nll':>7}"
-        rows = [f"{n:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['macro_f1']:>9.4f} {m['top_label_ece']:>8.4f} "
+        rows = [f"{n:9} {m['texts']:>8} {m['accuracy']:>9.4f} {m['macro_f1']:>9.4f} {m['top_label_ece']:>8.4f} "
                 f"{m['classwise_ece']:>9.4f} {m['nll']:>7.4f}" for n, m in results.items()]
     else:
         head = (f"{'backend':9} {'texts':>8} {'micro_f1':>9} {'macro_f1':>9} {'subset_acc':>10} {'hamming':>8} "
                 f"{'class_ece':>9}")
-        rows = [f"{n:9} {m['reviews']:>8} {m['micro_f1']:>9.4f} {m['macro_f1']:>9.4f} {m['subset_accuracy']:>10.4f} "
+        rows = [f"{n:9} {m['texts']:>8} {m['micro_f1']:>9.4f} {m['macro_f1']:>9.4f} {m['subset_accuracy']:>10.4f} "
                 f"{m['hamming_loss']:>8.4f} {m['classwise_ece']:>9.4f}" for n, m in results.items()]
     shown = "onnx" if "onnx" in results else next(iter(results))
     report = results[shown]
@@ -679,7 +679,7 @@ def _metrics_table(results: dict) -> str:
              f"{'ece':>7} {'nll':>7} {'brier':>7} {'saturated':>9}  confusion [[tn fp] [fn tp]]"]
     for name, m in results.items():
         lines.append(
-            f"{name:9} {m['reviews']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} "
+            f"{name:9} {m['texts']:>8} {m['accuracy']:>9.4f} {m['precision']:>9.4f} {m['recall']:>7.4f} {m['f1']:>7.4f} "
             f"{m['ece']:>7.4f} {m['nll']:>7.4f} {m['brier']:>7.4f} {m['saturated']:>9.4f}  {m['confusion_matrix']}"
         )
     return "\n".join(lines)
@@ -687,7 +687,7 @@ def _metrics_table(results: dict) -> str:
 
 def _length_table(results: dict) -> str:
     buckets = next(iter(results.values()))["by_length"] if results else {}
-    lines = [f"{'tokens':9} " + " ".join(f"{name + ' (' + str(b['reviews']) + ')':>22}" for name, b in buckets.items()),
+    lines = [f"{'tokens':9} " + " ".join(f"{name + ' (' + str(b['texts']) + ')':>22}" for name, b in buckets.items()),
              f"{'backend':9} " + " ".join(f"{'accuracy / ece':>22}" for _ in buckets)]
     for name, m in results.items():
         lines.append(f"{name:9} " + " ".join(
@@ -736,10 +736,10 @@ def info(
         for k, v in m.files.items()
     ]
     for name, metrics in test_metrics.items():
-        lines.append(f"test        {name:{key_width}} accuracy {metrics.accuracy:.4f} on {metrics.reviews} texts")
+        lines.append(f"test        {name:{key_width}} accuracy {metrics.accuracy:.4f} on {metrics.texts} texts")
     held_out = m.metrics.held_out if m.metrics else None
     if held_out is not None:
-        lines.append(f"held out    accuracy {held_out.accuracy:.4f} on {held_out.reviews} texts, before the model "
+        lines.append(f"held out    accuracy {held_out.accuracy:.4f} on {held_out.texts} texts, before the model "
                      "was refit on them with the rest of the training rows")
     if m.training and m.training.command:
         lines.append(f"trained by  {m.training.command}")
@@ -756,7 +756,7 @@ def _describe_model(model) -> str:
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
         f"SimpleRNN({model.rnn_units}){window}, head {model.head}; "
         f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
-        + (f"; one text per call: the single-text graph (>= {model.single_review.min_steps} ids)" if model.single_review else "")
+        + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
     )
 
 

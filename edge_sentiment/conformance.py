@@ -44,7 +44,7 @@ INT8_TOLERANCE = 1e-3
 #: Beyond its tolerance but within this, a score is the same model computed with other
 #: arithmetic (another runtime version or CPU); further off, it is another model.
 RUNTIME_DRIFT = 0.05
-#: The onnx backend called with one text at a time (the one-review graph where the bundle has it).
+#: The onnx backend called with one text at a time (the one-text graph where the bundle has it).
 ONE_PER_CALL = "onnx-one-per-call"
 
 #: Texts that exercise each rule of the tokenizer (docs/bundle-format.md), by category.
@@ -152,20 +152,20 @@ SHORT_PHRASES = [
 ]
 
 
-def case_texts(reviews: Sequence[str], maxlen: int, count: int = 100, sentences: int = 120,
+def case_texts(texts: Sequence[str], maxlen: int, count: int = 100, sentences: int = 120,
                seed: int = 1234) -> list[tuple[str, str]]:
-    """``(category, text)`` pairs: every edge case, the short phrases, ``count`` of ``reviews``
+    """``(category, text)`` pairs: every edge case, the short phrases, ``count`` of ``texts``
     (a seeded sample), the first sentence of ``sentences`` others, and three texts of about
-    3 x ``maxlen`` tokens made from reviews (long enough for the encoder's end window)."""
+    3 x ``maxlen`` tokens made from them (long enough for the encoder's end window)."""
     rng = np.random.default_rng(seed)
-    order = rng.permutation(len(reviews))
-    chosen = [reviews[i] for i in sorted(order[:count])]
-    others = [reviews[i] for i in sorted(order[count: count + sentences])]
+    order = rng.permutation(len(texts))
+    chosen = [texts[i] for i in sorted(order[:count])]
+    others = [texts[i] for i in sorted(order[count: count + sentences])]
     cases = [(f"edge: {category}", text) for category, text in EDGE_CASES]
     cases += [(f"subwords: {category}", text) for category, text in SUBWORD_CASES]
     cases += [("short phrase", text) for text in SHORT_PHRASES]
-    cases += [("review", text) for text in chosen]
-    cases += [("review sentence", sentence) for sentence in map(_first_sentence, others) if sentence]
+    cases += [("text", text) for text in chosen]
+    cases += [("sentence", sentence) for sentence in map(_first_sentence, others) if sentence]
     for text in chosen[:3]:
         repeat = -(-(3 * maxlen + 10) // max(1, len(tokenize(text))))  # ceil
         cases.append(("far longer than maxlen", " ".join([text] * repeat)))

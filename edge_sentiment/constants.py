@@ -1,7 +1,7 @@
 """Every number and name that the runtime and the training stage must agree on.
 
 The id layout follows the Keras IMDB convention the project grew from:
-0 pads, 1 starts a review, 2 stands for any out-of-vocabulary word, and real
+0 pads, 1 starts a text, 2 stands for any out-of-vocabulary word, and real
 words start at 3, ranked by how often they occur in the training set.
 """
 

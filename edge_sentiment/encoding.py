@@ -1,7 +1,7 @@
 """Turn tokens into the fixed-length id matrix the model reads.
 
 This is the NumPy twin of ``keras.datasets.imdb`` + ``keras.utils.pad_sequences``:
-a review becomes ``[START_ID, id(word1), id(word2), ...]``, then it is padded or
+a text becomes ``[START_ID, id(word1), id(word2), ...]``, then it is padded or
 truncated to ``maxlen``. Tests prove :func:`pad_sequences` equal to the Keras
 function for every mode.
 """
@@ -115,7 +115,7 @@ class Encoder:
 
         Equal to truncating :meth:`ids`, but a long text is tokenized only in a
         window at the end that truncation keeps (the start for ``truncating="post"``),
-        so a 10 MB review costs about as much as a short one.
+        so a 10 MB text costs about as much as a short one.
         """
         return self.kept_array(text).tolist()
 
@@ -174,7 +174,7 @@ class Encoder:
         return np.fromiter(chain((START_ID,), looked_up) if with_start else looked_up, np.int32, with_start + len(tokens))
 
     def kept_array(self, text: str) -> np.ndarray:
-        """:meth:`kept_ids` as an int32 array (one review's input to a single-review graph)."""
+        """:meth:`kept_ids` as an int32 array (one text's input to a single-text graph)."""
         maxlen, from_end = self.config.maxlen, self.config.truncating == "pre"
         window = maxlen * WINDOW_CHARS_PER_ID
         while window < len(text):

@@ -6,7 +6,7 @@ describes every field):
 * :class:`Preprocessing` - tokenizer, id layout, ``maxlen``, ``num_words``, ``skip_top``,
   padding and truncation modes;
 * :class:`ModelRecord` - the model's input and output tensors, vocabulary size and
-  architecture (with :class:`SingleReview`, the one-review graph, where there is one);
+  architecture (with :class:`SingleText`, the one-text graph, where there is one);
 * :class:`FileEntry` per file key - path inside the bundle, sha256, size in bytes;
 * reports, optional: :class:`TrainingReport`, :class:`DatasetReport`, :class:`MetricsReport`
   (with :class:`BackendMetrics` per backend) and :class:`CalibrationReport` type the fields
@@ -148,7 +148,7 @@ class TensorSpec:
 
 
 @dataclass(frozen=True)
-class SingleReview:
+class SingleText:
     """``model.single.onnx``: one text's ids, unpadded, ``min_steps`` to ``max_steps`` of them
     (and, in a bundle with subwords, its subword ids, unpadded, as a second input)."""
 
@@ -159,8 +159,8 @@ class SingleReview:
     subwords_input: TensorSpec | None = None
 
     @classmethod
-    def from_dict(cls, raw: Any, maxlen: int, subwords: bool = False) -> SingleReview:
-        where = "model.single_review"
+    def from_dict(cls, raw: Any, maxlen: int, subwords: bool = False) -> SingleText:
+        where = "model.single_text"
         d = _object(raw, where)
         record = cls(file=_str(d, "file", where), input=TensorSpec.from_dict(d.get("input"), f"{where}.input", "int32", ["steps"]),
                      min_steps=_int(d, "min_steps", where, 1, maxlen), max_steps=_int(d, "max_steps", where, 1, maxlen),
@@ -201,7 +201,7 @@ class ModelRecord:
     onnx_recurrent_op: str | None = None
     onnx_graph: str | None = None
     onnx_opset: int | None = None
-    single_review: SingleReview | None = None
+    single_text: SingleText | None = None
     layers: tuple[str, ...] = ()
     #: Width of the subword vectors averaged in the bag (0: the model has no subword bag).
     subword_dim: int = 0
@@ -223,8 +223,8 @@ class ModelRecord:
             parameters=_optional_int(d, "parameters", "model"),
             onnx_opset=_optional_int(d, "onnx_opset", "model"),
             layers=tuple(_str_list(d, "layers", "model")),
-            single_review=SingleReview.from_dict(d["single_review"], maxlen, (width or maxlen) > maxlen)
-            if d.get("single_review") is not None else None,
+            single_text=SingleText.from_dict(d["single_text"], maxlen, (width or maxlen) > maxlen)
+            if d.get("single_text") is not None else None,
         )
         if common["architecture"] == "multi_hot_dense":
             units = d.get("dense_units")
@@ -270,8 +270,8 @@ class ModelRecord:
             out["subword_dim"] = self.subword_dim
         if self.dense_units is not None:
             out["dense_units"] = list(self.dense_units)
-        if self.single_review is not None:
-            out["single_review"] = self.single_review.to_dict()
+        if self.single_text is not None:
+            out["single_text"] = self.single_text.to_dict()
         out["layers"] = list(self.layers)
         return out
 
@@ -316,8 +316,8 @@ class TrainingReport:
     command: str | None
     best_epoch: int | None
     epochs_run: int | None
-    train_reviews: int | None
-    validation_reviews: int | None
+    train_texts: int | None
+    validation_texts: int | None
     #: Settings chosen from the training data (``--train``), by name: rule and figures.
     fitted_to_data: dict
     raw: dict
@@ -327,8 +327,8 @@ class TrainingReport:
         d = _object(raw, "training")
         return cls(config=_object(d.get("config", {}), "training.config"), command=_optional_str(d, "command", "training"),
                    best_epoch=_optional_int(d, "best_epoch", "training"), epochs_run=_optional_int(d, "epochs_run", "training"),
-                   train_reviews=_optional_int(d, "train_reviews", "training"),
-                   validation_reviews=_optional_int(d, "validation_reviews", "training"),
+                   train_texts=_optional_int(d, "train_texts", "training"),
+                   validation_texts=_optional_int(d, "validation_texts", "training"),
                    fitted_to_data=_object(d.get("fitted_to_data", {}), "training.fitted_to_data"), raw=d)
 
 
@@ -338,29 +338,29 @@ class DatasetReport:
 
     name: str | None
     source: str | None
-    train_reviews: int | None
-    test_reviews: int | None
+    train_texts: int | None
+    test_texts: int | None
     raw: dict
 
     @classmethod
     def from_dict(cls, raw: Any) -> DatasetReport:
         d = _object(raw, "dataset")
         return cls(name=_optional_str(d, "name", "dataset"), source=_optional_str(d, "source", "dataset"),
-                   train_reviews=_optional_int(d, "train_reviews", "dataset"),
-                   test_reviews=_optional_int(d, "test_reviews", "dataset"), raw=d)
+                   train_texts=_optional_int(d, "train_texts", "dataset"),
+                   test_texts=_optional_int(d, "test_texts", "dataset"), raw=d)
 
 
 @dataclass(frozen=True)
 class BackendMetrics:
     """One backend's figures on the test set."""
 
-    reviews: int
+    texts: int
     accuracy: float
 
     @classmethod
     def from_dict(cls, raw: Any, where: str) -> BackendMetrics:
         d = _object(raw, where)
-        return cls(reviews=_int(d, "reviews", where, 0, 1 << 40), accuracy=_number(d, "accuracy", where, 0.0, 1.0))
+        return cls(texts=_int(d, "texts", where, 0, 1 << 40), accuracy=_number(d, "accuracy", where, 0.0, 1.0))
 
 
 @dataclass(frozen=True)
@@ -450,8 +450,8 @@ class Manifest:
             raise ManifestError(f"preprocessing.num_words {preprocessing.num_words} exceeds the model's embedding "
                                 f"table (model.vocab_size {model.vocab_size} rows)")
         files = {key: FileEntry.from_dict(entry, key) for key, entry in _object(d["files"], "files").items()}
-        if model.single_review is not None and model.single_review.file not in files:
-            raise ManifestError(f"model.single_review.file {model.single_review.file!r} is not a key of files")
+        if model.single_text is not None and model.single_text.file not in files:
+            raise ManifestError(f"model.single_text.file {model.single_text.file!r} is not a key of files")
         reports = {}
         for name in REPORTS:
             if d.get(name) is not None:
@@ -506,10 +506,26 @@ class Manifest:
         return self.reports.get("calibration")
 
 
+#: Format 3's names for what formats 1 and 2 called after movie reviews.
+RENAMED_IN_V3 = {"single_review": "single_text", "reviews": "texts", "train_reviews": "train_texts",
+                 "validation_reviews": "validation_texts", "test_reviews": "test_texts"}
+
+
 def upgrade_v2(d: dict) -> dict:
     """A version-2 manifest in the version-3 shape: two labels, the task binary (format 3 added
-    the task and N labels; nothing else changed, so scores are identical)."""
-    return {**d, "format_version": FORMAT_VERSION, "task": "binary"}
+    the task and N labels), and the fields named for texts rather than reviews (:data:`RENAMED_IN_V3`);
+    nothing else changed, so scores are identical."""
+    renamed = {key: _renamed(d[key]) for key in ("model", "training", "dataset", "metrics") if key in d}
+    return {**d, **renamed, "format_version": FORMAT_VERSION, "task": "binary"}
+
+
+def _renamed(value: Any) -> Any:
+    """``value`` with every object key of :data:`RENAMED_IN_V3` renamed, at any depth."""
+    if isinstance(value, dict):
+        return {RENAMED_IN_V3.get(key, key): _renamed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item) for item in value]
+    return value
 
 
 def upgrade_v1(d: dict) -> dict:

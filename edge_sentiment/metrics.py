@@ -23,7 +23,7 @@ def binary_metrics(labels: np.ndarray, scores: np.ndarray, threshold: float = DE
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "reviews": len(truth),
+        "texts": len(truth),
         "accuracy": (tp + tn) / len(truth) if len(truth) else 0.0,
         "precision": precision,
         "recall": recall,
@@ -97,7 +97,7 @@ def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_T
                       min_labels: int = 0) -> dict:
     """:func:`binary_metrics` and :func:`calibration_metrics`, the majority-class baseline, each
     class's figures (``per_class``, keyed by ``names``) and their mean F1 (``macro_f1``), overall
-    and per length bucket (``by_length``: accuracy, ECE and review count for each of :data:`LENGTH_BUCKETS`).
+    and per length bucket (``by_length``: accuracy, ECE and text count for each of :data:`LENGTH_BUCKETS`).
     Multiclass and multilabel (``scores`` ``[n, K]``; multilabel ``labels`` a 0/1 matrix, decided at
     ``thresholds`` and ``min_labels``): :func:`multiclass_metrics` / :func:`multilabel_metrics`, and by length."""
     if task != "binary":
@@ -111,9 +111,9 @@ def evaluation_report(labels, scores, token_counts, threshold: float = DEFAULT_T
     for name, fewest, most in LENGTH_BUCKETS:
         inside = (counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max))
         part = binary_metrics(labels[inside], scores[inside], threshold)
-        empty = part["reviews"] == 0
+        empty = part["texts"] == 0
         report["by_length"][name] = {
-            "reviews": part["reviews"],
+            "texts": part["texts"],
             "accuracy": None if empty else part["accuracy"],
             "ece": None if empty else calibration_metrics(labels[inside], scores[inside])["ece"],
         }
@@ -135,7 +135,7 @@ def multiclass_metrics(labels, scores, names) -> dict:
     chosen = scores[np.arange(len(labels)), labels] if len(labels) else np.zeros(0)
     top = calibration_metrics(labels == predicted, scores.max(axis=1) if len(scores) else np.zeros(0))
     return {
-        "reviews": len(labels), "accuracy": accuracy, "micro_f1": accuracy,
+        "texts": len(labels), "accuracy": accuracy, "micro_f1": accuracy,
         "macro_f1": float(np.mean([c["f1"] for c in classes.values()])),
         "majority_baseline": float(np.bincount(labels, minlength=len(names)).max() / len(labels)) if len(labels) else 0.0,
         "nll": float(-np.mean(np.log(np.clip(chosen, _EPS, 1.0)))) if len(labels) else 0.0,
@@ -170,7 +170,7 @@ def multilabel_metrics(truth, scores, thresholds, names, min_labels: int = 0) ->
     common = max(set(sets), key=sets.count) if sets else ()
     rows = len(truth)
     return {
-        "reviews": rows,
+        "texts": rows,
         "accuracy": float(np.mean((truth == predicted).all(axis=1))) if rows else 0.0,
         "subset_accuracy": float(np.mean((truth == predicted).all(axis=1))) if rows else 0.0,
         "micro_f1": 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0,
@@ -207,6 +207,6 @@ def _labels_report(labels, scores, token_counts, names, task: str, thresholds, m
     for name, fewest, most in LENGTH_BUCKETS:
         rows = np.flatnonzero((counts >= fewest) & (counts <= (most if most is not None else np.iinfo(np.int64).max)))
         part = figures(rows) if len(rows) else None
-        report["by_length"][name] = {"reviews": int(len(rows)), "accuracy": None if part is None else part["accuracy"],
+        report["by_length"][name] = {"texts": int(len(rows)), "accuracy": None if part is None else part["accuracy"],
                                      "ece": None if part is None else part["ece"]}
     return report

@@ -27,11 +27,15 @@ class RuntimeMismatchError(BundleError):
     """The model file is the bundle's, but this runtime scores it differently than the exporter's did."""
 
 
+#: The conformance categories of real texts: "text", and "review" in bundles of format 2.
+PROBE_CATEGORIES = ("text", "review")
+
+
 def probe_cases(bundle: Bundle, count: int = PROBE_CASES) -> list[dict]:
-    """The first ``count`` cases of category ``review`` in the bundle's conformance file (none without one)."""
+    """The first ``count`` cases of real texts (:data:`PROBE_CATEGORIES`) in the bundle's conformance file (none without one)."""
     if FILE_KEY not in bundle.manifest.files:
         return []
-    return list(itertools.islice((case for case in iter_cases(bundle) if case.get("category") == "review"), count))
+    return list(itertools.islice((case for case in iter_cases(bundle) if case.get("category") in PROBE_CATEGORIES), count))
 
 
 def check_belongs(bundle: Bundle, backend: str, predictor) -> None:

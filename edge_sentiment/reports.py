@@ -43,7 +43,7 @@ class EvaluationReport:
         per_class = {name: ClassFigures(c["precision"], c["recall"], c["f1"], c["support"], c.get("threshold"))
                      for name, c in figures["per_class"].items()}
         micro = figures.get("micro_f1", figures["accuracy"])  # (one label per text: micro-F1 is accuracy)
-        return cls(task=task, texts=figures["reviews"], accuracy=figures["accuracy"], macro_f1=figures["macro_f1"],
+        return cls(task=task, texts=figures["texts"], accuracy=figures["accuracy"], macro_f1=figures["macro_f1"],
                    micro_f1=micro, majority_baseline=figures["majority_baseline"], ece=figures["ece"],
                    per_class=per_class, confusion_matrix=figures.get("confusion_matrix"), figures=figures)
 

@@ -100,7 +100,7 @@ def _unicode_tokens(text: str) -> list[str]:
     """``_token_pattern().findall(text)`` for text that is not all ASCII, faster.
 
     The general pattern tests every character against a class of hundreds of
-    combining-mark ranges. Most of a review is ASCII, so the ASCII path's
+    combining-mark ranges. Most of a text is ASCII, so the ASCII path's
     separators are applied first, counting every non-ASCII character as a word
     character; only the pieces that hold non-ASCII characters then go through
     the general pattern. Splitting only at characters the general pattern also
@@ -121,7 +121,7 @@ def _unicode_tokens(text: str) -> list[str]:
 
 
 def _ascii_tokens(text: str) -> list[str]:
-    """``_token_pattern().findall(text)``, faster, for the (most common) ASCII review.
+    """``_token_pattern().findall(text)``, faster, for the (most common) ASCII text.
 
     Once every separator and stray apostrophe is a space, a plain split on
     whitespace yields exactly the pattern's tokens.

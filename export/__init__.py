@@ -11,9 +11,9 @@ CLI uses without TensorFlow. Modules, in the order the work flows:
     model        build the Keras model a config describes
     train        fit with early stopping, write history JSON + PNG
     labeled_files  training data from CSV / TSV / JSON Lines / label folders
-    snippets     short texts cut from reviews; calibration: the score calibration
+    snippets     short texts cut from longer ones; calibration: the score calibration
     onnx_graphs  every ONNX file: tf2onnx conversion (variants lean / fused / as-converted),
-                 the lean serving graph, the RNN fusion, the one-review graph
+                 the lean serving graph, the RNN fusion, the one-text graph
     int8         model.int8.onnx, and the ONNX spec's arithmetic that proves it CPU-independent
     tflite       Keras -> TFLite (builtin ops)
     parity       compare Keras, ONNX, TFLite and NumPy outputs

@@ -5,7 +5,7 @@ features ``h`` (``act``: sigmoid, or softmax for multiclass; edge_sentiment/task
 Platt scaling replaces a logit ``z`` by ``a·z + c``, temperature scaling by ``z / T``
 (``c = 0``, ``a = 1/T``). Either is the same Dense layer with column weights ``a·w`` and bias
 ``a·b + c``, so writing them into that layer calibrates Keras, and so every exported form
-(ONNX, the one-review graph, TFLite, NumPy, int8), with no new operator and no change to
+(ONNX, the one-text graph, TFLite, NumPy, int8), with no new operator and no change to
 any runtime. Binary: one ``(a, c)``. Multiclass: one temperature for all logits (softmax
 keeps its ranking; Platt's shifts would change it, so "platt" fits a temperature too).
 Multilabel: each label's ``(a, c)`` on its own, kept only where it lowers that label's ECE.

@@ -36,7 +36,7 @@ class TrainingConfig:
     num_labels: int = 2
     # model
     #: "rnn": Embedding (or one-hot) -> SimpleRNN -> head -> Dense(1, sigmoid);
-    #: "multi_hot_dense": the set of ids in the review as a multi-hot vector ->
+    #: "multi_hot_dense": the set of ids in the text as a multi-hot vector ->
     #: Dense layers of ``dense_units`` (relu) -> Dense(1, sigmoid). The multi-hot
     #: step happens inside the model, from the same id input.
     architecture: str = "rnn"
@@ -58,8 +58,8 @@ class TrainingConfig:
     pair_buckets: int = 0
     pair_dim: int = 2
     #: The bags divide their sums by (tokens + bag_prior) instead of tokens: a
-    #: review of n tokens keeps n / (n + bag_prior) of its mean, so two or three
-    #: words cannot speak as loudly as a whole review (0: the plain mean).
+    #: text of n tokens keeps n / (n + bag_prior) of its mean, so two or three
+    #: words cannot speak as loudly as a whole text (0: the plain mean).
     bag_prior: float = 0.0
     #: Hashed character n-grams of each word (edge_sentiment/subwords.py) in the bag of head
     #: "mean_with_bag": n-grams of subword_min_n to subword_max_n characters (0: no subwords),
@@ -74,7 +74,7 @@ class TrainingConfig:
     #: learnt from its n-grams (all a misspelt word has left) and no one word dominates.
     word_dropout: float = 0.0
     #: The SimpleRNN reads only the last rnn_window steps (0 = all maxlen steps);
-    #: the bag still reads the whole review. Costs the RNN's time where it adds least.
+    #: the bag still reads the whole text. Costs the RNN's time where it adds least.
     rnn_window: int = 0
     #: Dropout of whole embedding channels (SpatialDropout1D) while training.
     embedding_dropout: float = 0.0
@@ -89,9 +89,9 @@ class TrainingConfig:
     pretrain_bag_epochs: int = 0
     pretrain_learning_rate: float = 1e-3
     #: Short texts in training: up to this many random sentences (2 to
-    #: snippet_max_tokens tokens) of each training review are added with the
-    #: review's label (export/snippets.py); the validation split gets its own
-    #: reviews' sentences. 0 trains on whole reviews only, as the seeds did.
+    #: snippet_max_tokens tokens) of each training text are added with the
+    #: text's label (export/snippets.py); the validation split gets its own
+    #: texts' sentences. 0 trains on whole texts only, as the seeds did.
     short_snippets: int = 0
     snippet_max_tokens: int = 25
     #: Fitted on the validation split after training and folded into the final
@@ -118,7 +118,7 @@ class TrainingConfig:
     refit: bool = False
     validation_fraction: float = 0.2
     seed: int = 1234
-    #: Train on a seeded random sample of this many reviews (quick runs, tests); None = all.
+    #: Train on a seeded random sample of this many texts (quick runs, tests); None = all.
     train_limit: int | None = None
     test_limit: int | None = None
     #: Where this preset comes from (a seed tutorial and its reported figure).

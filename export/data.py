@@ -67,8 +67,8 @@ class ImdbDataset:
             "source": self.source,
             "sha256": self.archive_sha256,
             "content_sha256": self.content_sha256,
-            "train_reviews": len(self.train),
-            "test_reviews": len(self.test),
+            "train_texts": len(self.train),
+            "test_texts": len(self.test),
         }
 
 

@@ -40,7 +40,7 @@ from .destination import ExportError, check_destination, replace_with
 from .int8 import describe as describe_int8, to_int8
 from .model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT, numpy_weights
 from .onnx_graphs import (
-    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_review, to_onnx, to_single_review_onnx,
+    ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_text, to_onnx, to_single_text_onnx,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
@@ -97,7 +97,7 @@ def export_bundle(
     log(f"building vocabulary from {len(train):,} training texts (num_words={config.num_words})")
     vocab = build_vocab(counts, config.num_words)
     encoder = Encoder(vocab, config.encoding())
-    fit_set, val_set, val_reviews = _training_sets(config, train, log, getattr(data, "validation", None))
+    fit_set, val_set, val_texts = _training_sets(config, train, log, getattr(data, "validation", None))
     x_fit, y_fit = encoder.encode(fit_set.texts), targets(fit_set.labels, task, len(labels))
     x_val, y_val = encoder.encode(val_set.texts), targets(val_set.labels, task, len(labels))
     x_test, y_test = encoder.encode(test.texts), targets(test.labels, task, len(labels))
@@ -126,7 +126,7 @@ def export_bundle(
             f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
     decide_at = thresholds if thresholds is not None else 0.5
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
-        history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_reviews, config.seed)
+        history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_texts, config.seed)
     held_out = None
     if config.refit:
         rows = [(x_fit, y_fit), (x_val, y_val)]
@@ -214,31 +214,31 @@ def _held_out_figures(model, config: TrainingConfig, x_test, y_test, labels, dec
 
 
 def _training_sets(config: TrainingConfig, train: Split, log, validation: Split | None = None) -> tuple[Split, Split, Split]:
-    """``(fit, validation, validation reviews)``: the given validation split, or the reviews
+    """``(fit, validation, validation texts)``: the given validation split, or the texts
     split as ``fit`` always split them (a seeded shuffle, the validation fraction carved off),
-    each side with its own reviews' sentences added when ``config.short_snippets`` asks for them."""
+    each side with its own texts' sentences added when ``config.short_snippets`` asks for them."""
     if validation is None:
         fit_rows, val_rows = validation_indices(len(train), config.validation_fraction, config.seed)
-        fit_reviews, val_reviews = train.subset(fit_rows), train.subset(val_rows)
+        fit_texts, val_texts = train.subset(fit_rows), train.subset(val_rows)
     else:
-        fit_reviews, val_reviews = train, validation
+        fit_texts, val_texts = train, validation
     if not config.short_snippets:
-        return fit_reviews, val_reviews, val_reviews
+        return fit_texts, val_texts, val_texts
     extra = [training_snippets(part, config.short_snippets, config.snippet_max_tokens, config.seed + k)
-             for k, part in enumerate((fit_reviews, val_reviews))]
+             for k, part in enumerate((fit_texts, val_texts))]
     log(f"adding {len(extra[0].texts):,} + {len(extra[1].texts):,} sentences of training + validation texts "
-        f"(up to {config.short_snippets} per review, 2 to {config.snippet_max_tokens} tokens)")
-    return fit_reviews + extra[0], val_reviews + extra[1], val_reviews
+        f"(up to {config.short_snippets} per text, 2 to {config.snippet_max_tokens} tokens)")
+    return fit_texts + extra[0], val_texts + extra[1], val_texts
 
 
-#: Size of the short-text yardsticks (first and last sentences of reviews, export/snippets.py).
+#: Size of the short-text yardsticks (first and last sentences of texts, export/snippets.py).
 SHORT_TEXT_SET_SIZE = 5000
 
 
-def _keras_short_text_metrics(model, encoder: Encoder, reviews: Split, seed: int) -> dict | None:
-    """The short-text yardstick made from validation reviews, scored by Keras (used to choose
+def _keras_short_text_metrics(model, encoder: Encoder, texts: Split, seed: int) -> dict | None:
+    """The short-text yardstick made from validation texts, scored by Keras (used to choose
     settings); None when no text has a sentence of 3 to 25 tokens."""
-    short = short_text_set(reviews, SHORT_TEXT_SET_SIZE, seed)
+    short = short_text_set(texts, SHORT_TEXT_SET_SIZE, seed)
     if not short.texts:
         return None
     scores = model.predict(encoder.encode(short.texts), batch_size=1024, verbose=0).reshape(-1)
@@ -246,7 +246,7 @@ def _keras_short_text_metrics(model, encoder: Encoder, reviews: Split, seed: int
 
 
 def _short_text_metrics(bundle, test: Split, seed: int) -> dict | None:
-    """The short-text yardstick made from test reviews, scored by the bundle's onnx backend (None as above)."""
+    """The short-text yardstick made from test texts, scored by the bundle's onnx backend (None as above)."""
     from edge_sentiment.classifier import SentimentClassifier
 
     short = short_text_set(test, SHORT_TEXT_SET_SIZE, seed)
@@ -254,7 +254,7 @@ def _short_text_metrics(bundle, test: Split, seed: int) -> dict | None:
         return None
     scores = SentimentClassifier(bundle).predict_proba(short.texts)
     return {
-        "made_from": f"first and last sentences (3-25 tokens) of test reviews, {len(short.texts)} sampled with seed {seed}",
+        "made_from": f"first and last sentences (3-25 tokens) of test texts, {len(short.texts)} sampled with seed {seed}",
         **binary_metrics(short.labels, scores),
         **calibration_metrics(short.labels, scores),
     }
@@ -287,9 +287,9 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
     """Write model.onnx (and model.int8.onnx when quantizing); returns their ``files`` entries."""
     to_onnx(model, config, folder / FILES["onnx"], variant=variant)
     files = {"onnx": FILES["onnx"]}
-    if single_review.supports(config):
+    if single_text.supports(config):
         key, name = SINGLE_REVIEW_FILE
-        to_single_review_onnx(model, config, folder / name)
+        to_single_text_onnx(model, config, folder / name)
         files[key] = name
     if quantize:
         key, name = INT8_FILE
@@ -311,13 +311,13 @@ def _quantization_record(manifest: dict, figures: dict[str, dict], files: dict, 
 
 def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str], None], progress) -> dict[str, np.ndarray]:
     """Every backend's scores on ``ids``, loaded from the staged bundle as users will load it.
-    All but int8 must equal Keras; ``ONE_PER_CALL`` is the onnx backend one review per call
-    (the single-review graph), when the bundle has that graph."""
+    All but int8 must equal Keras; ``ONE_PER_CALL`` is the onnx backend one text per call
+    (the single-text graph), when the bundle has that graph."""
     backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
     scores = {name: _run_batched(load_backend(name, bundle), ids) for name in backends}
     if SINGLE_REVIEW_FILE[0] in bundle.manifest.files:
-        log(f"checking the single-review graph: {len(ids):,} calls of one review")
-        with progress("one review per call", len(ids)) as advance:
+        log(f"checking the single-text graph: {len(ids):,} calls of one text")
+        with progress("one text per call", len(ids)) as advance:
             with SentimentClassifier(bundle) as classifier:
                 scores[ONE_PER_CALL] = _run_one_per_call(classifier._score_ids, ids, bundle.io.outputs, advance)
     return scores
@@ -371,7 +371,7 @@ def _manifest(
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
             **_architecture_record(config, variant),
-            **_single_review_record(config),
+            **_single_text_record(config),
             "onnx_opset": ONNX_OPSET,
             "onnx_graph": variant,
             "layers": [layer.__class__.__name__ for layer in model.layers],
@@ -386,8 +386,8 @@ def _manifest(
             **({"rnn_phase": history["rnn_phase"]} if "rnn_phase" in history else {}),
             **({"thresholds": history["thresholds"]} if "thresholds" in history else {}),
             **({"refit": history["refit"]} if "refit" in history else {}),
-            "train_reviews": history["train_reviews"],
-            "validation_reviews": history["validation_reviews"],
+            "train_texts": history["train_texts"],
+            "validation_texts": history["validation_texts"],
             "history": HISTORY_NAME,
             "curves": CURVES_NAME,
         },
@@ -417,17 +417,17 @@ def _architecture_record(config: TrainingConfig, variant: str) -> dict:
     }
 
 
-def _single_review_record(config: TrainingConfig) -> dict:
+def _single_text_record(config: TrainingConfig) -> dict:
     """How the runtime may call model.single.onnx (backends/onnx.py), when the bundle has it."""
-    if not single_review.supports(config):
+    if not single_text.supports(config):
         return {}
     return {
-        "single_review": {
+        "single_text": {
             "file": SINGLE_REVIEW_FILE[0],
             "input": {"name": INPUT_NAME, "dtype": "int32", "shape": ["steps"], "meaning": "one text's kept ids, no padding"},
             **({"subwords_input": {"name": SUBWORDS_INPUT, "dtype": "int32", "shape": ["count"],
                                    "meaning": "one text's kept subword ids, no padding"}} if config.has_subwords else {}),
-            "min_steps": single_review.min_steps(config),
+            "min_steps": single_text.min_steps(config),
             "max_steps": config.maxlen,
         }
     }

@@ -29,7 +29,7 @@ class MaskedMean(keras.layers.Layer):
     """Mean over the time steps that hold a token, padding excluded.
 
     A plain GlobalAveragePooling1D would average in the pad steps too, so the
-    signal of a 100-word review padded to 500 would shrink five-fold. ``prior``
+    signal of a 100-word text padded to 500 would shrink five-fold. ``prior``
     adds to the count (``TrainingConfig.bag_prior``): the sum over n tokens is
     divided by ``max(n + prior, 1)``.
     """

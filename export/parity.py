@@ -22,7 +22,7 @@ def parity_report(reference: np.ndarray, others: dict[str, np.ndarray], task: st
             if same_shape else float("inf"),
             "label_mismatches": int(np.sum(np.any((decisions(scores, task) != ref_labels).reshape(len(scores), -1), axis=1)))
             if same_shape else len(scores),
-            "reviews": len(scores),
+            "texts": len(scores),
         }
     return report
 

@@ -3,7 +3,7 @@
     python -m edge_sentiment_export.results artifacts/default artifacts/presets/*
 
 Prints a Markdown table: preset, the seed's reported figure, our IMDB test
-accuracy (ONNX, all test reviews the bundle was evaluated on), whether that is
+accuracy (ONNX, all test texts the bundle was evaluated on), whether that is
 within one point of the seed or better, parameters, ONNX size and training time.
 """
 
@@ -27,7 +27,7 @@ def row(bundle: Path) -> str:
     verdict = ("yes" if test.accuracy >= seed - 0.01 else "no") if seed is not None else "—"
     return (
         f"| {config['preset']} | {config.get('seed_model', '')} | {figure} | {test.accuracy:.4f} "
-        f"({test.reviews:,} reviews) | {verdict} | {manifest.model.parameters:,} | "
+        f"({test.texts:,} texts) | {verdict} | {manifest.model.parameters:,} | "
         f"{manifest.files['onnx'].bytes / 1e6:.2f} | {manifest.report('timings')['train_seconds']:.0f} |"
     )
 

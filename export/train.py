@@ -70,7 +70,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
         if record["rnn_phase"]["kept"] == "bag":
             model.set_weights(bag_only)
             record["best_val_accuracy"] = bag_accuracy
-    record["train_reviews"], record["validation_reviews"] = len(x_train), len(x_val)
+    record["train_texts"], record["validation_texts"] = len(x_train), len(x_val)
     return model, record
 
 

@@ -100,17 +100,17 @@ def test_pair_ids_mark_pairs_with_padding_as_none():
         pair_ids(ids, vocab_size=MAX_VOCAB_SIZE + 1, buckets=7)
 
 
-def test_bag_models_get_a_checked_single_review_graph(exported):
+def test_bag_models_get_a_checked_single_text_graph(exported):
     """The exporter writes model.single.onnx only where it reproduces the model, and
     checks it one review per call like every other file."""
     out, manifest, config = exported
     has_graph = config.head == "mean_with_bag"
-    assert ("onnx_single" in manifest["files"]) == has_graph == ("single_review" in manifest["model"])
+    assert ("onnx_single" in manifest["files"]) == has_graph == ("single_text" in manifest["model"])
     assert ("onnx-one-per-call" in manifest["metrics"]["parity_vs_keras"]) == has_graph
     if has_graph:
-        assert manifest["model"]["single_review"]["min_steps"] == 2  # hashed pairs need two ids
+        assert manifest["model"]["single_text"]["min_steps"] == 2  # hashed pairs need two ids
         assert manifest["metrics"]["parity_vs_keras"]["onnx-one-per-call"]["max_abs_diff"] <= 1e-5
-        assert load_bundle(out).io.single_review_min_steps == 2
+        assert load_bundle(out).io.single_text_min_steps == 2
 
 
 def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(exported):

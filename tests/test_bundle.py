@@ -255,7 +255,7 @@ def test_one_review_per_call_equals_the_batch_graph_at_every_length():
     from edge_sentiment.encoding import pad_sequences
 
     bundle = load_bundle(None)
-    assert bundle.io.single_review_min_steps == 2  # the shipped model has hashed pairs
+    assert bundle.io.single_text_min_steps == 2  # the shipped model has hashed pairs
     predict = load_backend("onnx", bundle)
     rng = np.random.default_rng(11)
     maxlen = bundle.io.maxlen
@@ -266,7 +266,7 @@ def test_one_review_per_call_equals_the_batch_graph_at_every_length():
     np.testing.assert_allclose(one_by_one, together, atol=1e-6)
 
 
-def test_single_review_graph_is_optional(bundle_copy):
+def test_single_text_graph_is_optional(bundle_copy):
     """A bundle without model.single.onnx (older exports, other heads) scores through model.onnx."""
     def change(m):
         del m["files"]["onnx_single"]
@@ -277,22 +277,22 @@ def test_single_review_graph_is_optional(bundle_copy):
     assert SentimentClassifier.load(bundle_copy).predict("a gripping, well acted film").score == pytest.approx(expected, abs=1e-6)
 
 
-def test_single_review_min_steps_must_be_a_positive_integer(bundle_copy):
+def test_single_text_min_steps_must_be_a_positive_integer(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["model"]["single_review"].update(min_steps="two"))
-    with pytest.raises(BundleError, match="single_review.min_steps must be an integer from 1 to 500, got 'two'"):
+    with pytest.raises(BundleError, match="single_text.min_steps must be an integer from 1 to 500, got 'two'"):
         load_bundle(bundle_copy)
 
 
-def test_single_review_file_must_take_one_unpadded_review(bundle_copy):
-    # The batch graph in the single-review slot: right names, wrong input shape.
+def test_single_text_file_must_take_one_unpadded_review(bundle_copy):
+    # The batch graph in the single-text slot: right names, wrong input shape.
     edit_manifest(bundle_copy, lambda m: m["files"]["onnx_single"].update(m["files"]["onnx"]))
-    with pytest.raises(BundleError, match=r"this bundle's single-review graph takes \['ids'\] of shapes \[\['steps'\]\]"):
+    with pytest.raises(BundleError, match=r"this bundle's single-text graph takes \['ids'\] of shapes \[\['steps'\]\]"):
         SentimentClassifier.load(bundle_copy)
 
 
 @pytest.mark.parametrize("backend", ["onnx", "numpy"])
 def test_predict_one_text_equals_the_batch_path(backend):
-    """predict(text) takes the single-review graph straight from the review's ids (onnx);
+    """predict(text) takes the single-text graph straight from the review's ids (onnx);
     it must score exactly as a batch holding that text, down to the empty text (one id)."""
     clf = SentimentClassifier.load(backend=backend)
     texts = ["", "ok", "great film", "not good, not good at all", "a " * 700 + "superb"]
@@ -308,7 +308,7 @@ def test_predict_one_text_equals_the_batch_path(backend):
     (lambda m: m.update(labels=None), "labels must be two different names"),
     (lambda m: m.update(files=None), "files must be a JSON object, got null"),
     (lambda m: m["model"].update(vocab_size="20000"), "model.vocab_size must be an integer from 4 to 10000000, got '20000'"),
-    (lambda m: m["model"]["single_review"].update(file=["onnx_single"]), "model.single_review.file must be a non-empty string, got a list"),
+    (lambda m: m["model"]["single_review"].update(file=["onnx_single"]), "model.single_text.file must be a non-empty string, got a list"),
     (lambda m: m["preprocessing"].update(maxlen=500.0), "preprocessing.maxlen must be an integer from 1 to 100000, got 500.0"),
     (lambda m: m["preprocessing"].update(maxlen=10**9), "preprocessing.maxlen must be an integer from 1 to 100000"),
     (lambda m: m["preprocessing"].update(oov_id=7), "the id layout .* is not the one this runtime encodes with"),
@@ -386,10 +386,10 @@ def test_an_upgraded_manifest_round_trips_through_the_schema(bundle_copy):
 
 
 def test_a_format_3_manifest_of_more_labels_is_read_and_checked_against_its_model(bundle_copy):
-    from edge_sentiment.manifest import Manifest
+    from edge_sentiment.manifest import Manifest, upgrade_v2
 
-    def three_labels(manifest):
-        manifest.update(format_version=3, task="multiclass", labels=["negative", "neutral", "positive"])
+    def three_labels(manifest):  # the shipped format-2 manifest in format 3's words, with three labels
+        manifest.update(upgrade_v2(manifest), task="multiclass", labels=["negative", "neutral", "positive"])
         manifest["model"]["output"]["shape"] = [None, 3]
     edit_manifest(bundle_copy, three_labels)
     parsed = Manifest.from_dict(json.loads((bundle_copy / "manifest.json").read_text()))

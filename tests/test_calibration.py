@@ -21,10 +21,10 @@ def test_calibration_metrics_by_hand():
 def test_evaluation_report_buckets_by_token_count():
     report = evaluation_report([1, 0, 1, 0], [0.9, 0.2, 0.4, 0.6], [3, 10, 11, 500])
     assert report["accuracy"] == 0.5
-    assert report["by_length"]["<=10"] == {"reviews": 2, "accuracy": 1.0, "ece": pytest.approx(0.15)}
-    assert report["by_length"]["11-50"]["reviews"] == 1 and report["by_length"]["11-50"]["accuracy"] == 0.0
-    assert report["by_length"]["51-200"] == {"reviews": 0, "accuracy": None, "ece": None}
-    assert report["by_length"][">200"]["reviews"] == 1
+    assert report["by_length"]["<=10"] == {"texts": 2, "accuracy": 1.0, "ece": pytest.approx(0.15)}
+    assert report["by_length"]["11-50"]["texts"] == 1 and report["by_length"]["11-50"]["accuracy"] == 0.0
+    assert report["by_length"]["51-200"] == {"texts": 0, "accuracy": None, "ece": None}
+    assert report["by_length"][">200"]["texts"] == 1
 
 
 def test_sentences_and_snippets_keep_their_review_label():
@@ -34,7 +34,7 @@ def test_sentences_and_snippets_keep_their_review_label():
     review = "A fine film. The cast is superb!<br /><br />But the end drags on and on? Yes."
     assert sentences(review, 2, 25) == ["A fine film.", "The cast is superb!", "But the end drags on and on?"]
     reviews = Split([review, "Dull. Boring and long, truly a waste."], [1, 0])
-    snippets = training_snippets(reviews, per_review=2, max_tokens=25, seed=0)
+    snippets = training_snippets(reviews, per_text=2, max_tokens=25, seed=0)
     assert len(snippets.texts) == 3 and snippets.labels.count(1) == 2 and snippets.labels.count(0) == 1
     assert all(text in review for text, label in zip(snippets.texts, snippets.labels) if label == 1)
     short = short_text_set(reviews, size=10, seed=0)

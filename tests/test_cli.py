@@ -110,9 +110,9 @@ def test_evaluate_labeled_file(tmp_path):
     assert result.returncode == 0, result.stderr
     reports = {r["backend"]: r for r in map(json.loads, result.stdout.splitlines())}
     onnx = reports["onnx"]
-    assert onnx["reviews"] == 2 and sum(map(sum, onnx["confusion_matrix"])) == 2
+    assert onnx["texts"] == 2 and sum(map(sum, onnx["confusion_matrix"])) == 2
     assert {"accuracy", "ece", "nll", "brier", "saturated", "by_length"} <= set(onnx)
-    assert onnx["by_length"]["<=10"]["reviews"] == 2 and onnx["by_length"][">200"]["reviews"] == 0
+    assert onnx["by_length"]["<=10"]["texts"] == 2 and onnx["by_length"][">200"]["texts"] == 0
 
 
 def test_evaluate_rejects_bad_labels(tmp_path):

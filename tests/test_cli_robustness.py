@@ -190,7 +190,7 @@ def test_evaluate_reads_standard_input():
     lines = b'{"text": "great film", "label": 1}\n{"text": "awful", "label": "negative"}\n'
     result = run_cli("evaluate", "-f", "-", "--backend", "onnx", "--json", input=lines)
     assert result.returncode == 0, result.stderr
-    assert [json.loads(line)["reviews"] for line in result.stdout.splitlines()] == [2]
+    assert [json.loads(line)["texts"] for line in result.stdout.splitlines()] == [2]
 
 
 def test_evaluate_all_skips_backends_this_installation_cannot_run(tmp_path):

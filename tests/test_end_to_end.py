@@ -40,7 +40,7 @@ def test_export_on_synthetic_reviews(tiny_imdb, tmp_path):
     manifest = export_quick(tiny_imdb, out)
     check_bundle(out, manifest)
     assert manifest["dataset"]["sha256"] is None  # a folder, not an archive
-    assert manifest["training"]["train_reviews"] + manifest["training"]["validation_reviews"] == 80
+    assert manifest["training"]["train_texts"] + manifest["training"]["validation_texts"] == 80
 
 
 @pytest.mark.slow
@@ -49,7 +49,7 @@ def test_export_on_a_slice_of_the_real_data(real_tarball, tmp_path):
     manifest = export_quick(real_tarball, out)
     check_bundle(out, manifest)
     assert manifest["dataset"]["sha256"] == "be68b82391f564d261cacaa6fd20b9a19652c4584ae814e73b3dfb4a537a894a"
-    assert manifest["metrics"]["test"]["onnx"]["reviews"] == 200
+    assert manifest["metrics"]["test"]["onnx"]["texts"] == 200
 
 
 def test_export_refuses_to_overwrite(tiny_imdb, tmp_path):
@@ -78,7 +78,7 @@ def test_snippets_and_calibration_reach_every_backend(tiny_imdb, tmp_path):
     assert record["method"] == "platt" and set(record["parameters"]) == {"scale", "shift"}
     assert record["after"]["nll"] <= record["before"]["nll"]
     # Each training review adds its sentences: more rows than the 80 reviews minus validation.
-    assert manifest["training"]["train_reviews"] > 64 and manifest["training"]["config"]["short_snippets"] == 2
-    assert manifest["metrics"]["short_texts"]["reviews"] > 0 and "ece" in manifest["metrics"]["test"]["numpy"]
+    assert manifest["training"]["train_texts"] > 64 and manifest["training"]["config"]["short_snippets"] == 2
+    assert manifest["metrics"]["short_texts"]["texts"] > 0 and "ece" in manifest["metrics"]["test"]["numpy"]
     for backend in ("onnx", "tflite", "numpy"):
         assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5

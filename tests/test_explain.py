@@ -70,7 +70,7 @@ def tiny_bundle(folder):
     manifest["model"].update(vocab_size=6, embedding_dim=1, rnn_units=1, rnn_window=0, pair_buckets=3, pair_dim=1,
                              bag_prior=0.0, onnx_graph="fused")
     manifest["model"]["input"]["shape"] = [None, 10]
-    del manifest["model"]["single_review"]
+    del manifest["model"]["single_review"]  # the shipped manifest is format 2
     manifest["files"] = {key: {"path": name, "sha256": hashlib.sha256((folder / name).read_bytes()).hexdigest(),
                                "bytes": (folder / name).stat().st_size}
                          for key, name in (("vocab", "vocab.json"), ("numpy", "weights.npz"))}

@@ -113,7 +113,7 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
         assert manifest["metrics"]["parity_vs_keras"][backend]["max_abs_diff"] <= 1e-5
     assert manifest["format_version"] == 3 and manifest["task"] == "binary" and "conformance" in manifest["files"]
     # (preset "quick" is not refit: its figures are the exported model's, on test rows it never saw)
-    assert "refit" not in manifest["training"] and manifest["metrics"]["test"]["onnx"]["reviews"] == 40
+    assert "refit" not in manifest["training"] and manifest["metrics"]["test"]["onnx"]["texts"] == 40
     verified = run_cli("verify", "--model", str(out))
     assert verified.returncode == 0, verified.stderr.decode()
     predicted = json.loads(run_cli("predict", "--model", str(out), "--json", "lovely fun product").stdout)
@@ -121,7 +121,7 @@ def test_export_and_use_a_model_trained_on_a_csv(tmp_path):
     test = write_csv(tmp_path / "test.csv", rows(100, ("spam", "ham"), seed=2), header=("text", "verdict"))
     evaluated = run_cli("evaluate", "--model", str(out), "--file", str(test), "--label-column", "verdict", "--json")
     assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout.splitlines()[0])["reviews"] == 100
+    assert json.loads(evaluated.stdout.splitlines()[0])["texts"] == 100
 
 
 def write_folder(root, labeled):
@@ -272,7 +272,7 @@ def test_a_star_rating_file_trained_through_a_label_map_and_evaluated_with_it(tm
     evaluated = run_cli("evaluate", "--model", str(out), "--file", str(test), "--backend", "onnx", "--json")
     assert evaluated.returncode == 0, evaluated.stderr.decode()
     report = json.loads(evaluated.stdout)
-    assert report["reviews"] == sum(1 for _, stars in star_rows(100, seed=2) if stars != "3")
+    assert report["texts"] == sum(1 for _, stars in star_rows(100, seed=2) if stars != "3")
     assert report["accuracy"] > report["majority_baseline"] + 0.15  # it learnt the mapped labels
     bad = run_cli("export", "--train", str(train), "--label-map", "1,2", "--out", str(tmp_path / "other"))
     assert bad.returncode == 2 and "--label-map '1,2': write VALUES=LABEL" in bad.stderr.decode()

@@ -102,13 +102,13 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     all 600 rows for them (test carve included); the figures are those of the model before."""
     manifest = json.loads((topics / "bundle" / "manifest.json").read_text())
     training, history = manifest["training"], json.loads((topics / "bundle" / "history.json").read_text())
-    assert manifest["dataset"]["test_rows"] == 60 and training["train_reviews"] + training["validation_reviews"] == 540
+    assert manifest["dataset"]["test_rows"] == 60 and training["train_texts"] + training["validation_texts"] == 540
     assert training["refit"]["rows"] == 600
     phases = {"bag": history["pretrain_bag"]["best_epoch"]}
     if training["rnn_phase"]["kept"] == "rnn":
         phases["full model"] = history["best_epoch"]
     assert training["refit"]["epochs"] == phases
-    assert manifest["metrics"]["held_out"]["reviews"] == 60
+    assert manifest["metrics"]["held_out"]["texts"] == 60
     assert "before the refit" in manifest["metrics"]["held_out"]["model"]
     info = run_cli("info", "--model", str(topics / "bundle")).stdout.decode()
     assert "held out    accuracy" in info and "on 60 texts, before the model was refit" in info
@@ -120,7 +120,7 @@ def test_a_three_class_bundle_is_evaluated_explained_and_verified(topics, tmp_pa
                      "--plot", str(tmp_path / "confusion.png"))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["task"] == "multiclass" and report["reviews"] == 150
+    assert report["task"] == "multiclass" and report["texts"] == 150
     assert np.array(report["confusion_matrix"]).shape == (3, 3) and np.sum(report["confusion_matrix"]) == 150
     assert set(report["per_class"]) == {"politics", "sports", "tech"}
     assert {"macro_f1", "micro_f1", "top_label_ece", "classwise_ece", "majority_baseline"} <= set(report)

@@ -10,7 +10,7 @@ def test_metrics_by_hand():
     # predicted positive (>= 0.5): idx 0, 1, 4, 6 -> tp 2, fp 2, fn 2, tn 2
     assert m["confusion_matrix"] == [[2, 2], [2, 2]]
     assert m["accuracy"] == 0.5 and m["precision"] == 0.5 and m["recall"] == 0.5 and m["f1"] == 0.5
-    assert m["reviews"] == 8
+    assert m["texts"] == 8
 
 
 def test_threshold_moves_the_decision():

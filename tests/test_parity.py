@@ -44,7 +44,7 @@ def test_generated_id_sequences(shipped):
 
 
 @pytest.mark.slow
-def test_real_test_reviews(shipped, real_test_split):
+def test_real_test_texts(shipped, real_test_split):
     bundle = shipped[0]
     ids = Encoder(bundle.vocab, bundle.encoding).encode(real_test_split.texts)
     report = compare(shipped, ids)

@@ -8,6 +8,7 @@ import pytest
 
 from conftest import PRESET_BUNDLES, needs_presets
 from edge_sentiment import SentimentClassifier
+from edge_sentiment.manifest import Manifest
 
 pytestmark = needs_presets
 TEXTS = ["a wonderful, moving film", "not good at all, a waste of time", "", "the plot was fine but the acting was not"]
@@ -23,10 +24,9 @@ def test_there_is_a_bundle_for_every_seed_preset():
 @pytest.mark.parametrize("bundle", PRESET_BUNDLES, ids=lambda p: p.name)
 def test_preset_bundle_meets_its_seed_and_backends_agree(bundle):
     pytest.importorskip("ai_edge_litert", reason="the tflite backend needs the 'tflite' extra")
-    manifest = json.loads((bundle / "manifest.json").read_text())
-    config = manifest["training"]["config"]
-    assert manifest["metrics"]["test"]["onnx"]["accuracy"] >= config["seed_accuracy"] - 0.01
-    assert manifest["metrics"]["test"]["onnx"]["reviews"] == 25_000
+    manifest = Manifest.from_dict(json.loads((bundle / "manifest.json").read_text()))  # format 2, read as format 3
+    config, tested = manifest.training.config, manifest.metrics.test["onnx"]
+    assert tested.accuracy >= config["seed_accuracy"] - 0.01 and tested.texts == 25_000
     scores = {b: SentimentClassifier.load(bundle, backend=b).predict_proba(TEXTS) for b in ("onnx", "tflite", "numpy")}
     for backend in ("tflite", "numpy"):
         np.testing.assert_allclose(scores[backend], scores["onnx"], atol=1e-5, err_msg=backend)

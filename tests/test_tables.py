@@ -98,7 +98,7 @@ def test_evaluate_and_predict_a_tsv_through_the_cli(tmp_path):
     path = write(tmp_path / "test.tsv", "sentence\tlabel\ngreat film, superb\t1\nawful and dull\t0\n")
     evaluated = run_cli("evaluate", "--file", str(path), "--json", "--backend", "onnx")
     assert evaluated.returncode == 0, evaluated.stderr
-    assert json.loads(evaluated.stdout)["reviews"] == 2
+    assert json.loads(evaluated.stdout)["texts"] == 2
     predicted = run_cli("predict", "--file", str(path))
     lines = predicted.stdout.decode().splitlines()
     assert lines[0] == "sentence\tlabel\tpredicted_label\tscore"

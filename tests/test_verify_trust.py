@@ -57,7 +57,7 @@ def test_evaluate_all_reports_the_other_backends_when_one_fails(bundle_copy, tmp
     reports = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert result.returncode == 1
     assert [r["backend"] for r in reports] == ["onnx", "tflite", "numpy"]
-    assert all(r["reviews"] == 3 and r["majority_baseline"] == pytest.approx(2 / 3) for r in reports)
+    assert all(r["texts"] == 3 and r["majority_baseline"] == pytest.approx(2 / 3) for r in reports)
     err = result.stderr.decode()
     assert "error: onnx-int8: " in err and "the onnx-int8 backend(s) of" in err and "Traceback" not in err
 

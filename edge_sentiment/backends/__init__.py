@@ -4,7 +4,7 @@ matrix of scores (``outputs`` 1 for a binary bundle: P(labels[1]); else one per 
 edge_sentiment/tasks.py). Backends are imported only when chosen,
 so a missing optional dependency costs nothing until it is asked for.
 :func:`load_backend` returns a :class:`Predictor`: that callable, plus, where the
-backend has a graph for it, a direct path for one review's unpadded ids.
+backend has a graph for it, a direct path for one text's unpadded ids.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PredictFn = Callable[[np.ndarray], np.ndarray]
 @dataclass(frozen=True)
 class Predictor:
     """``predictor(ids)`` scores an ``(n, maxlen)`` id matrix. ``one(kept)``, when not None,
-    scores one review from its ids without padding (1-D int32, ``one_min_steps`` to maxlen
+    scores one text from its ids without padding (1-D int32, ``one_min_steps`` to maxlen
     of them; its ``outputs`` scores), skipping the padded row the matrix path would build and strip again."""
 
     batch: PredictFn
@@ -85,7 +85,7 @@ def checked_scores(scores: np.ndarray, rows: int, outputs: int, where: str) -> n
 def trim_leading_padding(ids: np.ndarray) -> np.ndarray:
     """Drop the leading columns that are padding in every row (keeping at least one).
 
-    With pre-padding a short review is mostly padding; a model exported with
+    With pre-padding a short text is mostly padding; a model exported with
     ``onnx_trims_leading_padding`` starts its RNN from the state those columns
     would have led to, so it returns the same scores for less work.
     """

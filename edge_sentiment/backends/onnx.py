@@ -18,7 +18,7 @@ EXTERNAL_DATA_FOLDER_KEY = "session.model_external_initializers_file_folder_path
 
 
 def session_options() -> ort.SessionOptions:
-    """One thread per call: faster for one review than onnxruntime's default (which spins
+    """One thread per call: faster for one text than onnxruntime's default (which spins
     threads), as fast for batches, and callers that score from several threads get one
     core each (benchmarks/session_options.py; figures in docs/design.md)."""
     options = ort.SessionOptions()
@@ -41,26 +41,26 @@ def load(bundle: Bundle, file_key: str = "onnx"):
         (scores,) = session.run([output_name], {input_name: trim(ids)})
         return scores
 
-    # The single-review graph is the fp32 model's companion; the int8 file has none.
-    if file_key != "onnx" or bundle.io.single_review_file is None:
+    # The single-text graph is the fp32 model's companion; the int8 file has none.
+    if file_key != "onnx" or bundle.io.single_text_file is None:
         return predict
-    return _with_single_review_graph(predict, bundle, bundle.io.single_review_file)
+    return _with_single_text_graph(predict, bundle, bundle.io.single_text_file)
 
 
-def _with_single_review_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
-    """The batch predictor plus ``one``: the single-review graph (export/onnx_graphs/single_review.py),
-    the same scores from one review's unpadded ids, with ~3x fewer nodes. Which texts it
+def _with_single_text_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
+    """The batch predictor plus ``one``: the single-text graph (export/onnx_graphs/single_text.py),
+    the same scores from one text's unpadded ids, with ~3x fewer nodes. Which texts it
     serves is the classifier's choice (``SentimentClassifier.score_ids``)."""
     session, path = _session(bundle, file_key)
-    _check_single_review_io(session, bundle, path)
-    input_name, output_name, subwords_name = bundle.io.input_name, bundle.io.output_name, bundle.io.single_review_subwords
+    _check_single_text_io(session, bundle, path)
+    input_name, output_name, subwords_name = bundle.io.input_name, bundle.io.output_name, bundle.io.single_text_subwords
 
     def one(kept: np.ndarray, subwords: np.ndarray | None = None) -> np.ndarray:
         feeds = {input_name: kept} if subwords_name is None else {input_name: kept, subwords_name: subwords}
         (scores,) = session.run([output_name], feeds)
         return scores[0]
 
-    return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_review_min_steps or 1)
+    return Predictor(predict_batch, one=one, one_min_steps=bundle.io.single_text_min_steps or 1)
 
 
 def _session(bundle: Bundle, file_key: str) -> tuple[ort.InferenceSession, Path]:
@@ -109,15 +109,15 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
         raise BundleError(f"{path} was exported for maxlen {made_for}, the manifest says {bundle.io.maxlen}")
 
 
-def _check_single_review_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
+def _check_single_text_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
     inputs, outputs = session.get_inputs(), session.get_outputs()
-    subwords = bundle.io.single_review_subwords
+    subwords = bundle.io.single_text_subwords
     wanted = ([bundle.io.input_name] + ([subwords] if subwords else []), [["steps"]] + ([["count"]] if subwords else []),
               [bundle.io.output_name])
     found = ([i.name for i in inputs], [i.shape for i in inputs], [o.name for o in outputs])
     if found != wanted:
         raise BundleError(f"{path} has inputs {found[0]} of shapes {found[1]} and outputs {found[2]}; "
-                          f"this bundle's single-review graph takes {wanted[0]} of shapes {wanted[1]} to {wanted[2]}")
+                          f"this bundle's single-text graph takes {wanted[0]} of shapes {wanted[1]} to {wanted[2]}")
     _check_output(session, path, [1, bundle.io.outputs])
 
 

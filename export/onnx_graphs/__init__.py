@@ -4,13 +4,13 @@
                    and model.single.onnx (model.int8.onnx: export/int8.py)
     serving        the lean batch graph, one tf.function from the trained weights
     fuse_rnn       tf2onnx's SimpleRNN Loop -> the ONNX RNN op; leading padding trimmed
-    single_review  the one-review graph, written node by node
+    single_text  the one-text graph, written node by node
     finalize       the metadata stamp, IR version and check every file gets
 """
 
-from . import single_review
-from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_review_onnx
+from . import single_text
+from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_text_onnx
 from .finalize import ONNX_OPSET
 
-__all__ = ["single_review", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "onnx_variants", "to_onnx",
-           "to_single_review_onnx"]
+__all__ = ["single_text", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "onnx_variants", "to_onnx",
+           "to_single_text_onnx"]

@@ -1,4 +1,4 @@
-"""Keras -> ONNX with tf2onnx: model.onnx (in one of three variants) and the single-review
+"""Keras -> ONNX with tf2onnx: model.onnx (in one of three variants) and the single-text
 graph (the int8 copy: export/int8.py).
 
 ``tf2onnx.convert.from_keras`` fails on Keras 3 models, so a ``tf.function`` with an
@@ -18,7 +18,7 @@ from edge_sentiment.model_math import trims_leading_padding
 
 from ..config import TrainingConfig
 from ..model import INPUT_NAME, OUTPUT_NAME, numpy_weights, pad_states
-from . import serving, single_review
+from . import serving, single_text
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
 
@@ -66,9 +66,9 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
     return path
 
 
-def to_single_review_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
-    """Write the single-review graph (single_review.py) of ``model``."""
-    onnx.save(finalized(single_review.single_review_graph(numpy_weights(model, config), config), config), path)
+def to_single_text_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:
+    """Write the single-text graph (single_text.py) of ``model``."""
+    onnx.save(finalized(single_text.single_text_graph(numpy_weights(model, config), config), config), path)
     return path
 
 

@@ -10,7 +10,7 @@ The pass is conservative: it rewrites a Loop only when the body is exactly
 that cell (two MatMuls, one Tanh, nothing else that computes), when the three
 weight initialisers equal the Keras layer's kernel, recurrent kernel and bias,
 and when only the step outputs and the final state are used downstream.
-The exporter then compares the result with Keras on the test reviews.
+The exporter then compares the result with Keras on the test texts.
 """
 
 from __future__ import annotations

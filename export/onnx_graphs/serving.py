@@ -3,14 +3,14 @@
 Converting the Keras model as it is gives many more ONNX nodes than a model
 whose work is three gathers, a short RNN and a few sums: Keras' ``ops.take``
 guards every gather against negative indices (9 nodes each), ``ops.where`` on
-ints becomes arithmetic, masks are cast back and forth. On one review
+ints becomes arithmetic, masks are cast back and forth. On one text
 onnxruntime's cost is per node, so the node count, not the arithmetic, sets
 the latency (benchmarks/lean_vs_fused.py measures the two end to end). This function computes the same score from the trained
 weights with plain TensorFlow ops, and folds the final Dense layer into the
 bags (exact algebra: ``W · mean(E[ids]) = mean((E·W)[ids])``): one score per output
 for each word and pair bucket. tf2onnx converts it; the RNN's Loop is then fused
 like any other (fuse_rnn.py), and the exporter compares the file with
-the Keras model on every test review, as it does for every file it writes.
+the Keras model on every test text, as it does for every file it writes.
 """
 
 from __future__ import annotations

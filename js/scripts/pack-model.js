@@ -4,12 +4,13 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { checkManifest } from "../src/manifest.js";
 
 const js = join(dirname(fileURLToPath(import.meta.url)), "..");
 const source = join(js, "..", "artifacts", "default");
 const target = join(js, "model");
-const manifest = JSON.parse(readFileSync(join(source, "manifest.json"), "utf8"));
-const read = ["onnx", "vocab", "conformance", manifest.model.single_review?.file].filter(Boolean);
+const manifest = checkManifest(JSON.parse(readFileSync(join(source, "manifest.json"), "utf8")));  // any format, in format 3's words
+const read = ["onnx", "vocab", "conformance", manifest.model.single_text?.file].filter(Boolean);
 
 rmSync(target, { recursive: true, force: true });
 mkdirSync(target);

@@ -1,6 +1,6 @@
 // SentimentClassifier: a bundle's preprocessing and ONNX models, in Node (onnxruntime-node) or a
 // browser (onnxruntime-web, WebAssembly). A prediction is {label, score, scores} (and, for a
-// multilabel bundle, labels): binary score = P(labels[1]); otherwise the label's probability. One text goes to the one-review graph where the bundle
+// multilabel bundle, labels): binary score = P(labels[1]); otherwise the label's probability. One text goes to the one-text graph where the bundle
 // has one (as the Python runtime does); many texts go to the batch graph, sorted by length so a
 // call skips the padding its rows share.
 
@@ -51,7 +51,7 @@ export class SentimentClassifier {
       extra: { session: { model_external_initializers_file_folder_path: `${bundle.base}/manifest.json/no-external-data` } },
     };
     const batch = await createSession(ort, await bundle.read("onnx"), sessionOptions, bundle.manifest.files.onnx.path);
-    const single = bundle.manifest.model.single_review;
+    const single = bundle.manifest.model.single_text;
     const one = single ? await createSession(ort, await bundle.read(single.file), sessionOptions, single.file) : null;
     const classifier = new SentimentClassifier(ort, bundle, vocab, batch, one, threshold);
     await checkBelongs(classifier);
@@ -72,10 +72,10 @@ export class SentimentClassifier {
     this.encoder = new Encoder(vocab, manifest.preprocessing);
     this.batchSession = batch;
     this.oneSession = one;
-    this.oneMinSteps = manifest.model.single_review?.min_steps ?? Infinity;
+    this.oneMinSteps = manifest.model.single_text?.min_steps ?? Infinity;
     this.trims = manifest.model.input.onnx_trims_leading_padding === true;
     this.inputName = manifest.model.input.name;
-    this.subwordsName = manifest.model.single_review?.subwords_input?.name ?? null;
+    this.subwordsName = manifest.model.single_text?.subwords_input?.name ?? null;
     this.outputName = manifest.model.output.name;
   }
 
@@ -104,7 +104,7 @@ export class SentimentClassifier {
     return this.prediction((await this.scoreRows([kept]))[0]);
   }
 
-  /** The output row (one score per output) of one text's `Encoder.kept` result through the one-review graph. */
+  /** The output row (one score per output) of one text's `Encoder.kept` result through the one-text graph. */
   async scoreOne(kept) {
     const feeds = { [this.inputName]: new this.ort.Tensor("int32", kept.ids, [kept.ids.length]) };
     if (this.subwordsName) feeds[this.subwordsName] = new this.ort.Tensor("int32", kept.subwords, [kept.subwords.length]);

@@ -59,11 +59,12 @@ export function checkedPath(path, where) {
 
 /** The manifest, checked; throws a BundleError naming the first field that is wrong. */
 export function checkManifest(raw) {
-  const d = object(raw, "the manifest");
-  if (!FORMAT_VERSIONS.includes(d.format_version)) {
-    throw new BundleError(`format_version ${show(d.format_version)} is unknown; this runtime reads format_version `
+  const given = object(raw, "the manifest");
+  if (!FORMAT_VERSIONS.includes(given.format_version)) {
+    throw new BundleError(`format_version ${show(given.format_version)} is unknown; this runtime reads format_version `
       + `${FORMAT_VERSIONS.join(", ")}: upgrade it with python -m edge_sentiment_export.upgrade BUNDLE --data DATA`);
   }
+  const d = renamedFromV2(given);
   const task = d.format_version === 2 ? "binary" : choice(d, "task", TASKS, "the manifest");
   const labels = d.labels;
   const names = Array.isArray(labels) && labels.every((l) => typeof l === "string" && l !== "") && new Set(labels).size === labels.length;
@@ -143,13 +144,20 @@ export function checkManifest(raw) {
   for (const key of ["vocab", "onnx"]) {
     if (files[key] == null) throw new BundleError(`files lacks the '${key}' entry this runtime reads`);
   }
-  if (model.single_review != null) {
-    const single = object(model.single_review, "model.single_review");
-    if (!(single.file in files)) throw new BundleError(`model.single_review.file ${show(single.file)} is not a key of files`);
-    integer(single, "min_steps", "model.single_review", 1, maxlen);
-    if (pre.subwords != null) string(object(single.subwords_input, "model.single_review.subwords_input"), "name", "model.single_review.subwords_input");
+  if (model.single_text != null) {
+    const single = object(model.single_text, "model.single_text");
+    if (!(single.file in files)) throw new BundleError(`model.single_text.file ${show(single.file)} is not a key of files`);
+    integer(single, "min_steps", "model.single_text", 1, maxlen);
+    if (pre.subwords != null) string(object(single.subwords_input, "model.single_text.subwords_input"), "name", "model.single_text.subwords_input");
   }
   return { ...d, task, outputs, min_labels: minLabels };
+}
+
+/** A format-2 manifest with format 3's name for the one-text graph (format 2 called it single_review). */
+function renamedFromV2(d) {
+  if (d.format_version !== 2 || !isObject(d.model) || d.model.single_review == null) return d;
+  const { single_review: single, ...model } = d.model;
+  return { ...d, model: { ...model, single_text: single } };
 }
 
 /** vocab.json: words to integer ids from first_word_id up to (not including) vocab_size. */

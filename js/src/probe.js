@@ -1,16 +1,18 @@
 // The load-time probe (docs/bundle-format.md, section 4.5): the ONNX models re-score the first
-// review cases of the bundle's conformance.jsonl from their recorded ids before they are used,
+// real-text cases of the bundle's conformance.jsonl from their recorded ids before they are used,
 // so a model file that is not this bundle's, or an engine that computes other numbers, is refused.
 
 import { BundleError } from "./errors.js";
 
 const PROBE_CASES = 8;
+/** The conformance categories of real texts: "text", and "review" in bundles of format 2. */
+const PROBE_CATEGORIES = ["text", "review"];
 /** The specification's tolerance for the onnx backend's scores. */
 export const SCORE_TOLERANCE = 1e-5;
 /** Beyond the tolerance but within this: the same model, other arithmetic; further: another model. */
 export const RUNTIME_DRIFT = 0.05;
 
-/** The first `count` cases of category "review". */
+/** The first `count` cases of real texts (categories "text", or "review" in format 2). */
 export async function probeCases(bundle, count = PROBE_CASES) {
   const where = bundle.manifest.files.conformance.path;
   const text = new TextDecoder().decode(await bundle.read("conformance"));
@@ -23,7 +25,7 @@ export async function probeCases(bundle, count = PROBE_CASES) {
     } catch {
       throw new BundleError(`${where} is not JSON Lines; re-export the bundle`);
     }
-    if (kase?.category !== "review") continue;
+    if (!PROBE_CATEGORIES.includes(kase?.category)) continue;
     const onnx = kase.scores?.onnx;
     if (!Array.isArray(kase.ids) || !(typeof onnx === "number" || (Array.isArray(onnx) && onnx.every((v) => typeof v === "number")))) {
       throw new BundleError(`${where}: case ${JSON.stringify(kase.case)} lacks its ids or onnx score; re-export the bundle`);

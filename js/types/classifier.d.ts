@@ -81,7 +81,7 @@ export declare class SentimentClassifier {
      * @returns {Promise<Prediction>}
      */
     predict(text: string): Promise<Prediction>;
-    /** The output row (one score per output) of one text's `Encoder.kept` result through the one-review graph. */
+    /** The output row (one score per output) of one text's `Encoder.kept` result through the one-text graph. */
     scoreOne(kept: any): Promise<any>;
     /**
      * Classify many texts: one prediction per text, in order.

@@ -1,21 +1,21 @@
-"""A second ONNX graph for the most common call: one review at a time.
+"""A second ONNX graph for the most common call: one text at a time.
 
 ``model.onnx`` takes a padded batch, so it carries masks: which steps are words,
-how many there are, which pairs are real, where the RNN starts. For one review
-the runtime can pass just the review's ids (1-D, no padding), and then every
+how many there are, which pairs are real, where the RNN starts. For one text
+the runtime can pass just the text's ids (1-D, no padding), and then every
 mask is gone: the bags are plain means, the pairs are every adjacent two, and
 the RNN starts from the state that the missing pad steps would have led to,
-looked up by the review's length. On one review onnxruntime's cost is per node,
+looked up by the text's length. On one text onnxruntime's cost is per node,
 so the node count sets the latency, and this graph has about a third of
 model.onnx's nodes (benchmarks/compare_onnx.py compares them).
 
 The graph is written here node by node from the trained weights (the arrays of
 weights.npz) rather than converted by tf2onnx, whose output for the same
 function carries Shape/Slice/Transpose plumbing and spells ``Mod`` as three
-ops. The exporter checks it against Keras on every test review, one call per
-review, through the runtime's own path (edge_sentiment/backends/onnx.py).
+ops. The exporter checks it against Keras on every test text, one call per
+text, through the runtime's own path (edge_sentiment/backends/onnx.py).
 
-Input ``ids``: int32 ``[steps]``, the review's kept ids (start id first,
+Input ``ids``: int32 ``[steps]``, the text's kept ids (start id first,
 ``min_steps <= steps <= maxlen``, no padding); with subwords also ``subwords``: int32 ``[count]``,
 its kept subword ids (``0 <= count <= slots``, no padding). Output ``score``: float32 ``[1, K]``.
 """
@@ -36,15 +36,15 @@ from ..model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
 from . import serving
 from .finalize import ONNX_OPSET
 
-#: With hashed pairs a review needs two ids (one pair) to take a mean over pairs;
+#: With hashed pairs a text needs two ids (one pair) to take a mean over pairs;
 #: shorter ones (an empty text is just the start id) go to model.onnx.
 MIN_STEPS_WITH_PAIRS = 2
 
 
 def supports(config: TrainingConfig) -> bool:
     """The architecture this graph reproduces: embedding -> bags (+ pairs) and a windowed RNN mean,
-    pre-padded (the RNN state at a review's first word is the state after its pad steps)."""
-    # The family of the lean batch graph; and a review always holds the start id, so never zero steps.
+    pre-padded (the RNN state at a text's first word is the state after its pad steps)."""
+    # The family of the lean batch graph; and a text always holds the start id, so never zero steps.
     return serving.supports(config) and not config.drop_special
 
 
@@ -52,10 +52,10 @@ def min_steps(config: TrainingConfig) -> int:
     return MIN_STEPS_WITH_PAIRS if config.pair_buckets else 1
 
 
-def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) -> onnx.ModelProto:
+def single_text_graph(weights: dict[str, np.ndarray], config: TrainingConfig) -> onnx.ModelProto:
     """The graph described in the module docstring, from the arrays of ``numpy_weights``."""
     if not supports(config):
-        raise ValueError(f"the single-review graph needs an embedding + SimpleRNN model with head 'mean_with_bag' "
+        raise ValueError(f"the single-text graph needs an embedding + SimpleRNN model with head 'mean_with_bag' "
                          f"and pre-padding; {config.preset!r} is {config.describe()}")
     graph = _Graph()
     dense = model_split(weights["dense_kernel"], config)
@@ -77,8 +77,8 @@ def single_review_graph(weights: dict[str, np.ndarray], config: TrainingConfig) 
 def _mean_score(graph: _Graph, name: str, bag: tuple, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
     """mean over the steps of ``table[ids]``, times the matrix if any (``bag``:
     :func:`~edge_sentiment.model_math.bag_table`) -> ``[1, K]``. With ``config.bag_prior`` the
-    sum is divided by (steps + prior) instead: the review has ``len(ids) + fewer`` steps here
-    (pairs: one fewer than ids), so 1 / (steps + prior) is read from a table by review length."""
+    sum is divided by (steps + prior) instead: the text has ``len(ids) + fewer`` steps here
+    (pairs: one fewer than ids), so 1 / (steps + prior) is read from a table by text length."""
     table, matrix = bag
     gathered = graph.node("Gather", [graph.constant(f"{name}_scores", table), ids], f"{name}_step_scores")
     mean = f"{name}_part" if matrix is None else f"{name}_mean"
@@ -132,7 +132,7 @@ def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingC
     # A [vocab, 1, dim] table gathers straight into the RNN's [steps, batch=1, dim] layout.
     embedding = weights["embedding"].astype(np.float32)[:, None, :]
     steps = graph.node("Gather", [graph.constant("embedding", embedding), last], "window_vectors")
-    # Keras ran the RNN over the pad steps before the review first: initial state by review length.
+    # Keras ran the RNN over the pad steps before the text first: initial state by text length.
     after_pads = rnn_pad_states(pad_step_input(weights["embedding"], kernel, bias), recurrent, window)
     by_length = np.stack([after_pads[initial_state_index(window, n)] for n in range(config.maxlen + 1)])[:, None, :]
     length = graph.node("Shape", [INPUT_NAME], "length")
@@ -184,7 +184,7 @@ class _Graph:
             inputs.append(helper.make_tensor_value_info(SUBWORDS_INPUT, TensorProto.INT32, ["count"]))
         graph = helper.make_graph(
             self.nodes,
-            "edge_sentiment_single_review",
+            "edge_sentiment_single_text",
             inputs,
             [helper.make_tensor_value_info(OUTPUT_NAME, TensorProto.FLOAT, [1, outputs])],
             initializer=self.initializers,

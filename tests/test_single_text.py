@@ -1,4 +1,4 @@
-"""The single-review ONNX graph (export/onnx_graphs/single_review.py): one unpadded review in,
+"""The single-text ONNX graph (export/onnx_graphs/single_text.py): one unpadded review in,
 the Keras model's score for the pre-padded row out, at every length."""
 
 import numpy as np
@@ -13,7 +13,7 @@ from edge_sentiment_export.config import get_preset  # noqa: E402
 from edge_sentiment_export.onnx_graphs import to_onnx  # noqa: E402
 from edge_sentiment_export.onnx_graphs.finalize import finalized  # noqa: E402
 from edge_sentiment_export.model import build_model, numpy_weights  # noqa: E402
-from edge_sentiment_export.onnx_graphs.single_review import min_steps, single_review_graph, supports  # noqa: E402
+from edge_sentiment_export.onnx_graphs.single_text import min_steps, single_text_graph, supports  # noqa: E402
 
 MAXLEN = 30
 
@@ -37,7 +37,7 @@ def bag_model(**overrides):
 )
 def test_equals_keras_on_the_padded_row_at_every_length(overrides):
     model, config = bag_model(**overrides)
-    proto = finalized(single_review_graph(numpy_weights(model, config), config), config)
+    proto = finalized(single_text_graph(numpy_weights(model, config), config), config)
     session = ort.InferenceSession(proto.SerializeToString())
     rng = np.random.default_rng(5)
     lengths = range(min_steps(config), MAXLEN + 1)  # across the RNN window's edge and up to maxlen
@@ -51,7 +51,7 @@ def test_equals_keras_on_the_padded_row_at_every_length(overrides):
 
 def test_has_fewer_nodes_than_the_batch_graph(tmp_path):
     model, config = bag_model(pair_buckets=23, rnn_window=7)
-    single = single_review_graph(numpy_weights(model, config), config)
+    single = single_text_graph(numpy_weights(model, config), config)
     batch = onnx.load(str(to_onnx(model, config, tmp_path / "lean.onnx", variant="lean")))
     assert len(single.graph.node) < len(batch.graph.node) / 2
     assert [n.op_type for n in single.graph.node].count("RNN") == 1
@@ -66,5 +66,5 @@ def test_needs_two_ids_only_with_pairs():
 def test_refuses_models_it_does_not_reproduce(overrides):
     config = get_preset("quick").with_overrides(**{"head": "mean_with_bag", **overrides})
     assert not supports(config)
-    with pytest.raises(ValueError, match="single-review graph needs"):
-        single_review_graph({}, config)
+    with pytest.raises(ValueError, match="single-text graph needs"):
+        single_text_graph({}, config)
