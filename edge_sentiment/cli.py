@@ -748,16 +748,9 @@ def info(
 
 def _describe_model(model) -> str:
     """One line from the manifest's model record."""
-    if model.architecture == "multi_hot_dense":
-        return f"multi-hot({model.vocab_size}) -> Dense {'-'.join(map(str, model.dense_units))}-1"
-    window = f" on the last {model.rnn_window} steps" if model.rnn_window else ""
-    pairs = f" + {model.pair_buckets} hashed word pairs x {model.pair_dim}" if model.pair_buckets else ""
-    return (
-        f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
-        f"SimpleRNN({model.rnn_units}){window}, head {model.head}; "
-        f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
-        + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
-    )
+    from .architectures import architecture
+
+    return architecture(model).describe(model)
 
 
 @app.command(epilog=EXIT_STATUS)

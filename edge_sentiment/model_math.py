@@ -112,26 +112,6 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
 
 
-def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int = 0) -> dict[str, tuple[int, ...]]:
-    """The arrays of ``weights.npz`` and their exact shapes, for an architecture record
-    ``model`` (a manifest's :class:`~edge_sentiment.manifest.ModelRecord`, or the
-    training config: both have the fields read here); ``subword_buckets`` for a model with subwords."""
-    if model.architecture == "multi_hot_dense":
-        units = list(model.dense_units)
-        shapes = {"multi_hot_kernel": (vocab_size, units[0]), "multi_hot_bias": (units[0],)}
-        for n in range(1, len(units)):
-            shapes[f"hidden_{n}_kernel"], shapes[f"hidden_{n}_bias"] = (units[n - 1], units[n]), (units[n],)
-        return {**shapes, "dense_kernel": (units[-1], outputs), "dense_bias": (outputs,)}
-    dim, units = model.embedding_dim, model.rnn_units
-    shapes = {"embedding": (vocab_size, dim), "rnn_kernel": (dim, units), "rnn_recurrent": (units, units), "rnn_bias": (units,)}
-    if model.pair_buckets:
-        shapes["pair_embedding"] = (model.pair_buckets, model.pair_dim)
-    if model.subword_dim:
-        shapes["subword_embedding"] = (subword_buckets + 1, model.subword_dim)
-    features = units + (bag_width(model) if model.head == "mean_with_bag" else 0)
-    return {**shapes, "dense_kernel": (features, outputs), "dense_bias": (outputs,)}
-
-
 def bag_width(model) -> int:
     """Features of the bag part of head "mean_with_bag": the word vectors' width, plus the pairs' and the subwords'."""
     return model.embedding_dim + (model.pair_dim if model.pair_buckets else 0) + (model.subword_dim or 0)

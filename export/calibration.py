@@ -22,7 +22,7 @@ from edge_sentiment.metrics import calibration_metrics, multiclass_metrics
 from edge_sentiment.tasks import activate
 
 from .config import CALIBRATIONS as METHODS
-from .model import OUTPUT_NAME
+from .layers import OUTPUT_NAME
 
 
 @dataclass(frozen=True)

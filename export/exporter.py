@@ -38,7 +38,9 @@ from .config import TrainingConfig
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
 from .int8 import describe as describe_int8, to_int8
-from .model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT, numpy_weights
+from .architectures import architecture
+from .layers import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
+from .model import numpy_weights
 from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_text, to_onnx, to_single_text_onnx,
 )
@@ -54,7 +56,7 @@ FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "k
 #: and is measured (accuracy, max diff) instead.
 EXACT_BACKENDS = ("onnx", "tflite", "numpy")
 INT8_FILE = ("onnx_int8", FILE_NAMES["onnx_int8"])
-SINGLE_REVIEW_FILE = ("onnx_single", FILE_NAMES["onnx_single"])
+SINGLE_TEXT_FILE = ("onnx_single", FILE_NAMES["onnx_single"])
 INT8_BACKEND = "onnx-int8"
 VERSIONED_PACKAGES = ("tensorflow", "keras", "tf2onnx", "onnx", "onnxruntime", "ai-edge-litert", "numpy")
 
@@ -288,7 +290,7 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
     to_onnx(model, config, folder / FILES["onnx"], variant=variant)
     files = {"onnx": FILES["onnx"]}
     if single_text.supports(config):
-        key, name = SINGLE_REVIEW_FILE
+        key, name = SINGLE_TEXT_FILE
         to_single_text_onnx(model, config, folder / name)
         files[key] = name
     if quantize:
@@ -315,7 +317,7 @@ def _bundle_scores(bundle, ids: np.ndarray, quantize: bool, log: Callable[[str],
     (the single-text graph), when the bundle has that graph."""
     backends = EXACT_BACKENDS + ((INT8_BACKEND,) if quantize else ())
     scores = {name: _run_batched(load_backend(name, bundle), ids) for name in backends}
-    if SINGLE_REVIEW_FILE[0] in bundle.manifest.files:
+    if SINGLE_TEXT_FILE[0] in bundle.manifest.files:
         log(f"checking the single-text graph: {len(ids):,} calls of one text")
         with progress("one text per call", len(ids)) as advance:
             with SentimentClassifier(bundle) as classifier:
@@ -370,7 +372,7 @@ def _manifest(
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, config.outputs], "meaning": meaning},
             "vocab_size": config.num_words,
             "parameters": int(model.count_params()),
-            **_architecture_record(config, variant),
+            **architecture(config).manifest_record(config, variant),
             **_single_text_record(config),
             "onnx_opset": ONNX_OPSET,
             "onnx_graph": variant,
@@ -397,33 +399,13 @@ def _manifest(
     }
 
 
-def _architecture_record(config: TrainingConfig, variant: str) -> dict:
-    """What the runtime's NumPy backend needs to rebuild the forward pass."""
-    if config.architecture == "multi_hot_dense":
-        return {"architecture": config.architecture, "dense_units": list(config.dense_units)}
-    return {
-        "architecture": config.architecture,
-        "input_encoding": config.input_encoding,
-        "embedding_dim": config.input_width,
-        "rnn_units": config.rnn_units,
-        "rnn_window": config.rnn_window,
-        "head": config.head,
-        "pair_buckets": config.pair_buckets,
-        "pair_dim": config.pair_dim,
-        "bag_prior": config.bag_prior,
-        **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
-        # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
-        "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
-    }
-
-
 def _single_text_record(config: TrainingConfig) -> dict:
     """How the runtime may call model.single.onnx (backends/onnx.py), when the bundle has it."""
     if not single_text.supports(config):
         return {}
     return {
         "single_text": {
-            "file": SINGLE_REVIEW_FILE[0],
+            "file": SINGLE_TEXT_FILE[0],
             "input": {"name": INPUT_NAME, "dtype": "int32", "shape": ["steps"], "meaning": "one text's kept ids, no padding"},
             **({"subwords_input": {"name": SUBWORDS_INPUT, "dtype": "int32", "shape": ["count"],
                                    "meaning": "one text's kept subword ids, no padding"}} if config.has_subwords else {}),

@@ -14,7 +14,8 @@ from edge_sentiment.metrics import macro_f1
 from edge_sentiment.tasks import decisions
 
 from .config import TrainingConfig
-from .model import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, build_model, output_layer
+from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
+from .model import build_model, output_layer
 
 HISTORY_NAME = "history.json"
 CURVES_NAME = "training_curves.png"

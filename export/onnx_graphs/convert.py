@@ -17,7 +17,9 @@ import tf2onnx
 from edge_sentiment.model_math import trims_leading_padding
 
 from ..config import TrainingConfig
-from ..model import INPUT_NAME, OUTPUT_NAME, numpy_weights, pad_states
+from ..architectures.rnn import pad_states
+from ..layers import INPUT_NAME, OUTPUT_NAME
+from ..model import numpy_weights
 from . import serving, single_text
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn

@@ -24,7 +24,7 @@ from edge_sentiment.pairs import pair_bucket
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..model import OUTPUT_NAME, PAIR_EMBEDDING, SUBWORD_EMBEDDING
+from ..layers import OUTPUT_NAME, PAIR_EMBEDDING, SUBWORD_EMBEDDING
 
 
 def supports(config: TrainingConfig) -> bool:

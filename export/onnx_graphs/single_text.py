@@ -32,7 +32,7 @@ from edge_sentiment.model_math import (
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..model import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
+from ..layers import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
 from . import serving
 from .finalize import ONNX_OPSET
 

@@ -1,0 +1,33 @@
+"""The model architectures the runtime runs, one module each (the manifest's ``model.architecture``
+names it): what ``weights.npz`` holds, the NumPy forward pass and the one-line description.
+
+Every module here has the same three functions:
+
+* ``weight_shapes(model, vocab_size, outputs, subword_buckets)``: the arrays of ``weights.npz``
+  and their exact shapes, for an architecture record (a manifest's ``ModelRecord`` or the
+  training config: both have the fields read);
+* ``numpy_forward(weights, bundle)``: ``predict(rows) -> scores``, the NumPy backend's pass;
+* ``describe(model)``: one line for ``edge-sentiment info``.
+
+The training stage's half of each architecture (its Keras layers, its weights as arrays and
+its manifest record) is the module of the same name in ``edge_sentiment_export.architectures``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from . import multi_hot_dense, rnn
+
+MODULES: dict[str, ModuleType] = {"rnn": rnn, "multi_hot_dense": multi_hot_dense}
+
+
+def architecture(model) -> ModuleType:
+    """The module of ``model``'s architecture (``model``: an architecture record, validated)."""
+    return MODULES[model.architecture]
+
+
+def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int = 0) -> dict[str, tuple[int, ...]]:
+    """The arrays of ``weights.npz`` and their exact shapes, for an architecture record
+    ``model``; ``subword_buckets`` for a model with subwords."""
+    return architecture(model).weight_shapes(model, vocab_size, outputs, subword_buckets)

@@ -1,0 +1,98 @@
+"""Embedding + SimpleRNN and its heads, training half: the Keras layers, the weights as arrays
+and the manifest record (the runtime half: edge_sentiment/architectures/rnn.py)."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from edge_sentiment.model_math import pad_step_input, rnn_pad_states
+
+from ..config import TrainingConfig
+from ..layers import BAG_MEAN, PAIR_EMBEDDING, SUBWORD_EMBEDDING, LastSteps, MaskedMean, PairIds, layer_arrays
+
+
+def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None):
+    """The features the output layer reads: the head over the RNN states (and the bags)."""
+    if config.input_encoding == "one_hot":
+        # Row i of the identity matrix is one_hot(i): the Gather every backend
+        # already runs does the one-hot step, and nothing learns it.
+        embedding = keras.layers.Embedding(
+            config.num_words, config.num_words, embeddings_initializer="identity", trainable=False, name="embedding"
+        )
+    else:
+        embedding = keras.layers.Embedding(config.num_words, config.embedding_dim, name="embedding")
+    embedded = embedding(ids)
+    if config.embedding_dropout:
+        embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
+    rnn_ids, rnn_input = ids, embedded
+    if config.rnn_window:
+        rnn_ids = LastSteps(config.rnn_window, name="rnn_window_ids")(ids)
+        rnn_input = LastSteps(config.rnn_window, name="rnn_window")(embedded)
+    keep_steps = config.head != "last"
+    states = keras.layers.SimpleRNN(
+        config.rnn_units, return_sequences=keep_steps, dropout=config.rnn_dropout, unroll=unroll, name="rnn"
+    )(rnn_input)
+    if config.head == "max":
+        return keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
+    if config.head == "mean":
+        return MaskedMean(name="mean_pool")([states, rnn_ids])
+    if config.head == "mean_with_bag":
+        # Order matters: the two-phase trainer copies the bag classifier into the
+        # first rows of the final Dense kernel.
+        bag = _bag(ids, embedded, config, subwords)
+        return keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, rnn_ids])])
+    return states
+
+
+def _bag(ids, embedded, config: TrainingConfig, subwords=None):
+    """Mean of the word embeddings over the whole text (and of the hashed pairs' and the
+    subwords', if any), in that order (edge_sentiment/model_math.py splits the Dense kernel so)."""
+    if not config.pair_buckets and subwords is None:
+        return MaskedMean(config.bag_prior, name=BAG_MEAN)([embedded, ids])
+    means = [MaskedMean(config.bag_prior, name="word_bag")([embedded, ids])]
+    if config.pair_buckets:
+        pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
+        pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
+        means.append(MaskedMean(config.bag_prior, name="pair_bag")([pair_vectors, pairs]))
+    if subwords is not None:
+        subword_vectors = keras.layers.Embedding(config.subword_buckets + 1, config.subword_dim, name=SUBWORD_EMBEDDING)(subwords)
+        means.append(MaskedMean(config.bag_prior, name="subword_bag")([subword_vectors, subwords]))
+    return keras.layers.Concatenate(name=BAG_MEAN)(means)
+
+
+def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
+    """The arrays of weights.npz before the output layer's, by name."""
+    arrays = {}
+    (arrays["embedding"],) = layer_arrays(model, "embedding")
+    arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = layer_arrays(model, "rnn")
+    if config.pair_buckets:
+        (arrays["pair_embedding"],) = layer_arrays(model, PAIR_EMBEDDING)
+    if config.has_subwords:
+        (arrays["subword_embedding"],) = layer_arrays(model, SUBWORD_EMBEDDING)
+    return arrays
+
+
+def manifest_record(config: TrainingConfig, variant: str) -> dict:
+    """The manifest's ``model`` fields the runtime rebuilds this architecture from."""
+    return {
+        "architecture": config.architecture,
+        "input_encoding": config.input_encoding,
+        "embedding_dim": config.input_width,
+        "rnn_units": config.rnn_units,
+        "rnn_window": config.rnn_window,
+        "head": config.head,
+        "pair_buckets": config.pair_buckets,
+        "pair_dim": config.pair_dim,
+        "bag_prior": config.bag_prior,
+        **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
+        # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
+        "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
+    }
+
+
+def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
+    """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
+    kernel, recurrent, bias = layer_arrays(model, "rnn")
+    (embedding,) = layer_arrays(model, "embedding")
+    return rnn_pad_states(pad_step_input(embedding, kernel, bias), recurrent, config.rnn_steps)
