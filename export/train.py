@@ -16,6 +16,7 @@ from edge_sentiment.tasks import decisions
 from .config import TrainingConfig
 from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
 from .model import build_model, output_layer
+from .optimizers import optimizer
 
 HISTORY_NAME = "history.json"
 CURVES_NAME = "training_curves.png"
@@ -112,7 +113,7 @@ def _compile(model: keras.Model, config: TrainingConfig) -> None:
         loss, accuracy = "sparse_categorical_crossentropy", "accuracy"
     else:
         loss, accuracy = "binary_crossentropy", keras.metrics.BinaryAccuracy(name="accuracy")
-    model.compile(optimizer=_optimizer(config), loss=loss, metrics=[accuracy])
+    model.compile(optimizer=optimizer(config), loss=loss, metrics=[accuracy])
 
 
 def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_val, y_val) -> tuple[float, float]:
@@ -234,13 +235,6 @@ def _start_from_bag(model: keras.Model, config: TrainingConfig, bag: keras.Model
     kernel, bias = bag.layers[-1].get_weights()
     rnn_rows = np.zeros((config.rnn_units, config.outputs), dtype=kernel.dtype)
     model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([kernel, rnn_rows]), bias])
-
-
-def _optimizer(config: TrainingConfig):
-    decay = config.weight_decay or None
-    if config.optimizer == "adam":
-        return keras.optimizers.Adam(learning_rate=config.learning_rate, weight_decay=decay)
-    return keras.optimizers.RMSprop(learning_rate=config.learning_rate, weight_decay=decay)
 
 
 def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:

@@ -1,6 +1,6 @@
 """Embedding + SimpleRNN, and its heads: the last state, the max or the mean of the states,
 or that mean beside bags (masked means) of the word vectors, of hashed word pairs and of
-hashed subwords (export: ``edge_sentiment_export.architectures``).
+hashed subwords (export: ``edge_sentiment_export.architectures``); and its explanation.
 
 The NumPy pass folds the RNN's input projection ``embedding @ kernel + bias`` into one table up
 front, so each time step is a row gather, one small matmul and a tanh.
@@ -12,9 +12,11 @@ import numpy as np
 
 from ..backends import trim_leading_padding
 from ..constants import PAD_ID
-from ..model_math import bag_width, initial_state_index, rnn_pad_states, trims_leading_padding
+from ..model_math import TRIMMABLE_HEADS, bag_width, initial_state_index, model_split, rnn_pad_states, trims_leading_padding
 from ..pairs import pair_ids
+from ..subwords import count_ngrams
 from ..tasks import activate
+from .attribution import RNN_NODES, completed
 
 
 def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int = 0) -> dict[str, tuple[int, ...]]:
@@ -103,3 +105,172 @@ def describe(model) -> str:
         f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
         + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
     )
+
+
+class Attribution:
+    """An RNN model's logit for one output column, in float64 and in parts, and each kept
+    token's share of it (docs/explain.md): the bags exactly, the RNN by integrated gradients."""
+
+    def __init__(self, weights: dict, model, column: int, encoding, encoder) -> None:
+        w = self.weights = weights
+        self.model, self.column, self.encoding, self.encoder = model, column, encoding, encoder
+        self.maxlen = encoding.maxlen
+        self.projected = w["embedding"] @ w["rnn_kernel"] + w["rnn_bias"]
+        assert model.rnn_steps is not None  # (an RNN architecture)
+        self.window: int = model.rnn_steps
+        self.trimmable = model.head in TRIMMABLE_HEADS and encoding.padding == "pre"
+        self.pad_states = rnn_pad_states(self.projected[PAD_ID], w["rnn_recurrent"], self.window)
+        dense_column = w["dense_kernel"][:, column]
+        self.subword_scores = None
+        if model.head == "mean_with_bag":
+            dense = model_split(dense_column, model)
+            assert dense.words is not None  # (the bag head has a word bag)
+            self.word_scores = w["embedding"] @ dense.words
+            self.pair_scores = w["pair_embedding"] @ dense.pairs if dense.pairs is not None else None
+            self.subword_scores = w["subword_embedding"] @ dense.subwords if dense.subwords is not None else None
+            self.rnn_weights = dense.rnn
+        else:
+            self.rnn_weights = dense_column
+
+    def logit(self, row: np.ndarray) -> float:
+        """The model's logit for one padded input row."""
+        words = row[: self.maxlen]
+        total = float(self.weights["dense_bias"][self.column])
+        total += float(self._rnn_part(*self._rnn_inputs(words, words), alphas=np.ones(1))[0][0])
+        if self.model.head == "mean_with_bag":
+            total += sum(part.sum() for part in self._bag_terms(row).values())
+        return total
+
+    def attribute(self, row: np.ndarray, empty_row: np.ndarray, positions: list[int], kept: list[int], offset: int,
+                  contributions: np.ndarray, tokens: list[str]) -> float:
+        """Add each token's part of ``logit(row) - logit(empty_row)`` to ``contributions`` (by token
+        index; ``positions``: the token of each kept id, -1 for the start id; ``offset``: the row
+        column of the first kept id); return the part that belongs to no token."""
+        attributed, change = self._rnn_attribution(row, empty_row)
+        per_column = completed(dict(enumerate(attributed)), change)
+        first_column = self.maxlen - len(per_column)
+        shared = 0.0
+        for t, value in per_column.items():
+            j = first_column + t - offset  # index into kept
+            if 0 <= j < len(kept) and positions[j] >= 0:
+                contributions[positions[j]] += value
+            else:
+                shared += value
+        if self.model.head == "mean_with_bag":
+            shared += self._split_bags(row, empty_row, positions, offset, contributions, tokens)
+        return shared
+
+    def _bag_terms(self, row: np.ndarray) -> dict[str, np.ndarray]:
+        """Per column: the word-bag term of each id, and (with pairs) each pair's term, and
+        (with subwords) each subword id's term."""
+        prior = self.model.bag_prior
+        words = row[: self.maxlen]
+        is_word = words != PAD_ID
+        terms = {"words": np.where(is_word, self.word_scores[words], 0.0) / max(is_word.sum() + prior, 1.0)}
+        if self.pair_scores is not None:
+            buckets = pair_ids(words[None], self.model.vocab_size, self.model.pair_buckets or 0)[0]
+            is_pair = buckets != 0
+            terms["pairs"] = np.where(is_pair, self.pair_scores[buckets], 0.0) / max(is_pair.sum() + prior, 1.0)
+        if self.subword_scores is not None:
+            subwords = row[self.maxlen :]
+            is_subword = subwords != PAD_ID
+            terms["subwords"] = np.where(is_subword, self.subword_scores[subwords], 0.0) / max(is_subword.sum() + prior, 1.0)
+        return terms
+
+    def _rnn_inputs(self, start_row: np.ndarray, end_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+        """The window columns the RNN must run over for both rows: from the first column that
+        is not padding in either (earlier pad columns only lead to a known state), or all."""
+        a, b = start_row[: self.maxlen][-self.window:], end_row[: self.maxlen][-self.window:]
+        used = np.flatnonzero((a != PAD_ID) | (b != PAD_ID))
+        skip = int(used[0]) if self.trimmable and len(used) else 0
+        return a[skip:], b[skip:], skip
+
+    def _rnn_part(self, a: np.ndarray, b: np.ndarray, skip: int, alphas=np.array([0.0, 1.0]), grad=False):
+        """The RNN term at each ``alpha`` on the path from row part ``a`` to ``b``; with ``grad``,
+        also its gradient with respect to each column's input and mask weight."""
+        xa, xb = self.projected[a], self.projected[b]
+        ma, mb = (a != PAD_ID).astype(np.float64), (b != PAD_ID).astype(np.float64)
+        x = xa[None] + alphas[:, None, None] * (xb - xa)[None]  # [N, T, units]
+        mask = ma[None] + alphas[:, None] * (mb - ma)[None]  # [N, T]
+        recurrent, r = self.weights["rnn_recurrent"], self.rnn_weights
+        steps = x.shape[1]
+        h = np.repeat(self.pad_states[skip][None], len(alphas), axis=0)
+        states = np.empty_like(x)
+        for t in range(steps):
+            h = np.tanh(x[:, t] + h @ recurrent)
+            states[:, t] = h
+        value, d_states, d_mask = self._head(states, mask, r)
+        if not grad:
+            return value, None
+        d_x = np.empty_like(x)
+        carry = np.zeros_like(h)
+        for t in range(steps - 1, -1, -1):
+            carry = (carry + d_states[:, t]) * (1.0 - states[:, t] ** 2)
+            d_x[:, t] = carry
+            carry = carry @ recurrent.T
+        return value, (d_x, d_mask, xb - xa, mb - ma)
+
+    def _head(self, states: np.ndarray, mask: np.ndarray, r: np.ndarray):
+        """The head's value per alpha, and its gradients with respect to each state and mask weight."""
+        head = self.model.head
+        d_states, d_mask = np.zeros_like(states), np.zeros_like(mask)
+        if head == "last":
+            d_states[:, -1] = r
+            return states[:, -1] @ r, d_states, d_mask
+        if head == "max":
+            pooled = states.max(axis=1)
+            winners = states.argmax(axis=1)  # [N, units]
+            for unit in range(states.shape[2]):
+                d_states[np.arange(len(states)), winners[:, unit], unit] = r[unit]
+            return pooled @ r, d_states, d_mask
+        projected = states @ r  # [N, T]
+        total = mask.sum(axis=1)
+        count = np.maximum(total, 1.0)
+        value = (mask * projected).sum(axis=1) / count
+        d_states = (mask / count[:, None])[..., None] * r
+        d_mask = projected / count[:, None] - (value / count * (total > 1.0))[:, None]
+        return value, d_states, d_mask
+
+    def _rnn_attribution(self, row: np.ndarray, empty_row: np.ndarray) -> tuple[np.ndarray, float]:
+        """Per column of the window (aligned to the row's end): the RNN term's attribution,
+        and the exact change of the term from the empty text to this row."""
+        a, b, skip = self._rnn_inputs(empty_row, row)
+        nodes, weights = np.polynomial.legendre.leggauss(RNN_NODES)
+        alphas, weights = (nodes + 1.0) / 2.0, weights / 2.0
+        _, (d_x, d_mask, delta_x, delta_mask) = self._rnn_part(a, b, skip, alphas, grad=True)
+        per_column = np.einsum("n,ntu,tu->t", weights, d_x, delta_x) + np.einsum("n,nt,t->t", weights, d_mask, delta_mask)
+        ends, _ = self._rnn_part(a, b, skip)
+        return per_column, float(ends[1] - ends[0])
+
+    def _split_bags(self, row, empty_row, positions, offset, contributions, tokens: list[str]) -> float:
+        """Add each token's exact bag (pair, subword) terms; return what belongs to no token:
+        the start id's term now less its term in the empty text."""
+        terms = self._bag_terms(row)
+        words = terms["words"]
+        leftover = -sum(part.sum() for part in self._bag_terms(empty_row).values())
+        for j, position in enumerate(positions):
+            value = words[offset + j]
+            if position >= 0:
+                contributions[position] += value
+            else:
+                leftover += value
+        if "pairs" in terms:
+            # pair column c joins row columns c and c + 1
+            for c in np.flatnonzero(terms["pairs"]):
+                owners = [positions[k - offset] for k in (c, c + 1) if positions[k - offset] >= 0]
+                for owner in owners:
+                    contributions[owner] += terms["pairs"][c] / len(owners)
+        if "subwords" in terms:
+            used = terms["subwords"][row[self.maxlen :] != PAD_ID]
+            owners = self._subword_owners([p for p in positions if p >= 0], tokens)
+            if len(owners) != len(used):
+                raise RuntimeError("explain: the tokens with spans do not give the encoder's subwords; please report this text")
+            np.add.at(contributions, np.asarray(owners, dtype=np.int64), used)
+        return leftover
+
+    def _subword_owners(self, kept_tokens: list[int], tokens: list[str]) -> list[int]:
+        """For each kept subword id, in row order, the index of the token it was cut from."""
+        config = self.encoder.config.subwords
+        assert config is not None  # (called for subword encodings only)
+        owners = [position for position in kept_tokens for _ in range(count_ngrams(len(tokens[position]), config.min_n, config.max_n))]
+        return owners[-config.slots:] if self.encoder.config.truncating == "pre" else owners[: config.slots]
