@@ -773,7 +773,8 @@ def verify(
     """
     from .backends import BACKENDS, available_backends, load_backend
     from .bundle import load_bundle
-    from .conformance import FILE_KEY, verify as run_cases
+    from .conformance import FILE_KEY
+    from .verify import verify as run_cases
     from .manifest import TRAINING_ONLY_FILES
 
     if backend != "all" and backend not in BACKENDS:

@@ -27,7 +27,8 @@ from edge_sentiment.bundle import load_bundle, sha256_file, unprobed
 from edge_sentiment.constants import (
     FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
 )
-from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, ONE_PER_CALL, case_texts, write_cases
+from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, ONE_PER_CALL, case_texts
+from edge_sentiment.verify import write_cases
 from edge_sentiment.manifest import FILE_NAMES, FORMAT_VERSION, Manifest
 from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics, task_metrics

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from edge_sentiment.backends import available_backends
 from edge_sentiment.bundle import load_bundle, unprobed
-from edge_sentiment.conformance import FILE_KEY, FILE_NAME, case_texts, write_cases
+from edge_sentiment.conformance import FILE_KEY, FILE_NAME, case_texts
+from edge_sentiment.verify import write_cases
 from edge_sentiment.constants import MANIFEST_NAME
 from edge_sentiment.manifest import FILE_NAMES, FileEntry, Manifest
 from edge_sentiment.metrics import binary_metrics, calibration_metrics
