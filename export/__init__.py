@@ -8,7 +8,10 @@ CLI uses without TensorFlow. Modules, in the order the work flows:
     vocab        count training-set words, build vocab.json
     config       TrainingConfig and the named presets
     destination  refuse to clobber --out; swap a finished bundle into place
-    model        build the Keras model a config describes
+    architectures  each architecture's Keras layers, weights as arrays, ONNX variants, manifest record
+    layers       the Keras layers the architectures share
+    model        build the Keras model a config describes (its architecture + the output layer)
+    optimizers   the optimizer a config names (Adam in TensorFlow's fused kernel)
     train        fit with early stopping, write history JSON + PNG
     labeled_files  training data from CSV / TSV / JSON Lines / label folders
     snippets     short texts cut from longer ones; calibration: the score calibration

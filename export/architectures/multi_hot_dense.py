@@ -58,6 +58,11 @@ def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
     return arrays
 
 
+def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
+    """How model.onnx can be made: tf2onnx's graph as converted (no recurrence to fuse)."""
+    return ("as-converted",)
+
+
 def manifest_record(config: TrainingConfig, variant: str) -> dict:
     """The manifest's ``model`` fields the runtime rebuilds this architecture from."""
     return {"architecture": config.architecture, "dense_units": list(config.dense_units)}

@@ -73,6 +73,14 @@ def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
     return arrays
 
 
+def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
+    """How model.onnx can be made (onnx_graphs/convert.py ``ONNX_VARIANTS``), fastest first: the
+    lean serving graph where it reproduces the head, else the Keras graph with its recurrence fused."""
+    from ..onnx_graphs import serving  # (which imports this package)
+
+    return ("lean", "fused", "as-converted") if serving.supports(config) else ("fused", "as-converted")
+
+
 def manifest_record(config: TrainingConfig, variant: str) -> dict:
     """The manifest's ``model`` fields the runtime rebuilds this architecture from."""
     return {

@@ -4,7 +4,7 @@
                    and model.single.onnx (model.int8.onnx: export/int8.py)
     serving        the lean batch graph, one tf.function from the trained weights
     fuse_rnn       tf2onnx's SimpleRNN Loop -> the ONNX RNN op; leading padding trimmed
-    single_text  the one-text graph, written node by node
+    single_text    the one-text graph, written node by node
     finalize       the metadata stamp, IR version and check every file gets
 """
 

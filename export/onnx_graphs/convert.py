@@ -17,6 +17,7 @@ import tf2onnx
 from edge_sentiment.model_math import trims_leading_padding
 
 from ..config import TrainingConfig
+from ..architectures import architecture
 from ..architectures.rnn import pad_states
 from ..layers import INPUT_NAME, OUTPUT_NAME
 from ..model import numpy_weights
@@ -38,11 +39,8 @@ ONNX_VARIANTS = {
 
 
 def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
-    """The variants that apply to ``config``, in the order the exporter tries them."""
-    if config.architecture != "rnn":
-        return ("as-converted",)  # no recurrence to fuse
-    variants = tuple(ONNX_VARIANTS)
-    return variants if serving.supports(config) else variants[1:]
+    """The variants that apply to ``config`` (its architecture says which), in the order the exporter tries them."""
+    return architecture(config).onnx_variants(config)
 
 
 def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str = "fused") -> Path:
