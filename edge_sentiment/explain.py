@@ -81,8 +81,7 @@ class Explainer:
         self.encoder = Encoder(bundle.vocab, bundle.encoding)
         self.maxlen = bundle.io.maxlen
         weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
-        self.part = architecture(bundle.manifest.model).Attribution(weights, bundle.manifest.model, column,
-                                                                   bundle.encoding, self.encoder)
+        self.part = architecture(bundle.manifest.model).Attribution(weights, bundle.manifest.model, column, self.encoder)
         self.empty_row = self._row(self.encoder.kept_array(""), "")
         self.base = self.logit_of(self.empty_row)
 

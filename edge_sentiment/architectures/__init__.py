@@ -9,7 +9,7 @@ Every module here has the same four names:
   training config: both have the fields read);
 * ``numpy_forward(weights, bundle)``: ``predict(rows) -> scores``, the NumPy backend's pass;
 * ``describe(model)``: one line for ``edge-sentiment info``;
-* ``Attribution(weights, model, column, encoding, encoder)``: the logit of one output column in
+* ``Attribution(weights, model, column, encoder)``: the logit of one output column in
   float64 and in parts (``logit(row)``), and each kept token's share of it (``attribute(...)``),
   for edge_sentiment/explain.py.
 

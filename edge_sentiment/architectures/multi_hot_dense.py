@@ -46,7 +46,7 @@ class Attribution:
     """A multi-hot model's logit for one output column, in float64, and each kept token's share
     of it (docs/explain.md): integrated gradients along the multi-hot vector."""
 
-    def __init__(self, weights: dict, model, column: int, encoding, encoder) -> None:
+    def __init__(self, weights: dict, model, column: int, encoder) -> None:
         self.weights, self.model, self.column = weights, model, column
 
     def logit(self, row: np.ndarray) -> float:

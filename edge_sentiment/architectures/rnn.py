@@ -111,9 +111,10 @@ class Attribution:
     """An RNN model's logit for one output column, in float64 and in parts, and each kept
     token's share of it (docs/explain.md): the bags exactly, the RNN by integrated gradients."""
 
-    def __init__(self, weights: dict, model, column: int, encoding, encoder) -> None:
+    def __init__(self, weights: dict, model, column: int, encoder) -> None:
         w = self.weights = weights
-        self.model, self.column, self.encoding, self.encoder = model, column, encoding, encoder
+        self.model, self.column, self.encoder = model, column, encoder
+        encoding = encoder.config
         self.maxlen = encoding.maxlen
         self.projected = w["embedding"] @ w["rnn_kernel"] + w["rnn_bias"]
         assert model.rnn_steps is not None  # (an RNN architecture)
