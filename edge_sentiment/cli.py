@@ -260,8 +260,9 @@ def export(
     train: Annotated[
         Optional[str],
         typer.Option(help="Your own labeled training file instead of --data: CSV or TSV with a header row, or JSON Lines "
-                     "(by its name, or --format), or a folder with one subfolder per label holding one text per .txt "
-                     "file. Two label values, kept as written."),
+                     "(by its name, or --format), fastText lines (__label__… text), or a folder with one subfolder per "
+                     "label holding one text per .txt file. Two or more labels, kept as written; several per row "
+                     "make it multilabel (see --task)."),
     ] = None,
     validation: Annotated[Optional[str], typer.Option(help="Validation file (default: another 10% of --train, stratified and seeded, held out).")] = None,
     test: Annotated[Optional[str], typer.Option(help="Test file (default: 10% of --train, stratified and seeded, held out).")] = None,
