@@ -205,6 +205,8 @@ class ModelRecord:
     layers: tuple[str, ...] = ()
     #: Width of the subword vectors averaged in the bag (0: the model has no subword bag).
     subword_dim: int = 0
+    #: Each bag divides its sum by max(count + bag_prior, 1) ** bag_power (1: a mean).
+    bag_power: float = 1.0
     #: Columns of the input that hold word ids (``maxlen``; subword ids follow them).
     word_columns: int = 0
 
@@ -244,15 +246,18 @@ class ModelRecord:
             onnx_recurrent_op=_choice(d, "onnx_recurrent_op", RECURRENT_OPS, "model"),
             onnx_graph=_choice(d, "onnx_graph", ONNX_GRAPHS, "model"),
             subword_dim=_int(d, "subword_dim", "model", 0, 100_000) if "subword_dim" in d else 0,
+            bag_power=_number(d, "bag_power", "model", 0.0, 1.0) if "bag_power" in d else 1.0,
         )
+        if record.bag_power == 0.0:
+            raise ManifestError("model.bag_power must be above 0 (1: each bag is a mean), got 0")
         if bool(record.subword_dim) != ((width or maxlen) > maxlen):
             raise ManifestError("model.subword_dim and preprocessing.subwords go together: both or neither")
         if record.subword_dim and record.head != "mean_with_bag":
             raise ManifestError(f"model: subword_dim needs head 'mean_with_bag', not {record.head!r}")
         if record.pair_buckets == 1:
             raise ManifestError("model.pair_buckets must be 0 (no pairs) or at least 2, got 1")
-        if (record.pair_buckets or record.bag_prior) and record.head != "mean_with_bag":
-            raise ManifestError(f"model: pair_buckets and bag_prior need head 'mean_with_bag', not {record.head!r}")
+        if (record.pair_buckets or record.bag_prior or record.bag_power != 1.0) and record.head != "mean_with_bag":
+            raise ManifestError(f"model: pair_buckets, bag_prior and bag_power need head 'mean_with_bag', not {record.head!r}")
         return record
 
     def to_dict(self) -> dict:
@@ -268,6 +273,8 @@ class ModelRecord:
                 out[name] = getattr(self, name)
         if self.subword_dim:
             out["subword_dim"] = self.subword_dim
+        if self.bag_power != 1.0:
+            out["bag_power"] = self.bag_power
         if self.dense_units is not None:
             out["dense_units"] = list(self.dense_units)
         if self.single_text is not None:

@@ -107,6 +107,14 @@ def onnx_rnn_weights(kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray
     )
 
 
+def bag_divisor(count, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
+    """What a bag divides its sum over ``count`` tokens by: ``max(count + prior, 1) ** power``
+    (float32). Power 1 makes the bag a mean (plus the prior); power 0.5 lets the evidence of a
+    longer text add up as its square root, as an L2-normalised bag of counts does."""
+    divisor = np.maximum(np.asarray(count, dtype=np.float32) + np.float32(prior), np.float32(1))
+    return divisor if power == 1.0 else np.power(divisor, np.float32(power))
+
+
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: the score is then 0
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)

@@ -62,6 +62,9 @@ class TrainingConfig:
     #: text of n tokens keeps n / (n + bag_prior) of its mean, so two or three
     #: words cannot speak as loudly as a whole text (0: the plain mean).
     bag_prior: float = 0.0
+    #: The bags divide by (tokens + bag_prior) ** bag_power: 1 is a mean; below 1 a longer
+    #: text's evidence adds up (0.5: as in an L2-normalised bag of counts).
+    bag_power: float = 1.0
     #: Hashed character n-grams of each word (edge_sentiment/subwords.py) in the bag of head
     #: "mean_with_bag": n-grams of subword_min_n to subword_max_n characters (0: no subwords),
     #: hashed into subword_buckets, at most subword_slots of them per text, each bucket a
@@ -151,6 +154,8 @@ class TrainingConfig:
             raise ValueError(f"rnn_window must be 0 or 1..maxlen ({self.maxlen}) with padding 'pre', got {self.rnn_window}")
         if self.bag_prior < 0 or (self.bag_prior and self.head != "mean_with_bag"):
             raise ValueError(f"bag_prior must be >= 0 and needs head 'mean_with_bag', got {self.bag_prior}")
+        if not 0.0 < self.bag_power <= 1.0 or (self.bag_power != 1.0 and self.head != "mean_with_bag"):
+            raise ValueError(f"bag_power must be in (0, 1] and, below 1, needs head 'mean_with_bag', got {self.bag_power}")
         if self.pretrain_bag_epochs and self.head != "mean_with_bag":
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.has_subwords and (self.head != "mean_with_bag" or self.subword_dim < 1):
@@ -227,7 +232,8 @@ class TrainingConfig:
         if self.has_subwords:
             pairs += (f" + {self.subword_buckets} hashed {self.subword_min_n}-{self.subword_max_n}-grams x {self.subword_dim}"
                       f" ({self.subword_slots} per text)")
-        pairs += f" (bags over tokens + {self.bag_prior:g})" if self.bag_prior else ""
+        over = f"tokens + {self.bag_prior:g}" if self.bag_prior else "tokens"
+        pairs += f" (bags over ({over}) ** {self.bag_power:g})" if self.bag_power != 1.0 else f" (bags over {over})" if self.bag_prior else ""
         return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 
     def with_overrides(self, **overrides) -> TrainingConfig:

@@ -109,11 +109,17 @@ def export_bundle(
 
     log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
     train_started = time.monotonic()
+    choose_bag_power = "bag_power" in fitted_settings
     if "class_weight" in fitted_settings:
-        model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log)
+        model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log,
+                                                                          choose_bag_power=choose_bag_power)
         log(f"class_weight {config.class_weight}: {fitted['class_weight']['rule']}")
     else:
-        model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val))
+        model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val), choose_bag_power=choose_bag_power)
+    if "bag_power" in history:
+        fitted["bag_power"] = history.pop("bag_power")
+        config = config.with_overrides(bag_power=fitted["bag_power"]["value"])
+        log(f"bag_power {config.bag_power:g}: {fitted['bag_power']['rule']} {fitted['bag_power']['validation_loss']}")
     calibration = calibrate(model, config.calibration, x_val, y_val, task, labels) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record

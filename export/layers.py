@@ -27,22 +27,26 @@ class MaskedMean(keras.layers.Layer):
 
     A plain GlobalAveragePooling1D would average in the pad steps too, so the
     signal of a 100-word text padded to 500 would shrink five-fold. ``prior``
-    adds to the count (``TrainingConfig.bag_prior``): the sum over n tokens is
-    divided by ``max(n + prior, 1)``.
+    adds to the count (``TrainingConfig.bag_prior``) and ``power`` bends it
+    (``bag_power``): the sum over n tokens is divided by ``max(n + prior, 1) ** power``
+    (edge_sentiment/model_math.py, ``bag_divisor``).
     """
 
-    def __init__(self, prior: float = 0.0, **kwargs):
+    def __init__(self, prior: float = 0.0, power: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        self.prior = float(prior)
+        self.prior, self.power = float(prior), float(power)
 
     def call(self, inputs):
         steps, ids = inputs
         is_token = ops.expand_dims(ops.cast(ops.not_equal(ids, PAD_ID), steps.dtype), -1)
         count = ops.sum(is_token, axis=1) + self.prior
-        return ops.sum(steps * is_token, axis=1) / ops.maximum(count, ops.ones_like(count))
+        divisor = ops.maximum(count, ops.ones_like(count))
+        if self.power != 1.0:
+            divisor = ops.power(divisor, self.power)
+        return ops.sum(steps * is_token, axis=1) / divisor
 
     def get_config(self):
-        return {**super().get_config(), "prior": self.prior}
+        return {**super().get_config(), "prior": self.prior, "power": self.power}
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")

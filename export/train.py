@@ -45,12 +45,15 @@ def split_train_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: 
     return x[train], y[train], x[val], y[val]
 
 
-def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None, validation=None):
+def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None, validation=None,
+        choose_bag_power: bool = False):
     """Train a fresh model on ``(x, y)``; returns the model (best weights) and its history.
 
     ``validation``: ``(x_val, y_val)`` to stop on; by default carved from ``(x, y)``
     (:func:`split_train_validation`). ``verbose``: Keras' progress output; by
     default a live bar on a terminal and one line per epoch in a log or pipe.
+    ``choose_bag_power``: a model with a bag phase tries each of :data:`BAG_POWERS` in it and goes
+    on with the better one (the history's ``bag_power`` says which, and why).
     """
     verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
@@ -58,14 +61,20 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
         x_train, y_train, x_val, y_val = split_train_validation(x, y, config.validation_fraction, config.seed)
     else:
         (x_train, y_train), (x_val, y_val) = (x, y), validation
-    model = build_model(config)
     data = (x_train, y_train, x_val, y_val)
-    pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
+    pretrain, power_choice = None, None
+    if config.pretrain_bag_epochs and choose_bag_power:
+        model, pretrain, config, power_choice = _bag_power_choice(config, data, verbose)
+    else:
+        model = build_model(config)
+        pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
     if pretrain is not None:
         bag_only = model.get_weights()  # the bag's classifier, zero weight on the RNN features
         bag_loss, bag_accuracy = _validation_loss_and_accuracy(model, config, x_val, y_val)
     record = _fit_phase(model, config, config.epochs, data, verbose)
     record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
+    if power_choice is not None:
+        record["bag_power"] = power_choice
     if pretrain is not None:
         record["pretrain_bag"] = pretrain
         record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy, config.stop_on)
@@ -177,25 +186,26 @@ def class_weights(rule: str, labels: np.ndarray) -> dict[int, float] | None:
 IMBALANCED_SHARE = 2 / 3
 
 
-def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, validation, log=print):
+def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, validation, log=print,
+                     choose_bag_power: bool = False):
     """:func:`fit` with ``class_weight`` chosen on the validation split: "none" for data whose
     rarest class holds :data:`IMBALANCED_SHARE` of the rows or more, else the better of "none"
     and "balanced" by validation macro-F1. Returns ``(model, history, config, record)``."""
     if config.task == "multilabel":
-        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation)
+        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation, choose_bag_power=choose_bag_power)
         record = {"value": "none", "rule": "a multilabel model weighs every row alike (Keras class weights are per row label)"}
         return model, history, config.with_overrides(class_weight="none"), record
     share = float(np.bincount(np.asarray(y).astype(int), minlength=config.num_labels).min() / len(y))
     bound = IMBALANCED_SHARE / config.num_labels
     if share >= bound:
-        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation)
+        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation, choose_bag_power=choose_bag_power)
         record = {"value": "none", "rarest_class_share": round(share, 4),
                   "rule": f"the rarest class holds {share:.0%} of the training rows (at least {bound:.0%})"}
         return model, history, config.with_overrides(class_weight="none"), record
     tried = {}
     for rule in ("none", "balanced"):
         log(f"class_weight {rule}: training (the rarest class holds {share:.1%} of the training rows)")
-        model, history = fit(config.with_overrides(class_weight=rule), x, y, validation=validation)
+        model, history = fit(config.with_overrides(class_weight=rule), x, y, validation=validation, choose_bag_power=choose_bag_power)
         predicted = decisions(model.predict(validation[0], batch_size=1024, verbose=0), config.task)
         tried[rule] = (macro_f1(validation[1], predicted, config.num_labels), model, history)
     best = max(tried, key=lambda rule: tried[rule][0])
@@ -204,6 +214,31 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
               "rule": f"the better validation macro-F1 of 'none' and 'balanced' (the rarest class holds {share:.1%} "
                       f"of the training rows, under {bound:.0%})"}
     return tried[best][1], tried[best][2], config.with_overrides(class_weight=best), record
+
+
+#: The bag divisors' powers the bag phase tries when the power is fitted to the data: 1 (each bag
+#: a mean) and 0.5 (a longer text's evidence adds up, as in an L2-normalised bag of counts).
+BAG_POWERS = (1.0, 0.5)
+
+
+def _bag_power_choice(config: TrainingConfig, data: tuple, verbose):
+    """The bag phase once per power of :data:`BAG_POWERS`, each from a fresh model and the same
+    seed; returns the one with the lower validation loss: ``(model, pretrain record, config, choice)``."""
+    tried = {}
+    for power in BAG_POWERS:
+        keras.utils.set_random_seed(config.seed)
+        candidate = config.with_overrides(bag_power=power)
+        model = build_model(candidate)
+        pretrain = _pretrain_bag(model, candidate, data, verbose)
+        loss, _ = _validation_loss_and_accuracy(model, candidate, data[2], data[3])
+        tried[power] = (loss, model, pretrain, candidate)
+    best = min(tried, key=lambda power: tried[power][0])
+    choice = {"value": best, "validation_loss": {f"{power:g}": round(loss, 5) for power, (loss, *_) in tried.items()},
+              "rule": "each bag divides its sum by (tokens + bag_prior) to the power that gave the bag-of-words "
+                      f"phase the lower validation loss, of {' and '.join(f'{p:g}' for p in BAG_POWERS)} "
+                      "(1: a mean; 0.5: a longer text's evidence adds up)"}
+    _, model, pretrain, candidate = tried[best]
+    return model, pretrain, candidate, choice
 
 
 def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbose) -> dict:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..backends import trim_leading_padding
 from ..constants import PAD_ID
-from ..model_math import TRIMMABLE_HEADS, bag_width, initial_state_index, model_split, rnn_pad_states, trims_leading_padding
+from ..model_math import TRIMMABLE_HEADS, bag_divisor, bag_width, initial_state_index, model_split, rnn_pad_states, trims_leading_padding
 from ..pairs import pair_ids
 from ..subwords import count_ngrams
 from ..tasks import activate
@@ -40,7 +40,7 @@ def numpy_forward(weights: dict, bundle):
     window = model.rnn_steps  # the RNN reads the last `window` steps
     assert window is not None  # (an RNN architecture)
     pairs = (model.pair_buckets, weights["pair_embedding"]) if model.pair_buckets else None
-    prior = model.bag_prior or 0.0
+    divisor = (model.bag_prior or 0.0, model.bag_power)  # each bag's prior and power
     # A head that ignores pad steps: start from the state the cut pad columns lead to
     # (as the ONNX model does; see trim_leading_padding).
     trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding, bool(model.subword_dim))
@@ -69,31 +69,31 @@ def numpy_forward(weights: dict, bundle):
         else:
             features = pooled / _token_count(rnn_ids)
             if head == "mean_with_bag":  # [bag of words (and pairs), mean of RNN outputs], as the Keras model
-                bags = _bags(ids, embedding, pairs, bundle.io.vocab_size, prior)
+                bags = _bags(ids, embedding, pairs, bundle.io.vocab_size, divisor)
                 if subword_table is not None:
-                    bags.append(_masked_mean(subword_table, subwords, prior))
+                    bags.append(_masked_mean(subword_table, subwords, *divisor))
                 features = np.concatenate([*bags, features], axis=1)
         return activate(features @ dense_w + dense_b, task)
 
     return predict
 
 
-def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int, prior: float) -> list[np.ndarray]:
-    """Masked means of the word vectors and, with pairs, of the hashed pair vectors
-    (sums divided by max(count + prior, 1), as the Keras model's MaskedMean)."""
-    bags = [_masked_mean(embedding, ids, prior)]
+def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int, divisor: tuple) -> list[np.ndarray]:
+    """Masked means of the word vectors and, with pairs, of the hashed pair vectors (sums divided
+    by ``bag_divisor(count, *divisor)``, as the Keras model's MaskedMean)."""
+    bags = [_masked_mean(embedding, ids, *divisor)]
     if pairs is not None:
         buckets, pair_embedding = pairs
-        bags.append(_masked_mean(pair_embedding, pair_ids(ids, vocab_size, buckets), prior))
+        bags.append(_masked_mean(pair_embedding, pair_ids(ids, vocab_size, buckets), *divisor))
     return bags
 
 
-def _masked_mean(table: np.ndarray, ids: np.ndarray, prior: float = 0.0) -> np.ndarray:
-    return (table[ids] * (ids != PAD_ID)[..., None]).sum(axis=1) / _token_count(ids, prior)
+def _masked_mean(table: np.ndarray, ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
+    return (table[ids] * (ids != PAD_ID)[..., None]).sum(axis=1) / _token_count(ids, prior, power)
 
 
-def _token_count(ids: np.ndarray, prior: float = 0.0) -> np.ndarray:
-    return np.maximum((ids != PAD_ID).sum(axis=1, keepdims=True) + np.float32(prior), 1).astype(np.float32)
+def _token_count(ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
+    return bag_divisor((ids != PAD_ID).sum(axis=1, keepdims=True), prior, power)
 
 
 def describe(model) -> str:
@@ -164,18 +164,18 @@ class Attribution:
     def _bag_terms(self, row: np.ndarray) -> dict[str, np.ndarray]:
         """Per column: the word-bag term of each id, and (with pairs) each pair's term, and
         (with subwords) each subword id's term."""
-        prior = self.model.bag_prior
+        divisor = (self.model.bag_prior or 0.0, self.model.bag_power)
         words = row[: self.maxlen]
         is_word = words != PAD_ID
-        terms = {"words": np.where(is_word, self.word_scores[words], 0.0) / max(is_word.sum() + prior, 1.0)}
+        terms = {"words": np.where(is_word, self.word_scores[words], 0.0) / bag_divisor(is_word.sum(), *divisor)}
         if self.pair_scores is not None:
             buckets = pair_ids(words[None], self.model.vocab_size, self.model.pair_buckets or 0)[0]
             is_pair = buckets != 0
-            terms["pairs"] = np.where(is_pair, self.pair_scores[buckets], 0.0) / max(is_pair.sum() + prior, 1.0)
+            terms["pairs"] = np.where(is_pair, self.pair_scores[buckets], 0.0) / bag_divisor(is_pair.sum(), *divisor)
         if self.subword_scores is not None:
             subwords = row[self.maxlen :]
             is_subword = subwords != PAD_ID
-            terms["subwords"] = np.where(is_subword, self.subword_scores[subwords], 0.0) / max(is_subword.sum() + prior, 1.0)
+            terms["subwords"] = np.where(is_subword, self.subword_scores[subwords], 0.0) / bag_divisor(is_subword.sum(), *divisor)
         return terms
 
     def _rnn_inputs(self, start_row: np.ndarray, end_row: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:

@@ -49,15 +49,15 @@ def _bag(ids, embedded, config: TrainingConfig, subwords=None):
     """Mean of the word embeddings over the whole text (and of the hashed pairs' and the
     subwords', if any), in that order (edge_sentiment/model_math.py splits the Dense kernel so)."""
     if not config.pair_buckets and subwords is None:
-        return MaskedMean(config.bag_prior, name=BAG_MEAN)([embedded, ids])
-    means = [MaskedMean(config.bag_prior, name="word_bag")([embedded, ids])]
+        return MaskedMean(config.bag_prior, config.bag_power, name=BAG_MEAN)([embedded, ids])
+    means = [MaskedMean(config.bag_prior, config.bag_power, name="word_bag")([embedded, ids])]
     if config.pair_buckets:
         pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
         pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
-        means.append(MaskedMean(config.bag_prior, name="pair_bag")([pair_vectors, pairs]))
+        means.append(MaskedMean(config.bag_prior, config.bag_power, name="pair_bag")([pair_vectors, pairs]))
     if subwords is not None:
         subword_vectors = keras.layers.Embedding(config.subword_buckets + 1, config.subword_dim, name=SUBWORD_EMBEDDING)(subwords)
-        means.append(MaskedMean(config.bag_prior, name="subword_bag")([subword_vectors, subwords]))
+        means.append(MaskedMean(config.bag_prior, config.bag_power, name="subword_bag")([subword_vectors, subwords]))
     return keras.layers.Concatenate(name=BAG_MEAN)(means)
 
 
@@ -93,6 +93,7 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
         "pair_buckets": config.pair_buckets,
         "pair_dim": config.pair_dim,
         "bag_prior": config.bag_prior,
+        **({"bag_power": config.bag_power} if config.bag_power != 1.0 else {}),
         **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
         # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",

@@ -52,7 +52,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
-    prior = config.bag_prior
+    prior, power = config.bag_prior, config.bag_power
 
     # The arrays become tf.constant inside the function: captured from outside,
     # tf2onnx would make them graph inputs.
@@ -60,17 +60,17 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     def serve(row):
         ids = row[:, : config.maxlen]
         is_word = tf.cast(tf.not_equal(ids, PAD_ID), tf.float32)  # [batch, T]
-        words = _mean(tf.gather(tf.constant(word_table), ids), is_word, prior=prior)
+        words = _mean(tf.gather(tf.constant(word_table), ids), is_word, prior=prior, power=power)
         logit = _times(words, word_matrix) + tf.constant(bias)  # [batch, K]
         if config.pair_buckets:
             both_words = is_word[:, :-1] * is_word[:, 1:]
             buckets = pair_bucket(ids[:, :-1], ids[:, 1:], config.num_words, config.pair_buckets, tf.experimental.numpy)
-            pairs = _mean(tf.gather(tf.constant(pair_table), buckets) * both_words[..., None], both_words, prior=prior)
+            pairs = _mean(tf.gather(tf.constant(pair_table), buckets) * both_words[..., None], both_words, prior=prior, power=power)
             logit += _times(pairs, pair_matrix)
         if config.has_subwords:
             subwords = row[:, config.maxlen :]
             is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
-            logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior), subword_matrix)
+            logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior, power=power), subword_matrix)
         states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
         step_is_word = tf.expand_dims(is_word[:, -window:], -1)
         return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights)))
@@ -83,11 +83,14 @@ def _times(values, matrix):
     return values if matrix is None else tf.matmul(values, tf.constant(matrix))
 
 
-def _mean(values, mask, prior: float = 0.0):
+def _mean(values, mask, prior: float = 0.0, power: float = 1.0):
     """Sum over the steps (axis 1) of ``values`` ``[batch, T, n]``, already zero where ``mask``
     (``[batch, T]`` or ``[batch, T, 1]``) is, divided by the number of steps that count (plus
-    ``prior``, at least 1): ``[batch, n]``."""
+    ``prior``, at least 1, to the ``power``: edge_sentiment/model_math.py ``bag_divisor``): ``[batch, n]``."""
     count = tf.reshape(tf.reduce_sum(mask, 1), [-1, 1])
     if prior:
         count = count + prior
-    return tf.reduce_sum(values, 1) / tf.maximum(count, 1.0)
+    divisor = tf.maximum(count, 1.0)
+    if power != 1.0:
+        divisor = tf.pow(divisor, power)
+    return tf.reduce_sum(values, 1) / divisor

@@ -27,7 +27,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edge_sentiment.model_math import (
-    bag_table, initial_state_index, model_split, onnx_rnn_weights, pad_step_input, rnn_pad_states,
+    bag_divisor, bag_table, initial_state_index, model_split, onnx_rnn_weights, pad_step_input, rnn_pad_states,
 )
 from edge_sentiment.tasks import ACTIVATIONS
 
@@ -76,18 +76,18 @@ def single_text_graph(weights: dict[str, np.ndarray], config: TrainingConfig) ->
 
 def _mean_score(graph: _Graph, name: str, bag: tuple, ids: str, config: TrainingConfig, fewer: int = 0) -> str:
     """mean over the steps of ``table[ids]``, times the matrix if any (``bag``:
-    :func:`~edge_sentiment.model_math.bag_table`) -> ``[1, K]``. With ``config.bag_prior`` the
-    sum is divided by (steps + prior) instead: the text has ``len(ids) + fewer`` steps here
-    (pairs: one fewer than ids), so 1 / (steps + prior) is read from a table by text length."""
+    :func:`~edge_sentiment.model_math.bag_table`) -> ``[1, K]``. With ``config.bag_prior`` or
+    ``bag_power`` the sum is divided by ``bag_divisor(steps)`` instead: the text has ``len(ids) +
+    fewer`` steps here (pairs: one fewer than ids), so 1 / that is read from a table by text length."""
     table, matrix = bag
     gathered = graph.node("Gather", [graph.constant(f"{name}_scores", table), ids], f"{name}_step_scores")
     mean = f"{name}_part" if matrix is None else f"{name}_mean"
-    if not config.bag_prior:
+    if not config.bag_prior and config.bag_power == 1.0:
         graph.node("ReduceMean", [gathered], mean, axes=[0], keepdims=1)
     else:
         total = graph.node("ReduceSum", [gathered, graph.int64(f"{name}_axis", 0)], f"{name}_sum", keepdims=1)
         lengths = np.arange(config.maxlen + 1, dtype=np.float64) - fewer
-        inverse = (1.0 / np.maximum(lengths + config.bag_prior, 1.0)).astype(np.float32)
+        inverse = _inverse(lengths, config)
         length = graph.node("Shape", [INPUT_NAME], f"{name}_review_length")
         factor = graph.node("Gather", [graph.constant(f"{name}_inverse_counts", inverse), length], f"{name}_inverse_count")
         graph.node("Mul", [total, factor], mean)
@@ -108,13 +108,13 @@ def _pair_part(graph: _Graph, bag: tuple, config: TrainingConfig) -> str:
 
 
 def _subword_part(graph: _Graph, bag: tuple, config: TrainingConfig) -> str:
-    """The subword bag: the sum of ``table[subwords]`` divided by max(count + prior, 1), read from
+    """The subword bag: the sum of ``table[subwords]`` divided by ``bag_divisor(count)``, read from
     a table by count (0 too: a text without letters has no subwords, and its sum is 0)."""
     table, matrix = bag
     gathered = graph.node("Gather", [graph.constant("subword_scores", table), SUBWORDS_INPUT], "subword_step_scores")
     total = graph.node("ReduceSum", [gathered, graph.int64("subword_axis", 0)], "subword_sum", keepdims=1)
     counts = np.arange(config.subword_slots + 1, dtype=np.float64)
-    inverse = (1.0 / np.maximum(counts + config.bag_prior, 1.0)).astype(np.float32)
+    inverse = _inverse(counts, config)
     count = graph.node("Shape", [SUBWORDS_INPUT], "subword_count")
     factor = graph.node("Gather", [graph.constant("subword_inverse_counts", inverse), count], "subword_inverse_count")
     mean = graph.node("Mul", [total, factor], "subword_part" if matrix is None else "subword_mean")
@@ -190,3 +190,8 @@ class _Graph:
             initializer=self.initializers,
         )
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="edge-sentiment")
+
+
+def _inverse(counts: np.ndarray, config: TrainingConfig) -> np.ndarray:
+    """1 / the bag's divisor for each count (edge_sentiment/model_math.py ``bag_divisor``)."""
+    return (1.0 / bag_divisor(counts, config.bag_prior, config.bag_power).astype(np.float64)).astype(np.float32)
