@@ -21,7 +21,8 @@ from edge_sentiment_export.exporter import export_bundle  # noqa: E402
 VARIANTS = {
     "windowed-rnn-with-pairs": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2, pretrain_bag_epochs=1),
     "smoothed-bags-snippets-calibrated": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2,
-                                               pretrain_bag_epochs=1, bag_prior=6.0, short_snippets=2, calibration="platt"),
+                                               pretrain_bag_epochs=1, bag_prior=6.0, bag_power=0.5, short_snippets=2,
+                                               calibration="platt"),
     "windowed-rnn-last": dict(head="last", rnn_window=9),
     "multi-hot-dense": dict(architecture="multi_hot_dense", dense_units=(6, 5)),
 }
@@ -69,6 +70,7 @@ def test_manifest_describes_the_architecture(exported):
     assert model["architecture"] == config.architecture
     if config.architecture == "rnn":
         assert (model["rnn_window"], model["pair_buckets"]) == (config.rnn_window, config.pair_buckets)
+        assert model.get("bag_power", 1.0) == config.bag_power
         assert model["onnx_recurrent_op"] == "RNN"
         assert model["onnx_graph"] == ("lean" if config.head == "mean_with_bag" else "fused")
     else:

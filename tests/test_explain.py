@@ -96,6 +96,25 @@ def test_a_tiny_bag_model_gives_the_contributions_worked_out_by_hand(tmp_path):
     assert explanation.score == pytest.approx(1 / (1 + math.exp(-0.25)), abs=1e-6)
 
 
+def test_bags_with_a_prior_and_a_power_divide_each_term_alike(tmp_path):
+    """The same tiny model with bag_prior 1 and bag_power 0.5: every bag term is divided by
+    sqrt(count + 1), and the contributions still add up to the logit minus the empty text's."""
+    from edge_sentiment.bundle import load_bundle, unprobed
+
+    folder = tiny_bundle(tmp_path / "tiny")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["model"].update(bag_prior=1.0, bag_power=0.5)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    classifier = SentimentClassifier(unprobed(load_bundle(folder)), backend="numpy")
+    explanation = classifier.explain("Good, BAD!")
+    # ids [1, 3, 4]: word sum 0 over sqrt(3 + 1); pair sum 0 over sqrt(2 + 1); the start id alone: 1 / sqrt(2).
+    assert explanation.base == pytest.approx(0.25 + 1 / math.sqrt(2))
+    assert explanation.logit == pytest.approx(0.25)
+    good = 2 / 2 + (1 / 2 - 1 / math.sqrt(2)) / 2 - 1 / math.sqrt(3) + 1 / (2 * math.sqrt(3))
+    bad = -3 / 2 + (1 / 2 - 1 / math.sqrt(2)) / 2 + 1 / (2 * math.sqrt(3))
+    assert [t.contribution for t in explanation.tokens] == pytest.approx([good, bad])
+
+
 @pytest.mark.parametrize("text, expected", [
     ("Not BAD<br />at all", [("not", "Not"), ("bad", "BAD"), ("at", "at"), ("all", "all")]),
     ("ＦＵＮ ﬁlm", [("fun", "ＦＵＮ"), ("film", "ﬁlm")]),

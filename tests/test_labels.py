@@ -108,6 +108,9 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     if training["rnn_phase"]["kept"] == "rnn":
         phases["full model"] = history["best_epoch"]
     assert training["refit"]["epochs"] == phases
+    power = training["fitted_to_data"]["bag_power"]  # the bag phase tried both, kept the lower validation loss
+    assert power["value"] == min((loss, float(p)) for p, loss in power["validation_loss"].items())[1]
+    assert manifest["model"].get("bag_power", 1.0) == training["config"]["bag_power"] == power["value"]
     assert manifest["metrics"]["held_out"]["texts"] == 60
     assert "before the refit" in manifest["metrics"]["held_out"]["model"]
     info = run_cli("info", "--model", str(topics / "bundle")).stdout.decode()
