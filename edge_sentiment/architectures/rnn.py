@@ -101,10 +101,16 @@ def describe(model) -> str:
     pairs = f" + {model.pair_buckets} hashed word pairs x {model.pair_dim}" if model.pair_buckets else ""
     return (
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
-        f"SimpleRNN({model.rnn_units}){window}, head {model.head}; "
+        f"SimpleRNN({model.rnn_units}){window}, head {model.head}{_bag_divisor_text(model)}; "
         f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
         + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
     )
+
+
+def _bag_divisor_text(model) -> str:
+    if model.bag_power == 1.0:
+        return ""
+    return f" (bags divided by (tokens + {model.bag_prior or 0:g}) ** {model.bag_power:g})"
 
 
 class Attribution:
