@@ -22,10 +22,9 @@ from typer.exceptions import TyperException
 from . import __version__
 from .cli_input import ON_ERROR_CHOICES, InputError, LineReader
 from .cli_output import (
-    LINES_PER_CHUNK, OutputClosed, file_progress, install_interrupt_handler, interrupted, interrupted_status, log, preview,
+    OutputClosed, file_progress, install_interrupt_handler, interrupted, interrupted_status, log, preview,
     progress, silence_stdout, stdout, write_chunked, write_file, write_lines,
 )
-from .constants import DEFAULT_THRESHOLD
 from .errors import BackendUnavailableError, BundleError, EdgeSentimentError
 from .tasks import TASKS
 
