@@ -53,7 +53,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     (:func:`split_train_validation`). ``verbose``: Keras' progress output; by
     default a live bar on a terminal and one line per epoch in a log or pipe.
     ``choose_bag_power``: a model with a bag phase tries each of :data:`BAG_POWERS` in it and goes
-    on with the better one (the history's ``bag_power`` says which, and why).
+    on with the one :func:`_bag_power_choice` keeps (the history's ``bag_power`` says which, and why).
     """
     verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
@@ -191,21 +191,25 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
     """:func:`fit` with ``class_weight`` chosen on the validation split: "none" for data whose
     rarest class holds :data:`IMBALANCED_SHARE` of the rows or more, else the better of "none"
     and "balanced" by validation macro-F1. Returns ``(model, history, config, record)``."""
+
+    def fit_with(rule: str):
+        return fit(config.with_overrides(class_weight=rule), x, y, validation=validation, choose_bag_power=choose_bag_power)
+
     if config.task == "multilabel":
-        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation, choose_bag_power=choose_bag_power)
+        model, history = fit_with("none")
         record = {"value": "none", "rule": "a multilabel model weighs every row alike (Keras class weights are per row label)"}
         return model, history, config.with_overrides(class_weight="none"), record
     share = float(np.bincount(np.asarray(y).astype(int), minlength=config.num_labels).min() / len(y))
     bound = IMBALANCED_SHARE / config.num_labels
     if share >= bound:
-        model, history = fit(config.with_overrides(class_weight="none"), x, y, validation=validation, choose_bag_power=choose_bag_power)
+        model, history = fit_with("none")
         record = {"value": "none", "rarest_class_share": round(share, 4),
                   "rule": f"the rarest class holds {share:.0%} of the training rows (at least {bound:.0%})"}
         return model, history, config.with_overrides(class_weight="none"), record
     tried = {}
     for rule in ("none", "balanced"):
         log(f"class_weight {rule}: training (the rarest class holds {share:.1%} of the training rows)")
-        model, history = fit(config.with_overrides(class_weight=rule), x, y, validation=validation, choose_bag_power=choose_bag_power)
+        model, history = fit_with(rule)
         predicted = decisions(model.predict(validation[0], batch_size=1024, verbose=0), config.task)
         tried[rule] = (macro_f1(validation[1], predicted, config.num_labels), model, history)
     best = max(tried, key=lambda rule: tried[rule][0])
