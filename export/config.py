@@ -232,8 +232,9 @@ class TrainingConfig:
         if self.has_subwords:
             pairs += (f" + {self.subword_buckets} hashed {self.subword_min_n}-{self.subword_max_n}-grams x {self.subword_dim}"
                       f" ({self.subword_slots} per text)")
-        over = f"tokens + {self.bag_prior:g}" if self.bag_prior else "tokens"
-        pairs += f" (bags over ({over}) ** {self.bag_power:g})" if self.bag_power != 1.0 else f" (bags over {over})" if self.bag_prior else ""
+        if self.bag_prior or self.bag_power != 1.0:
+            over = f"tokens + {self.bag_prior:g}" if self.bag_prior else "tokens"
+            pairs += f" (bags over {over})" if self.bag_power == 1.0 else f" (bags over ({over}) ** {self.bag_power:g})"
         return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 
     def with_overrides(self, **overrides) -> TrainingConfig:
