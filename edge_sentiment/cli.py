@@ -278,6 +278,12 @@ def export(
                           "counts as much as a common one), or auto: with --train, the better of the two on the "
                           "validation split when the rarest class holds under a third of the rows, else none.")
     ] = "auto",
+    feature_weights: Annotated[
+        str, typer.Option(help="none (every word, word pair and subword of the bags starts equal), log-count-ratio "
+                          "(while training, each is scaled by how well its presence tells the labels apart, as in "
+                          "NB-SVM; the bundle is the same kind), or auto: with --train, log-count-ratio when it lowers "
+                          "the validation loss of the bag-of-words phase by 1% or more, else none.")
+    ] = "auto",
     positive: Annotated[
         Optional[str],
         typer.Option(help="Two labels: the label value of the positive class (what score is the probability of). "
@@ -348,13 +354,16 @@ def export(
     """
     if class_weight not in ("auto", "none", "balanced"):
         raise UsageError(f"--class-weight must be one of: auto, none, balanced (got {class_weight!r})")
+    if feature_weights not in ("auto", "none", "log-count-ratio"):
+        raise UsageError(f"--feature-weights must be one of: auto, none, log-count-ratio (got {feature_weights!r})")
     if task is not None and task not in TASKS:
         raise UsageError(f"--task must be one of: {', '.join(TASKS)} (got {task!r})")
     if not label_separator or label_separator.isspace() and label_separator != "\t":
         raise UsageError("--label-separator must be a character or string that joins labels, such as '|' or ';'")
     given = {"num_words": num_words, "maxlen": maxlen, "epochs": epochs, "refit": refit, "seed": seed,
              "train_limit": train_limit, "test_limit": test_limit,
-             "class_weight": None if class_weight == "auto" else class_weight}
+             "class_weight": None if class_weight == "auto" else class_weight,
+             "feature_weights": None if feature_weights == "auto" else feature_weights.replace("-", "_")}
     overrides = {k: v for k, v in given.items() if v is not None}
     subword_overrides = _subword_option(subwords)
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free

@@ -16,6 +16,8 @@ OPTIMIZERS = ("rmsprop", "adam", "fused_adam")
 CALIBRATIONS = ("none", "temperature", "platt")
 #: How training weighs each class's rows: equally, or inversely to the class's share of them.
 CLASS_WEIGHTS = ("none", "balanced")
+#: How training weighs the bags' features (export/feature_weights.py): equally, or by how well each tells the classes apart.
+FEATURE_WEIGHTS = ("none", "log_count_ratio")
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,10 @@ class TrainingConfig:
     subword_buckets: int = 0
     subword_slots: int = 0
     subword_dim: int = 0
+    #: "log_count_ratio": while training, each bag feature's vector is scaled by its Naive-Bayes
+    #: log-count ratio on the training rows (export/feature_weights.py), then the scales are folded
+    #: into the embeddings; "none": every feature starts equal. The bundle's format is the same.
+    feature_weights: str = "none"
     #: While training, each word id reads as OOV with this probability, so that a word is also
     #: learnt from its n-grams (all a misspelt word has left) and no one word dominates.
     word_dropout: float = 0.0
@@ -160,6 +166,10 @@ class TrainingConfig:
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.has_subwords and (self.head != "mean_with_bag" or self.subword_dim < 1):
             raise ValueError("subwords need head 'mean_with_bag' and subword_dim >= 1")
+        if self.feature_weights not in FEATURE_WEIGHTS:
+            raise ValueError(f"feature_weights must be one of {FEATURE_WEIGHTS}, got {self.feature_weights!r}")
+        if self.feature_weights != "none" and (self.head != "mean_with_bag" or self.input_encoding != "embedding"):
+            raise ValueError("feature_weights needs head 'mean_with_bag' and input_encoding 'embedding'")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
         if self.subword_dim and not self.subword_min_n:

@@ -49,7 +49,7 @@ from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
-from .train import CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, validation_indices, write_history
+from .train import BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, validation_indices, write_history
 from .vocab import build_vocab, fit_to_data, word_counts
 
 FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
@@ -109,17 +109,19 @@ def export_bundle(
 
     log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
     train_started = time.monotonic()
-    choose_bag_power = "bag_power" in fitted_settings
+    choose = tuple(name for name in BAG_CHOICES if name in fitted_settings)
     if "class_weight" in fitted_settings:
         model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log,
-                                                                          choose_bag_power=choose_bag_power)
+                                                                          choose=choose)
         log(f"class_weight {config.class_weight}: {fitted['class_weight']['rule']}")
     else:
-        model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val), choose_bag_power=choose_bag_power)
-    if "bag_power" in history:
-        fitted["bag_power"] = history.pop("bag_power")
-        config = config.with_overrides(bag_power=fitted["bag_power"]["value"])
-        log(f"bag_power {config.bag_power:g}: {fitted['bag_power']['rule']} {fitted['bag_power']['validation_loss']}")
+        model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val), choose=choose)
+    for name in (name for name in BAG_CHOICES if name in history):
+        fitted[name] = history.pop(name)
+        config = config.with_overrides(**{name: fitted[name]["value"]})
+        value = fitted[name]["value"]
+        shown = f"{value:g}" if isinstance(value, float) else value
+        log(f"{name} {shown}: {fitted[name]['rule']} {fitted[name]['validation_loss']}")
     calibration = calibrate(model, config.calibration, x_val, y_val, task, labels) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record

@@ -1,5 +1,6 @@
 """The Keras layers and layer names every architecture shares (export/architectures/ builds
-the models from them): masked means, hashed pairs, the RNN's window, word dropout, columns."""
+the models from them): masked means, hashed pairs, the RNN's window, word dropout, columns,
+feature scales."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ INPUT_NAME = "ids"
 SUBWORDS_INPUT = "subwords"
 OUTPUT_NAME = "score"
 BAG_MEAN = "bag_mean"
+WORD_EMBEDDING = "embedding"
 PAIR_EMBEDDING = "pair_embedding"
 SUBWORD_EMBEDDING = "subword_embedding"
 #: Layers the bag-of-words phase trains and the second phase freezes.
-BAG_EMBEDDINGS = ("embedding", PAIR_EMBEDDING, SUBWORD_EMBEDDING)
+BAG_EMBEDDINGS = (WORD_EMBEDDING, PAIR_EMBEDDING, SUBWORD_EMBEDDING)
 
 
 @keras.saving.register_keras_serializable(package="edge_sentiment")
@@ -114,6 +116,24 @@ class Columns(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "start": self.start, "stop": self.stop}
+
+
+class RowScales(keras.layers.Layer):
+    """Vectors ``[batch, T, d]`` of ids ``[batch, T]``, each times its id's fixed scale: a bag
+    feature's weight while training (export/feature_weights.py). Never exported: the scales
+    are folded into the embedding's rows afterwards (export/model.py, ``plain_copy``)."""
+
+    def __init__(self, scales: np.ndarray, **kwargs):
+        super().__init__(trainable=False, **kwargs)
+        self.scales = np.asarray(scales, dtype=np.float32)
+
+    def build(self, input_shape):
+        self.table = self.add_weight(shape=self.scales.shape, initializer="ones", trainable=False, name="scales")
+        self.table.assign(self.scales)
+
+    def call(self, inputs):
+        vectors, ids = inputs
+        return vectors * ops.expand_dims(ops.take(self.table, ids, axis=0), -1)
 
 
 def layer_arrays(model: keras.Model, layer: str) -> list[np.ndarray]:

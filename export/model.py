@@ -12,8 +12,9 @@ from .config import TrainingConfig
 from .layers import INPUT_NAME, OUTPUT_NAME, Columns, WordDropout, layer_arrays
 
 
-def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
-    """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin."""
+def build_model(config: TrainingConfig, unroll: bool = False, scales: dict | None = None) -> keras.Model:
+    """Build (untrained) the classifier; ``unroll=True`` gives the TFLite-friendly twin; ``scales``
+    (for training only): each bag embedding's row scales, by layer name (export/feature_weights.py)."""
     row = keras.Input(shape=(config.width,), dtype="int32", name=INPUT_NAME)
     ids, subwords = row, None
     if config.has_subwords:
@@ -21,7 +22,7 @@ def build_model(config: TrainingConfig, unroll: bool = False) -> keras.Model:
         subwords = Columns(config.maxlen, config.width, name="subword_ids")(row)
     if config.word_dropout:
         ids = WordDropout(config.word_dropout, config.seed, name="word_dropout")(ids)
-    features = architecture(config).features(ids, config, unroll, subwords)
+    features = architecture(config).features(ids, config, unroll, subwords, scales)
     if config.dropout:
         features = keras.layers.Dropout(config.dropout, name="dropout")(features)
     score = output_layer(config, OUTPUT_NAME)(features)
@@ -41,11 +42,27 @@ def load_keras_model(path) -> keras.Model:
 def unrolled_copy(model: keras.Model, config: TrainingConfig) -> keras.Model:
     """The same weights in an unrolled graph: converts to TFLite builtin ops only."""
     twin = build_model(config, unroll=True)
-    # Layer by layer, by name: a frozen layer's weights move to the end of
-    # model.get_weights(), so the flat lists of the two models need not line up.
-    for layer in model.layers:
-        twin.get_layer(layer.name).set_weights(layer.get_weights())
+    _copy_weights(model, twin)
     return twin
+
+
+def plain_copy(model: keras.Model, config: TrainingConfig, scales: dict) -> keras.Model:
+    """The same function without the training-time feature scales: each scaled embedding's rows
+    times their scales, in the layers every exported form has."""
+    plain = build_model(config)
+    _copy_weights(model, plain, scales)
+    return plain
+
+
+def _copy_weights(source: keras.Model, target: keras.Model, scales: dict | None = None) -> None:
+    """``target``'s weights from ``source``'s layers of the same names (an embedding in ``scales``:
+    times its rows' scales). Layer by layer: a frozen layer's weights move to the end of
+    ``get_weights()``, so the flat lists of the two models need not line up."""
+    for layer in target.layers:
+        weights = source.get_layer(layer.name).get_weights()
+        if scales and layer.name in scales:
+            weights = [weights[0] * scales[layer.name][:, None]]
+        layer.set_weights(weights)
 
 
 def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:

@@ -13,9 +13,10 @@ import numpy as np
 from edge_sentiment.metrics import macro_f1
 from edge_sentiment.tasks import decisions
 
-from .config import TrainingConfig
+from .config import FEATURE_WEIGHTS, TrainingConfig
+from .feature_weights import bag_scales
 from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
-from .model import build_model, output_layer
+from .model import build_model, output_layer, plain_copy
 from .optimizers import optimizer
 
 HISTORY_NAME = "history.json"
@@ -46,14 +47,14 @@ def split_train_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: 
 
 
 def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | None = None, validation=None,
-        choose_bag_power: bool = False):
+        choose: tuple[str, ...] = ()):
     """Train a fresh model on ``(x, y)``; returns the model (best weights) and its history.
 
     ``validation``: ``(x_val, y_val)`` to stop on; by default carved from ``(x, y)``
     (:func:`split_train_validation`). ``verbose``: Keras' progress output; by
     default a live bar on a terminal and one line per epoch in a log or pipe.
-    ``choose_bag_power``: a model with a bag phase tries each of :data:`BAG_POWERS` in it and goes
-    on with the one :func:`_bag_power_choice` keeps (the history's ``bag_power`` says which, and why).
+    ``choose``: of :data:`BAG_CHOICES`, the settings a model with a bag phase chooses there on the
+    validation loss (:func:`_bag_choice`; the history's entry of each name says which, and why).
     """
     verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
@@ -62,19 +63,19 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     else:
         (x_train, y_train), (x_val, y_val) = (x, y), validation
     data = (x_train, y_train, x_val, y_val)
-    pretrain, power_choice = None, None
-    if config.pretrain_bag_epochs and choose_bag_power:
-        model, pretrain, config, power_choice = _bag_power_choice(config, data, verbose)
+    scales = _LazyScales(x_train, y_train)
+    pretrain, choices = None, {}
+    if config.pretrain_bag_epochs and choose:
+        model, pretrain, config, choices = _bag_choice(config, data, scales, choose, verbose)
     else:
-        model = build_model(config)
+        model = build_model(config, scales=scales.of(config))
         pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
     if pretrain is not None:
         bag_only = model.get_weights()  # the bag's classifier, zero weight on the RNN features
         bag_loss, bag_accuracy = _validation_loss_and_accuracy(model, config, x_val, y_val)
     record = _fit_phase(model, config, config.epochs, data, verbose)
     record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
-    if power_choice is not None:
-        record["bag_power"] = power_choice
+    record.update(choices)
     if pretrain is not None:
         record["pretrain_bag"] = pretrain
         record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy, config.stop_on)
@@ -82,7 +83,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
             model.set_weights(bag_only)
             record["best_val_accuracy"] = bag_accuracy
     record["train_texts"], record["validation_texts"] = len(x_train), len(x_val)
-    return model, record
+    return _unscaled(model, config, scales.of(config)), record
 
 
 def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, verbose: int | None = None):
@@ -91,7 +92,8 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
     out to stop on. Returns the model and what was done, for the manifest."""
     verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    scales = _LazyScales(x, y).of(config)  # (from every row, as the vocabulary's counts would be)
+    model = build_model(config, scales=scales)
     weights = class_weights(config.class_weight, y)
     epochs = {"bag": record["pretrain_bag"]["best_epoch"]} if "pretrain_bag" in record else {}
     if epochs:
@@ -103,7 +105,7 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
         epochs["full model" if epochs else "model"] = record["best_epoch"]
         _compile(model, config)
         model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
-    return model, {"rows": len(x), "epochs": epochs,
+    return _unscaled(model, config, scales), {"rows": len(x), "epochs": epochs,
                    "rule": "after the epochs were chosen on the validation rows, a fresh model with the same settings "
                            "and seed was trained on every training row for those epochs"}
 
@@ -187,13 +189,13 @@ IMBALANCED_SHARE = 2 / 3
 
 
 def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, validation, log=print,
-                     choose_bag_power: bool = False):
+                     choose: tuple[str, ...] = ()):
     """:func:`fit` with ``class_weight`` chosen on the validation split: "none" for data whose
     rarest class holds :data:`IMBALANCED_SHARE` of the rows or more, else the better of "none"
     and "balanced" by validation macro-F1. Returns ``(model, history, config, record)``."""
 
     def fit_with(rule: str):
-        return fit(config.with_overrides(class_weight=rule), x, y, validation=validation, choose_bag_power=choose_bag_power)
+        return fit(config.with_overrides(class_weight=rule), x, y, validation=validation, choose=choose)
 
     if config.task == "multilabel":
         model, history = fit_with("none")
@@ -223,32 +225,75 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
 #: The bag divisors' powers the bag phase tries when the power is fitted to the data: 1 (each bag
 #: a mean) and 0.5 (a longer text's evidence adds up, as in an L2-normalised bag of counts).
 BAG_POWERS = (1.0, 0.5)
-#: Another power is kept only if it lowers the validation loss of the first by this share at least:
-#: between seeds the two losses' order flips within about 0.9% (docs/design.md, "Bags that add up").
-BAG_POWER_MARGIN = 0.01
+#: What the bag phase can choose on the validation loss, in this order, each value's alternatives
+#: after it (the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`).
+BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS}
+#: Another value is kept only if it lowers the current one's validation loss by this share at least:
+#: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
+#: "Bags that add up").
+BAG_CHOICE_MARGIN = 0.01
+#: Each choice's rule, as the manifest states it.
+_CHOICE_RULES = {
+    "bag_power": "each bag divides its sum by (tokens + bag_prior) to the power {first} (a mean) unless {others} (a "
+                 "longer text's evidence adds up)",
+    "feature_weights": "every bag feature starts equal ({first}) unless scaling each by its Naive-Bayes log-count "
+                       "ratio while training ({others})",
+}
 
 
-def _bag_power_choice(config: TrainingConfig, data: tuple, verbose):
-    """The bag phase once per power of :data:`BAG_POWERS`, each from a fresh model and the same
-    seed; returns the first power's unless another lowers its validation loss by
-    :data:`BAG_POWER_MARGIN` or more (then the lowest): ``(model, pretrain record, config, choice)``."""
-    tried = {}
-    for power in BAG_POWERS:
-        keras.utils.set_random_seed(config.seed)
-        candidate = config.with_overrides(bag_power=power)
-        model = build_model(candidate)
+class _LazyScales:
+    """The bag features' log-count-ratio scales of some training rows, computed when first needed."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
+        self._rows, self._scales = (x, y), None
+
+    def of(self, config: TrainingConfig) -> dict | None:
+        """The scales ``config`` trains with: None unless its feature_weights is "log_count_ratio"."""
+        if config.feature_weights == "none":
+            return None
+        if self._scales is None:
+            self._scales = bag_scales(config, *self._rows)
+        return self._scales
+
+
+def _unscaled(model: keras.Model, config: TrainingConfig, scales: dict | None) -> keras.Model:
+    """``model`` as every exported form has it: the training-time feature scales folded into its embeddings."""
+    return model if scales is None else plain_copy(model, config, scales)
+
+
+def _bag_choice(config: TrainingConfig, data: tuple, scales: _LazyScales, choose: tuple[str, ...], verbose):
+    """The bag phase from a fresh model and the same seed per candidate: for each setting of
+    :data:`BAG_CHOICES` in ``choose``, in turn, its first value, then each other one, which is kept
+    only if it lowers the kept one's validation loss by :data:`BAG_CHOICE_MARGIN` or more.
+    Returns ``(model, pretrain record, config, {setting: record})``."""
+
+    def bag_phase(candidate: TrainingConfig):
+        keras.utils.set_random_seed(candidate.seed)
+        model = build_model(candidate, scales=scales.of(candidate))
         pretrain = _pretrain_bag(model, candidate, data, verbose)
         loss, _ = _validation_loss_and_accuracy(model, candidate, data[2], data[3])
-        tried[power] = (loss, model, pretrain, candidate)
-    first = BAG_POWERS[0]
-    lowest = min(tried, key=lambda power: tried[power][0])
-    best = lowest if tried[lowest][0] <= (1 - BAG_POWER_MARGIN) * tried[first][0] else first
-    choice = {"value": best, "validation_loss": {f"{power:g}": round(loss, 5) for power, (loss, *_) in tried.items()},
-              "rule": f"each bag divides its sum by (tokens + bag_prior) to the power {first:g} (a mean) unless "
-                      f"{' or '.join(f'{p:g}' for p in BAG_POWERS[1:])} (a longer text's evidence adds up) gives the "
-                      f"bag-of-words phase a validation loss at least {BAG_POWER_MARGIN:.0%} lower"}
-    _, model, pretrain, candidate = tried[best]
-    return model, pretrain, candidate, choice
+        return loss, model, pretrain, candidate
+
+    settings = [name for name in BAG_CHOICES if name in choose]
+    kept = bag_phase(config.with_overrides(**{name: BAG_CHOICES[name][0] for name in settings}))
+    choices = {}
+    for name in settings:
+        first, *others = BAG_CHOICES[name]
+        losses = {first: kept[0]}
+        for value in others:
+            tried = bag_phase(kept[3].with_overrides(**{name: value}))
+            losses[value] = tried[0]
+            if tried[0] <= (1 - BAG_CHOICE_MARGIN) * kept[0]:
+                kept = tried
+        choices[name] = {"value": getattr(kept[3], name), "validation_loss": {_key(v): round(loss, 5) for v, loss in losses.items()},
+                         "rule": _CHOICE_RULES[name].format(first=_key(first), others=" or ".join(_key(v) for v in others))
+                                 + f" gives the bag-of-words phase a validation loss at least {BAG_CHOICE_MARGIN:.0%} lower"}
+    _, model, pretrain, config = kept
+    return model, pretrain, config, choices
+
+
+def _key(value) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbose) -> dict:

@@ -59,7 +59,7 @@ LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
 FITTABLE = ("num_words", "maxlen", "bag_prior", "short_snippets", "embedding_dim", "subwords", "class_weight",
-            "bag_power")  # (class_weight, bag_power: export/train.py)
+            "bag_power", "feature_weights")  # (class_weight, bag_power, feature_weights: export/train.py)
 #: Subword n-gram lengths when the rule turns subwords on (alphabetic scripts; syllabic and
 #: logographic ones: SYLLABIC_RANGE).
 SUBWORD_RANGE = (3, 5)

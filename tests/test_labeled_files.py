@@ -293,3 +293,13 @@ def test_class_weight_is_chosen_on_validation_for_imbalanced_files(tmp_path):
     assert config["class_weight"] == record["value"]
     given = run_cli("export", "--train", str(train), "--preset", "quick", "--class-weight", "heavy", "--out", str(out))
     assert given.returncode == 2 and "--class-weight must be one of: auto, none, balanced" in given.stderr.decode()
+
+
+def test_feature_weights_are_refused_where_they_cannot_apply(tmp_path):
+    train = write_csv(tmp_path / "train.csv", rows(40, ("ham", "spam"), seed=4))
+    for option, message in ((["--feature-weights", "idf"], "--feature-weights must be one of: auto, none, log-count-ratio"),
+                            (["--feature-weights", "log-count-ratio", "--preset", "quick"],
+                             "feature_weights needs head 'mean_with_bag'")):
+        result = run_cli("export", "--train", str(train), *option, "--out", str(tmp_path / "bundle"))
+        assert result.returncode == 2 and message in result.stderr.decode(), result.stderr.decode()
+        assert not (tmp_path / "bundle").exists()

@@ -41,8 +41,9 @@ class MultiHotDense(keras.layers.Layer):
         return {**super().get_config(), "vocab_size": self.vocab_size, "units": self.units}
 
 
-def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None):
-    """The features the output layer reads: the multi-hot Dense layer, then the hidden ones."""
+def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None, scales=None):
+    """The features the output layer reads: the multi-hot Dense layer, then the hidden ones
+    (no bag: ``scales`` does not apply)."""
     hidden = MultiHotDense(config.num_words, config.dense_units[0], name="multi_hot")(ids)
     for number, units in enumerate(config.dense_units[1:], start=1):
         hidden = keras.layers.Dense(units, activation="relu", name=f"hidden_{number}")(hidden)

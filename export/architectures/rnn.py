@@ -9,20 +9,24 @@ import numpy as np
 from edge_sentiment.model_math import pad_step_input, rnn_pad_states
 
 from ..config import TrainingConfig
-from ..layers import BAG_MEAN, PAIR_EMBEDDING, SUBWORD_EMBEDDING, LastSteps, MaskedMean, PairIds, layer_arrays
+from ..layers import (
+    BAG_MEAN, PAIR_EMBEDDING, SUBWORD_EMBEDDING, WORD_EMBEDDING, LastSteps, MaskedMean, PairIds, RowScales, layer_arrays,
+)
 
 
-def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None):
-    """The features the output layer reads: the head over the RNN states (and the bags)."""
+def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None, scales=None):
+    """The features the output layer reads: the head over the RNN states (and the bags).
+    ``scales``: each embedding's row scales while training (export/feature_weights.py), by layer name."""
     if config.input_encoding == "one_hot":
         # Row i of the identity matrix is one_hot(i): the Gather every backend
         # already runs does the one-hot step, and nothing learns it.
         embedding = keras.layers.Embedding(
-            config.num_words, config.num_words, embeddings_initializer="identity", trainable=False, name="embedding"
+            config.num_words, config.num_words, embeddings_initializer="identity", trainable=False, name=WORD_EMBEDDING
         )
     else:
-        embedding = keras.layers.Embedding(config.num_words, config.embedding_dim, name="embedding")
-    embedded = embedding(ids)
+        embedding = keras.layers.Embedding(config.num_words, config.embedding_dim, name=WORD_EMBEDDING)
+    # (the RNN reads the scaled vectors too: folding the scales into the rows keeps the model the same)
+    embedded = _scaled(embedding(ids), ids, scales, WORD_EMBEDDING)
     if config.embedding_dropout:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     rnn_ids, rnn_input = ids, embedded
@@ -40,12 +44,12 @@ def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None):
     if config.head == "mean_with_bag":
         # Order matters: the two-phase trainer copies the bag classifier into the
         # first rows of the final Dense kernel.
-        bag = _bag(ids, embedded, config, subwords)
+        bag = _bag(ids, embedded, config, subwords, scales)
         return keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, rnn_ids])])
     return states
 
 
-def _bag(ids, embedded, config: TrainingConfig, subwords=None):
+def _bag(ids, embedded, config: TrainingConfig, subwords=None, scales=None):
     """Mean of the word embeddings over the whole text (and of the hashed pairs' and the
     subwords', if any), in that order (edge_sentiment/model_math.py splits the Dense kernel so)."""
     if not config.pair_buckets and subwords is None:
@@ -54,17 +58,26 @@ def _bag(ids, embedded, config: TrainingConfig, subwords=None):
     if config.pair_buckets:
         pairs = PairIds(config.num_words, config.pair_buckets, name="pair_ids")(ids)
         pair_vectors = keras.layers.Embedding(config.pair_buckets, config.pair_dim, name=PAIR_EMBEDDING)(pairs)
+        pair_vectors = _scaled(pair_vectors, pairs, scales, PAIR_EMBEDDING)
         means.append(MaskedMean(config.bag_prior, config.bag_power, name="pair_bag")([pair_vectors, pairs]))
     if subwords is not None:
         subword_vectors = keras.layers.Embedding(config.subword_buckets + 1, config.subword_dim, name=SUBWORD_EMBEDDING)(subwords)
+        subword_vectors = _scaled(subword_vectors, subwords, scales, SUBWORD_EMBEDDING)
         means.append(MaskedMean(config.bag_prior, config.bag_power, name="subword_bag")([subword_vectors, subwords]))
     return keras.layers.Concatenate(name=BAG_MEAN)(means)
+
+
+def _scaled(vectors, ids, scales, embedding: str):
+    """``vectors`` times their ids' scales, when ``scales`` has some for ``embedding``."""
+    if scales is None or embedding not in scales:
+        return vectors
+    return RowScales(scales[embedding], name=f"{embedding}_scales")([vectors, ids])
 
 
 def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
     """The arrays of weights.npz before the output layer's, by name."""
     arrays = {}
-    (arrays["embedding"],) = layer_arrays(model, "embedding")
+    (arrays["embedding"],) = layer_arrays(model, WORD_EMBEDDING)
     arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = layer_arrays(model, "rnn")
     if config.pair_buckets:
         (arrays["pair_embedding"],) = layer_arrays(model, PAIR_EMBEDDING)
@@ -103,5 +116,5 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
 def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
     """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
     kernel, recurrent, bias = layer_arrays(model, "rnn")
-    (embedding,) = layer_arrays(model, "embedding")
+    (embedding,) = layer_arrays(model, WORD_EMBEDDING)
     return rnn_pad_states(pad_step_input(embedding, kernel, bias), recurrent, config.rnn_steps)
