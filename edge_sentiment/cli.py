@@ -281,8 +281,8 @@ def export(
     feature_weights: Annotated[
         str, typer.Option(help="none (every word, word pair and subword of the bags starts equal), log-count-ratio "
                           "(while training, each is scaled by how well its presence tells the labels apart, as in "
-                          "NB-SVM; the bundle is the same kind), or auto: with --train, log-count-ratio when it lowers "
-                          "the validation loss of the bag-of-words phase by 1% or more, else none.")
+                          "NB-SVM; the bundle is the same kind), or auto: with --train, log-count-ratio unless none "
+                          "lowers the validation loss of the bag-of-words phase by 1% or more.")
     ] = "auto",
     positive: Annotated[
         Optional[str],

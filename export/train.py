@@ -13,7 +13,7 @@ import numpy as np
 from edge_sentiment.metrics import macro_f1
 from edge_sentiment.tasks import decisions
 
-from .config import FEATURE_WEIGHTS, TrainingConfig
+from .config import TrainingConfig
 from .feature_weights import bag_scales
 from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
 from .model import build_model, output_layer, plain_copy
@@ -227,7 +227,7 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
 BAG_POWERS = (1.0, 0.5)
 #: What the bag phase can choose on the validation loss, in this order, each value's alternatives
 #: after it (the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`).
-BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS}
+BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": ("log_count_ratio", "none")}
 #: Another value is kept only if it lowers the current one's validation loss by this share at least:
 #: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
 #: "Bags that add up").
@@ -236,8 +236,8 @@ BAG_CHOICE_MARGIN = 0.01
 _CHOICE_RULES = {
     "bag_power": "each bag divides its sum by (tokens + bag_prior) to the power {first} (a mean) unless {others} (a "
                  "longer text's evidence adds up)",
-    "feature_weights": "every bag feature starts equal ({first}) unless scaling each by its Naive-Bayes log-count "
-                       "ratio while training ({others})",
+    "feature_weights": "each bag feature is scaled by its Naive-Bayes log-count ratio while training ({first}) unless "
+                       "letting every feature start equal ({others})",
 }
 
 
