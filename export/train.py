@@ -92,7 +92,7 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
     out to stop on. Returns the model and what was done, for the manifest."""
     verbose = _keras_verbosity(verbose)
     keras.utils.set_random_seed(config.seed)
-    scales = _LazyScales(x, y).of(config)  # (from every row, as the vocabulary's counts would be)
+    scales = _LazyScales(x, y).of(config)  # (the ratios of the rows this model learns from)
     model = build_model(config, scales=scales)
     weights = class_weights(config.class_weight, y)
     epochs = {"bag": record["pretrain_bag"]["best_epoch"]} if "pretrain_bag" in record else {}
@@ -225,8 +225,8 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
 #: The bag divisors' powers the bag phase tries when the power is fitted to the data: 1 (each bag
 #: a mean) and 0.5 (a longer text's evidence adds up, as in an L2-normalised bag of counts).
 BAG_POWERS = (1.0, 0.5)
-#: What the bag phase can choose on the validation loss, in this order, each value's alternatives
-#: after it (the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`).
+#: The settings the bag phase can choose on the validation loss, in this order, each with its values:
+#: the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`.
 BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": ("log_count_ratio", "none")}
 #: Another value is kept only if it lowers the current one's validation loss by this share at least:
 #: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
