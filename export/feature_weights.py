@@ -22,6 +22,8 @@ from .layers import PAIR_EMBEDDING, SUBWORD_EMBEDDING, WORD_EMBEDDING
 
 #: Added to every feature's count in each class (a feature seen once is not certain evidence).
 SMOOTHING = 1.0
+#: Rows counted at a time.
+CHUNK_ROWS = 8192
 
 
 def bag_scales(config, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -40,22 +42,24 @@ def bag_scales(config, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
 def log_count_ratio_scales(ids: np.ndarray, classes: np.ndarray, size: int) -> np.ndarray:
     """``(size,)`` float32 scales of the ids ``0..size-1`` from rows of ids ``[n, T]`` and their
     0/1 class matrix ``[n, K]`` (see the module's docstring)."""
-    ordered = np.sort(ids, axis=1)
-    first = np.ones(ordered.shape, dtype=bool)  # a text counts once per feature
-    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
-    first &= ordered != PAD_ID
-    rows, columns = np.nonzero(first)
-    features = ordered[rows, columns]
-    total = np.bincount(features, minlength=size).astype(np.float64)
-    scales = np.zeros(size)
-    for k in range(classes.shape[1]):
-        in_class = np.bincount(features, weights=classes[rows, k], minlength=size)
-        p, q = in_class + SMOOTHING, total - in_class + SMOOTHING
-        scales += (np.log(p / p.sum()) - np.log(q / q.sum())) ** 2
-    scales = np.sqrt(scales / classes.shape[1])
-    occurring = ids[ids != PAD_ID]
-    if occurring.size:
-        scales /= max(float(scales[occurring].mean()), np.finfo(np.float32).tiny)
+    texts, in_class, occurrences = np.zeros(size), np.zeros((classes.shape[1], size)), np.zeros(size)
+    for start in range(0, len(ids), CHUNK_ROWS):  # (the index arrays of a whole large file would not fit)
+        block = ids[start : start + CHUNK_ROWS]
+        ordered = np.sort(block, axis=1)
+        first = np.ones(ordered.shape, dtype=bool)  # a text counts once per feature
+        first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+        first &= ordered != PAD_ID
+        rows, columns = np.nonzero(first)
+        features = ordered[rows, columns]
+        texts += np.bincount(features, minlength=size)
+        for k in range(classes.shape[1]):
+            in_class[k] += np.bincount(features, weights=classes[start + rows, k], minlength=size)
+        occurrences += np.bincount(block[block != PAD_ID], minlength=size)
+    p, q = in_class + SMOOTHING, texts - in_class + SMOOTHING
+    ratios = np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
+    scales = np.sqrt(np.mean(ratios**2, axis=0))
+    if occurrences.any():
+        scales /= max(float(occurrences @ scales / occurrences.sum()), np.finfo(np.float32).tiny)
     scales[PAD_ID] = 0.0
     return scales.astype(np.float32)
 
