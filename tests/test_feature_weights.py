@@ -33,6 +33,16 @@ def test_a_feature_in_every_text_tells_nothing_and_repeats_count_once():
     assert scales[occurring].mean() == pytest.approx(1.0)
 
 
+def test_counting_in_blocks_of_rows_gives_the_scales_of_one_pass(monkeypatch):
+    import edge_sentiment_export.feature_weights as feature_weights
+
+    rng = np.random.default_rng(5)
+    ids, classes = rng.integers(0, 200, size=(300, 12)), np.eye(3)[rng.integers(0, 3, 300)]
+    whole = log_count_ratio_scales(ids, classes, 200)
+    monkeypatch.setattr(feature_weights, "CHUNK_ROWS", 7)
+    np.testing.assert_array_equal(log_count_ratio_scales(ids, classes, 200), whole)
+
+
 @pytest.fixture
 def bag_config():
     return get_preset("default").with_overrides(
