@@ -16,8 +16,9 @@ OPTIMIZERS = ("rmsprop", "adam", "fused_adam")
 CALIBRATIONS = ("none", "temperature", "platt")
 #: How training weighs each class's rows: equally, or inversely to the class's share of them.
 CLASS_WEIGHTS = ("none", "balanced")
-#: How training weighs the bags' features (export/feature_weights.py): equally, or by how well each tells the classes apart.
-FEATURE_WEIGHTS = ("none", "log_count_ratio")
+#: How training weighs the bags' features (export/feature_weights.py): by how well each tells the classes
+#: apart, or equally (in the order export/train.py tries them).
+FEATURE_WEIGHTS = ("log_count_ratio", "none")
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,10 @@ from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
-from .train import BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, validation_indices, write_history
+from .train import (
+    BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, shown_value, validation_indices,
+    write_history,
+)
 from .vocab import build_vocab, fit_to_data, word_counts
 
 FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
@@ -119,9 +122,7 @@ def export_bundle(
     for name in (name for name in BAG_CHOICES if name in history):
         fitted[name] = history.pop(name)
         config = config.with_overrides(**{name: fitted[name]["value"]})
-        value = fitted[name]["value"]
-        shown = f"{value:g}" if isinstance(value, float) else value
-        log(f"{name} {shown}: {fitted[name]['rule']} {fitted[name]['validation_loss']}")
+        log(f"{name} {shown_value(fitted[name]['value'])}: {fitted[name]['rule']} {fitted[name]['validation_loss']}")
     calibration = calibrate(model, config.calibration, x_val, y_val, task, labels) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record

@@ -13,7 +13,7 @@ import numpy as np
 from edge_sentiment.metrics import macro_f1
 from edge_sentiment.tasks import decisions
 
-from .config import TrainingConfig
+from .config import FEATURE_WEIGHTS, TrainingConfig
 from .feature_weights import bag_scales
 from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
 from .model import build_model, output_layer, plain_copy
@@ -227,7 +227,7 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
 BAG_POWERS = (1.0, 0.5)
 #: The settings the bag phase can choose on the validation loss, in this order, each with its values:
 #: the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`.
-BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": ("log_count_ratio", "none")}
+BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS}
 #: Another value is kept only if it lowers the current one's validation loss by this share at least:
 #: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
 #: "Bags that add up").
@@ -285,14 +285,16 @@ def _bag_choice(config: TrainingConfig, data: tuple, scales: _LazyScales, choose
             losses[value] = tried[0]
             if tried[0] <= (1 - BAG_CHOICE_MARGIN) * kept[0]:
                 kept = tried
-        choices[name] = {"value": getattr(kept[3], name), "validation_loss": {_key(v): round(loss, 5) for v, loss in losses.items()},
-                         "rule": _CHOICE_RULES[name].format(first=_key(first), others=" or ".join(_key(v) for v in others))
-                                 + f" gives the bag-of-words phase a validation loss at least {BAG_CHOICE_MARGIN:.0%} lower"}
+        rule = _CHOICE_RULES[name].format(first=shown_value(first), others=" or ".join(map(shown_value, others)))
+        choices[name] = {"value": getattr(kept[3], name),
+                         "validation_loss": {shown_value(v): round(loss, 5) for v, loss in losses.items()},
+                         "rule": f"{rule} gives the bag-of-words phase a validation loss at least {BAG_CHOICE_MARGIN:.0%} lower"}
     _, model, pretrain, config = kept
     return model, pretrain, config, choices
 
 
-def _key(value) -> str:
+def shown_value(value) -> str:
+    """A chosen setting's value as the manifest's keys and the export log write it."""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
