@@ -193,7 +193,6 @@ class SentimentClassifier:
         from .reports import EvaluationReport
         from .tables import binary_label, label_index
         from .tasks import targets
-        from .text import tokenize
 
         texts, written = list(texts), list(labels)
         _refuse_non_sequence(texts)
@@ -209,7 +208,7 @@ class SentimentClassifier:
             ids = [tuple(sorted({label_index(v, self.labels, where(i)) for v in ([row] if isinstance(row, str) else row)}))
                    for i, row in enumerate(written)]
         scores = self.predict_proba(texts)
-        figures = evaluation_report(targets(ids, self.task, len(self.labels)), scores, [len(tokenize(t)) for t in texts],
+        figures = evaluation_report(targets(ids, self.task, len(self.labels)), scores, [len(self.bundle.encoding.tokenize(t)) for t in texts],
                                     self.threshold, names=self.labels, task=self.task,
                                     thresholds=[self.thresholds.get(n) for n in self.labels],
                                     min_labels=self.bundle.manifest.min_labels)

@@ -550,7 +550,6 @@ def evaluate(
     from .classifier import SentimentClassifier
     from .metrics import evaluation_report, majority_baseline
     from .tasks import targets
-    from .text import tokenize
 
     if (data is None) == (file is None):
         raise UsageError("give exactly one of --data (the aclImdb test split) or --file (a labeled CSV, TSV or JSON Lines file)")
@@ -568,7 +567,7 @@ def evaluate(
     if not texts:
         raise InputError(f"{data or file} holds no labeled texts to evaluate on")
     names = available_backends(bundle) if backend == "all" else [backend]
-    token_counts = [len(tokenize(text)) for text in texts]
+    token_counts = [len(bundle.encoding.tokenize(text)) for text in texts]
     results, failed = {}, []
     for name in names:
         try:

@@ -135,6 +135,22 @@ SUBWORD_CASES: list[tuple[str, str]] = [
     ("very long word", "좋아" * 700),
 ]
 
+#: Texts that exercise the symbol rules of tokenizer v2 (docs/bundle-format.md, section 3, step 5):
+#: required in the conformance file of a bundle whose tokenizer is "edge-sentiment-v2".
+SYMBOL_CASES: list[tuple[str, str]] = [
+    ("emoji", "loved it😍😍🔥 great👍film"),
+    ("presentation selectors", "I \u2764\ufe0f it \u2764 \u2764\ufe0e \u263a\ufe0f"),
+    ("skin tones and joiners", "\U0001f44d\U0001f3fd \U0001f468\u200d\U0001f469\u200d\U0001f467 \U0001f3f3\ufe0f\u200d\U0001f308"),
+    ("flags and keycaps", "\U0001f1fa\U0001f1f8 \U0001f1f0\U0001f1f7 1\ufe0f\u20e3 #\ufe0f\u20e3"),
+    ("signs", "\u00a9 2020 \u00ae 5\u00b0 \u2605\u2605\u2605\u2606\u2606 \u2665 \u266a \u2702 \u2620"),
+    ("nfkc", "good\u2122 30\u2103 \u3250 \u33a1 \u327f"),  # NFKC first: the sign becomes letters (or a sign and letters)
+    ("korean", "\ucd5c\uace0\u2665\u2665 \ubcc4\u2605\u2605\u2605\u2605\u2605 \u3161\u3161"),
+    ("not symbols", "a \u2192 b \u00ac c + d \u00a2 $ ^ ` \u02c6"),  # math (Sm), currency (Sc), modifiers (Sk)
+    ("symbol then mark", "\u2605\u0301 \u2665\u20dd x"),
+    ("unassigned in unicode 14", "\U0001fae8 \U0001fa75 ok"),  # Unicode 15 emoji: separators here
+    ("many", "\U0001f602" * 300),
+]
+
 #: Short texts people score (the short-text probes, and a few more).
 SHORT_PHRASES = [
     "not bad at all", "not terrible, actually quite fun", "hardly a dull moment", "this movie is not good",
@@ -160,6 +176,7 @@ def case_texts(texts: Sequence[str], maxlen: int, count: int = 100, sentences: i
     others = [texts[i] for i in sorted(order[count: count + sentences])]
     cases = [(f"edge: {category}", text) for category, text in EDGE_CASES]
     cases += [(f"subwords: {category}", text) for category, text in SUBWORD_CASES]
+    cases += [(f"symbols: {category}", text) for category, text in SYMBOL_CASES]
     cases += [("short phrase", text) for text in SHORT_PHRASES]
     cases += [("text", text) for text in chosen]
     cases += [("sentence", sentence) for sentence in map(_first_sentence, others) if sentence]

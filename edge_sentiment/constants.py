@@ -22,6 +22,9 @@ DEFAULT_THRESHOLD = 0.5
 #: The bundle's manifest file (its schema and FORMAT_VERSION: edge_sentiment/manifest.py).
 MANIFEST_NAME = "manifest.json"
 
-#: Name of the tokenizer implemented in :mod:`edge_sentiment.text`. A bundle
-#: records it so that a future tokenizer change cannot silently reuse an old vocab.
+#: Names of the tokenizers implemented in :mod:`edge_sentiment.text`. A bundle records
+#: its own, so that a tokenizer change cannot silently reuse an old vocab. v1 (the IMDB
+#: presets' and the default): words only; v2: words, and each symbol (emoji, ♥, ★) as a token.
 TOKENIZER_NAME = "edge-sentiment-v1"
+SYMBOLS_TOKENIZER = "edge-sentiment-v2"
+TOKENIZERS = (TOKENIZER_NAME, SYMBOLS_TOKENIZER)

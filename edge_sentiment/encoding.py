@@ -14,7 +14,7 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID
+from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID, SYMBOLS_TOKENIZER, TOKENIZER_NAME, TOKENIZERS
 from .subwords import SubwordConfig, SubwordEncoder
 from .text import tokenize
 
@@ -32,8 +32,12 @@ class EncodingConfig:
     drop_special: bool = False
     #: Hashed character n-grams of the kept words, in ``slots`` columns after the word ids (None: none).
     subwords: SubwordConfig | None = None
+    #: The tokenizer (edge_sentiment/text.py): "edge-sentiment-v1", or "-v2" (symbols are tokens too).
+    tokenizer: str = TOKENIZER_NAME
 
     def __post_init__(self) -> None:
+        if self.tokenizer not in TOKENIZERS:
+            raise ValueError(f"tokenizer must be one of {TOKENIZERS}, got {self.tokenizer!r}")
         if self.maxlen < 1:
             raise ValueError(f"maxlen must be at least 1, got {self.maxlen}")
         if self.num_words <= FIRST_WORD_ID:
@@ -47,12 +51,21 @@ class EncodingConfig:
             raise ValueError("subwords need drop_special False (they follow the kept words, unknown ones included)")
 
     @property
+    def symbols(self) -> bool:
+        """Whether the tokenizer makes each symbol a token (``tokenize(text, symbols)``)."""
+        return self.tokenizer == SYMBOLS_TOKENIZER
+
+    def tokenize(self, text: str) -> list[str]:
+        """``text``'s tokens, by this encoding's tokenizer."""
+        return tokenize(text, self.symbols)
+
+    @property
     def width(self) -> int:
         """Columns of an encoded row: ``maxlen`` word ids, then the subword slots (if any)."""
         return self.maxlen + (self.subwords.slots if self.subwords else 0)
 
     def to_dict(self) -> dict:
-        out = asdict(self)
+        out = {"tokenizer": self.tokenizer, **asdict(self)}
         del out["subwords"]
         if self.subwords is not None:
             out["subwords"] = self.subwords.to_dict()
@@ -108,7 +121,7 @@ class Encoder:
 
     def ids(self, text: str) -> list[int]:
         """The whole id sequence of one text, before padding: start id, then one id per token."""
-        return self._special_filtered([START_ID] + self._lookup(tokenize(text)))
+        return self._special_filtered([START_ID] + self._lookup(self.config.tokenize(text)))
 
     def kept_ids(self, text: str) -> list[int]:
         """The ids of ``text`` that survive truncation to ``maxlen`` (what :meth:`encode` writes).
@@ -159,12 +172,12 @@ class Encoder:
         window = maxlen * WINDOW_CHARS_PER_ID
         while window < len(text):
             part = text[-window:] if from_end else text[:window]
-            tokens = tokenize(part)
+            tokens = self.config.tokenize(part)
             tokens = tokens[1:] if from_end else tokens[:-1]  # the token at the cut may be a fragment
             if len(tokens) + (not from_end) >= maxlen:  # the window held enough words
                 return (tokens[-maxlen:], False) if from_end else (tokens[: maxlen - 1], True)
             window *= 4
-        tokens = tokenize(text)
+        tokens = self.config.tokenize(text)
         if 1 + len(tokens) <= maxlen:
             return tokens, True
         return (tokens[-maxlen:], False) if from_end else (tokens[: maxlen - 1], True)
@@ -181,12 +194,12 @@ class Encoder:
             part = text[-window:] if from_end else text[:window]
             # The token at the cut may be a fragment (of a word, of "<br />", of a
             # letter and its combining marks): drop it; every other token is whole.
-            tokens = tokenize(part)
+            tokens = self.config.tokenize(part)
             ids = self._truncated(tokens[1:], with_start=False) if from_end else self._truncated(tokens[:-1], with_start=True)
             if len(ids) == maxlen:  # the window held enough words
                 return ids
             window *= 4
-        return self._truncated(tokenize(text), with_start=True)
+        return self._truncated(self.config.tokenize(text), with_start=True)
 
     def _truncated(self, tokens: list[str], with_start: bool) -> np.ndarray:
         """The ids of ``[START_ID] (if with_start) + tokens`` that truncation to maxlen keeps.

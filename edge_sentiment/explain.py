@@ -95,7 +95,7 @@ class Explainer:
         return self.part.logit(row)
 
     def explain(self, text: str, score: float, label: str) -> Explanation:
-        spans = token_spans(text)
+        spans = token_spans(text, self.bundle.encoding.symbols)
         positions, kept = self._kept(spans, text)  # token index per kept id (-1: the start id)
         row = self._row(kept, text)
         offset = self.maxlen - len(kept) if self.bundle.encoding.padding == "pre" else 0

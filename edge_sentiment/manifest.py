@@ -24,7 +24,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeGuard
 
-from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME
+from .constants import FIRST_WORD_ID, LABELS, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZERS
 from .encoding import EncodingConfig
 from .subwords import BEGIN_MARK, END_MARK, HASH_NAME, SubwordConfig
 from .errors import BundleError
@@ -87,7 +87,7 @@ class Preprocessing:
     def from_dict(cls, raw: Any) -> Preprocessing:
         d = _object(raw, "preprocessing")
         record = cls(
-            tokenizer=_choice(d, "tokenizer", (TOKENIZER_NAME,), "preprocessing"),
+            tokenizer=_choice(d, "tokenizer", TOKENIZERS, "preprocessing"),
             maxlen=_int(d, "maxlen", "preprocessing", 1, MAX_MAXLEN),
             num_words=_int(d, "num_words", "preprocessing", FIRST_WORD_ID + 1, MAX_VOCAB),
             skip_top=_int(d, "skip_top", "preprocessing", 0, MAX_VOCAB),
@@ -109,7 +109,7 @@ class Preprocessing:
     def encoding(self) -> EncodingConfig:
         return EncodingConfig(maxlen=self.maxlen, num_words=self.num_words, skip_top=self.skip_top,
                               padding=self.padding, truncating=self.truncating, drop_special=self.drop_special,
-                              subwords=self.subwords)
+                              subwords=self.subwords, tokenizer=self.tokenizer)
 
 
 def _subwords(raw: Any) -> SubwordConfig | None:

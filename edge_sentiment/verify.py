@@ -14,11 +14,10 @@ import numpy as np
 
 from .bundle import Bundle
 from .classifier import SentimentClassifier
-from .conformance import (EDGE_CASES, ONE_PER_CALL, SUBWORD_CASES, case_label, read_cases, recorded, score_diff,
+from .conformance import (EDGE_CASES, ONE_PER_CALL, SUBWORD_CASES, SYMBOL_CASES, case_label, read_cases, recorded, score_diff,
                           tolerance, tolerances)
 from .encoding import Encoder
 from .errors import BundleError
-from .text import tokenize
 
 
 def backend_scores(bundle: Bundle, backends: Sequence[str], texts: list[str]) -> dict[str, np.ndarray]:
@@ -43,7 +42,7 @@ def write_cases(bundle: Bundle, cases: list[tuple[str, str]], path: Path, backen
     with open(path, "w", encoding="utf-8", newline="\n") as out:
         for number, (category, text) in enumerate(cases):
             record = {
-                "case": number, "category": category, "text": text, "tokens": tokenize(text), "ids": encoder.kept_ids(text),
+                "case": number, "category": category, "text": text, "tokens": bundle.encoding.tokenize(text), "ids": encoder.kept_ids(text),
                 **({"subwords": encoder.kept_subwords(text).tolist()} if encoder.subwords is not None else {}),
                 "scores": {name: recorded(scores[name][number]) for name in backend_names},
                 "label": case_label(bundle, scores[backend_names[0]][number]),
@@ -86,11 +85,11 @@ def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:
     specification's tolerance. A backend that fails to load is that backend's failure."""
     cases = read_cases(bundle)
     encoder = Encoder(bundle.vocab, bundle.encoding)
-    results = [_coverage(cases, encoder.subwords is not None), _labels(bundle, cases), CheckResult("tokens"), CheckResult("ids")]
+    results = [_coverage(cases, encoder.subwords is not None, bundle.encoding.symbols), _labels(bundle, cases), CheckResult("tokens"), CheckResult("ids")]
     if encoder.subwords is not None:
         results.append(CheckResult("subwords"))
     for case in cases:
-        tokens, ids = tokenize(case["text"]), encoder.kept_ids(case["text"])
+        tokens, ids = bundle.encoding.tokenize(case["text"]), encoder.kept_ids(case["text"])
         results[2].record(case, tokens == case["tokens"], case["tokens"], tokens)
         results[3].record(case, ids == case["ids"], case["ids"], ids)
         if encoder.subwords is not None:
@@ -107,12 +106,15 @@ def verify(bundle: Bundle, backends: Sequence[str]) -> list[CheckResult]:
     return results
 
 
-def _coverage(cases: list[dict], subwords: bool = False) -> CheckResult:
+def _coverage(cases: list[dict], subwords: bool = False, symbols: bool = False) -> CheckResult:
     """Every edge case of the specification (and, for a bundle with subwords, every subword
-    case) is in the file (a file cut short fails)."""
+    case; for one whose tokenizer reads symbols, every symbol case) is in the file (a file cut
+    short fails)."""
     result = CheckResult("edge cases")
     present = {case["text"] for case in cases}
-    required = [(f"edge: {c}", t) for c, t in EDGE_CASES] + ([(f"subwords: {c}", t) for c, t in SUBWORD_CASES] if subwords else [])
+    required = [(f"edge: {c}", t) for c, t in EDGE_CASES]
+    required += [(f"subwords: {c}", t) for c, t in SUBWORD_CASES] if subwords else []
+    required += [(f"symbols: {c}", t) for c, t in SYMBOL_CASES] if symbols else []
     for number, (category, text) in enumerate(required):
         case = {"case": number, "category": category, "text": text}
         result.record(case, text in present, "present", "missing")

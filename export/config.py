@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
+from edge_sentiment.constants import TOKENIZER_NAME
 from edge_sentiment.encoding import EncodingConfig
 from edge_sentiment.manifest import ARCHITECTURES, HEADS, INPUT_ENCODINGS
 from edge_sentiment.pairs import MAX_VOCAB_SIZE
@@ -33,6 +34,9 @@ class TrainingConfig:
     padding: str = "pre"
     truncating: str = "pre"
     drop_special: bool = False
+    #: edge_sentiment/text.py's tokenizer: "edge-sentiment-v1" (words), or "-v2" (each symbol a token
+    #: too; chosen from the training texts with --train: export/vocab.py).
+    tokenizer: str = TOKENIZER_NAME
     # labels
     #: What the outputs mean (edge_sentiment/tasks.py): "binary" (one sigmoid: P(second label)),
     #: "multiclass" (a softmax over num_labels), "multilabel" (a sigmoid per label).
@@ -197,6 +201,7 @@ class TrainingConfig:
             truncating=self.truncating,
             drop_special=self.drop_special,
             subwords=self.subwords(),
+            tokenizer=self.tokenizer,
         )
 
     def subwords(self) -> SubwordConfig | None:

@@ -25,7 +25,7 @@ from edge_sentiment import SentimentClassifier
 from edge_sentiment.backends import available_backends, load_backend
 from edge_sentiment.bundle import load_bundle, sha256_file, unprobed
 from edge_sentiment.constants import (
-    FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID, TOKENIZER_NAME,
+    FIRST_WORD_ID, LABELS, MANIFEST_NAME, OOV_ID, PAD_ID, START_ID,
 )
 from edge_sentiment.conformance import FILE_KEY as CONFORMANCE_KEY, FILE_NAME as CONFORMANCE_NAME, ONE_PER_CALL, case_texts
 from edge_sentiment.verify import write_cases
@@ -53,7 +53,7 @@ from .train import (
     BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, shown_value, validation_indices,
     write_history,
 )
-from .vocab import build_vocab, fit_to_data, word_counts
+from .vocab import build_vocab, fit_to_data, fit_tokenizer, word_counts
 
 FILES = {key: FILE_NAMES[key] for key in ("vocab", "onnx", "tflite", "numpy", "keras")}
 #: Backends that must equal Keras within TOLERANCE; the int8 model is lossy by design
@@ -96,8 +96,12 @@ def export_bundle(
     config = config.with_overrides(task=getattr(data, "task", "binary"), num_labels=len(labels))
     task = config.task
     train, test = _limited(data.train, config.train_limit, config.seed), _limited(data.test, config.test_limit, config.seed)
-    counts, lengths = word_counts(train.texts)
-    config, fitted = fit_to_data(config, counts, lengths, fitted_settings, train.texts)
+    fitted = {}
+    if "tokenizer" in fitted_settings:
+        config, fitted["tokenizer"] = fit_tokenizer(config, train.texts)
+    counts, lengths = word_counts(train.texts, config.tokenizer)
+    config, fitted_more = fit_to_data(config, counts, lengths, fitted_settings, train.texts)
+    fitted.update(fitted_more)
     for name, record in fitted.items():
         log(f"{name} {record['value']}: {record['rule']}")
     log(f"building vocabulary from {len(train):,} training texts (num_words={config.num_words})")
@@ -363,7 +367,6 @@ def _manifest(
         "task": config.task,
         **({"thresholds": thresholds, "min_labels": MIN_LABELS} if thresholds is not None else {}),
         "preprocessing": {
-            "tokenizer": TOKENIZER_NAME,
             "pad_id": PAD_ID,
             "start_id": START_ID,
             "oov_id": OOV_ID,

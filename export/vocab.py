@@ -48,9 +48,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from edge_sentiment.constants import FIRST_WORD_ID
+from edge_sentiment.constants import FIRST_WORD_ID, SYMBOLS_TOKENIZER, TOKENIZER_NAME
 from edge_sentiment.subwords import count_ngrams, ngrams
-from edge_sentiment.text import tokenize
+from edge_sentiment.text import symbol_pattern, tokenize
 
 from .config import TrainingConfig
 
@@ -58,7 +58,7 @@ MIN_COUNT = 2
 LENGTH_PERCENTILE = 99
 MIN_MAXLEN = 16
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
-FITTABLE = ("num_words", "maxlen", "bag_prior", "short_snippets", "embedding_dim", "subwords", "class_weight",
+FITTABLE = ("tokenizer", "num_words", "maxlen", "bag_prior", "short_snippets", "embedding_dim", "subwords", "class_weight",
             "bag_power", "feature_weights")  # (class_weight, bag_power, feature_weights: export/train.py)
 #: Subword n-gram lengths when the rule turns subwords on (alphabetic scripts; syllabic and
 #: logographic ones: SYLLABIC_RANGE).
@@ -75,15 +75,34 @@ MIN_SUBWORD_BUCKETS = 1 << 12
 MAX_SUBWORD_BUCKETS = 1 << 18
 MAX_SUBWORD_WEIGHTS = 1 << 22
 MAX_SUBWORDS_PER_ID = 16
+#: Symbols named in the tokenizer rule's record.
+SHOWN_SYMBOLS = 5
 LABELS_EMBEDDING_DIM = 64
 LABELS_PAIR_DIM = 16
 
 
-def word_counts(texts: Iterable[str]) -> tuple[Counter, list[int]]:
+def fit_tokenizer(config: TrainingConfig, texts: Iterable[str]) -> tuple[TrainingConfig, dict]:
+    """``config`` with the tokenizer that reads the symbols (emoji, ♥, ★) as tokens when the
+    training texts hold any often enough to learn from, and the record of the choice."""
+    texts_with = Counter()
+    find = symbol_pattern().findall
+    for text in texts:
+        texts_with.update(set(find(text)))
+    top = texts_with.most_common(SHOWN_SYMBOLS)
+    value = SYMBOLS_TOKENIZER if top and top[0][1] >= MIN_COUNT else TOKENIZER_NAME
+    shown = ", ".join(f"{symbol} ({count:,})" for symbol, count in top) or "none"
+    return config.with_overrides(tokenizer=value), {
+        "value": value, "symbols_seen": len(texts_with), "most_common": {symbol: count for symbol, count in top},
+        "rule": f"{SYMBOLS_TOKENIZER} (each symbol a token of its own) when a symbol occurs in at least {MIN_COUNT} "
+                f"training texts, else {TOKENIZER_NAME} (words only); texts holding the most common symbols: {shown}"}
+
+
+def word_counts(texts: Iterable[str], tokenizer: str = TOKENIZER_NAME) -> tuple[Counter, list[int]]:
     """How often each token occurs in ``texts``, and each text's length in tokens."""
     counts, lengths = Counter(), []
+    symbols = tokenizer == SYMBOLS_TOKENIZER
     for text in texts:
-        tokens = tokenize(text)
+        tokens = tokenize(text, symbols)
         counts.update(tokens)
         lengths.append(len(tokens))
     return counts, lengths
@@ -153,7 +172,8 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
            f"{1 - share:.0%} of the letters are of alphabetic scripts: 3 to 5 of them span a morpheme")
     if config.subword_min_n:
         low, high, why = config.subword_min_n, config.subword_max_n, "the lengths asked for"
-    tokenized = [tokenize(text) for text in texts]
+    symbols = config.tokenizer == SYMBOLS_TOKENIZER
+    tokenized = [tokenize(text, symbols) for text in texts]
     per_text = [sum(count_ngrams(len(t), low, high) for t in tokens[-config.maxlen:]) for tokens in tokenized]
     distinct = len({gram for word in {t for tokens in tokenized for t in tokens} for gram in ngrams(word, low, high)})
     dim = config.subword_dim or config.embedding_dim

@@ -62,7 +62,8 @@ def test_npm_test_passes_every_conformance_case_under_node():
 def random_texts(count: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     pieces = ["<br />", "<BR/>", "< br >", "Σ", "ς", "İ", "ı", "'", "’", " ", "\t", "\u2028", "\x1c", "\ufeff", "\u200d",
-              "\u0301", "ﬁ", "①", "½", "ｆ", "ΟΔΥΣΣΕΥΣ", "don't", "a", "Z", "9", "_", "😀", "\U0001e030", "\U00010164"]
+              "\u0301", "ﬁ", "①", "½", "ｆ", "ΟΔΥΣΣΕΥΣ", "don't", "a", "Z", "9", "_", "😀", "\U0001e030", "\U00010164",
+              "\ufe0f", "\u2764", "\U0001f3fd", "\u2122", "\ufffd", "\U0001fae8"]
 
     def code_point() -> str:
         r = rng.random()
@@ -77,13 +78,15 @@ def random_texts(count: int, seed: int) -> list[str]:
 
 
 @needs_node
-def test_the_javascript_tokenizer_equals_pythons_on_random_text():
+@pytest.mark.parametrize("symbols", [False, True], ids=["v1", "v2 (symbols)"])
+def test_the_javascript_tokenizer_equals_pythons_on_random_text(symbols):
     texts = random_texts(20_000, seed=11)
     script = ("import { tokenize } from './src/text.js'; let input = '';"
               "process.stdin.on('data', (d) => input += d); process.stdin.on('end', () => {"
-              " for (const line of input.split('\\n')) if (line) console.log(JSON.stringify(tokenize(JSON.parse(line)))); });")
+              " for (const line of input.split('\\n')) if (line) console.log(JSON.stringify("
+              f"tokenize(JSON.parse(line), {'true' if symbols else 'false'}))); }});")
     got = node(script, input="\n".join(json.dumps(t) for t in texts) + "\n").splitlines()
-    differ = [(t, json.loads(g), tokenize(t)) for t, g in zip(texts, got) if json.loads(g) != tokenize(t)]
+    differ = [(t, json.loads(g), tokenize(t, symbols)) for t, g in zip(texts, got) if json.loads(g) != tokenize(t, symbols)]
     assert len(got) == len(texts) and differ == []
 
 

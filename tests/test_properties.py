@@ -121,6 +121,7 @@ def test_ascii_fast_path_equals_the_general_pattern(text):
 UNICODE_PIECES = [
     "café", "cafe\u0301", "\u0301", "\u093f", "नमस्ते", "שָׁלוֹם", "مرحبا", "٣", "Straße", "ǅ", "ﬁ", "Ｆｕｌｌ",
     "\u2019", "“", "”", "–", "…", "\u00a0", "\u2028", "\u3000", "😀", "\U0001d165", "_", "'", "''", " ", "x'y", "<br />",
+    "\u2764\ufe0f", "\ufe0f", "\U0001f44d\U0001f3fd", "\u200d", "\u2122", "\u00a9", "\u2605", "\U0001fae8",
 ]
 
 
@@ -135,6 +136,7 @@ def test_unicode_fast_path_equals_the_general_pattern(text):
     from edge_sentiment.text import _token_pattern, normalize
 
     assert tokenize(text) == _token_pattern().findall(normalize(text))
+    assert tokenize(text, symbols=True) == _token_pattern(True).findall(normalize(text, True))
 
 
 def test_both_fast_paths_equal_the_general_pattern_on_real_reviews(real_test_split):

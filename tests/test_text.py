@@ -66,9 +66,9 @@ def test_token_spans_normalise_in_linear_time_on_text_without_spaces(monkeypatch
     calls = {"chars": 0}
     normalize = text.normalize
 
-    def counting(piece):
+    def counting(piece, symbols=False):
         calls["chars"] += len(piece)
-        return normalize(piece)
+        return normalize(piece, symbols)
 
     monkeypatch.setattr(text, "normalize", counting)
     work = []
@@ -86,8 +86,44 @@ def test_linear_prefix_lengths_equal_the_definition():
     from edge_sentiment.text import _normalized_prefix_lengths, normalize
 
     alphabet = list("aeΣσ .") + ["\u0301", "\u0328", "\u1100", "\u1161", "\u11a8", "\u0cc6", "\u0cc2", "\u0cd5", "ﬁ",
-                                 "¼", "İ", "\u3099", "か", "\uff76", "\uff9e", "각", "\u0345", "\u212b", "，", "好"]
+                                 "¼", "İ", "\u3099", "か", "\uff76", "\uff9e", "각", "\u0345", "\u212b", "，", "好",
+                                 "\u2764", "\ufe0f", "\ufe0e", "\u2122"]
     rng = random.Random(5)
     for _ in range(3000):
         piece = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 14)))
-        assert _normalized_prefix_lengths(piece) == [len(normalize(piece[:j])) for j in range(len(piece) + 1)], piece
+        for symbols in (False, True):
+            assert _normalized_prefix_lengths(piece, symbols) == [len(normalize(piece[:j], symbols))
+                                                                  for j in range(len(piece) + 1)], piece
+
+
+# Tokenizer v2 ("edge-sentiment-v2"): each symbol a token of its own.
+
+def test_v2_makes_each_symbol_a_token_and_v1_does_not():
+    text = "loved it😍😍 great👍film ©2020 ★★☆"
+    assert tokenize(text, symbols=True) == ["loved", "it", "😍", "😍", "great", "👍", "film", "©", "2020", "★", "★", "☆"]
+    assert tokenize(text) == ["loved", "it", "great", "film", "2020"]
+
+
+def test_v2_drops_presentation_selectors_so_one_symbol_is_one_token():
+    assert tokenize("I \u2764\ufe0f it \u2764 \u2764\ufe0e", symbols=True) == ["i", "❤", "it", "❤", "❤"]
+    assert tokenize("I \u2764\ufe0f it") == ["i", "\ufe0f", "it"]  # v1: the selector is a combining mark
+
+
+def test_v2_splits_joined_emoji_and_drops_skin_tones():
+    # a skin tone is a modifier (Sk), the joiner a format character: both separate
+    assert tokenize("\U0001f44d\U0001f3fd \U0001f468\u200d\U0001f469\u200d\U0001f467", symbols=True) == ["👍", "👨", "👩", "👧"]
+
+
+def test_v2_reads_symbols_after_nfkc_and_only_assigned_ones():
+    assert tokenize("good\u2122 30\u2103", symbols=True) == ["goodtm", "30", "°", "c"]  # ™ -> tm, ℃ -> °c
+    assert tokenize("\U0001fae8 ok", symbols=True) == ["ok"]  # a Unicode 15 emoji: unassigned in 14.0, a separator
+    assert tokenize("a \u2192 b + c \u00a2 ^", symbols=True) == ["a", "b", "c"]  # math, currency, modifier signs
+
+
+def test_v2_token_spans_point_at_the_symbols():
+    from edge_sentiment.text import token_spans
+
+    text = "So good \u2764\ufe0f\U0001f44d\U0001f3fd!"
+    spans = token_spans(text, symbols=True)
+    assert [token for token, _, _ in spans] == tokenize(text, symbols=True) == ["so", "good", "❤", "👍"]
+    assert [text[start:end] for _, start, end in spans] == ["So", "good", "\u2764\ufe0f", "\U0001f44d"]

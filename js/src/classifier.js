@@ -88,6 +88,11 @@ export class SentimentClassifier {
     return this.encoder.keptIds(checkedText(text));
   }
 
+  /** The tokens of `text`, by the bundle's tokenizer (docs/bundle-format.md, section 3). */
+  tokens(text) {
+    return this.encoder.tokens(checkedText(text));
+  }
+
   /** The kept subword ids of `text` (before padding); null for a bundle without subword features. */
   subwordIds(text) {
     return this.encoder.kept(checkedText(text)).subwords;

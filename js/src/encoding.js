@@ -1,5 +1,6 @@
 // Tokens -> ids, exactly as edge_sentiment/encoding.py (docs/bundle-format.md, section 3, steps 6-8).
 
+import { SYMBOLS_TOKENIZER } from "./manifest.js";
 import { SubwordEncoder } from "./subwords.js";
 import { tokenize } from "./text.js";
 
@@ -10,11 +11,13 @@ const LAST_SPECIAL_ID = OOV_ID;
 export class Encoder {
   /**
    * @param {Record<string, number>} vocab word -> id
-   * @param {{maxlen: number, num_words: number, skip_top: number, padding: string, truncating: string, drop_special: boolean,
-   *   subwords?: {min_n: number, max_n: number, buckets: number, slots: number}}} config
+   * @param {{tokenizer?: string, maxlen: number, num_words: number, skip_top: number, padding: string, truncating: string,
+   *   drop_special: boolean, subwords?: {min_n: number, max_n: number, buckets: number, slots: number}}} config
    */
   constructor(vocab, config) {
     this.config = config;
+    /** Whether each symbol is a token too (tokenizer v2). */
+    this.symbols = config.tokenizer === SYMBOLS_TOKENIZER;
     /** Subword ids of the kept words (null: the bundle has no subword features). */
     this.subwords = config.subwords ? new SubwordEncoder(config.subwords, config.truncating === "pre") : null;
     /** Columns of an input row: maxlen word ids, then the subword slots. */
@@ -26,11 +29,16 @@ export class Encoder {
     }
   }
 
+  /** The text's tokens, by the bundle's tokenizer. */
+  tokens(text) {
+    return tokenize(text, this.symbols);
+  }
+
   /** The kept ids of one text: start id and one id per token, special ids dropped if asked, truncated. */
   keptIds(text) {
     const { maxlen, truncating, drop_special } = this.config;
     let ids = [START_ID];
-    for (const token of tokenize(text)) ids.push(this.ids.get(token) ?? OOV_ID);
+    for (const token of this.tokens(text)) ids.push(this.ids.get(token) ?? OOV_ID);
     if (drop_special) ids = ids.filter((id) => id > LAST_SPECIAL_ID);
     if (ids.length > maxlen) ids = truncating === "pre" ? ids.slice(ids.length - maxlen) : ids.slice(0, maxlen);
     return Int32Array.from(ids);
@@ -40,7 +48,7 @@ export class Encoder {
   kept(text) {
     if (this.subwords === null) return { ids: this.keptIds(text), subwords: null };
     const { maxlen, truncating } = this.config;
-    let tokens = tokenize(text);
+    let tokens = this.tokens(text);
     let start = true;
     if (1 + tokens.length > maxlen) {
       if (truncating === "pre") [tokens, start] = [tokens.slice(tokens.length - maxlen), false];

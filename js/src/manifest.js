@@ -8,6 +8,8 @@ import { BundleError } from "./errors.js";
 export const FORMAT_VERSIONS = [2, 3];
 const TASKS = ["binary", "multiclass", "multilabel"];
 export const TOKENIZER = "edge-sentiment-v1";
+/** The tokenizer that makes each symbol a token too (docs/bundle-format.md, section 3, step 5). */
+export const SYMBOLS_TOKENIZER = "edge-sentiment-v2";
 export const ID_LAYOUT = { pad_id: 0, start_id: 1, oov_id: 2, first_word_id: 3 };
 const MAX_MAXLEN = 100_000;
 const MAX_VOCAB = 10_000_000;
@@ -92,7 +94,7 @@ export function checkManifest(raw) {
     throw new BundleError(`min_labels of a multilabel bundle must be 0 or 1; got ${show(d.min_labels)}`);
   }
   const pre = object(d.preprocessing, "preprocessing");
-  choice(pre, "tokenizer", [TOKENIZER], "preprocessing");
+  choice(pre, "tokenizer", [TOKENIZER, SYMBOLS_TOKENIZER], "preprocessing");
   for (const [name, value] of Object.entries(ID_LAYOUT)) {
     if (pre[name] !== value) throw new BundleError(`preprocessing: the id layout must be ${show(ID_LAYOUT)}; ${name} is ${show(pre[name])}`);
   }

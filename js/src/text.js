@@ -3,14 +3,15 @@
 // The character classes come from Python's Unicode 14.0 tables (unicode14.js), not from this
 // engine's \w or \p{...}: those are ASCII-only or follow a newer Unicode. Code points that
 // Unicode 14.0 had not assigned (and lone surrogates) are separators in Python whatever a
-// newer Unicode makes of them, so they become U+FFFD (a separator that normalisation, case
-// and the <br /> rule all leave alone) before anything else. For every assigned code point,
+// newer Unicode makes of them, so they become U+0000 (a separator that normalisation, case
+// and the <br /> rule all leave alone, and no symbol: U+FFFD would be a token of tokenizer v2)
+// before anything else. For every assigned code point,
 // this engine's NFKC and lowercasing equal Python's (normalisation and case are stable; the
 // conformance cases check the boundaries), except where a capital sigma becomes final or not:
 // that rule asks which characters are cased, which changed after 14.0 (U+0295 among them), so
 // this file decides it from Python's tables before lowercasing.
 
-import { ASSIGNED, CASED, CASE_IGNORABLE, SPACE, WORD } from "./unicode14.js";
+import { ASSIGNED, CASED, CASE_IGNORABLE, SPACE, SYMBOL, WORD } from "./unicode14.js";
 
 function classOf(ranges) {
   const hex = (code) => `\\u{${code.toString(16)}}`;
@@ -24,6 +25,10 @@ function classOf(ranges) {
 const WORD_CHAR = classOf(WORD);
 const SPACE_CHAR = classOf(SPACE);
 const TOKEN = new RegExp(`${WORD_CHAR}+(?:'${WORD_CHAR}+)*`, "gu");
+// Tokenizer v2: a word as above, or one symbol (general category So, Unicode 14.0).
+const TOKEN_OR_SYMBOL = new RegExp(`${WORD_CHAR}+(?:'${WORD_CHAR}+)*|${classOf(SYMBOL)}`, "gu");
+// Variation selectors 15 and 16 (a symbol's text or emoji presentation): tokenizer v2 removes them.
+const PRESENTATION_SELECTORS = /[\ufe0e\ufe0f]/g;
 // Python: re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE), \s being Python's Unicode whitespace.
 const LINE_BREAK = new RegExp(`<${SPACE_CHAR}*[bB][rR]${SPACE_CHAR}*/?${SPACE_CHAR}*>`, "gu");
 // Everything that is not an assigned Unicode 14.0 scalar value (lone surrogates included).
@@ -59,13 +64,17 @@ function lowerSigmas(text) {
   return chars.join("");
 }
 
-/** The text the tokenizer reads: NFKC, `<br />` as a space, lowercase, one apostrophe. */
-export function normalize(text) {
-  const composed = text.replace(NOT_ASSIGNED, "\ufffd").normalize("NFKC").replace(LINE_BREAK, " ");
-  return lowerSigmas(composed).toLowerCase().replace(APOSTROPHES, "'");
+/**
+ * The text the tokenizer reads: NFKC, `<br />` as a space, lowercase, one apostrophe (and with
+ * `symbols`, tokenizer v2, no presentation selectors).
+ */
+export function normalize(text, symbols = false) {
+  const composed = text.replace(NOT_ASSIGNED, "\u0000").normalize("NFKC").replace(LINE_BREAK, " ");
+  const normal = lowerSigmas(composed).toLowerCase().replace(APOSTROPHES, "'");
+  return symbols ? normal.replace(PRESENTATION_SELECTORS, "") : normal;
 }
 
-/** The text's tokens, in order. */
-export function tokenize(text) {
-  return normalize(text).match(TOKEN) ?? [];
+/** The text's tokens, in order: words, and with `symbols` (tokenizer "edge-sentiment-v2") each symbol too. */
+export function tokenize(text, symbols = false) {
+  return normalize(text, symbols).match(symbols ? TOKEN_OR_SYMBOL : TOKEN) ?? [];
 }

@@ -2,7 +2,6 @@
 // conformance.jsonl through this runtime's tokenizer, encoder and models.
 
 import { scoreDiff } from "../src/probe.js";
-import { tokenize } from "../src/text.js";
 
 const same = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -28,7 +27,7 @@ export async function runCases(classifier, cases, tolerance = null) {
     }
   };
   for (const kase of cases) {
-    const tokens = tokenize(kase.text);
+    const tokens = classifier.tokens(kase.text);
     record("tokens", kase, same(tokens, kase.tokens), kase.tokens, tokens);
     const ids = Array.from(classifier.encode(kase.text));
     record("ids", kase, same(ids, kase.ids), kase.ids, ids);

@@ -73,6 +73,8 @@ export declare class SentimentClassifier {
      * @returns {Int32Array}
      */
     encode(text: string): Int32Array;
+    /** The tokens of `text`, by the bundle's tokenizer (docs/bundle-format.md, section 3). */
+    tokens(text: any): any;
     /** The kept subword ids of `text` (before padding); null for a bundle without subword features. */
     subwordIds(text: any): Int32Array<any> | null;
     /**

@@ -3,6 +3,7 @@ export declare const START_ID = 1;
 export declare const OOV_ID = 2;
 export declare class Encoder {
     config: {
+        tokenizer?: string;
         maxlen: number;
         num_words: number;
         skip_top: number;
@@ -16,6 +17,8 @@ export declare class Encoder {
             slots: number;
         };
     };
+    /** Whether each symbol is a token too (tokenizer v2). */
+    symbols: boolean;
     /** Subword ids of the kept words (null: the bundle has no subword features). */
     subwords: SubwordEncoder | null;
     /** Columns of an input row: maxlen word ids, then the subword slots. */
@@ -24,10 +27,11 @@ export declare class Encoder {
     ids: Map<string, number>;
     /**
      * @param {Record<string, number>} vocab word -> id
-     * @param {{maxlen: number, num_words: number, skip_top: number, padding: string, truncating: string, drop_special: boolean,
-     *   subwords?: {min_n: number, max_n: number, buckets: number, slots: number}}} config
+     * @param {{tokenizer?: string, maxlen: number, num_words: number, skip_top: number, padding: string, truncating: string,
+     *   drop_special: boolean, subwords?: {min_n: number, max_n: number, buckets: number, slots: number}}} config
      */
     constructor(vocab: Record<string, number>, config: {
+        tokenizer?: string;
         maxlen: number;
         num_words: number;
         skip_top: number;
@@ -41,6 +45,8 @@ export declare class Encoder {
             slots: number;
         };
     });
+    /** The text's tokens, by the bundle's tokenizer. */
+    tokens(text: any): any;
     /** The kept ids of one text: start id and one id per token, special ids dropped if asked, truncated. */
     keptIds(text: any): Int32Array<ArrayBuffer>;
     /** One text's kept ids and (with subwords) kept subword ids: `{ids, subwords}` (subwords null without). */

@@ -1,6 +1,8 @@
 /** The format versions this runtime reads (2: two labels; 3 adds `task`, and N labels for other tasks). */
 export declare const FORMAT_VERSIONS: number[];
 export declare const TOKENIZER = "edge-sentiment-v1";
+/** The tokenizer that makes each symbol a token too (docs/bundle-format.md, section 3, step 5). */
+export declare const SYMBOLS_TOKENIZER = "edge-sentiment-v2";
 export declare const ID_LAYOUT: {
     pad_id: number;
     start_id: number;
