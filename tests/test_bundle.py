@@ -121,7 +121,7 @@ def test_missing_preprocessing_parameter(bundle_copy):
 
 def test_unknown_tokenizer(bundle_copy):
     edit_manifest(bundle_copy, lambda m: m["preprocessing"].update(tokenizer="bert"))
-    with pytest.raises(BundleError, match="preprocessing.tokenizer must be one of edge-sentiment-v1; got 'bert'"):
+    with pytest.raises(BundleError, match="preprocessing.tokenizer must be one of edge-sentiment-v1, edge-sentiment-v2; got 'bert'"):
         load_bundle(bundle_copy)
 
 
