@@ -85,6 +85,19 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, tim
     return subprocess.run([exe, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout)
 
 
+needs_node_modules = pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
+                                        reason="needs Node and js/node_modules (npm ci in js/)")
+
+
+def js_conformance(*bundles: Path) -> str:
+    """Every conformance case of ``bundles`` through the JavaScript runtime under Node (it must
+    pass); returns its summary lines (js/scripts/conformance.js)."""
+    result = subprocess.run(["node", "scripts/conformance.js", *map(str, bundles)], cwd=REPO / "js",
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
 class Served:
     """A real ``edge-sentiment serve`` process on a free port, and a small HTTP client for it."""
 

@@ -10,7 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import REPO, js_conformance, needs_node_modules, run_cli
 
 pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
 
@@ -230,19 +230,15 @@ def test_score_frame_gives_every_label_a_column(feelings):
     assert set(scored["predicted_labels"][0].split("|")) == {"anger", "fear"}
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
-                    reason="needs Node and js/node_modules (npm ci in js/)")
+@needs_node_modules
 def test_the_javascript_runtime_passes_the_n_label_conformance_cases(topics, feelings):
-    result = subprocess.run(["node", "scripts/conformance.js", str(topics / "bundle"), str(feelings / "bundle")],
-                            cwd=REPO / "js", capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "(multiclass, 3 labels): onnx (batch)" in result.stdout and "(multilabel, 4 labels): onnx (one per call)" in result.stdout
+    out = js_conformance(topics / "bundle", feelings / "bundle")
+    assert "(multiclass, 3 labels): onnx (batch)" in out and "(multilabel, 4 labels): onnx (one per call)" in out
     # tokens, ids, subwords, batch and one-per-call scores, for each bundle
-    assert result.stdout.count(" 0 failures") == 10 and "(multilabel, 4 labels): subwords" in result.stdout
+    assert out.count(" 0 failures") == 10 and "(multilabel, 4 labels): subwords" in out
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
-                    reason="needs Node and js/node_modules (npm ci in js/)")
+@needs_node_modules
 def test_the_javascript_runtime_gives_a_text_at_least_its_top_label_as_the_bundle_says(feelings, tmp_path):
     from edge_sentiment import TextClassifier
 

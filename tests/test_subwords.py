@@ -5,12 +5,11 @@ the JavaScript runtime, and misspelt words that still count."""
 import json
 import random
 import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import js_conformance, needs_node_modules, run_cli
 from edge_sentiment.encoding import Encoder, EncodingConfig
 from edge_sentiment.subwords import SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, fnv1a32, ngrams
 
@@ -119,13 +118,10 @@ def test_explanations_give_each_word_its_n_grams(subword_bundle):
     assert explanation.top(1)[0].token == "terible"  # out of the vocabulary, yet the strongest word
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
-                    reason="needs Node and js/node_modules (npm ci in js/)")
+@needs_node_modules
 def test_the_javascript_runtime_computes_the_same_subwords_and_scores(subword_bundle):
-    result = subprocess.run(["node", "scripts/conformance.js", str(subword_bundle)], cwd=REPO / "js",
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "subwords" in result.stdout and result.stdout.count(" 0 failures") == 5
+    out = js_conformance(subword_bundle)
+    assert "subwords" in out and out.count(" 0 failures") == 5
 
 
 def test_subword_options_and_manifests_that_cannot_work_are_refused(subword_bundle, tmp_path):

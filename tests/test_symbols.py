@@ -5,11 +5,10 @@ every check on every backend and in the JavaScript runtime, and its symbols carr
 import json
 import random
 import shutil
-import subprocess
 
 import pytest
 
-from conftest import REPO, run_cli
+from conftest import js_conformance, needs_node_modules, run_cli
 from edge_sentiment.constants import SYMBOLS_TOKENIZER, TOKENIZER_NAME
 from edge_sentiment.encoding import Encoder, EncodingConfig
 
@@ -99,10 +98,7 @@ def test_a_bundle_without_its_symbol_cases_fails_verify(symbol_bundle, tmp_path)
     assert result.returncode != 0 and b"missing" in result.stdout + result.stderr
 
 
-@pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
-                    reason="needs Node and js/node_modules (npm ci in js/)")
+@needs_node_modules
 def test_the_javascript_runtime_reads_the_same_symbols(symbol_bundle):
-    result = subprocess.run(["node", "scripts/conformance.js", str(symbol_bundle)], cwd=REPO / "js",
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.count(" 0 failures") == result.stdout.count(" cases, ") >= 4
+    out = js_conformance(symbol_bundle)
+    assert out.count(" 0 failures") == out.count(" cases, ") >= 4
