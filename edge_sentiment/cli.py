@@ -726,7 +726,7 @@ def info(
         + (f", upgraded from {m.read_from_version}" if m.read_from_version != m.format_version else "")
         + f", created {m.created})",
         _labels_line(bundle.manifest),
-        f"input       {pre.maxlen} ids, num_words {pre.num_words}, skip_top {pre.skip_top}, "
+        f"input       {pre.maxlen} ids (tokenizer {pre.tokenizer}), num_words {pre.num_words}, skip_top {pre.skip_top}, "
         f"padding {pre.padding}, truncating {pre.truncating}, drop_special {pre.drop_special}"
         + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else "")
         + (f"; subwords: character {pre.subwords.min_n}-{pre.subwords.max_n}-grams in {pre.subwords.buckets:,} "

@@ -72,6 +72,7 @@ def test_a_bundle_that_reads_symbols_passes_every_check_and_learns_them(symbol_b
     assert {"😍", "❤", "😭", "💔"} <= set(vocab)
     result = run_cli("verify", "--model", str(symbol_bundle))
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert f"(tokenizer {SYMBOLS_TOKENIZER})".encode() in run_cli("info", "--model", str(symbol_bundle)).stdout
     categories = {json.loads(line)["category"] for line in (symbol_bundle / "conformance.jsonl").read_text().splitlines()}
     assert {"symbols: presentation selectors", "symbols: skin tones and joiners", "symbols: nfkc"} <= categories
     with TextClassifier.load(symbol_bundle) as classifier:
