@@ -26,8 +26,11 @@ from .cli_output import (
     progress, silence_stdout, stdout, write_chunked, write_file, write_lines,
 )
 from .errors import BackendUnavailableError, BundleError, EdgeSentimentError
+from .constants import SYMBOLS_TOKENIZER, TOKENIZER_NAME
 from .tasks import TASKS
 
+#: export --symbols: the tokenizer each value asks for (None: the training texts decide).
+SYMBOL_CHOICES = {"auto": None, "tokens": SYMBOLS_TOKENIZER, "separators": TOKENIZER_NAME}
 EXIT_STATUS = (
     "Exit status: 0 done; 1 the data, the bundle or the environment is wrong (the message says what to fix); "
     "2 the command line is wrong; 130 interrupted (Ctrl-C); 143 stopped (SIGTERM)."
@@ -284,6 +287,11 @@ def export(
                           "NB-SVM; the bundle is the same kind), or auto: with --train, log-count-ratio unless none "
                           "lowers the validation loss of the bag-of-words phase by 1% or more.")
     ] = "auto",
+    symbols: Annotated[
+        str, typer.Option(help="tokens (each emoji, heart, star or other symbol is a token of its own: tokenizer "
+                          "edge-sentiment-v2), separators (symbols separate words, as punctuation does: v1), or auto: "
+                          "with --train, tokens when a symbol occurs in at least 2 training texts.")
+    ] = "auto",
     positive: Annotated[
         Optional[str],
         typer.Option(help="Two labels: the label value of the positive class (what score is the probability of). "
@@ -356,6 +364,8 @@ def export(
         raise UsageError(f"--class-weight must be one of: auto, none, balanced (got {class_weight!r})")
     if feature_weights not in ("auto", "none", "log-count-ratio"):
         raise UsageError(f"--feature-weights must be one of: auto, none, log-count-ratio (got {feature_weights!r})")
+    if symbols not in SYMBOL_CHOICES:
+        raise UsageError(f"--symbols must be one of: {', '.join(SYMBOL_CHOICES)} (got {symbols!r})")
     if task is not None and task not in TASKS:
         raise UsageError(f"--task must be one of: {', '.join(TASKS)} (got {task!r})")
     if not label_separator or label_separator.isspace() and label_separator != "\t":
@@ -363,7 +373,8 @@ def export(
     given = {"num_words": num_words, "maxlen": maxlen, "epochs": epochs, "refit": refit, "seed": seed,
              "train_limit": train_limit, "test_limit": test_limit,
              "class_weight": None if class_weight == "auto" else class_weight,
-             "feature_weights": None if feature_weights == "auto" else feature_weights.replace("-", "_")}
+             "feature_weights": None if feature_weights == "auto" else feature_weights.replace("-", "_"),
+             "tokenizer": SYMBOL_CHOICES[symbols]}
     overrides = {k: v for k, v in given.items() if v is not None}
     subword_overrides = _subword_option(subwords)
     from edge_sentiment_export import config as config_module, data as data_module  # TensorFlow-free

@@ -103,3 +103,17 @@ def test_a_bundle_without_its_symbol_cases_fails_verify(symbol_bundle, tmp_path)
 def test_the_javascript_runtime_reads_the_same_symbols(symbol_bundle):
     out = js_conformance(symbol_bundle)
     assert out.count(" 0 failures") == out.count(" cases, ") >= 4
+
+
+def test_symbols_can_be_asked_for_or_refused(tmp_path):
+    pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+    train = _write(tmp_path / "train.tsv", rows=200)
+    out = tmp_path / "bundle"
+    result = run_cli("export", "--train", str(train), "--preset", "quick", "--symbols", "separators", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["preprocessing"]["tokenizer"] == TOKENIZER_NAME
+    assert "tokenizer" not in manifest["training"]["fitted_to_data"]  # asked for, not fitted
+    assert not {"😍", "😭"} & set(json.loads((out / "vocab.json").read_text()))
+    wrong = run_cli("export", "--train", str(train), "--symbols", "emoji", "--out", str(tmp_path / "other"))
+    assert wrong.returncode == 2 and b"--symbols must be one of: auto, tokens, separators" in wrong.stderr
