@@ -127,3 +127,7 @@ def test_v2_token_spans_point_at_the_symbols():
     spans = token_spans(text, symbols=True)
     assert [token for token, _, _ in spans] == tokenize(text, symbols=True) == ["so", "good", "❤", "👍"]
     assert [text[start:end] for _, start, end in spans] == ["So", "good", "\u2764\ufe0f", "\U0001f44d"]
+
+
+def test_every_symbol_is_in_planes_0_and_1_where_v2_looks_for_them():
+    assert not [code for code in range(0x20000, 0x110000) if unicodedata.category(chr(code)) == "So"]
