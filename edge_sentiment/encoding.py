@@ -14,9 +14,9 @@ from itertools import chain, repeat
 
 import numpy as np
 
-from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID, SYMBOLS_TOKENIZER, TOKENIZER_NAME, TOKENIZERS
+from .constants import FIRST_WORD_ID, LAST_SPECIAL_ID, OOV_ID, PAD_ID, PADDING_MODES, START_ID, TOKENIZER_NAME, TOKENIZERS
 from .subwords import SubwordConfig, SubwordEncoder
-from .text import tokenize
+from .text import reads_symbols, tokenize
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ class EncodingConfig:
     @property
     def symbols(self) -> bool:
         """Whether the tokenizer makes each symbol a token (``tokenize(text, symbols)``)."""
-        return self.tokenizer == SYMBOLS_TOKENIZER
+        return reads_symbols(self.tokenizer)
 
     def tokenize(self, text: str) -> list[str]:
         """``text``'s tokens, by this encoding's tokenizer."""

@@ -22,6 +22,8 @@ import functools
 import re
 import unicodedata
 
+from .constants import SYMBOLS_TOKENIZER
+
 # Curly apostrophes are normalised to the ASCII one so "don’t" == "don't".
 # (str.replace: far faster than str.translate with a mapping here.)
 _APOSTROPHES = ("\u2019", "\u2018", "\u02bc")
@@ -59,6 +61,11 @@ def _code_ranges(codes: range, category: str) -> list[tuple[int, int]]:
         else:
             ranges.append((code, code))
     return ranges
+
+
+def reads_symbols(tokenizer: str) -> bool:
+    """Whether the tokenizer named ``tokenizer`` (constants.TOKENIZERS) makes each symbol a token."""
+    return tokenizer == SYMBOLS_TOKENIZER
 
 
 @functools.cache

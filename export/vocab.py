@@ -50,7 +50,7 @@ import numpy as np
 
 from edge_sentiment.constants import FIRST_WORD_ID, SYMBOLS_TOKENIZER, TOKENIZER_NAME
 from edge_sentiment.subwords import count_ngrams, ngrams
-from edge_sentiment.text import symbol_pattern, tokenize
+from edge_sentiment.text import reads_symbols, symbol_pattern, tokenize
 
 from .config import TrainingConfig
 
@@ -100,7 +100,7 @@ def fit_tokenizer(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
 def word_counts(texts: Iterable[str], tokenizer: str = TOKENIZER_NAME) -> tuple[Counter, list[int]]:
     """How often each token occurs in ``texts``, and each text's length in tokens."""
     counts, lengths = Counter(), []
-    symbols = tokenizer == SYMBOLS_TOKENIZER
+    symbols = reads_symbols(tokenizer)
     for text in texts:
         tokens = tokenize(text, symbols)
         counts.update(tokens)
@@ -172,7 +172,7 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
            f"{1 - share:.0%} of the letters are of alphabetic scripts: 3 to 5 of them span a morpheme")
     if config.subword_min_n:
         low, high, why = config.subword_min_n, config.subword_max_n, "the lengths asked for"
-    symbols = config.tokenizer == SYMBOLS_TOKENIZER
+    symbols = reads_symbols(config.tokenizer)
     tokenized = [tokenize(text, symbols) for text in texts]
     per_text = [sum(count_ngrams(len(t), low, high) for t in tokens[-config.maxlen:]) for tokens in tokenized]
     distinct = len({gram for word in {t for tokens in tokenized for t in tokens} for gram in ngrams(word, low, high)})
