@@ -138,9 +138,23 @@ class Encoder:
         if self.subwords is None:
             return self.pad([self.kept_array(text) for text in texts])
         kept = [self.kept_tokens(text) for text in texts]
-        self.subwords.warm([token for tokens, _ in kept for token in tokens])
-        return self.pad([self._ids_of(tokens, start) for tokens, start in kept],
-                        [self.subwords.kept(tokens) for tokens, _ in kept])
+        token_lists = [tokens for tokens, _ in kept]
+        words = self._word_rows(token_lists, np.fromiter((start for _, start in kept), bool, len(kept)))
+        return np.concatenate([words, self.subwords.rows(token_lists)], axis=1)
+
+    def _word_rows(self, token_lists: list[list[str]], with_start: np.ndarray) -> np.ndarray:
+        """The padded id rows of texts' kept tokens (each fits ``maxlen`` with its start id), looked
+        up in one pass over every token and placed in one vectorised step."""
+        maxlen = self.config.maxlen
+        lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))[:, None]
+        ids = np.fromiter(self._lookup_iter(list(chain.from_iterable(token_lists))), np.int32, int(lengths.sum()))
+        first = maxlen - lengths if self.config.padding == "pre" else with_start[:, None].astype(np.int64)
+        columns = np.arange(maxlen)
+        out = np.full((len(token_lists), maxlen), PAD_ID, dtype=np.int32)
+        out[(columns >= first) & (columns < first + lengths)] = ids  # row by row, in text order
+        starts = np.flatnonzero(with_start)
+        out[starts, first[starts, 0] - 1 if self.config.padding == "pre" else 0] = START_ID
+        return out
 
     def pad(self, kept: Sequence[np.ndarray], subwords: Sequence[np.ndarray] | None = None) -> np.ndarray:
         """Rows of :meth:`kept_array` results, padded to ``maxlen`` as the config says; with

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -129,6 +130,30 @@ class SubwordEncoder:
             chosen.reverse()
         return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int32)
 
+    def rows(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+        """``pad([kept(tokens) for tokens in token_lists])``, with the texts whose n-grams all fit
+        their slots (nearly all) placed in one vectorised step instead of an array per text."""
+        slots = self.config.slots
+        flat_tokens = list(chain.from_iterable(token_lists))
+        self.warm(flat_tokens)
+        arrays = list(map(self._cache.__getitem__, flat_tokens))
+        counts = np.fromiter(map(len, arrays), np.int64, len(arrays))
+        tokens_per_text = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
+        ends = np.cumsum(tokens_per_text)
+        running = np.concatenate([[0], np.cumsum(counts)])
+        totals = running[ends] - running[ends - tokens_per_text]
+        fits = totals <= slots
+        flat = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
+        if not fits.all():
+            flat = flat[np.repeat(fits, totals)]
+        filled = np.where(fits, totals, 0)[:, None]
+        columns = np.arange(slots)
+        out = np.zeros((len(token_lists), slots), dtype=np.int32)
+        out[columns >= slots - filled if self.pad_before else columns < filled] = flat  # row by row, in text order
+        for row in np.flatnonzero(~fits):
+            out[row] = self.pad([self.kept(token_lists[row])])[0]
+        return out
+
     def pad(self, kept: Sequence[np.ndarray]) -> np.ndarray:
         """Rows of :meth:`kept` results padded with 0 to ``slots`` columns."""
         out = np.zeros((len(kept), self.config.slots), dtype=np.int32)
@@ -153,7 +178,8 @@ class SubwordEncoder:
         if not new:
             return
         if len(self._cache) + len(new) > CACHE_LIMIT:
-            self._cache.clear()
+            self._cache.clear()  # (then every token of this call is hashed, so all of them are cached after it)
+            new = list(dict.fromkeys(tokens))
         per_token = [ngrams(t, self.config.min_n, self.config.max_n) for t in new]
         flat = buckets_of([g for grams in per_token for g in grams], self.config.buckets)
         ends = np.cumsum([len(grams) for grams in per_token])

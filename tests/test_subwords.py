@@ -8,6 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import js_conformance, needs_node_modules, run_cli
 from edge_sentiment.encoding import Encoder, EncodingConfig
@@ -53,6 +55,27 @@ def test_a_huge_word_hashes_only_what_survives_and_gets_the_same_ids(from_end):
     expected = every[-40:] if from_end else np.concatenate([short, every[: 40 - len(short)]])
     assert encoder.kept(["short", word]).tolist() == expected.tolist()
     assert encoder.kept([word]).tolist() == (every[-40:] if from_end else every[:40]).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.lists(st.sampled_from(["good", "film", "bad", "a", "영화", "😂", "", "x" * 40]) | st.text(max_size=8), max_size=9).map(" ".join), max_size=12),
+    st.sampled_from(["pre", "post"]), st.sampled_from(["pre", "post"]), st.integers(1, 30), st.integers(1, 8),
+)
+def test_a_batch_encodes_each_text_as_it_would_alone(texts, padding, truncating, slots, maxlen):
+    """encode() places most rows in one vectorised step: each row equals the text encoded alone
+    (texts whose n-grams overflow their slots, empty texts and every padding mode included)."""
+    subwords = SubwordConfig(2, 4, 97, slots)
+    config = EncodingConfig(maxlen=maxlen, num_words=10, padding=padding, truncating=truncating, subwords=subwords, tokenizer="edge-sentiment-v2")
+    vocab = {"good": 3, "film": 4, "bad": 5}
+    one_by_one = Encoder(vocab, config)
+
+    def alone(text: str) -> np.ndarray:
+        kept, kept_subwords = one_by_one.kept_with_subwords(text)
+        return one_by_one.pad([kept], [kept_subwords])[0]
+
+    expected = np.array([alone(text) for text in texts], dtype=np.int32).reshape(len(texts), config.width)
+    np.testing.assert_array_equal(Encoder(vocab, config).encode(texts), expected)
 
 
 CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
