@@ -97,6 +97,25 @@ def test_a_three_class_bundle_scores_every_label_on_every_backend(topics):
         classifier.evaluate(texts[:1], ["weather"])
 
 
+def test_the_onnx_graphs_run_the_rnn_only_when_the_model_reads_it(topics, feelings):
+    """A model whose recurrent phase was not kept has zero weight on the RNN: its graphs leave it
+    out (the parity checks at export prove the scores the same)."""
+    import onnx
+
+    kept = set()
+    for root in (topics, feelings):
+        bundle = root / "bundle"
+        manifest = json.loads((bundle / "manifest.json").read_text())
+        reads_rnn = manifest["training"]["rnn_phase"]["kept"] == "rnn"
+        dense = np.load(bundle / manifest["files"]["numpy"]["path"])["dense_kernel"]
+        assert np.any(dense[-manifest["model"]["rnn_units"]:]) == reads_rnn
+        for key in ("onnx", "onnx_single"):
+            ops = {node.op_type for node in onnx.load(bundle / manifest["files"][key]["path"]).graph.node}
+            assert ("RNN" in ops) == reads_rnn, (root.name, key, sorted(ops))
+        kept.add(reads_rnn)
+    assert False in kept  # (short synthetic texts: the bag model is kept)
+
+
 def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     """The default preset: epochs chosen on the validation rows, then a fresh model trained on
     all 600 rows for them (test carve included); the figures are those of the model before."""

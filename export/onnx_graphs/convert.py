@@ -23,7 +23,7 @@ from ..layers import INPUT_NAME, OUTPUT_NAME
 from ..model import numpy_weights
 from . import serving, single_text
 from .finalize import ONNX_OPSET, finalized
-from .fuse_rnn import accept_trimmed_padding, fuse_simple_rnn
+from .fuse_rnn import accept_trimmed_padding, any_steps, fuse_simple_rnn
 
 
 def _signature(width: int) -> list[tf.TensorSpec]:
@@ -57,11 +57,14 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
         serve = tf.function(lambda ids: model(ids, training=False), input_signature=signature)
     proto, _ = tf2onnx.convert.from_function(serve, input_signature=signature, opset=ONNX_OPSET)
     _rename_output(proto, OUTPUT_NAME)
-    if variant != "as-converted":  # (as converted, the input length stays fixed: nothing is trimmed)
+    reads_rnn = any(node.op_type == "Loop" for node in proto.graph.node)  # (a lean graph of a bag-only model has none)
+    if variant != "as-converted" and reads_rnn:  # (as converted, the input length stays fixed: nothing is trimmed)
         kernel, recurrent, bias = (w.numpy() for w in model.get_layer("rnn").weights)
         proto = fuse_simple_rnn(proto, kernel, recurrent, bias)
         if accepts_trimmed_padding(config):
             proto = accept_trimmed_padding(proto, pad_states(model, config))
+    elif variant != "as-converted" and accepts_trimmed_padding(config):
+        any_steps(proto)  # masked means do not see leading pad columns
     onnx.save(finalized(proto, config), str(path))
     return path
 

@@ -190,6 +190,12 @@ def accept_trimmed_padding(proto: onnx.ModelProto, pad_states: np.ndarray) -> on
     while len(rnn.input) < 6:  # X, W, R, B, sequence_lens (none), initial_h
         rnn.input.append("")
     rnn.input[5] = f"{p}_initial_h"
+    return any_steps(proto)
+
+
+def any_steps(proto: onnx.ModelProto) -> onnx.ModelProto:
+    """Declare the input's second dimension (the steps) free, so callers may cut leading pad columns."""
+    (ids,) = proto.graph.input
     ids.type.tensor_type.shape.dim[1].ClearField("dim_value")
     ids.type.tensor_type.shape.dim[1].dim_param = "steps"
     return proto

@@ -8,7 +8,8 @@ onnxruntime's cost is per node, so the node count, not the arithmetic, sets
 the latency (benchmarks/lean_vs_fused.py measures the two end to end). This function computes the same score from the trained
 weights with plain TensorFlow ops, and folds the final Dense layer into the
 bags (exact algebra: ``W · mean(E[ids]) = mean((E·W)[ids])``): one score per output
-for each word and pair bucket. tf2onnx converts it; the RNN's Loop is then fused
+for each word and pair bucket. A model with zero weight on the RNN (its recurrent phase
+not kept) gets a graph without it. tf2onnx converts it; the RNN's Loop is then fused
 like any other (fuse_rnn.py), and the exporter compares the file with
 the Keras model on every test text, as it does for every file it writes.
 """
@@ -16,6 +17,7 @@ the Keras model on every test text, as it does for every file it writes.
 from __future__ import annotations
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
@@ -51,6 +53,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     if config.pair_buckets:
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
+    reads_rnn = uses_rnn(rnn_weights)
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior, power = config.bag_prior, config.bag_power
 
@@ -71,11 +74,19 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             subwords = row[:, config.maxlen :]
             is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
             logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior, power=power), subword_matrix)
-        states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
-        step_is_word = tf.expand_dims(is_word[:, -window:], -1)
-        return activation(logit + tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights)))
+        if reads_rnn:
+            states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
+            step_is_word = tf.expand_dims(is_word[:, -window:], -1)
+            logit += tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights))
+        return activation(logit)
 
     return serve
+
+
+def uses_rnn(rnn_weights: np.ndarray) -> bool:
+    """Whether the score reads the RNN at all: a model whose recurrent phase was not kept (the bag
+    model is the model) has zero weight on it, so a graph without the RNN gives the same scores."""
+    return bool(np.any(rnn_weights))
 
 
 def _times(values, matrix):
