@@ -33,7 +33,7 @@ FNV_PRIME = 16777619
 BEGIN_MARK, END_MARK = "<", ">"
 #: The hash's name in the manifest.
 HASH_NAME = "fnv1a32"
-#: Tokens whose buckets are remembered per encoder (the vocabulary's words come back again and again).
+#: Tokens whose buckets are kept per encoder (the vocabulary's words come back again and again).
 CACHE_LIMIT = 200_000
 
 
@@ -103,23 +103,34 @@ def buckets_of(grams: Sequence[str], buckets: int) -> np.ndarray:
 
 
 class SubwordEncoder:
-    """The subword ids of kept tokens, per :class:`SubwordConfig` (buckets cached per token)."""
+    """The subword ids of kept tokens, per :class:`SubwordConfig`. Each token's buckets are hashed
+    once and kept in one flat array (a token is a start and a count there), so a batch gathers
+    every token's ids in one step."""
 
     def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool) -> None:
         self.config = config
         self.from_end, self.pad_before = from_end, pad_before
-        self._cache: dict[str, np.ndarray] = {}
+        self._clear()
+
+    def _clear(self) -> None:
+        self._row_of: dict[str, int] = {}
+        self._ids_of_row: list[np.ndarray] = []  # (views into the flat array, for one text at a time)
+        self._starts = np.zeros(1024, dtype=np.int64)
+        self._counts = np.zeros(1024, dtype=np.int64)
+        self._flat = np.zeros(1 << 14, dtype=np.int32)
+        self._used = 0
 
     def kept(self, tokens: Sequence[str]) -> np.ndarray:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
         slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
         # Only the tokens (and, of a very long one, the part) whose n-grams can survive are hashed.
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, cache = [], slots, self._cache
+        chosen, room, row_of, ids_of_row = [], slots, self._row_of, self._ids_of_row
         for token in order:
             if room <= 0:
                 break
-            ids = cache.get(token)
+            row = row_of.get(token)
+            ids = ids_of_row[row] if row is not None else None
             count = len(ids) if ids is not None else count_ngrams(len(token), min_n, max_n)
             if count > room:
                 chosen.append(self._part(token, room))
@@ -134,16 +145,14 @@ class SubwordEncoder:
         """``pad([kept(tokens) for tokens in token_lists])``, with the texts whose n-grams all fit
         their slots (nearly all) placed in one vectorised step instead of an array per text."""
         slots = self.config.slots
-        flat_tokens = list(chain.from_iterable(token_lists))
-        self.warm(flat_tokens)
-        arrays = list(map(self._cache.__getitem__, flat_tokens))
-        counts = np.fromiter(map(len, arrays), np.int64, len(arrays))
+        table_rows = self._table_rows(list(chain.from_iterable(token_lists)))
+        counts = self._counts[table_rows]
         tokens_per_text = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
         ends = np.cumsum(tokens_per_text)
         running = np.concatenate([[0], np.cumsum(counts)])
         totals = running[ends] - running[ends - tokens_per_text]
         fits = totals <= slots
-        flat = np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int32)
+        flat = self._gathered(table_rows, counts, running)
         if not fits.all():
             flat = flat[np.repeat(fits, totals)]
         filled = np.where(fits, totals, 0)[:, None]
@@ -166,25 +175,50 @@ class SubwordEncoder:
         return out
 
     def _ids(self, token: str) -> np.ndarray:
-        ids = self._cache.get(token)
-        if ids is None:
+        if token not in self._row_of:
             self.warm([token])
-            ids = self._cache[token]
-        return ids
+        return self._ids_of_row[self._row_of[token]]
+
+    def _gathered(self, table_rows: np.ndarray, counts: np.ndarray, running: np.ndarray) -> np.ndarray:
+        """The ids of the table's ``table_rows``, one after the other (``counts``: theirs; ``running``:
+        0, then their cumulative sum)."""
+        # Each token's ids: its start in the flat table, then the next count - 1.
+        return self._flat[np.repeat(self._starts[table_rows] - running[:-1], counts) + np.arange(running[-1])]
+
+    def _table_rows(self, tokens: list[str]) -> np.ndarray:
+        """Each token's row in the table (hashing the tokens not in it yet)."""
+        rows = list(map(self._row_of.get, tokens))
+        if None in rows:
+            self.warm(tokens)
+            rows = list(map(self._row_of.__getitem__, tokens))
+        return np.fromiter(rows, np.int64, len(rows))
 
     def warm(self, tokens: Sequence[str]) -> None:
-        """Hash the n-grams of every token not cached yet, all in one vectorised pass."""
-        new = [t for t in dict.fromkeys(tokens) if t not in self._cache]
+        """Hash the n-grams of every token not in the table yet, all in one vectorised pass."""
+        new = [t for t in dict.fromkeys(tokens) if t not in self._row_of]
         if not new:
             return
-        if len(self._cache) + len(new) > CACHE_LIMIT:
-            self._cache.clear()  # (then every token of this call is hashed, so all of them are cached after it)
+        if len(self._row_of) + len(new) > CACHE_LIMIT:
+            self._clear()  # (then every token of this call is hashed, so all of them are in the table after it)
             new = list(dict.fromkeys(tokens))
         per_token = [ngrams(t, self.config.min_n, self.config.max_n) for t in new]
-        flat = buckets_of([g for grams in per_token for g in grams], self.config.buckets)
-        ends = np.cumsum([len(grams) for grams in per_token])
-        for token, ids in zip(new, np.split(flat, ends[:-1])):
-            self._cache[token] = ids
+        counts = np.fromiter(map(len, per_token), np.int64, len(per_token))
+        self._append(new, buckets_of([g for grams in per_token for g in grams], self.config.buckets), counts)
+
+    def _append(self, tokens: list[str], flat: np.ndarray, counts: np.ndarray) -> None:
+        """Add ``tokens`` (their ids, concatenated in ``flat``) to the table, growing its arrays by doubling."""
+        first_row, first_id = len(self._row_of), self._used
+        self._flat = _room_for(self._flat, first_id + len(flat))
+        self._starts = _room_for(self._starts, first_row + len(tokens))
+        self._counts = _room_for(self._counts, first_row + len(tokens))
+        starts = first_id + np.cumsum(counts) - counts
+        self._flat[first_id : first_id + len(flat)] = flat
+        self._starts[first_row : first_row + len(tokens)] = starts
+        self._counts[first_row : first_row + len(tokens)] = counts
+        # (a view stays valid when the arrays grow: it keeps the old buffer, whose ids never change)
+        self._ids_of_row.extend(np.split(self._flat[first_id : first_id + len(flat)], np.cumsum(counts)[:-1]))
+        self._row_of.update(zip(tokens, range(first_row, first_row + len(tokens))))
+        self._used += len(flat)
 
     def _part(self, token: str, room: int) -> np.ndarray:
         """The last (or first) ``room`` n-gram ids of a token that has more than that."""
@@ -198,3 +232,12 @@ class SubwordEncoder:
             return buckets_of(grams[-room:], self.config.buckets)
         grams = _grams(marked, 0, min(span, len(marked)), min_n, max_n)
         return buckets_of(grams[:room], self.config.buckets)
+
+
+def _room_for(array: np.ndarray, size: int) -> np.ndarray:
+    """``array``, or a copy at least twice as long, so that it holds ``size`` entries."""
+    if size <= len(array):
+        return array
+    grown = np.zeros(max(size, 2 * len(array)), dtype=array.dtype)
+    grown[: len(array)] = array
+    return grown
