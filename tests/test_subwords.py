@@ -78,6 +78,23 @@ def test_a_batch_encodes_each_text_as_it_would_alone(texts, padding, truncating,
     np.testing.assert_array_equal(Encoder(vocab, config).encode(texts), expected)
 
 
+def test_the_token_table_grows_and_starts_again_when_full_with_the_same_ids(monkeypatch):
+    import edge_sentiment.subwords as subwords
+
+    def alone(tokens):
+        return SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True).kept(tokens)
+
+    encoder = SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True)
+    many = [f"w{i}" for i in range(3000)]  # more tokens and ids than the table first has room for
+    rows = encoder.rows([many[i : i + 7] for i in range(0, 3000, 7)])
+    assert [row[row > 0].tolist() for row in rows[:3]] == [alone(many[i : i + 7]).tolist() for i in (0, 7, 14)]
+    monkeypatch.setattr(subwords, "CACHE_LIMIT", 3)
+    for tokens in (["ab", "cd"], ["ef", "gh", "ij"], ["ab", "mn"], ["op", "ab"]):
+        assert encoder.kept(tokens).tolist() == alone(tokens).tolist()
+        both = encoder.rows([tokens, tokens[::-1]])
+        assert [row[row > 0].tolist() for row in both] == [alone(tokens).tolist(), alone(tokens[::-1]).tolist()]
+
+
 CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
 FILLER = ["the", "movie", "film", "was", "really", "plot", "acting", "a", "this", "story"]
 
