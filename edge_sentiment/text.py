@@ -154,6 +154,8 @@ def _unicode_tokens(text: str, symbols: bool = False) -> list[str]:
         if piece.isascii():
             if piece:
                 tokens.append(piece)
+        elif piece.isalnum():  # letters and digits only ([^\W_] is str.isalnum): one token, no regex needed
+            tokens.append(piece)
         else:
             tokens += _token_pattern(symbols).findall(piece)
     return tokens

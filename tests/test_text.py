@@ -131,3 +131,14 @@ def test_v2_token_spans_point_at_the_symbols():
 
 def test_every_symbol_is_in_planes_0_and_1_where_v2_looks_for_them():
     assert not [code for code in range(0x20000, 0x110000) if unicodedata.category(chr(code)) == "So"]
+
+
+def test_a_piece_of_letters_and_digits_is_one_token_as_the_pattern_says():
+    """The tokenizer's shortcut (a piece for which str.isalnum() holds is one token, no regex) is
+    exact: the pattern's word character [^\\W_] is str.isalnum(), code point by code point."""
+    import re
+    import sys
+
+    word_char = re.compile(r"[^\W_]")
+    assert all((word_char.fullmatch(chr(c)) is not None) == chr(c).isalnum() for c in range(sys.maxunicode + 1))
+    assert tokenize("재밌다 最高 ١٢٣ x²") == ["재밌다", "最高", "١٢٣", "x2"]
