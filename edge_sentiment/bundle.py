@@ -53,6 +53,8 @@ class ModelIO:
     width: int = 0
     #: The single-text graph's second input (subword ids), in a bundle with subwords.
     single_text_subwords: str | None = None
+    #: The ONNX model also takes rows with leading subword pad columns cut (backends.trim_subword_padding).
+    trims_subword_padding: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,7 @@ def load_bundle(path: str | Path | None = None) -> Bundle:
         maxlen=manifest.preprocessing.maxlen,
         vocab_size=model.vocab_size,
         trims_leading_padding=model.trims_leading_padding,
+        trims_subword_padding=model.trims_subword_padding,
         single_text_min_steps=model.single_text.min_steps if model.single_text else None,
         single_text_file=model.single_text.file if model.single_text else None,
         outputs=manifest.outputs,

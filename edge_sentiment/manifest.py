@@ -209,6 +209,8 @@ class ModelRecord:
     bag_power: float = 1.0
     #: Columns of the input that hold word ids (``maxlen``; subword ids follow them).
     word_columns: int = 0
+    #: model.onnx also takes rows whose leading subword columns that are padding in every row are cut.
+    trims_subword_padding: bool = False
 
     @classmethod
     def from_dict(cls, raw: Any, maxlen: int, outputs: int = 1, width: int | None = None) -> ModelRecord:
@@ -220,6 +222,8 @@ class ModelRecord:
             word_columns=maxlen,
             output=TensorSpec.from_dict(d.get("output"), "model.output", "float32", [None, outputs]),
             trims_leading_padding=_bool(input_d, "onnx_trims_leading_padding", "model.input"),
+            trims_subword_padding=_bool(input_d, "onnx_trims_subword_padding", "model.input")
+            if "onnx_trims_subword_padding" in input_d else False,
             vocab_size=_int(d, "vocab_size", "model", FIRST_WORD_ID + 1, MAX_VOCAB),
             architecture=_choice(d, "architecture", ARCHITECTURES, "model"),
             parameters=_optional_int(d, "parameters", "model"),
@@ -262,7 +266,8 @@ class ModelRecord:
 
     def to_dict(self) -> dict:
         out = {
-            "input": {**self.input.to_dict(), "onnx_trims_leading_padding": self.trims_leading_padding},
+            "input": {**self.input.to_dict(), "onnx_trims_leading_padding": self.trims_leading_padding,
+                      **({"onnx_trims_subword_padding": True} if self.trims_subword_padding else {})},
             "output": self.output.to_dict(),
             "vocab_size": self.vocab_size,
             "architecture": self.architecture,

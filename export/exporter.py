@@ -44,6 +44,7 @@ from .layers import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
 from .model import numpy_weights
 from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_text, to_onnx, to_single_text_onnx,
+    trims_subword_padding,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
@@ -381,6 +382,8 @@ def _manifest(
                 # The ONNX model also takes [batch, T <= maxlen]: the last T columns of
                 # pre-padded rows whose first maxlen - T columns are padding in every row.
                 "onnx_trims_leading_padding": variant != "as-converted" and accepts_trimmed_padding(config),
+                # With subwords: the leading subword columns that are padding in every row may be cut.
+                **({"onnx_trims_subword_padding": True} if trims_subword_padding(config, variant) else {}),
             },
             "output": {"name": OUTPUT_NAME, "dtype": "float32", "shape": [None, config.outputs], "meaning": meaning},
             "vocab_size": config.num_words,

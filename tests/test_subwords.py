@@ -136,6 +136,25 @@ def test_a_bundle_with_subwords_passes_every_check_on_every_backend(subword_bund
                    for line in (subword_bundle / "conformance.jsonl").read_text().splitlines())
 
 
+def test_the_batch_graph_takes_rows_whose_subword_padding_is_cut(subword_bundle):
+    import onnxruntime as ort
+
+    from edge_sentiment import TextClassifier
+    from edge_sentiment.backends import trim_subword_padding
+
+    manifest = json.loads((subword_bundle / "manifest.json").read_text())
+    assert manifest["model"]["input"]["onnx_trims_subword_padding"] is True
+    with TextClassifier.load(subword_bundle) as classifier:
+        short = ["wonderful", "a terrible film", "the plot was dreadful and the acting horrible"]
+        rows = classifier._encoder.encode(short)
+        cut = trim_subword_padding(rows, manifest["preprocessing"]["maxlen"])
+        assert manifest["preprocessing"]["maxlen"] < cut.shape[1] < rows.shape[1]
+        session = ort.InferenceSession(str(subword_bundle / "model.onnx"), providers=["CPUExecutionProvider"])
+        whole, trimmed = (session.run(None, {"ids": ids})[0] for ids in (rows, cut))
+        np.testing.assert_allclose(trimmed, whole, atol=1e-6)
+        np.testing.assert_allclose(classifier.predict_proba(short), whole[:, 0], atol=1e-6)
+
+
 def test_misspelt_and_unseen_forms_of_a_cue_word_still_count(subword_bundle):
     from edge_sentiment import TextClassifier
 

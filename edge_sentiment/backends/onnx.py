@@ -10,7 +10,7 @@ import onnxruntime as ort
 from ..bundle import Bundle
 from ..constants import MANIFEST_NAME
 from ..errors import BundleError
-from . import Predictor, trim_leading_padding
+from . import Predictor, trim_leading_padding, trim_subword_padding
 
 
 #: onnxruntime's session setting for where a model loaded from bytes finds its external data.
@@ -34,8 +34,7 @@ def load(bundle: Bundle, file_key: str = "onnx"):
     # The int8 file gets whole rows: its RNN states after cut padding were computed from the
     # float word vectors, not the quantized ones, so a cut would make a score depend on the
     # other rows of its call.
-    trims = bundle.io.trims_leading_padding and file_key == "onnx"
-    trim = trim_leading_padding if trims else lambda ids: ids
+    trim = _trimmer(bundle, file_key)
 
     def predict(ids: np.ndarray) -> np.ndarray:
         (scores,) = session.run([output_name], {input_name: trim(ids)})
@@ -45,6 +44,17 @@ def load(bundle: Bundle, file_key: str = "onnx"):
     if file_key != "onnx" or bundle.io.single_text_file is None:
         return predict
     return _with_single_text_graph(predict, bundle, bundle.io.single_text_file)
+
+
+def _trimmer(bundle: Bundle, file_key: str):
+    """What the batch predictor cuts from a matrix before the call (the float file only)."""
+    if file_key != "onnx":
+        return lambda ids: ids
+    if bundle.io.trims_leading_padding:
+        return trim_leading_padding
+    if bundle.io.trims_subword_padding:
+        return lambda ids: trim_subword_padding(ids, bundle.io.maxlen)
+    return lambda ids: ids
 
 
 def _with_single_text_graph(predict_batch, bundle: Bundle, file_key: str) -> Predictor:
@@ -100,7 +110,7 @@ def _check_io(session: ort.InferenceSession, bundle: Bundle, path) -> None:
             f"the manifest says [{want_in!r}] and [{want_out!r}]"
         )
     # A model that trims leading padding has a symbolic length ("steps").
-    expected = "steps" if bundle.io.trims_leading_padding else bundle.io.width
+    expected = "steps" if bundle.io.trims_leading_padding or bundle.io.trims_subword_padding else bundle.io.width
     if inputs[0].shape[1:] != [expected]:
         raise BundleError(f"{path} takes input shape {inputs[0].shape}, the manifest says [batch, {expected}]")
     _check_output(session, path, [None, bundle.io.outputs])

@@ -65,6 +65,8 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
             proto = accept_trimmed_padding(proto, pad_states(model, config))
     elif variant != "as-converted" and accepts_trimmed_padding(config):
         any_steps(proto)  # masked means do not see leading pad columns
+    if trims_subword_padding(config, variant):
+        any_steps(proto)  # the lean graph reads the subwords from column maxlen on, however many there are
     onnx.save(finalized(proto, config), str(path))
     return path
 
@@ -73,6 +75,12 @@ def to_single_text_onnx(model: keras.Model, config: TrainingConfig, path: Path) 
     """Write the single-text graph (single_text.py) of ``model``."""
     onnx.save(finalized(single_text.single_text_graph(numpy_weights(model, config), config), config), path)
     return path
+
+
+def trims_subword_padding(config: TrainingConfig, variant: str) -> bool:
+    """Whether model.onnx takes rows with leading subword pad columns cut (the lean graph's subword bag
+    is a masked mean over the columns after the word ids)."""
+    return variant == "lean" and config.has_subwords
 
 
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:

@@ -121,6 +121,7 @@ export function checkManifest(raw) {
   const input = object(model.input, "model.input");
   string(input, "name", "model.input");
   boolean(input, "onnx_trims_leading_padding", "model.input");
+  if (input.onnx_trims_subword_padding !== undefined) boolean(input, "onnx_trims_subword_padding", "model.input"); // (whole rows are always valid)
   if (!Array.isArray(input.shape) || input.shape.length !== 2 || input.shape[0] !== null || input.shape[1] !== width) {
     throw new BundleError(`model.input.shape must be [null, ${width}], got ${show(input.shape)}`);
   }
