@@ -159,7 +159,7 @@ class SubwordEncoder:
         columns = np.arange(slots)
         out = np.zeros((len(token_lists), slots), dtype=np.int32)
         out[columns >= slots - filled if self.pad_before else columns < filled] = flat  # row by row, in text order
-        for row in np.flatnonzero(~fits):
+        for row in np.flatnonzero(~fits).tolist():
             out[row] = self.pad([self.kept(token_lists[row])])[0]
         return out
 
