@@ -74,6 +74,7 @@ export class SentimentClassifier {
     this.oneSession = one;
     this.oneMinSteps = manifest.model.single_text?.min_steps ?? Infinity;
     this.trims = manifest.model.input.onnx_trims_leading_padding === true;
+    this.trimsSubwords = manifest.model.input.onnx_trims_subword_padding === true;
     this.inputName = manifest.model.input.name;
     this.subwordsName = manifest.model.single_text?.subwords_input?.name ?? null;
     this.outputName = manifest.model.output.name;
@@ -144,6 +145,13 @@ export class SentimentClassifier {
       const longest = Math.max(1, ...rows.map((row) => row.ids.length));
       width = Math.min(maxlen, longest);
       if (width < maxlen) ids = trimmed(ids, rows.length, maxlen, width);
+    } else if (this.trimsSubwords) { // leading subword columns that are padding in every row: the bag counts ids, not columns
+      const slots = width - maxlen;
+      const longest = Math.max(1, ...rows.map((row) => row.subwords.length));
+      if (longest < slots) {
+        ids = subwordsCut(ids, rows.length, maxlen, slots, longest);
+        width = maxlen + longest;
+      }
     }
     const feeds = { [this.inputName]: new this.ort.Tensor("int32", ids, [rows.length, width]) };
     const output = await this.batchSession.run(feeds);
@@ -194,6 +202,17 @@ async function createSession(ort, bytes, options, name) {
 function trimmed(ids, rows, maxlen, width) {
   const out = new Int32Array(rows * width);
   for (let r = 0; r < rows; r++) out.set(ids.subarray(r * maxlen + maxlen - width, (r + 1) * maxlen), r * width);
+  return out;
+}
+
+/** Rows of `maxlen` word ids and `slots` pre-padded subword ids, with only the last `kept` subword columns. */
+function subwordsCut(ids, rows, maxlen, slots, kept) {
+  const width = maxlen + slots;
+  const out = new Int32Array(rows * (maxlen + kept));
+  for (let r = 0; r < rows; r++) {
+    out.set(ids.subarray(r * width, r * width + maxlen), r * (maxlen + kept));
+    out.set(ids.subarray(r * width + width - kept, (r + 1) * width), r * (maxlen + kept) + maxlen);
+  }
   return out;
 }
 

@@ -55,6 +55,7 @@ export declare class SentimentClassifier {
     oneSession: any;
     oneMinSteps: any;
     trims: boolean;
+    trimsSubwords: boolean;
     inputName: any;
     subwordsName: any;
     outputName: any;
