@@ -47,6 +47,8 @@ def numpy_forward(weights: dict, bundle):
     pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
     maxlen = bundle.encoding.maxlen
     subword_table = weights.get("subword_embedding")
+    # A bag-only model (its recurrent phase not kept) has zero weight on the RNN's mean: skip the RNN.
+    reads_rnn = head != "mean_with_bag" or bool(np.any(dense_w[-recurrent.shape[0]:]))
 
     def predict(row: np.ndarray) -> np.ndarray:
         ids, subwords = row[:, :maxlen], row[:, maxlen:]
@@ -56,7 +58,7 @@ def numpy_forward(weights: dict, bundle):
         start = pad_states[initial_state_index(window, ids.shape[1]) if trimmable else 0]
         h = np.repeat(start[None], len(ids), axis=0)
         pooled = np.full_like(h, -np.inf) if head == "max" else np.zeros_like(h)
-        for t in range(rnn_ids.shape[1]):
+        for t in range(rnn_ids.shape[1] if reads_rnn else 0):
             h = np.tanh(projected[rnn_ids[:, t]] + h @ recurrent)
             if head == "max":
                 np.maximum(pooled, h, out=pooled)
