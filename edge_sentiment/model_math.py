@@ -59,6 +59,12 @@ class DenseSplit:
     rnn: np.ndarray
     subwords: np.ndarray | None = None
 
+    @property
+    def reads_rnn(self) -> bool:
+        """Whether the score reads the RNN at all: a model whose recurrent phase was not kept (the
+        bag model is the model) has zero weight on it, so leaving the RNN out gives the same scores."""
+        return bool(np.any(self.rnn))
+
 
 def split_dense(kernel: np.ndarray, word_dim: int, pair_dim: int, subword_dim: int = 0) -> DenseSplit:
     """Split ``kernel`` (the Dense kernel, or one column of it) for a model whose bag of words has

@@ -47,8 +47,7 @@ def numpy_forward(weights: dict, bundle):
     pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
     maxlen = bundle.encoding.maxlen
     subword_table = weights.get("subword_embedding")
-    # A bag-only model (its recurrent phase not kept) has zero weight on the RNN's mean: skip the RNN.
-    reads_rnn = head != "mean_with_bag" or bool(np.any(dense_w[-recurrent.shape[0]:]))
+    reads_rnn = head != "mean_with_bag" or model_split(dense_w, model).reads_rnn  # (a bag-only model's is skipped)
 
     def predict(row: np.ndarray) -> np.ndarray:
         ids, subwords = row[:, :maxlen], row[:, maxlen:]

@@ -98,10 +98,8 @@ def trim_subword_padding(ids: np.ndarray, word_columns: int) -> np.ndarray:
     """Drop the leading subword columns (after the first ``word_columns``) that are padding in
     every row (keeping at least one). The subword bag is a masked mean, so a model exported with
     ``onnx_trims_subword_padding`` returns the same scores, gathering fewer pad ids."""
-    subwords = ids[:, word_columns:]
-    used = np.flatnonzero((subwords != PAD_ID).any(axis=0))
-    first = int(used[0]) if len(used) else subwords.shape[1] - 1
-    return ids if first == 0 else np.concatenate([ids[:, :word_columns], subwords[:, first:]], axis=1)
+    subwords = trim_leading_padding(ids[:, word_columns:])
+    return ids if subwords.shape[1] == ids.shape[1] - word_columns else np.concatenate([ids[:, :word_columns], subwords], axis=1)
 
 
 def available_backends(bundle: Bundle) -> list[str]:

@@ -17,7 +17,6 @@ the Keras model on every test text, as it does for every file it writes.
 from __future__ import annotations
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
@@ -53,7 +52,6 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     if config.pair_buckets:
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
-    reads_rnn = uses_rnn(rnn_weights)
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior, power = config.bag_prior, config.bag_power
 
@@ -74,19 +72,13 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             subwords = row[:, config.maxlen :]
             is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
             logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior, power=power), subword_matrix)
-        if reads_rnn:
+        if dense.reads_rnn:
             states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
             step_is_word = tf.expand_dims(is_word[:, -window:], -1)
             logit += tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights))
         return activation(logit)
 
     return serve
-
-
-def uses_rnn(rnn_weights: np.ndarray) -> bool:
-    """Whether the score reads the RNN at all: a model whose recurrent phase was not kept (the bag
-    model is the model) has zero weight on it, so a graph without the RNN gives the same scores."""
-    return bool(np.any(rnn_weights))
 
 
 def _times(values, matrix):

@@ -65,7 +65,7 @@ def single_text_graph(weights: dict[str, np.ndarray], config: TrainingConfig) ->
         parts.append(_pair_part(graph, bag_table(weights["pair_embedding"], dense.pairs), config))
     if config.has_subwords:
         parts.append(_subword_part(graph, bag_table(weights["subword_embedding"], dense.subwords), config))
-    if serving.uses_rnn(dense.rnn):
+    if dense.reads_rnn:
         parts.append(_rnn_part(graph, weights, dense.rnn, config))
     graph.node("Sum", [*parts, graph.constant("dense_bias", weights["dense_bias"])], "logit")
     if ACTIVATIONS[config.task] == "softmax":
