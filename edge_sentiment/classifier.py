@@ -71,6 +71,9 @@ class SentimentClassifier:
         self, bundle: Bundle, backend: str = "onnx", threshold: float | None = None, workers: int = 1,
         thresholds: dict[str, float] | None = None,
     ) -> None:
+        if not isinstance(bundle, Bundle):
+            raise TypeError(f"TextClassifier() takes a loaded Bundle, got {type(bundle).__name__} {bundle!r}; "
+                            "to load a bundle folder use TextClassifier.load(path)")
         if threshold is not None and not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {threshold}")
         if not isinstance(workers, int) or workers < 1:

@@ -205,6 +205,8 @@ class ModelRecord:
     layers: tuple[str, ...] = ()
     #: Width of the subword vectors averaged in the bag (0: the model has no subword bag).
     subword_dim: int = 0
+    #: Width of the RNN's own word vectors (0: the RNN reads the bag's word vectors).
+    rnn_embedding_dim: int = 0
     #: Each bag divides its sum by max(count + bag_prior, 1) ** bag_power (1: a mean).
     bag_power: float = 1.0
     #: Columns of the input that hold word ids (``maxlen``; subword ids follow them).
@@ -250,6 +252,7 @@ class ModelRecord:
             onnx_recurrent_op=_choice(d, "onnx_recurrent_op", RECURRENT_OPS, "model"),
             onnx_graph=_choice(d, "onnx_graph", ONNX_GRAPHS, "model"),
             subword_dim=_int(d, "subword_dim", "model", 0, 100_000) if "subword_dim" in d else 0,
+            rnn_embedding_dim=_int(d, "rnn_embedding_dim", "model", 0, 100_000) if "rnn_embedding_dim" in d else 0,
             bag_power=_number(d, "bag_power", "model", 0.0, 1.0) if "bag_power" in d else 1.0,
         )
         if record.bag_power == 0.0:
@@ -258,6 +261,8 @@ class ModelRecord:
             raise ManifestError("model.subword_dim and preprocessing.subwords go together: both or neither")
         if record.subword_dim and record.head != "mean_with_bag":
             raise ManifestError(f"model: subword_dim needs head 'mean_with_bag', not {record.head!r}")
+        if record.rnn_embedding_dim and record.input_encoding != "embedding":
+            raise ManifestError(f"model: rnn_embedding_dim needs input_encoding 'embedding', not {record.input_encoding!r}")
         if record.pair_buckets == 1:
             raise ManifestError("model.pair_buckets must be 0 (no pairs) or at least 2, got 1")
         if (record.pair_buckets or record.bag_prior or record.bag_power != 1.0) and record.head != "mean_with_bag":
@@ -278,6 +283,8 @@ class ModelRecord:
                 out[name] = getattr(self, name)
         if self.subword_dim:
             out["subword_dim"] = self.subword_dim
+        if self.rnn_embedding_dim:
+            out["rnn_embedding_dim"] = self.rnn_embedding_dim
         if self.bag_power != 1.0:
             out["bag_power"] = self.bag_power
         if self.dense_units is not None:

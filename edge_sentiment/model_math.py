@@ -29,6 +29,12 @@ def trims_leading_padding(architecture: str, head: str | None, padding: str, sub
     return architecture == "rnn" and padding == "pre" and head in TRIMMABLE_HEADS and not subwords
 
 
+def rnn_vectors(weights) -> np.ndarray:
+    """The word vectors the RNN reads: its own table (``rnn_embedding``) when the model has one,
+    else the bag's word vectors (``embedding``)."""
+    return weights["rnn_embedding"] if "rnn_embedding" in weights else weights["embedding"]
+
+
 def pad_step_input(embedding: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """The RNN's input at a pad step: the pad id's embedding through the kernel, plus the bias."""
     return (embedding[PAD_ID] @ kernel + bias).astype(np.float32)

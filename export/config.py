@@ -56,6 +56,9 @@ class TrainingConfig:
     input_encoding: str = "embedding"
     embedding_dim: int = 32
     rnn_units: int = 32
+    #: The RNN's own word vectors, this wide, trained with it (0: the RNN reads the bag's word
+    #: vectors, frozen after the bag phase, or the one-hot vectors).
+    rnn_embedding_dim: int = 0
     #: "last": the RNN's final state feeds the classifier (the seeds);
     #: "max": max over the RNN's outputs at every step;
     #: "mean": mean over the RNN's outputs at the steps that hold a token;
@@ -98,9 +101,9 @@ class TrainingConfig:
     #: Dropout before the final Dense layer while training.
     dropout: float = 0.0
     #: Two-phase training: first fit the embedding with a bag-of-words head (mean
-    #: of the word embeddings -> Dense) for up to this many epochs, then freeze it
-    #: and train the whole model, starting from the bag's classifier weights.
-    #: Needs head "mean_with_bag"; 0 trains everything at once.
+    #: of the word embeddings -> Dense) for up to this many epochs, then freeze it and
+    #: train the RNN with a classifier of its own (up to ``epochs``); the model's logits
+    #: mix the two (export/train.py). Needs head "mean_with_bag"; 0 trains everything at once.
     pretrain_bag_epochs: int = 0
     pretrain_learning_rate: float = 1e-3
     #: Short texts in training: up to this many random sentences (2 to
@@ -177,6 +180,8 @@ class TrainingConfig:
             raise ValueError("feature_weights needs head 'mean_with_bag' and input_encoding 'embedding'")
         if not 0.0 <= self.word_dropout < 1.0:
             raise ValueError(f"word_dropout must be in [0, 1), got {self.word_dropout}")
+        if self.rnn_embedding_dim < 0 or (self.rnn_embedding_dim and self.input_encoding != "embedding"):
+            raise ValueError(f"rnn_embedding_dim must be >= 0 and needs input_encoding 'embedding', got {self.rnn_embedding_dim}")
         if self.subword_dim and not self.subword_min_n:
             raise ValueError("subword_dim needs subwords (subword_min_n >= 1)")
         if self.calibration not in CALIBRATIONS:
@@ -244,6 +249,7 @@ class TrainingConfig:
             return f"multi-hot({self.num_words}) + Dense {layers}, maxlen {self.maxlen}"
         source = f"one-hot({self.num_words})" if self.input_encoding == "one_hot" else f"Embedding({self.num_words},{self.embedding_dim})"
         window = f" (last {self.rnn_window} steps)" if self.rnn_window else ""
+        window += f" over its own Embedding({self.num_words},{self.rnn_embedding_dim})" if self.rnn_embedding_dim else ""
         pairs = f" + {self.pair_buckets} hashed word pairs x {self.pair_dim}" if self.pair_buckets else ""
         if self.has_subwords:
             pairs += (f" + {self.subword_buckets} hashed {self.subword_min_n}-{self.subword_max_n}-grams x {self.subword_dim}"
@@ -286,10 +292,12 @@ _PRESET_LIST = [
         bag_prior=120.0,
         short_snippets=1,
         calibration="temperature",
-        rnn_units=16,
+        # The RNN learns its own word vectors, after the bag model (export/train.py).
+        rnn_units=32,
+        rnn_embedding_dim=32,
         # The RNN reads the last 8 steps: the verdict usually closes a review, a
         # longer window did not validate better, and the RNN's cost grows with
-        # every step (docs/design.md, "Design figures").
+        # every step (docs/design.md, "Design figures"). Short texts are read whole (export/vocab.py).
         rnn_window=8,
         head="mean_with_bag",
         pretrain_bag_epochs=40,
@@ -297,9 +305,9 @@ _PRESET_LIST = [
         dropout=0.3,
         # One pass per table and step: the bag phase's tables make most of the training time.
         optimizer="fused_adam",
-        learning_rate=3e-4,
+        learning_rate=1e-3,
         batch_size=64,
-        epochs=6,
+        epochs=20,
         patience=2,
         # The peers a user compares with learn from every row; held-out rows are for choosing.
         refit=True,

@@ -16,6 +16,10 @@ INPUT_NAME = "ids"
 SUBWORDS_INPUT = "subwords"
 OUTPUT_NAME = "score"
 BAG_MEAN = "bag_mean"
+#: The RNN's features (the mean of its states) in head "mean_with_bag".
+RNN_FEATURES = "mean_pool"
+#: The RNN's own word vectors (config.rnn_embedding_dim).
+RNN_EMBEDDING = "rnn_embedding"
 WORD_EMBEDDING = "embedding"
 PAIR_EMBEDDING = "pair_embedding"
 SUBWORD_EMBEDDING = "subword_embedding"

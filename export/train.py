@@ -15,7 +15,7 @@ from edge_sentiment.tasks import decisions
 
 from .config import FEATURE_WEIGHTS, TrainingConfig
 from .feature_weights import bag_scales
-from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME
+from .layers import BAG_EMBEDDINGS, BAG_MEAN, OUTPUT_NAME, RNN_FEATURES
 from .model import build_model, output_layer, plain_copy
 from .optimizers import optimizer
 
@@ -70,18 +70,16 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     else:
         model = build_model(config, scales=scales.of(config))
         pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
-    if pretrain is not None:
-        bag_only = model.get_weights()  # the bag's classifier, zero weight on the RNN features
-        bag_loss, bag_accuracy = _validation_loss_and_accuracy(model, config, x_val, y_val)
-    record = _fit_phase(model, config, config.epochs, data, verbose)
-    record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
-    record.update(choices)
-    if pretrain is not None:
+    if pretrain is None:
+        record = _fit_phase(model, config, config.epochs, data, verbose)
+        record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
+    else:
+        rnn = _rnn_model(model, config)
+        record = _fit_phase(rnn, config, config.epochs, data, verbose)
         record["pretrain_bag"] = pretrain
-        record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy, config.stop_on)
-        if record["rnn_phase"]["kept"] == "bag":
-            model.set_weights(bag_only)
-            record["best_val_accuracy"] = bag_accuracy
+        record["rnn_phase"] = _mix(model, rnn, config, x_val, y_val)
+        record["best_val_accuracy"] = record["rnn_phase"]["val_accuracy_rnn"]
+    record.update(choices)
     record["train_texts"], record["validation_texts"] = len(x_train), len(x_val)
     return _unscaled(model, config, scales.of(config)), record
 
@@ -101,10 +99,16 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
         _compile(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate))
         bag.fit(x, y, epochs=epochs["bag"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
         _start_from_bag(model, config, bag)
-    if not epochs or record["rnn_phase"]["kept"] == "rnn":
-        epochs["full model" if epochs else "model"] = record["best_epoch"]
+    if not epochs:
+        epochs["model"] = record["best_epoch"]
         _compile(model, config)
         model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+    elif record["rnn_phase"]["kept"] == "rnn":
+        epochs["rnn"] = record["best_epoch"]
+        rnn = _rnn_model(model, config)
+        _compile(rnn, config)
+        rnn.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+        _set_mix(model, model.get_layer(OUTPUT_NAME).get_weights(), rnn, config, record["rnn_phase"]["rnn_weight"])
     return _unscaled(model, config, scales), {"rows": len(x), "epochs": epochs,
                    "rule": "after the epochs were chosen on the validation rows, a fresh model with the same settings "
                            "and seed was trained on every training row for those epochs"}
@@ -133,20 +137,43 @@ def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_
     return float(loss), float(accuracy)
 
 
-def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float, stop_on: str = "val_loss") -> dict:
-    """The recurrent phase is kept only when it improves what early stopping watches (the
-    validation loss, or accuracy) over the bag model it starts from (with the RNN's weight at
-    zero); otherwise the bag model is the model."""
-    rnn_loss = record["val_loss"][record["best_epoch"] - 1]
-    if stop_on == "val_loss":
-        kept = "rnn" if rnn_loss < bag_loss else "bag"
-    else:
-        kept = "rnn" if record["best_val_accuracy"] > bag_accuracy else "bag"
-    watched = "loss" if stop_on == "val_loss" else "accuracy"
-    return {"kept": kept, "val_loss_bag": round(bag_loss, 5), "val_loss_rnn": round(rnn_loss, 5),
-            "val_accuracy_bag": round(bag_accuracy, 5), "val_accuracy_rnn": round(record["best_val_accuracy"], 5),
-            "rule": f"the recurrent phase is kept only if it improves the validation {watched} of the bag-of-words "
-                    "model it starts from; otherwise its weight on the RNN stays zero"}
+#: The RNN's shares of the kept model's logits that phase 2 tries (0: the bag model alone).
+RNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+
+
+def _rnn_model(model: keras.Model, config: TrainingConfig) -> keras.Model:
+    """The RNN part of ``model`` with a classifier of its own (the bag embeddings are frozen by then)."""
+    features = model.get_layer(RNN_FEATURES).output
+    if config.dropout:
+        features = keras.layers.Dropout(config.dropout, name="rnn_features_dropout")(features)
+    return keras.Model(model.input, output_layer(config, "rnn_score")(features), name="rnn_alone")
+
+
+def _set_mix(model: keras.Model, bag: list, rnn: keras.Model, config: TrainingConfig, share: float) -> None:
+    """``model``'s classifier: the bag model's logits times (1 - share) plus the RNN's times share, as
+    one Dense (``bag``: ``model``'s Dense weights as the bag phase left them, zero on the RNN)."""
+    (bag_kernel, bag_bias), (rnn_kernel, rnn_bias) = bag, rnn.get_layer("rnn_score").get_weights()
+    bag_rows = bag_kernel.shape[0] - config.rnn_units
+    model.get_layer(OUTPUT_NAME).set_weights([np.concatenate([(1 - share) * bag_kernel[:bag_rows], share * rnn_kernel]),
+                                              (1 - share) * bag_bias + share * rnn_bias])
+
+
+def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_val) -> dict:
+    """Phase 2's choice, and ``model`` left with it: of :data:`RNN_WEIGHTS`, the RNN's share of the
+    logits with the lowest validation loss (0: the bag model alone, its weight on the RNN zero)."""
+    losses, accuracies, bag = {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
+    for share in RNN_WEIGHTS:
+        _set_mix(model, bag, rnn, config, share)
+        losses[share], accuracies[share] = _validation_loss_and_accuracy(model, config, x_val, y_val)
+    best = min(RNN_WEIGHTS, key=lambda share: losses[share])
+    _set_mix(model, bag, rnn, config, best)
+    return {"kept": "rnn" if best else "bag", "rnn_weight": best, "val_loss_bag": round(losses[0.0], 5),
+            "val_loss_rnn": round(losses[best], 5), "val_accuracy_bag": round(accuracies[0.0], 5),
+            "val_accuracy_rnn": round(accuracies[best], 5),
+            "validation_loss": {shown_value(share): round(loss, 5) for share, loss in losses.items()},
+            "rule": "the RNN learns with a classifier of its own; the model's logits are the bag model's and the "
+                    "RNN's, mixed with the RNN's share (of " + ", ".join(map(shown_value, RNN_WEIGHTS)) + ") that "
+                    "gives the lowest validation loss (0: the bag model alone)"}
 
 
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:
@@ -309,8 +336,8 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
     A SimpleRNN trained jointly with its embedding memorises the training
     movies (validation from the same movies looks good, the test split does
     not); a mean of word embeddings generalises. So the embedding is learnt by
-    the bag-of-words head alone, then frozen, and the full model starts from
-    the bag's classifier with zero weight on the RNN features.
+    the bag-of-words head alone, then frozen; the RNN then learns with a
+    classifier of its own, and the two classifiers' logits are mixed (:func:`_mix`).
     """
     bag = _bag_model(model, config)
     record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
@@ -349,7 +376,7 @@ def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
 
     json_path = out_dir / HISTORY_NAME
     json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    phases = [("bag of words", record["pretrain_bag"]), ("full model", record)] if "pretrain_bag" in record else [("", record)]
+    phases = [("bag of words", record["pretrain_bag"]), ("RNN", record)] if "pretrain_bag" in record else [("", record)]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         _plot_phases(ax, phases, metric)

@@ -19,7 +19,8 @@ from edge_sentiment_export.data import load_imdb  # noqa: E402
 from edge_sentiment_export.exporter import export_bundle  # noqa: E402
 
 VARIANTS = {
-    "windowed-rnn-with-pairs": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2, pretrain_bag_epochs=1),
+    "windowed-rnn-with-pairs": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2, pretrain_bag_epochs=1,
+                                    rnn_embedding_dim=6),
     "smoothed-bags-snippets-calibrated": dict(head="mean_with_bag", rnn_window=9, pair_buckets=31, pair_dim=2,
                                                pretrain_bag_epochs=1, bag_prior=6.0, bag_power=0.5, short_snippets=2,
                                                calibration="platt"),
@@ -128,10 +129,30 @@ def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(ex
             assert not weights["dense_kernel"][-config.rnn_units:].any()
 
 
-def test_the_recurrent_phase_choice_rule():
-    from edge_sentiment_export.train import _rnn_phase_choice
+def test_the_kept_model_mixes_the_bag_and_rnn_logits_in_one_dense_layer():
+    """Phase 2's mix (export/train.py): the model's logit is (1 - share) x the bag model's plus
+    share x the RNN's own classifier's, so the exported model is the same one Dense layer."""
+    import keras
 
-    record = {"val_loss": [0.52, 0.50, 0.55], "best_epoch": 2, "best_val_accuracy": 0.8}
-    assert _rnn_phase_choice(record, bag_loss=0.51, bag_accuracy=0.79)["kept"] == "rnn"
-    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.81)["kept"] == "bag"
-    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.79, stop_on="val_accuracy")["kept"] == "rnn"
+    from edge_sentiment_export.model import build_model, output_layer
+    from edge_sentiment_export.train import _rnn_model, _set_mix
+
+    config = get_preset("default").with_overrides(maxlen=12, num_words=50, pair_buckets=0, rnn_embedding_dim=3,
+                                                  rnn_window=0, rnn_units=4, embedding_dim=5, bag_prior=0.0)
+    keras.utils.set_random_seed(1)
+    model = build_model(config)
+    bag = keras.Model(model.input, output_layer(config, "bag_score")(model.get_layer("bag_mean").output))
+    rnn = _rnn_model(model, config)
+    bag_kernel = np.linspace(-1, 1, 5, dtype=np.float32)[:, None]
+    bag.get_layer("bag_score").set_weights([bag_kernel, np.array([0.3], np.float32)])
+    rnn.get_layer("rnn_score").set_weights([np.linspace(-2, 2, 4, dtype=np.float32)[:, None], np.array([-0.2], np.float32)])
+    bag_weights = [np.concatenate([bag_kernel, np.zeros((4, 1), np.float32)]), np.array([0.3], np.float32)]
+    rows = np.random.default_rng(0).integers(0, 50, size=(16, 12)).astype(np.int32)
+
+    def logit(m):
+        p = m.predict(rows, verbose=0).astype(np.float64)
+        return np.log(p / (1 - p))
+
+    for share in (0.0, 0.3, 1.0):
+        _set_mix(model, bag_weights, rnn, config, share)
+        np.testing.assert_allclose(logit(model), (1 - share) * logit(bag) + share * logit(rnn), atol=2e-4)

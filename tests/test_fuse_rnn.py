@@ -62,7 +62,8 @@ def test_refuses_a_graph_without_the_loop(tmp_path):
         fuse_simple_rnn(onnx.load(str(path)), *rnn_weights(model))
 
 
-@pytest.mark.parametrize("overrides", [{}, {"rnn_window": 7}, {"pair_buckets": 23, "rnn_window": 30}])
+@pytest.mark.parametrize("overrides", [{}, {"rnn_window": 7}, {"pair_buckets": 23, "rnn_window": 30},
+                                       {"pair_buckets": 23, "rnn_window": 7, "rnn_embedding_dim": 4}])
 def test_lean_graph_equals_keras_and_is_smaller(tmp_path, overrides):
     """export/onnx_graphs/serving.py: the Dense folded into the bags, plain TF ops; trimmed rows too."""
     model, config = small_model("mean_with_bag", **overrides)

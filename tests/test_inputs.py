@@ -76,3 +76,11 @@ def test_many_texts_are_scored_in_bounded_chunks(clf):
     assert scores.shape == (3000,)
     # Grouping into model calls moves the 7th decimal (see docs/python-api.md).
     np.testing.assert_allclose(scores[:5], clf.predict_proba(texts[:5]), atol=1e-6)
+
+
+def test_a_path_given_to_the_constructor_names_load(tmp_path):
+    from edge_sentiment import TextClassifier
+
+    for given in (str(tmp_path), tmp_path):
+        with pytest.raises(TypeError, match=r"TextClassifier\.load\(path\)"):
+            TextClassifier(given)

@@ -190,6 +190,17 @@ def test_the_preset_caps_what_is_fitted_and_given_settings_are_kept():
     assert config.maxlen == 16  # the floor: at least 16 ids, and the RNN's window
 
 
+def test_short_texts_are_read_whole_by_the_rnn():
+    from edge_sentiment_export.vocab import WHOLE_TEXT_RNN_MAXLEN
+
+    short = [" ".join(["w"] * (n % 30)) for n in range(200)]
+    config, record = fit(short, fields=("maxlen", "rnn_window"))
+    assert config.maxlen <= WHOLE_TEXT_RNN_MAXLEN and config.rnn_window == record["rnn_window"]["value"] == 0
+    long = [" ".join(["w"] * (n % 300)) for n in range(200)]
+    config, record = fit(long, fields=("maxlen", "rnn_window"))
+    assert config.maxlen > WHOLE_TEXT_RNN_MAXLEN and config.rnn_window == 8 and "rnn_window" not in record
+
+
 def test_the_bag_prior_follows_the_median_length_up_to_the_presets():
     texts = [" ".join(["w"] * n) for n in (4, 10, 12, 30, 500)]
     config, record = fit(texts, fields=("bag_prior",))

@@ -125,7 +125,7 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     assert training["refit"]["rows"] == 600
     phases = {"bag": history["pretrain_bag"]["best_epoch"]}
     if training["rnn_phase"]["kept"] == "rnn":
-        phases["full model"] = history["best_epoch"]
+        phases["rnn"] = history["best_epoch"]
     assert training["refit"]["epochs"] == phases
     power = training["fitted_to_data"]["bag_power"]  # the bag phase tried both; the root only if 1% lower
     loss = power["validation_loss"]

@@ -33,7 +33,8 @@ def bag_model(**overrides):
 @pytest.mark.parametrize(
     "overrides",
     [{}, {"rnn_window": 7}, {"pair_buckets": 23, "rnn_window": 7}, {"pair_buckets": 23, "rnn_window": MAXLEN},
-     {"pair_buckets": 23, "rnn_window": 7, "bag_prior": 4.5}, {"bag_prior": 0.5}],
+     {"pair_buckets": 23, "rnn_window": 7, "bag_prior": 4.5}, {"bag_prior": 0.5},
+     {"pair_buckets": 23, "rnn_window": 7, "rnn_embedding_dim": 4}],
 )
 def test_equals_keras_on_the_padded_row_at_every_length(overrides):
     model, config = bag_model(**overrides)

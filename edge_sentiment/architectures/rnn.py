@@ -12,7 +12,9 @@ import numpy as np
 
 from ..backends import trim_leading_padding
 from ..constants import PAD_ID
-from ..model_math import TRIMMABLE_HEADS, bag_divisor, bag_width, initial_state_index, model_split, rnn_pad_states, trims_leading_padding
+from ..model_math import (
+    TRIMMABLE_HEADS, bag_divisor, bag_width, initial_state_index, model_split, rnn_pad_states, rnn_vectors, trims_leading_padding,
+)
 from ..pairs import pair_ids
 from ..subwords import count_ngrams
 from ..tasks import activate
@@ -20,8 +22,11 @@ from .attribution import RNN_NODES, completed
 
 
 def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int = 0) -> dict[str, tuple[int, ...]]:
-    dim, units = model.embedding_dim, model.rnn_units
-    shapes = {"embedding": (vocab_size, dim), "rnn_kernel": (dim, units), "rnn_recurrent": (units, units), "rnn_bias": (units,)}
+    dim, units, rnn_dim = model.embedding_dim, model.rnn_units, model.rnn_embedding_dim
+    shapes = {"embedding": (vocab_size, dim), "rnn_kernel": (rnn_dim or dim, units), "rnn_recurrent": (units, units),
+              "rnn_bias": (units,)}
+    if rnn_dim:
+        shapes["rnn_embedding"] = (vocab_size, rnn_dim)
     if model.pair_buckets:
         shapes["pair_embedding"] = (model.pair_buckets, model.pair_dim)
     if model.subword_dim:
@@ -33,7 +38,7 @@ def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int
 def numpy_forward(weights: dict, bundle):
     head = bundle.manifest.model.head
     embedding = weights["embedding"]
-    projected = (embedding @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
+    projected = (rnn_vectors(weights) @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
     model, task = bundle.manifest.model, bundle.manifest.task
@@ -99,6 +104,7 @@ def _token_count(ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.
 
 def describe(model) -> str:
     window = f" on the last {model.rnn_window} steps" if model.rnn_window else ""
+    window += f" (its own {model.rnn_embedding_dim}-wide word vectors)" if model.rnn_embedding_dim else ""
     pairs = f" + {model.pair_buckets} hashed word pairs x {model.pair_dim}" if model.pair_buckets else ""
     return (
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
@@ -123,7 +129,7 @@ class Attribution:
         self.model, self.column, self.encoder = model, column, encoder
         encoding = encoder.config
         self.maxlen = encoding.maxlen
-        self.projected = w["embedding"] @ w["rnn_kernel"] + w["rnn_bias"]
+        self.projected = rnn_vectors(w) @ w["rnn_kernel"] + w["rnn_bias"]
         assert model.rnn_steps is not None  # (an RNN architecture)
         self.window: int = model.rnn_steps
         self.trimmable = model.head in TRIMMABLE_HEADS and encoding.padding == "pre"

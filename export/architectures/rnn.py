@@ -10,7 +10,7 @@ from edge_sentiment.model_math import pad_step_input, rnn_pad_states
 
 from ..config import TrainingConfig
 from ..layers import (
-    BAG_MEAN, PAIR_EMBEDDING, SUBWORD_EMBEDDING, WORD_EMBEDDING, LastSteps, MaskedMean, PairIds, RowScales, layer_arrays,
+    BAG_MEAN, PAIR_EMBEDDING, RNN_EMBEDDING, RNN_FEATURES, SUBWORD_EMBEDDING, WORD_EMBEDDING, LastSteps, MaskedMean, PairIds, RowScales, layer_arrays,
 )
 
 
@@ -30,9 +30,11 @@ def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None, s
     if config.embedding_dropout:
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     rnn_ids, rnn_input = ids, embedded
+    if config.rnn_embedding_dim:
+        rnn_input = keras.layers.Embedding(config.num_words, config.rnn_embedding_dim, name=RNN_EMBEDDING)(ids)
     if config.rnn_window:
         rnn_ids = LastSteps(config.rnn_window, name="rnn_window_ids")(ids)
-        rnn_input = LastSteps(config.rnn_window, name="rnn_window")(embedded)
+        rnn_input = LastSteps(config.rnn_window, name="rnn_window")(rnn_input)
     keep_steps = config.head != "last"
     states = keras.layers.SimpleRNN(
         config.rnn_units, return_sequences=keep_steps, dropout=config.rnn_dropout, unroll=unroll, name="rnn"
@@ -40,12 +42,12 @@ def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None, s
     if config.head == "max":
         return keras.layers.GlobalMaxPooling1D(name="max_pool")(states)
     if config.head == "mean":
-        return MaskedMean(name="mean_pool")([states, rnn_ids])
+        return MaskedMean(name=RNN_FEATURES)([states, rnn_ids])
     if config.head == "mean_with_bag":
         # Order matters: the two-phase trainer copies the bag classifier into the
         # first rows of the final Dense kernel.
         bag = _bag(ids, embedded, config, subwords, scales)
-        return keras.layers.Concatenate(name="features")([bag, MaskedMean(name="mean_pool")([states, rnn_ids])])
+        return keras.layers.Concatenate(name="features")([bag, MaskedMean(name=RNN_FEATURES)([states, rnn_ids])])
     return states
 
 
@@ -79,6 +81,8 @@ def numpy_weights(model: keras.Model, config: TrainingConfig) -> dict:
     arrays = {}
     (arrays["embedding"],) = layer_arrays(model, WORD_EMBEDDING)
     arrays["rnn_kernel"], arrays["rnn_recurrent"], arrays["rnn_bias"] = layer_arrays(model, "rnn")
+    if config.rnn_embedding_dim:
+        (arrays["rnn_embedding"],) = layer_arrays(model, RNN_EMBEDDING)
     if config.pair_buckets:
         (arrays["pair_embedding"],) = layer_arrays(model, PAIR_EMBEDDING)
     if config.has_subwords:
@@ -108,6 +112,7 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
         "bag_prior": config.bag_prior,
         **({"bag_power": config.bag_power} if config.bag_power != 1.0 else {}),
         **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
+        **({"rnn_embedding_dim": config.rnn_embedding_dim} if config.rnn_embedding_dim else {}),
         # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
         "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
     }
@@ -116,5 +121,5 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
 def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
     """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
     kernel, recurrent, bias = layer_arrays(model, "rnn")
-    (embedding,) = layer_arrays(model, WORD_EMBEDDING)
+    (embedding,) = layer_arrays(model, RNN_EMBEDDING if config.rnn_embedding_dim else WORD_EMBEDDING)
     return rnn_pad_states(pad_step_input(embedding, kernel, bias), recurrent, config.rnn_steps)

@@ -25,7 +25,7 @@ from edge_sentiment.pairs import pair_bucket
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..layers import OUTPUT_NAME, PAIR_EMBEDDING, SUBWORD_EMBEDDING
+from ..layers import OUTPUT_NAME, PAIR_EMBEDDING, RNN_EMBEDDING, SUBWORD_EMBEDDING
 
 
 def supports(config: TrainingConfig) -> bool:
@@ -52,6 +52,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     if config.pair_buckets:
         pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
+    rnn_table = model.get_layer(RNN_EMBEDDING).get_weights()[0] if config.rnn_embedding_dim else embedding
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior, power = config.bag_prior, config.bag_power
 
@@ -73,7 +74,7 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
             is_subword = tf.cast(tf.not_equal(subwords, PAD_ID), tf.float32)
             logit += _times(_mean(tf.gather(tf.constant(subword_table), subwords), is_subword, prior=prior, power=power), subword_matrix)
         if dense.reads_rnn:
-            states = rnn(tf.gather(tf.constant(embedding), ids[:, -window:]), training=False)  # [batch, W, units]
+            states = rnn(tf.gather(tf.constant(rnn_table), ids[:, -window:]), training=False)  # [batch, W, units]
             step_is_word = tf.expand_dims(is_word[:, -window:], -1)
             logit += tf.matmul(_mean(states * step_is_word, step_is_word), tf.constant(rnn_weights))
         return activation(logit)

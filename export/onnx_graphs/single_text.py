@@ -27,7 +27,7 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 from edge_sentiment.model_math import (
-    bag_divisor, bag_table, initial_state_index, model_split, onnx_rnn_weights, pad_step_input, rnn_pad_states,
+    bag_divisor, bag_table, initial_state_index, model_split, onnx_rnn_weights, pad_step_input, rnn_pad_states, rnn_vectors,
 )
 from edge_sentiment.tasks import ACTIVATIONS
 
@@ -131,10 +131,10 @@ def _rnn_part(graph: _Graph, weights: dict, dense: np.ndarray, config: TrainingC
     units = recurrent.shape[0]
     last = graph.node("Slice", [INPUT_NAME, graph.int64("start_window", -window), graph.int64("end_all", 2**62)], "window_ids")
     # A [vocab, 1, dim] table gathers straight into the RNN's [steps, batch=1, dim] layout.
-    embedding = weights["embedding"].astype(np.float32)[:, None, :]
-    steps = graph.node("Gather", [graph.constant("embedding", embedding), last], "window_vectors")
+    vectors = rnn_vectors(weights)
+    steps = graph.node("Gather", [graph.constant("embedding", vectors.astype(np.float32)[:, None, :]), last], "window_vectors")
     # Keras ran the RNN over the pad steps before the text first: initial state by text length.
-    after_pads = rnn_pad_states(pad_step_input(weights["embedding"], kernel, bias), recurrent, window)
+    after_pads = rnn_pad_states(pad_step_input(vectors, kernel, bias), recurrent, window)
     by_length = np.stack([after_pads[initial_state_index(window, n)] for n in range(config.maxlen + 1)])[:, None, :]
     length = graph.node("Shape", [INPUT_NAME], "length")
     initial = graph.node("Gather", [graph.constant("initial_state_by_length", by_length), length], "initial_state")
