@@ -139,6 +139,10 @@ def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_
 
 #: The RNN's shares of the kept model's logits that phase 2 tries (0: the bag model alone).
 RNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+#: A share above 0 is kept only if it lowers the bag model's validation loss by this share at least
+#: (as the bag phase's choices, BAG_CHOICE_MARGIN): a smaller gain is within a seed's noise, and
+#: the RNN costs time on every call.
+RNN_MARGIN = 0.01
 
 
 def _rnn_model(model: keras.Model, config: TrainingConfig) -> keras.Model:
@@ -166,6 +170,8 @@ def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_
         _set_mix(model, bag, rnn, config, share)
         losses[share], accuracies[share] = _validation_loss_and_accuracy(model, config, x_val, y_val)
     best = min(RNN_WEIGHTS, key=lambda share: losses[share])
+    if losses[best] > (1 - RNN_MARGIN) * losses[0.0]:
+        best = 0.0
     _set_mix(model, bag, rnn, config, best)
     return {"kept": "rnn" if best else "bag", "rnn_weight": best, "val_loss_bag": round(losses[0.0], 5),
             "val_loss_rnn": round(losses[best], 5), "val_accuracy_bag": round(accuracies[0.0], 5),
@@ -173,7 +179,8 @@ def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_
             "validation_loss": {shown_value(share): round(loss, 5) for share, loss in losses.items()},
             "rule": "the RNN learns with a classifier of its own; the model's logits are the bag model's and the "
                     "RNN's, mixed with the RNN's share (of " + ", ".join(map(shown_value, RNN_WEIGHTS)) + ") that "
-                    "gives the lowest validation loss (0: the bag model alone)"}
+                    f"gives the lowest validation loss, if at least {RNN_MARGIN:.0%} below the bag model's (else 0: "
+                    "the bag model alone)"}
 
 
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:

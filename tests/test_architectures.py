@@ -121,7 +121,8 @@ def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(ex
     if not config.pretrain_bag_epochs:
         pytest.skip("no bag phase in this variant")
     phase = manifest["training"]["rnn_phase"]
-    assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] < phase["val_loss_bag"] else "bag")
+    assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] <= 0.99 * phase["val_loss_bag"] else "bag")
+    assert phase["val_loss_rnn"] == min(phase["validation_loss"].values()) or phase["kept"] == "bag"
     expected = phase["val_accuracy_rnn"] if phase["kept"] == "rnn" else phase["val_accuracy_bag"]
     assert manifest["training"]["best_val_accuracy"] == pytest.approx(expected, abs=1e-5)
     if phase["kept"] == "bag":  # the RNN's rows of the final layer stay zero: the bag alone decides
