@@ -101,9 +101,10 @@ class TrainingConfig:
     #: Dropout before the final Dense layer while training.
     dropout: float = 0.0
     #: Two-phase training: first fit the embedding with a bag-of-words head (mean
-    #: of the word embeddings -> Dense) for up to this many epochs, then freeze it and
-    #: train the RNN with a classifier of its own (up to ``epochs``); the model's logits
-    #: mix the two (export/train.py). Needs head "mean_with_bag"; 0 trains everything at once.
+    #: of the word embeddings -> Dense) for up to this many epochs, then freeze it and train
+    #: the whole model from the bag's classifier weights; or, with rnn_embedding_dim, the RNN
+    #: alone with a classifier of its own (as long, at this rate), and mix the two classifiers'
+    #: logits (export/train.py). Needs head "mean_with_bag"; 0 trains everything at once.
     pretrain_bag_epochs: int = 0
     pretrain_learning_rate: float = 1e-3
     #: Short texts in training: up to this many random sentences (2 to
@@ -292,9 +293,7 @@ _PRESET_LIST = [
         bag_prior=120.0,
         short_snippets=1,
         calibration="temperature",
-        # The RNN learns its own word vectors, after the bag model (export/train.py).
-        rnn_units=32,
-        rnn_embedding_dim=32,
+        rnn_units=16,
         # The RNN reads the last 8 steps: the verdict usually closes a review, a
         # longer window did not validate better, and the RNN's cost grows with
         # every step (docs/design.md, "Design figures"). Short texts are read whole (export/vocab.py).
@@ -305,9 +304,9 @@ _PRESET_LIST = [
         dropout=0.3,
         # One pass per table and step: the bag phase's tables make most of the training time.
         optimizer="fused_adam",
-        learning_rate=1e-3,
+        learning_rate=3e-4,
         batch_size=64,
-        epochs=20,
+        epochs=6,
         patience=2,
         # The peers a user compares with learn from every row; held-out rows are for choosing.
         refit=True,

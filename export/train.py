@@ -70,15 +70,24 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     else:
         model = build_model(config, scales=scales.of(config))
         pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
-    if pretrain is None:
-        record = _fit_phase(model, config, config.epochs, data, verbose)
-        record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
-    else:
+    if pretrain is not None and config.rnn_embedding_dim:
         rnn = _rnn_model(model, config)
-        record = _fit_phase(rnn, config, config.epochs, data, verbose)
-        record["pretrain_bag"] = pretrain
+        record = _fit_phase(rnn, _rnn_alone(config), config.pretrain_bag_epochs, data, verbose)
         record["rnn_phase"] = _mix(model, rnn, config, x_val, y_val)
         record["best_val_accuracy"] = record["rnn_phase"]["val_accuracy_rnn"]
+    else:
+        if pretrain is not None:
+            bag_only = model.get_weights()  # the bag's classifier, zero weight on the RNN features
+            bag_loss, bag_accuracy = _validation_loss_and_accuracy(model, config, x_val, y_val)
+        record = _fit_phase(model, config, config.epochs, data, verbose)
+        record["best_val_accuracy"] = record["val_accuracy"][record["best_epoch"] - 1]
+        if pretrain is not None:
+            record["rnn_phase"] = _rnn_phase_choice(record, bag_loss, bag_accuracy, config.stop_on)
+            if record["rnn_phase"]["kept"] == "bag":
+                model.set_weights(bag_only)
+                record["best_val_accuracy"] = bag_accuracy
+    if pretrain is not None:
+        record["pretrain_bag"] = pretrain
     record.update(choices)
     record["train_texts"], record["validation_texts"] = len(x_train), len(x_val)
     return _unscaled(model, config, scales.of(config)), record
@@ -99,16 +108,17 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
         _compile(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate))
         bag.fit(x, y, epochs=epochs["bag"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
         _start_from_bag(model, config, bag)
-    if not epochs:
-        epochs["model"] = record["best_epoch"]
+    if epochs and config.rnn_embedding_dim:
+        if record["rnn_phase"]["kept"] == "rnn":
+            epochs["rnn"] = record["best_epoch"]
+            rnn = _rnn_model(model, config)
+            _compile(rnn, _rnn_alone(config))
+            rnn.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
+            _set_mix(model, model.get_layer(OUTPUT_NAME).get_weights(), rnn, config, record["rnn_phase"]["rnn_weight"])
+    elif not epochs or record["rnn_phase"]["kept"] == "rnn":
+        epochs["full model" if epochs else "model"] = record["best_epoch"]
         _compile(model, config)
         model.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
-    elif record["rnn_phase"]["kept"] == "rnn":
-        epochs["rnn"] = record["best_epoch"]
-        rnn = _rnn_model(model, config)
-        _compile(rnn, config)
-        rnn.fit(x, y, epochs=record["best_epoch"], batch_size=config.batch_size, verbose=verbose, class_weight=weights)
-        _set_mix(model, model.get_layer(OUTPUT_NAME).get_weights(), rnn, config, record["rnn_phase"]["rnn_weight"])
     return _unscaled(model, config, scales), {"rows": len(x), "epochs": epochs,
                    "rule": "after the epochs were chosen on the validation rows, a fresh model with the same settings "
                            "and seed was trained on every training row for those epochs"}
@@ -135,6 +145,27 @@ def _validation_loss_and_accuracy(model: keras.Model, config: TrainingConfig, x_
     _compile(model, config)
     loss, accuracy = model.evaluate(x_val, y_val, batch_size=1024, verbose=0)
     return float(loss), float(accuracy)
+
+
+def _rnn_phase_choice(record: dict, bag_loss: float, bag_accuracy: float, stop_on: str = "val_loss") -> dict:
+    """An RNN over the bag's frozen word vectors, trained on from the bag model's classifier, is kept
+    only when it improves what early stopping watches (the validation loss, or accuracy) over the
+    bag model it starts from (with the RNN's weight at zero); otherwise the bag model is the model."""
+    rnn_loss = record["val_loss"][record["best_epoch"] - 1]
+    if stop_on == "val_loss":
+        kept = "rnn" if rnn_loss < bag_loss else "bag"
+    else:
+        kept = "rnn" if record["best_val_accuracy"] > bag_accuracy else "bag"
+    watched = "loss" if stop_on == "val_loss" else "accuracy"
+    return {"kept": kept, "val_loss_bag": round(bag_loss, 5), "val_loss_rnn": round(rnn_loss, 5),
+            "val_accuracy_bag": round(bag_accuracy, 5), "val_accuracy_rnn": round(record["best_val_accuracy"], 5),
+            "rule": f"the recurrent phase is kept only if it improves the validation {watched} of the bag-of-words "
+                    "model it starts from; otherwise its weight on the RNN stays zero"}
+
+
+def _rnn_alone(config: TrainingConfig) -> TrainingConfig:
+    """An RNN with word vectors of its own learns from scratch, as the bags did: at their learning rate."""
+    return config.with_overrides(learning_rate=config.pretrain_learning_rate)
 
 
 #: The RNN's shares of the kept model's logits that phase 2 tries (0: the bag model alone).
@@ -343,8 +374,10 @@ def _pretrain_bag(model: keras.Model, config: TrainingConfig, data: tuple, verbo
     A SimpleRNN trained jointly with its embedding memorises the training
     movies (validation from the same movies looks good, the test split does
     not); a mean of word embeddings generalises. So the embedding is learnt by
-    the bag-of-words head alone, then frozen; the RNN then learns with a
-    classifier of its own, and the two classifiers' logits are mixed (:func:`_mix`).
+    the bag-of-words head alone, then frozen. An RNN over those vectors then
+    trains on from the bag's classifier (zero weight on the RNN features at first);
+    an RNN with word vectors of its own learns with a classifier of its own, and
+    the two classifiers' logits are mixed (:func:`_mix`).
     """
     bag = _bag_model(model, config)
     record = _fit_phase(bag, config.with_overrides(learning_rate=config.pretrain_learning_rate), config.pretrain_bag_epochs, data, verbose)
@@ -383,7 +416,7 @@ def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
 
     json_path = out_dir / HISTORY_NAME
     json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    phases = [("bag of words", record["pretrain_bag"]), ("RNN", record)] if "pretrain_bag" in record else [("", record)]
+    phases = [("bag of words", record["pretrain_bag"]), ("RNN" if "rnn_weight" in record.get("rnn_phase", {}) else "full model", record)] if "pretrain_bag" in record else [("", record)]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         _plot_phases(ax, phases, metric)

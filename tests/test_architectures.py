@@ -121,8 +121,12 @@ def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(ex
     if not config.pretrain_bag_epochs:
         pytest.skip("no bag phase in this variant")
     phase = manifest["training"]["rnn_phase"]
-    assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] <= 0.99 * phase["val_loss_bag"] else "bag")
-    assert phase["val_loss_rnn"] == min(phase["validation_loss"].values()) or phase["kept"] == "bag"
+    if config.rnn_embedding_dim:  # its own word vectors: mixed in only if 1% lower, at the best share
+        assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] <= 0.99 * phase["val_loss_bag"] else "bag")
+        assert phase["kept"] == "bag" or phase["val_loss_rnn"] == min(phase["validation_loss"].values())
+        assert (phase["kept"] == "rnn") == (phase["rnn_weight"] > 0)
+    else:  # the bag's vectors, trained on from the bag's classifier
+        assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] < phase["val_loss_bag"] else "bag")
     expected = phase["val_accuracy_rnn"] if phase["kept"] == "rnn" else phase["val_accuracy_bag"]
     assert manifest["training"]["best_val_accuracy"] == pytest.approx(expected, abs=1e-5)
     if phase["kept"] == "bag":  # the RNN's rows of the final layer stay zero: the bag alone decides
@@ -157,3 +161,12 @@ def test_the_kept_model_mixes_the_bag_and_rnn_logits_in_one_dense_layer():
     for share in (0.0, 0.3, 1.0):
         _set_mix(model, bag_weights, rnn, config, share)
         np.testing.assert_allclose(logit(model), (1 - share) * logit(bag) + share * logit(rnn), atol=2e-4)
+
+
+def test_the_recurrent_phase_choice_rule():
+    from edge_sentiment_export.train import _rnn_phase_choice
+
+    record = {"val_loss": [0.52, 0.50, 0.55], "best_epoch": 2, "best_val_accuracy": 0.8}
+    assert _rnn_phase_choice(record, bag_loss=0.51, bag_accuracy=0.79)["kept"] == "rnn"
+    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.81)["kept"] == "bag"
+    assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.79, stop_on="val_accuracy")["kept"] == "rnn"

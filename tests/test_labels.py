@@ -125,8 +125,10 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     assert training["refit"]["rows"] == 600
     phases = {"bag": history["pretrain_bag"]["best_epoch"]}
     if training["rnn_phase"]["kept"] == "rnn":
-        phases["rnn"] = history["best_epoch"]
+        phases["rnn"] = history["best_epoch"]  # (its own word vectors: the RNN alone, then mixed)
     assert training["refit"]["epochs"] == phases
+    own = training["fitted_to_data"]["rnn_embedding_dim"]  # a user's file: the RNN has word vectors of its own
+    assert manifest["model"]["rnn_embedding_dim"] == own["value"] == 32 and manifest["model"]["rnn_units"] == own["rnn_units"]
     power = training["fitted_to_data"]["bag_power"]  # the bag phase tried both; the root only if 1% lower
     loss = power["validation_loss"]
     assert power["value"] == (0.5 if loss["0.5"] <= 0.99 * loss["1"] else 1.0)
