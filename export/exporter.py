@@ -51,8 +51,8 @@ from .thresholds import MIN_LABELS, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
 from .train import (
-    BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, shown_value, validation_indices,
-    write_history,
+    BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, shown_value, training_phases,
+    validation_indices, write_history,
 )
 from .vocab import build_vocab, fit_to_data, fit_tokenizer, word_counts
 
@@ -115,7 +115,7 @@ def export_bundle(
     if task == "binary":
         y_test = y_test.astype(np.int64)
 
-    log(f"training preset {config.preset!r} (up to {config.epochs} epochs, early stopping on val_loss)")
+    log(f"training preset {config.preset!r} ({training_phases(config)}, early stopping on val_loss)")
     train_started = time.monotonic()
     choose = tuple(name for name in BAG_CHOICES if name in fitted_settings)
     if "class_weight" in fitted_settings:

@@ -124,6 +124,15 @@ def refit(config: TrainingConfig, record: dict, x: np.ndarray, y: np.ndarray, ve
                            "and seed was trained on every training row for those epochs"}
 
 
+def training_phases(config: TrainingConfig) -> str:
+    """What :func:`fit` trains, for the export log."""
+    if not config.pretrain_bag_epochs:
+        return f"up to {config.epochs} epochs"
+    second = (f"the RNN alone up to {config.pretrain_bag_epochs}, then mixed in" if config.rnn_embedding_dim
+              else f"the whole model up to {config.epochs}")
+    return f"the bag model up to {config.pretrain_bag_epochs} epochs, {second}"
+
+
 def _keras_verbosity(verbose: int | None) -> int:
     """Keras' progress output: as asked, else a live bar on a terminal and one line per epoch in a log or pipe."""
     if verbose is not None:
