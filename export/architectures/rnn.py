@@ -31,7 +31,12 @@ def features(ids, config: TrainingConfig, unroll: bool = False, subwords=None, s
         embedded = keras.layers.SpatialDropout1D(config.embedding_dropout, name="embedding_dropout")(embedded)
     rnn_ids, rnn_input = ids, embedded
     if config.rnn_embedding_dim:
-        rnn_input = keras.layers.Embedding(config.num_words, config.rnn_embedding_dim, name=RNN_EMBEDDING)(ids)
+        # Keras' default initial values, from a seed of its own: the global random stream (so every
+        # other layer's initial values) stays as without this table, and a model that keeps its
+        # bag alone is the bag model these settings always gave.
+        initial = keras.initializers.RandomUniform(-0.05, 0.05, seed=config.seed)
+        rnn_input = keras.layers.Embedding(config.num_words, config.rnn_embedding_dim, embeddings_initializer=initial,
+                                           name=RNN_EMBEDDING)(ids)
     if config.rnn_window:
         rnn_ids = LastSteps(config.rnn_window, name="rnn_window_ids")(ids)
         rnn_input = LastSteps(config.rnn_window, name="rnn_window")(rnn_input)
