@@ -19,8 +19,8 @@ The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
   with a classifier of its own; the two classifiers' logits are mixed with the share of the RNN's
   that lowers the validation loss (export/train.py, ``_mix``). An RNN over the bag's frozen vectors,
   trained on from the bag's classifier (the IMDB presets'), was never kept on short texts: the bag
-  model had nothing left for it to learn. TREC-6 validation carve: 0.8709 -> 0.8756, its RNN share
-  0.2; tweet sentiment 0.6653 -> 0.6694; Korean reviews and ironic tweets keep the bag model;
+  model had nothing left for it to learn. TREC-6 validation carve: 0.8691 -> 0.8728, its RNN share
+  0.2; tweet sentiment, Korean reviews and ironic tweets keep the bag model;
 * ``bag_prior`` (presets that use one): the median training text length in tokens, up
   to the preset's. The bags divide their sums by (tokens + bag_prior), so a text of the
   median length keeps half of its mean, shorter ones less: a set of 15-word sentences
