@@ -425,7 +425,10 @@ def write_history(record: dict, out_dir: Path, title: str = "") -> list[Path]:
 
     json_path = out_dir / HISTORY_NAME
     json_path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    phases = [("bag of words", record["pretrain_bag"]), ("RNN" if "rnn_weight" in record.get("rnn_phase", {}) else "full model", record)] if "pretrain_bag" in record else [("", record)]
+    phases = [("", record)]
+    if "pretrain_bag" in record:
+        second = "RNN" if "rnn_weight" in record["rnn_phase"] else "full model"  # (its own word vectors, or the bag's)
+        phases = [("bag of words", record["pretrain_bag"]), (second, record)]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
     for ax, metric in zip(axes, ("loss", "accuracy")):
         _plot_phases(ax, phases, metric)

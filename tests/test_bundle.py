@@ -316,6 +316,7 @@ def test_predict_one_text_equals_the_batch_path(backend):
     (lambda m: m["model"].update(head="last"), "pair_buckets, bag_prior and bag_power need head 'mean_with_bag', not 'last'"),
     (lambda m: m["model"].update(bag_power=2), "model.bag_power must be a number from 0 to 1, got 2"),
     (lambda m: m["model"].update(bag_power=0), "model.bag_power must be above 0 \\(1: each bag is a mean\\), got 0"),
+    (lambda m: m["model"].update(rnn_embedding_dim=-1), "model.rnn_embedding_dim must be an integer from 0 to 100000, got -1"),
     (lambda m: m["model"].update(head="attention"), "model.head must be one of last, max, mean, mean_with_bag; got 'attention'"),
     (lambda m: m["files"]["onnx"].update(bytes="big"), "files.onnx.bytes must be an integer"),
     (lambda m: m.update(metrics=[1, 2]), "metrics must be a JSON object, got a list"),
