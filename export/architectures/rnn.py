@@ -6,11 +6,12 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from edge_sentiment.model_math import pad_step_input, rnn_pad_states
+from edge_sentiment.model_math import pad_step_input, rnn_pad_states, rnn_vectors
 
 from ..config import TrainingConfig
 from ..layers import (
-    BAG_MEAN, PAIR_EMBEDDING, RNN_EMBEDDING, RNN_FEATURES, SUBWORD_EMBEDDING, WORD_EMBEDDING, LastSteps, MaskedMean, PairIds, RowScales, layer_arrays,
+    BAG_MEAN, PAIR_EMBEDDING, RNN_EMBEDDING, RNN_FEATURES, SUBWORD_EMBEDDING, WORD_EMBEDDING, LastSteps, MaskedMean, PairIds,
+    RowScales, layer_arrays,
 )
 
 
@@ -125,6 +126,6 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
 
 def pad_states(model: keras.Model, config: TrainingConfig) -> np.ndarray:
     """``(rnn_steps + 1, units)``: the RNN state after 0..rnn_steps pad steps from a zero state."""
-    kernel, recurrent, bias = layer_arrays(model, "rnn")
-    (embedding,) = layer_arrays(model, RNN_EMBEDDING if config.rnn_embedding_dim else WORD_EMBEDDING)
-    return rnn_pad_states(pad_step_input(embedding, kernel, bias), recurrent, config.rnn_steps)
+    weights = numpy_weights(model, config)
+    return rnn_pad_states(pad_step_input(rnn_vectors(weights), weights["rnn_kernel"], weights["rnn_bias"]),
+                          weights["rnn_recurrent"], config.rnn_steps)

@@ -12,5 +12,5 @@ from . import single_text
 from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_text_onnx, trims_subword_padding
 from .finalize import ONNX_OPSET
 
-__all__ = ["single_text", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "trims_subword_padding", "onnx_variants", "to_onnx",
-           "to_single_text_onnx"]
+__all__ = ["single_text", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "trims_subword_padding", "onnx_variants",
+           "to_onnx", "to_single_text_onnx"]

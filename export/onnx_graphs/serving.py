@@ -20,12 +20,12 @@ import keras
 import tensorflow as tf
 
 from edge_sentiment.constants import PAD_ID
-from edge_sentiment.model_math import bag_table, model_split
+from edge_sentiment.model_math import bag_table, model_split, rnn_vectors
 from edge_sentiment.pairs import pair_bucket
 from edge_sentiment.tasks import ACTIVATIONS
 
 from ..config import TrainingConfig
-from ..layers import OUTPUT_NAME, PAIR_EMBEDDING, RNN_EMBEDDING, SUBWORD_EMBEDDING
+from ..model import numpy_weights
 
 
 def supports(config: TrainingConfig) -> bool:
@@ -43,16 +43,16 @@ def serving_function(model: keras.Model, config: TrainingConfig, signature: list
     if not supports(config):
         raise ValueError("the lean serving graph needs an embedding + SimpleRNN model with head "
                          f"'mean_with_bag' and pre-padding; {config.preset!r} is {config.describe()}")
-    embedding = model.get_layer("embedding").get_weights()[0]
-    kernel, bias = model.get_layer(OUTPUT_NAME).get_weights()
-    dense = model_split(kernel, config)
-    word_table, word_matrix = bag_table(embedding, dense.words)
+    weights = numpy_weights(model, config)  # (by the names of weights.npz, as the one-text graph reads them)
+    bias = weights["dense_bias"]
+    dense = model_split(weights["dense_kernel"], config)
+    word_table, word_matrix = bag_table(weights["embedding"], dense.words)
     if config.has_subwords:
-        subword_table, subword_matrix = bag_table(model.get_layer(SUBWORD_EMBEDDING).get_weights()[0], dense.subwords)
+        subword_table, subword_matrix = bag_table(weights["subword_embedding"], dense.subwords)
     if config.pair_buckets:
-        pair_table, pair_matrix = bag_table(model.get_layer(PAIR_EMBEDDING).get_weights()[0], dense.pairs)
+        pair_table, pair_matrix = bag_table(weights["pair_embedding"], dense.pairs)
     rnn, rnn_weights, window = model.get_layer("rnn"), dense.rnn, config.rnn_steps
-    rnn_table = model.get_layer(RNN_EMBEDDING).get_weights()[0] if config.rnn_embedding_dim else embedding
+    rnn_table = rnn_vectors(weights)
     activation = tf.nn.softmax if ACTIVATIONS[config.task] == "softmax" else tf.sigmoid
     prior, power = config.bag_prior, config.bag_power
 
