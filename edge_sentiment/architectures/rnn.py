@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..backends import trim_leading_padding
+from ..backends import Predictor, trim_leading_padding
 from ..constants import PAD_ID
 from ..model_math import (
-    TRIMMABLE_HEADS, bag_divisor, bag_width, initial_state_index, model_split, rnn_pad_states, rnn_vectors, trims_leading_padding,
+    TRIMMABLE_HEADS, bag_divisor, bag_table, bag_width, initial_state_index, model_split, rnn_pad_states, rnn_vectors,
+    trims_leading_padding,
 )
-from ..pairs import pair_ids
+from ..pairs import pair_bucket, pair_ids
 from ..subwords import count_ngrams
 from ..tasks import activate
 from .attribution import RNN_NODES, completed
@@ -81,7 +82,56 @@ def numpy_forward(weights: dict, bundle):
                 features = np.concatenate([*bags, features], axis=1)
         return activate(features @ dense_w + dense_b, task)
 
-    return predict
+    if not (head == "mean_with_bag" and bundle.encoding.padding == "pre" and not bundle.encoding.drop_special):
+        return predict  # (a text always keeps its start id, and its RNN starts after its pad steps)
+    rnn = (projected, recurrent, pad_states, window) if reads_rnn else None
+    return Predictor(predict, _one_text(weights, model, bundle, rnn), one_min_steps=1)
+
+
+def _one_text(weights: dict, model, bundle, rnn: tuple | None):
+    """One text's scores from its unpadded kept ids (and subword ids), as the one-text ONNX graph
+    computes them: each bag a sum of rows of a table with the final layer folded in
+    (:func:`~edge_sentiment.model_math.bag_table`) times 1 / its divisor, read by count."""
+    dense = model_split(weights["dense_kernel"], model)
+    word_table = bag_table(weights["embedding"], dense.words)
+    pair_table = bag_table(weights["pair_embedding"], dense.pairs) if model.pair_buckets else None
+    subword_table = bag_table(weights["subword_embedding"], dense.subwords) if model.subword_dim else None
+    subwords = bundle.encoding.subwords
+    longest = max(bundle.encoding.maxlen, subwords.slots if subwords else 0)
+    inverse = (1 / bag_divisor(np.arange(longest + 1), model.bag_prior or 0.0, model.bag_power)).astype(np.float32)
+    bias, vocab_size, task = weights["dense_bias"], bundle.io.vocab_size, bundle.manifest.task
+
+    def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
+        logit = bias + _bag_part(word_table, kept, inverse)
+        if pair_table is not None:
+            pairs = pair_bucket(kept[:-1], kept[1:], vocab_size, model.pair_buckets)  # (every id is a word: no padding)
+            logit = logit + _bag_part(pair_table, pairs, inverse)
+        if subword_table is not None:
+            logit = logit + _bag_part(subword_table, kept_subwords, inverse)
+        if rnn is not None:
+            logit = logit + _rnn_mean(kept, *rnn) @ dense.rnn
+        return activate(logit, task)
+
+    return one
+
+
+def _bag_part(bag: tuple, ids: np.ndarray, inverse: np.ndarray) -> np.ndarray:
+    """A bag's share of the logits for one text's ``ids`` (no padding among them)."""
+    table, matrix = bag
+    part = table[ids].sum(axis=0) * inverse[len(ids)]
+    return part if matrix is None else part @ matrix
+
+
+def _rnn_mean(kept: np.ndarray, projected, recurrent, pad_states, window: int) -> np.ndarray:
+    """The mean of the RNN's states over one text's last ``window`` ids, started from the state
+    its missing pad steps lead to."""
+    h = pad_states[initial_state_index(window, len(kept))]
+    steps = kept[-window:]
+    total = np.zeros_like(h)
+    for word in steps.tolist():
+        h = np.tanh(projected[word] + h @ recurrent)
+        total += h
+    return total / np.float32(len(steps))
 
 
 def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int, divisor: tuple) -> list[np.ndarray]:
