@@ -93,26 +93,31 @@ def _one_text(weights: dict, model, bundle, rnn: tuple | None):
     computes them: each bag a sum of rows of a table with the final layer folded in
     (:func:`~edge_sentiment.model_math.bag_table`) times 1 / its divisor, read by count."""
     dense = model_split(weights["dense_kernel"], model)
-    word_table = bag_table(weights["embedding"], dense.words)
-    pair_table = bag_table(weights["pair_embedding"], dense.pairs) if model.pair_buckets else None
-    subword_table = bag_table(weights["subword_embedding"], dense.subwords) if model.subword_dim else None
+    word_table = _folded(weights["embedding"], dense.words)
+    pair_table = _folded(weights.get("pair_embedding"), dense.pairs)
+    subword_table = _folded(weights.get("subword_embedding"), dense.subwords)
     subwords = bundle.encoding.subwords
     longest = max(bundle.encoding.maxlen, subwords.slots if subwords else 0)
     inverse = (1 / bag_divisor(np.arange(longest + 1), model.bag_prior or 0.0, model.bag_power)).astype(np.float32)
     bias, vocab_size, task = weights["dense_bias"], bundle.io.vocab_size, bundle.manifest.task
 
     def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
-        logit = bias + _bag_part(word_table, kept, inverse)
+        logit = bias + _bag_part(word_table, kept, inverse) if word_table is not None else bias
         if pair_table is not None:
             pairs = pair_bucket(kept[:-1], kept[1:], vocab_size, model.pair_buckets)  # (every id is a word: no padding)
             logit = logit + _bag_part(pair_table, pairs, inverse)
-        if subword_table is not None:
+        if subword_table is not None and kept_subwords is not None:
             logit = logit + _bag_part(subword_table, kept_subwords, inverse)
         if rnn is not None:
             logit = logit + _rnn_mean(kept, *rnn) @ dense.rnn
         return activate(logit, task)
 
     return one
+
+
+def _folded(vectors: np.ndarray | None, weights: np.ndarray | None) -> tuple | None:
+    """:func:`~edge_sentiment.model_math.bag_table` of a bag the model has (None: it has not)."""
+    return None if vectors is None or weights is None else bag_table(vectors, weights)
 
 
 def _bag_part(bag: tuple, ids: np.ndarray, inverse: np.ndarray) -> np.ndarray:
