@@ -3,11 +3,11 @@ subwords, on the same texts in one run.
 
     python benchmarks/subword_speed.py TRAIN.tsv TEST.tsv BUNDLE... [--rounds 3]
 
-For each bundle (onnx backend) and for a fastText model trained on TRAIN.tsv with character
+For each bundle (with each backend of ``--backends``, default onnx) and for a fastText model trained on TRAIN.tsv with character
 2-4-grams and word bigrams (what its users run for short texts): the median ``predict(text)``
 latency over the test texts, one text per call, and the texts/s of a batch call over all of
 them (``predict_proba``; fastText's ``predict`` of the list; the median of three calls), and the model's size on disk
-(bundles: the ONNX files and vocab.json, what the onnx runtime loads).
+(bundles: the ONNX files, weights.npz or the TFLite file, and vocab.json: what the backend loads).
 Rounds alternate the models so machine noise falls on all; the medians over rounds are printed
 as one JSON line per model.
 """
@@ -62,15 +62,19 @@ def main() -> None:
     parser.add_argument("test", type=Path)
     parser.add_argument("bundles", nargs="+", type=Path)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--backends", default="onnx", help="comma-separated backends to time each bundle with (onnx,numpy)")
     args = parser.parse_args()
     from edge_sentiment import TextClassifier
 
     texts = [" ".join(t.split()) for t in read_tsv(args.test)[0]]
     models = {}
     for bundle in args.bundles:
-        classifier = TextClassifier.load(bundle)
-        size = sum(f.stat().st_size for f in bundle.iterdir() if f.suffix == ".onnx") + (bundle / "vocab.json").stat().st_size
-        models[str(bundle)] = (classifier.predict, classifier.predict_proba, size)
+        for backend in args.backends.split(","):
+            classifier = TextClassifier.load(bundle, backend=backend)
+            files = (".onnx",) if backend.startswith("onnx") else (".npz",) if backend == "numpy" else (".tflite",)
+            size = sum(f.stat().st_size for f in bundle.iterdir() if f.suffix in files) + (bundle / "vocab.json").stat().st_size
+            name = str(bundle) if backend == "onnx" else f"{bundle} ({backend})"
+            models[name] = (classifier.predict, classifier.predict_proba, size)
     with tempfile.TemporaryDirectory() as scratch:
         fasttext_model, size = _fasttext(args.train, Path(scratch))
         # (fastText 0.9.3's predict of one string fails under NumPy 2; a list of one works.)
