@@ -38,22 +38,19 @@ def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int
 
 def numpy_forward(weights: dict, bundle):
     head = bundle.manifest.model.head
-    embedding = weights["embedding"]
     projected = (rnn_vectors(weights) @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
     recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
     model, task = bundle.manifest.model, bundle.manifest.task
     window = model.rnn_steps  # the RNN reads the last `window` steps
     assert window is not None  # (an RNN architecture)
-    pairs = (model.pair_buckets, weights["pair_embedding"]) if model.pair_buckets else None
-    divisor = (model.bag_prior or 0.0, model.bag_power)  # each bag's prior and power
     # A head that ignores pad steps: start from the state the cut pad columns lead to
     # (as the ONNX model does; see trim_leading_padding).
     trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding, bool(model.subword_dim))
     pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
     maxlen = bundle.encoding.maxlen
-    subword_table = weights.get("subword_embedding")
-    reads_rnn = head != "mean_with_bag" or model_split(dense_w, model).reads_rnn  # (a bag-only model's is skipped)
+    bags = _FoldedBags(weights, model, bundle) if head == "mean_with_bag" else None
+    reads_rnn = bags is None or bags.dense.reads_rnn  # (a bag-only model's RNN is skipped)
 
     def predict(row: np.ndarray) -> np.ndarray:
         ids, subwords = row[:, :maxlen], row[:, maxlen:]
@@ -70,46 +67,77 @@ def numpy_forward(weights: dict, bundle):
             elif head != "last":
                 pooled += h * (rnn_ids[:, t : t + 1] != PAD_ID)
         if head == "last":
-            features = h
-        elif head == "max":
-            features = pooled
-        else:
-            features = pooled / _token_count(rnn_ids)
-            if head == "mean_with_bag":  # [bag of words (and pairs), mean of RNN outputs], as the Keras model
-                bags = _bags(ids, embedding, pairs, bundle.io.vocab_size, divisor)
-                if subword_table is not None:
-                    bags.append(_masked_mean(subword_table, subwords, *divisor))
-                features = np.concatenate([*bags, features], axis=1)
-        return activate(features @ dense_w + dense_b, task)
+            return activate(h @ dense_w + dense_b, task)
+        if head == "max":
+            return activate(pooled @ dense_w + dense_b, task)
+        features = pooled / _token_count(rnn_ids)
+        if bags is None:
+            return activate(features @ dense_w + dense_b, task)
+        # [bag of words (and pairs, subwords), mean of RNN outputs] @ the Dense kernel, as the Keras
+        # model, with the kernel's bag rows folded into the bags' tables
+        logits = dense_b + bags.batch(ids, subwords)
+        return activate(logits + features @ bags.dense.rnn if reads_rnn else logits, task)
 
-    if not (head == "mean_with_bag" and bundle.encoding.padding == "pre" and not bundle.encoding.drop_special):
+    if not (bags is not None and bundle.encoding.padding == "pre" and not bundle.encoding.drop_special):
         return predict  # (a text always keeps its start id, and its RNN starts after its pad steps)
     rnn = (projected, recurrent, pad_states, window) if reads_rnn else None
-    return Predictor(predict, _one_text(weights, model, bundle, rnn), one_min_steps=1)
+    return Predictor(predict, _one_text(bags, dense_b, task, rnn), one_min_steps=1)
 
 
-def _one_text(weights: dict, model, bundle, rnn: tuple | None):
+class _FoldedBags:
+    """The bags of head "mean_with_bag" with the final Dense layer's rows folded into their tables
+    (:func:`~edge_sentiment.model_math.bag_table`, as the ONNX graphs do): a bag's share of the
+    logits is the sum of its ids' rows (row 0, padding or "no pair", is zero) over its divisor."""
+
+    def __init__(self, weights: dict, model, bundle) -> None:
+        self.dense = model_split(weights["dense_kernel"], model)
+        assert self.dense.words is not None  # (head "mean_with_bag" always has its bag of words)
+        self.words = bag_table(weights["embedding"], self.dense.words)
+        self.pairs = _folded(weights.get("pair_embedding"), self.dense.pairs)
+        self.subwords = _folded(weights.get("subword_embedding"), self.dense.subwords)
+        self.prior, self.power = model.bag_prior or 0.0, model.bag_power
+        self.vocab_size, self.pair_buckets = bundle.io.vocab_size, model.pair_buckets
+        subwords = bundle.encoding.subwords
+        longest = max(bundle.encoding.maxlen, subwords.slots if subwords else 0)
+        self.inverse = (1 / bag_divisor(np.arange(longest + 1), self.prior, self.power)).astype(np.float32)
+
+    def batch(self, ids: np.ndarray, subwords: np.ndarray) -> np.ndarray:
+        """The bags' share of the logits of padded rows: ``[n, K]``."""
+        total = self._batch_part(self.words, ids)
+        if self.pairs is not None:
+            total = total + self._batch_part(self.pairs, pair_ids(ids, self.vocab_size, self.pair_buckets))
+        if self.subwords is not None:
+            total = total + self._batch_part(self.subwords, subwords)
+        return total
+
+    def one(self, kept: np.ndarray, kept_subwords: np.ndarray | None) -> np.ndarray:
+        """The bags' share of the logits of one text's unpadded kept ids: ``[K]``."""
+        total = self._one_part(self.words, kept)
+        if self.pairs is not None:  # every id is a word here: every adjacent two are a pair
+            total = total + self._one_part(self.pairs, pair_bucket(kept[:-1], kept[1:], self.vocab_size, self.pair_buckets))
+        if self.subwords is not None and kept_subwords is not None:
+            total = total + self._one_part(self.subwords, kept_subwords)
+        return total
+
+    def _batch_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
+        table, matrix = bag
+        part = table[ids].sum(axis=1) / _token_count(ids, self.prior, self.power)
+        return part if matrix is None else part @ matrix
+
+    def _one_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
+        table, matrix = bag
+        part = table[ids].sum(axis=0) * self.inverse[len(ids)]
+        return part if matrix is None else part @ matrix
+
+
+def _one_text(bags: _FoldedBags, bias: np.ndarray, task: str, rnn: tuple | None):
     """One text's scores from its unpadded kept ids (and subword ids), as the one-text ONNX graph
-    computes them: each bag a sum of rows of a table with the final layer folded in
-    (:func:`~edge_sentiment.model_math.bag_table`) times 1 / its divisor, read by count."""
-    dense = model_split(weights["dense_kernel"], model)
-    word_table = _folded(weights["embedding"], dense.words)
-    pair_table = _folded(weights.get("pair_embedding"), dense.pairs)
-    subword_table = _folded(weights.get("subword_embedding"), dense.subwords)
-    subwords = bundle.encoding.subwords
-    longest = max(bundle.encoding.maxlen, subwords.slots if subwords else 0)
-    inverse = (1 / bag_divisor(np.arange(longest + 1), model.bag_prior or 0.0, model.bag_power)).astype(np.float32)
-    bias, vocab_size, task = weights["dense_bias"], bundle.io.vocab_size, bundle.manifest.task
+    computes them: the folded bags, and the RNN (if read) from the state its pad steps lead to."""
 
     def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
-        logit = bias + _bag_part(word_table, kept, inverse) if word_table is not None else bias
-        if pair_table is not None:
-            pairs = pair_bucket(kept[:-1], kept[1:], vocab_size, model.pair_buckets)  # (every id is a word: no padding)
-            logit = logit + _bag_part(pair_table, pairs, inverse)
-        if subword_table is not None and kept_subwords is not None:
-            logit = logit + _bag_part(subword_table, kept_subwords, inverse)
+        logit = bias + bags.one(kept, kept_subwords)
         if rnn is not None:
-            logit = logit + _rnn_mean(kept, *rnn) @ dense.rnn
+            logit = logit + _rnn_mean(kept, *rnn) @ bags.dense.rnn
         return activate(logit, task)
 
     return one
@@ -118,13 +146,6 @@ def _one_text(weights: dict, model, bundle, rnn: tuple | None):
 def _folded(vectors: np.ndarray | None, weights: np.ndarray | None) -> tuple | None:
     """:func:`~edge_sentiment.model_math.bag_table` of a bag the model has (None: it has not)."""
     return None if vectors is None or weights is None else bag_table(vectors, weights)
-
-
-def _bag_part(bag: tuple, ids: np.ndarray, inverse: np.ndarray) -> np.ndarray:
-    """A bag's share of the logits for one text's ``ids`` (no padding among them)."""
-    table, matrix = bag
-    part = table[ids].sum(axis=0) * inverse[len(ids)]
-    return part if matrix is None else part @ matrix
 
 
 def _rnn_mean(kept: np.ndarray, projected, recurrent, pad_states, window: int) -> np.ndarray:
@@ -137,20 +158,6 @@ def _rnn_mean(kept: np.ndarray, projected, recurrent, pad_states, window: int) -
         h = np.tanh(projected[word] + h @ recurrent)
         total += h
     return total / np.float32(len(steps))
-
-
-def _bags(ids: np.ndarray, embedding: np.ndarray, pairs, vocab_size: int, divisor: tuple) -> list[np.ndarray]:
-    """Masked means of the word vectors and, with pairs, of the hashed pair vectors (sums divided
-    by ``bag_divisor(count, *divisor)``, as the Keras model's MaskedMean)."""
-    bags = [_masked_mean(embedding, ids, *divisor)]
-    if pairs is not None:
-        buckets, pair_embedding = pairs
-        bags.append(_masked_mean(pair_embedding, pair_ids(ids, vocab_size, buckets), *divisor))
-    return bags
-
-
-def _masked_mean(table: np.ndarray, ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
-    return (table[ids] * (ids != PAD_ID)[..., None]).sum(axis=1) / _token_count(ids, prior, power)
 
 
 def _token_count(ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
