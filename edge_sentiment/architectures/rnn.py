@@ -76,7 +76,7 @@ def numpy_forward(weights: dict, bundle):
         # [bag of words (and pairs, subwords), mean of RNN outputs] @ the Dense kernel, as the Keras
         # model, with the kernel's bag rows folded into the bags' tables
         logits = dense_b + bags.batch(ids, subwords)
-        return activate(logits + features @ bags.dense.rnn if reads_rnn else logits, task)
+        return activate((logits + features @ bags.dense.rnn) if reads_rnn else logits, task)
 
     if not (bags is not None and bundle.encoding.padding == "pre" and not bundle.encoding.drop_special):
         return predict  # (a text always keeps its start id, and its RNN starts after its pad steps)
