@@ -5,12 +5,15 @@
     serving        the lean batch graph, one tf.function from the trained weights
     fuse_rnn       tf2onnx's SimpleRNN Loop -> the ONNX RNN op; leading padding trimmed
     single_text    the one-text graph, written node by node
+    gather_elements  the batch graph's one-float table lookups as GatherElements (faster in onnxruntime)
     finalize       the metadata stamp, IR version and check every file gets
 """
 
 from . import single_text
-from .convert import ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_text_onnx, trims_subword_padding
+from .convert import (
+    ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, to_onnx, to_single_text_onnx, trims_subword_padding, with_fast_score_lookups,
+)
 from .finalize import ONNX_OPSET
 
 __all__ = ["single_text", "ONNX_OPSET", "ONNX_VARIANTS", "accepts_trimmed_padding", "trims_subword_padding", "onnx_variants",
-           "to_onnx", "to_single_text_onnx"]
+           "to_onnx", "to_single_text_onnx", "with_fast_score_lookups"]

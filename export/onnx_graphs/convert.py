@@ -24,6 +24,7 @@ from ..model import numpy_weights
 from . import serving, single_text
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, any_steps, fuse_simple_rnn
+from .gather_elements import score_lookups_as_gather_elements
 
 
 def _signature(width: int) -> list[tf.TensorSpec]:
@@ -69,6 +70,14 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
         any_steps(proto)  # the lean graph reads the subwords from column maxlen on, however many there are
     onnx.save(finalized(proto, config), str(path))
     return path
+
+
+def with_fast_score_lookups(path: Path, config: TrainingConfig) -> None:
+    """Rewrite the batch graph at ``path`` so its one-float table lookups run as ``GatherElements``
+    (gather_elements.py); the exporter calls it after making the int8 copy from the ``Gather`` form."""
+    proto = onnx.load(str(path))
+    if score_lookups_as_gather_elements(proto):
+        onnx.save(finalized(proto, config), str(path))
 
 
 def to_single_text_onnx(model: keras.Model, config: TrainingConfig, path: Path) -> Path:

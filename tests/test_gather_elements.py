@@ -1,0 +1,69 @@
+"""The batch graph's one-float table lookups as GatherElements: the same values in the same
+shapes as Gather, only where the table is [rows, 1]; the int8 copy keeps Gather's tables."""
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+pytest.importorskip("tensorflow", reason="the pass lives in the training stage ('train' extra)")
+import onnxruntime as ort  # noqa: E402
+
+from edge_sentiment_export.onnx_graphs.gather_elements import score_lookups_as_gather_elements  # noqa: E402
+
+
+def _lookup_graph(table: np.ndarray, rank: int) -> onnx.ModelProto:
+    ids = helper.make_tensor_value_info("ids", TensorProto.INT32, [None] * rank)
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, [None] * (rank + 1))
+    graph = helper.make_graph([helper.make_node("Gather", ["table", "ids"], ["out"], name="lookup", axis=0)], "g", [ids], [out],
+                              [numpy_helper.from_array(table, "table")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def _run(proto: onnx.ModelProto, ids: np.ndarray) -> np.ndarray:
+    return ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})[0]
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 7), (2, 3, 4), (9,)])
+def test_a_one_column_table_lookup_gives_the_same_values_in_the_same_shape(shape):
+    rng = np.random.default_rng(0)
+    table = rng.standard_normal((50, 1)).astype(np.float32)
+    ids = rng.integers(0, 50, size=shape).astype(np.int32)
+    proto = _lookup_graph(table, len(shape))
+    expected = _run(proto, ids)
+    assert score_lookups_as_gather_elements(proto) == 1
+    onnx.checker.check_model(proto, full_check=True)
+    assert [n.op_type for n in proto.graph.node].count("GatherElements") == 1
+    assert "Gather" not in [n.op_type for n in proto.graph.node]
+    got = _run(proto, ids)
+    assert got.shape == expected.shape == (*shape, 1)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_wider_tables_keep_gather():
+    proto = _lookup_graph(np.zeros((50, 3), dtype=np.float32), 2)
+    assert score_lookups_as_gather_elements(proto) == 0
+    assert [n.op_type for n in proto.graph.node] == ["Gather"]
+
+
+def test_an_exported_one_output_bundle_looks_its_bags_up_with_gather_elements(tmp_path):
+    from conftest import run_cli
+    from test_subwords import _write
+
+    out = tmp_path / "bundle"
+    result = run_cli("export", "--train", str(_write(tmp_path / "train.tsv")), "--epochs", "3", "--quantize", "--out", str(out))
+    assert result.returncode == 0, result.stderr[-3000:]
+    batch = onnx.load(str(out / "model.onnx")).graph
+    widths = {t.name: list(t.dims)[1:] for t in batch.initializer}
+    assert [n.op_type for n in batch.node].count("GatherElements") == 3  # words, pairs, subwords
+    assert all(widths.get(n.input[0]) != [1] for n in batch.node if n.op_type == "Gather")  # (the RNN's table is wider)
+    assert "GatherElements" not in [n.op_type for n in onnx.load(str(out / "model.single.onnx")).graph.node]
+    int8_ops = [n.op_type for n in onnx.load(str(out / "model.int8.onnx")).graph.node]
+    assert "Gather" in int8_ops and "DequantizeLinear" in int8_ops and "GatherElements" not in int8_ops
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["quantization"]["size_ratio"] < 0.5  # (its tables quantized as before)
+    assert manifest["metrics"]["parity_vs_keras"]["onnx"]["max_abs_diff"] <= 1e-5
+    verified = run_cli("verify", "--model", str(out))
+    assert verified.returncode == 0 and b" 0 failures" in verified.stdout
