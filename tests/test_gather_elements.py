@@ -26,7 +26,7 @@ def _run(proto: onnx.ModelProto, ids: np.ndarray) -> np.ndarray:
     return ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})[0]
 
 
-@pytest.mark.parametrize("shape", [(0, 5), (1, 1), (3, 7), (2, 3, 4), (9,)])
+@pytest.mark.parametrize("shape", [(0, 5), (1, 0), (3, 0), (1, 1), (3, 7), (2, 3, 4), (2, 0, 4), (9,)])
 def test_a_one_column_table_lookup_gives_the_same_values_in_the_same_shape(shape):
     rng = np.random.default_rng(0)
     table = rng.standard_normal((50, 1)).astype(np.float32)

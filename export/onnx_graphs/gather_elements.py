@@ -55,5 +55,6 @@ def _lookup(node: onnx.NodeProto) -> list[onnx.NodeProto]:
         helper.make_node("GatherElements", [table, f"{name}/flat_ids"], [f"{name}/values"], name=f"{name}/values", axis=0),
         helper.make_node("Shape", [ids], [f"{name}/ids_shape"], name=f"{name}/ids_shape"),
         helper.make_node("Concat", [f"{name}/ids_shape", ONE_COLUMN], [f"{name}/shape"], name=f"{name}/shape", axis=0),
-        helper.make_node("Reshape", [f"{name}/values", f"{name}/shape"], [out], name=name),
+        # allowzero: a 0 in the shape is an empty axis (no pairs in a one-id row), not "keep the input's"
+        helper.make_node("Reshape", [f"{name}/values", f"{name}/shape"], [out], name=name, allowzero=1),
     ]
