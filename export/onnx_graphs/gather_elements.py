@@ -2,9 +2,9 @@
 
 A model with one output gathers one float per id from each bag's score table (``[rows, 1]``:
 model_math.bag_table folds the final layer into it). onnxruntime's ``Gather`` copies each
-index's block on its own, which for one-float blocks costs about ten times what
-``GatherElements`` over the same flat indices does (a [754, 508] batch of subword ids from
-262,145 rows: 4.0 ms against 0.5 ms; benchmarks/gather_ops.py). So each such lookup becomes
+index's block on its own, which for one-float blocks costs several times what
+``GatherElements`` over the same flat indices does (benchmarks/gather_ops.py measures both;
+the figures are in docs/backends-and-speed.md). So each such lookup becomes
 
     flat = Reshape(ids, [-1, 1]); values = GatherElements(table, flat, axis=0)
     out = Reshape(values, Concat(Shape(ids), [1]))
