@@ -56,11 +56,13 @@ def numpy_forward(weights: dict, bundle):
         ids, subwords = row[:, :maxlen], row[:, maxlen:]
         if trimmable:
             ids = trim_leading_padding(ids)
+        if bags is not None and not reads_rnn:  # a bag model: its bags alone
+            return activate(dense_b + bags.batch(ids, subwords), task)
         rnn_ids = ids[:, -window:]
         start = pad_states[initial_state_index(window, ids.shape[1]) if trimmable else 0]
         h = np.repeat(start[None], len(ids), axis=0)
         pooled = np.full_like(h, -np.inf) if head == "max" else np.zeros_like(h)
-        for t in range(rnn_ids.shape[1] if reads_rnn else 0):
+        for t in range(rnn_ids.shape[1]):
             h = np.tanh(projected[rnn_ids[:, t]] + h @ recurrent)
             if head == "max":
                 np.maximum(pooled, h, out=pooled)
@@ -75,8 +77,7 @@ def numpy_forward(weights: dict, bundle):
             return activate(features @ dense_w + dense_b, task)
         # [bag of words (and pairs, subwords), mean of RNN outputs] @ the Dense kernel, as the Keras
         # model, with the kernel's bag rows folded into the bags' tables
-        logits = dense_b + bags.batch(ids, subwords)
-        return activate((logits + features @ bags.dense.rnn) if reads_rnn else logits, task)
+        return activate(dense_b + bags.batch(ids, subwords) + features @ bags.dense.rnn, task)
 
     if not (bags is not None and bundle.encoding.padding == "pre" and not bundle.encoding.drop_special):
         return predict  # (a text always keeps its start id, and its RNN starts after its pad steps)
