@@ -142,25 +142,25 @@ class SubwordEncoder:
         return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int32)
 
     def rows(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
-        """``pad([kept(tokens) for tokens in token_lists])``, with the texts whose n-grams all fit
-        their slots (nearly all) placed in one vectorised step instead of an array per text."""
+        """``pad([kept(tokens) for tokens in token_lists])`` in one vectorised step: every token's
+        ids gathered from the table, then each text's last (or first) ``slots`` of them placed.
+        (A token cut at the edge keeps the ids :meth:`kept` gives it: n-grams come by start
+        position, so the part it hashes is the end, or the start, of the whole token's list.)"""
         slots = self.config.slots
         table_rows = self._table_rows(list(chain.from_iterable(token_lists)))
         counts = self._counts[table_rows]
         tokens_per_text = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
         ends = np.cumsum(tokens_per_text)
         running = np.concatenate([[0], np.cumsum(counts)])
-        totals = running[ends] - running[ends - tokens_per_text]
-        fits = totals <= slots
+        starts, stops = running[ends - tokens_per_text], running[ends]
         flat = self._gathered(table_rows, counts, running)
-        if not fits.all():
-            flat = flat[np.repeat(fits, totals)]
-        filled = np.where(fits, totals, 0)[:, None]
+        filled = np.minimum(stops - starts, slots)
+        if (filled < stops - starts).any():  # some texts have more n-grams than slots: keep theirs at the kept end
+            first = stops - filled if self.from_end else starts
+            flat = flat[np.repeat(first - (np.cumsum(filled) - filled), filled) + np.arange(filled.sum())]
         columns = np.arange(slots)
         out = np.zeros((len(token_lists), slots), dtype=np.int32)
-        out[columns >= slots - filled if self.pad_before else columns < filled] = flat  # row by row, in text order
-        for row in np.flatnonzero(~fits).tolist():
-            out[row] = self.pad([self.kept(token_lists[row])])[0]
+        out[columns >= slots - filled[:, None] if self.pad_before else columns < filled[:, None]] = flat  # row by row
         return out
 
     def pad(self, kept: Sequence[np.ndarray]) -> np.ndarray:

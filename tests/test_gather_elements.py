@@ -1,5 +1,6 @@
 """The batch graph's one-float table lookups as GatherElements: the same values in the same
-shapes as Gather, only where the table is [rows, 1]; the int8 copy keeps Gather's tables."""
+shapes as Gather, only where the table is [rows, 1]; the int8 copy keeps Gather's tables.
+And the sums of such lookups over a last axis: the same values in the same shape."""
 
 import json
 
@@ -11,6 +12,7 @@ from onnx import TensorProto, helper, numpy_helper
 pytest.importorskip("tensorflow", reason="the pass lives in the training stage ('train' extra)")
 import onnxruntime as ort  # noqa: E402
 
+from edge_sentiment_export.onnx_graphs.column_sums import sums_over_last_axis  # noqa: E402
 from edge_sentiment_export.onnx_graphs.gather_elements import score_lookups_as_gather_elements  # noqa: E402
 
 
@@ -37,9 +39,42 @@ def test_a_one_column_table_lookup_gives_the_same_values_in_the_same_shape(shape
     onnx.checker.check_model(proto, full_check=True)
     assert [n.op_type for n in proto.graph.node].count("GatherElements") == 1
     assert "Gather" not in [n.op_type for n in proto.graph.node]
+    # The table as a vector (GatherElements on [rows, 1] is no faster than Gather), stored once
+    assert [(t.name, list(t.dims)) for t in proto.graph.initializer if t.data_type == TensorProto.FLOAT] == [("table/vector", [50])]
     got = _run(proto, ids)
     assert got.shape == expected.shape == (*shape, 1)
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("shape", [(0, 5), (1, 0), (3, 7), (1, 1)])
+def test_a_sum_over_the_steps_of_one_column_gives_the_same_values_in_the_same_shape(shape):
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((*shape, 1)).astype(np.float32)
+    proto = _sum_graph(["batch", "steps", 1])
+    expected = _run_values(proto, values)
+    assert sums_over_last_axis(proto) == 1
+    onnx.checker.check_model(proto, full_check=True)
+    assert [n.op_type for n in proto.graph.node] == ["Squeeze", "ReduceSum"]
+    got = _run_values(proto, values)
+    assert got.shape == expected.shape == (shape[0], 1)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6)
+
+
+def test_sums_of_wider_or_unknown_shapes_are_left_alone():
+    assert sums_over_last_axis(_sum_graph(["batch", "steps", 4])) == 0
+    assert sums_over_last_axis(_sum_graph(None)) == 0
+
+
+def _sum_graph(dims: list | None) -> onnx.ModelProto:
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, dims)
+    out = helper.make_tensor_value_info("out", TensorProto.FLOAT, ["batch", 1])
+    node = helper.make_node("ReduceSum", ["x", "axes"], ["out"], name="sum", keepdims=0)
+    graph = helper.make_graph([node], "g", [x], [out], [numpy_helper.from_array(np.array([1], dtype=np.int64), "axes")])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+
+
+def _run_values(proto: onnx.ModelProto, values: np.ndarray) -> np.ndarray:
+    return ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": values})[0]
 
 
 def test_wider_tables_keep_gather():
@@ -57,7 +92,9 @@ def test_an_exported_one_output_bundle_looks_its_bags_up_with_gather_elements(tm
     assert result.returncode == 0, result.stderr[-3000:]
     batch = onnx.load(str(out / "model.onnx")).graph
     widths = {t.name: list(t.dims)[1:] for t in batch.initializer}
-    assert [n.op_type for n in batch.node].count("GatherElements") == 3  # words, pairs, subwords
+    gathered = [n.input[0] for n in batch.node if n.op_type == "GatherElements"]
+    assert len(gathered) == 3 and all(widths[name] == [] for name in gathered)  # words, pairs, subwords; vectors
+    assert sum(n.name.endswith("/squeezed") for n in batch.node) >= 3  # and their sums (at least) over a last axis
     assert all(widths.get(n.input[0]) != [1] for n in batch.node if n.op_type == "Gather")  # (the RNN's table is wider)
     assert "GatherElements" not in [n.op_type for n in onnx.load(str(out / "model.single.onnx")).graph.node]
     int8_ops = [n.op_type for n in onnx.load(str(out / "model.int8.onnx")).graph.node]

@@ -6,6 +6,7 @@
     fuse_rnn       tf2onnx's SimpleRNN Loop -> the ONNX RNN op; leading padding trimmed
     single_text    the one-text graph, written node by node
     gather_elements  the batch graph's one-float table lookups as GatherElements (faster in onnxruntime)
+    column_sums    the batch graph's sums of those lookups over a last axis (faster in onnxruntime)
     finalize       the metadata stamp, IR version and check every file gets
 """
 

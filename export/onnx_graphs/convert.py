@@ -22,6 +22,7 @@ from ..architectures.rnn import pad_states
 from ..layers import INPUT_NAME, OUTPUT_NAME
 from ..model import numpy_weights
 from . import serving, single_text
+from .column_sums import sums_over_last_axis
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, any_steps, fuse_simple_rnn
 from .gather_elements import score_lookups_as_gather_elements
@@ -74,9 +75,10 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
 
 def with_fast_score_lookups(path: Path, config: TrainingConfig) -> None:
     """Rewrite the batch graph at ``path`` so its one-float table lookups run as ``GatherElements``
-    (gather_elements.py); the exporter calls it after making the int8 copy from the ``Gather`` form."""
+    (gather_elements.py) and their sums over a last axis (column_sums.py); the exporter calls it
+    after making the int8 copy from the ``Gather`` form."""
     proto = onnx.load(str(path))
-    if score_lookups_as_gather_elements(proto):
+    if score_lookups_as_gather_elements(proto) + sums_over_last_axis(proto):
         onnx.save(finalized(proto, config), str(path))
 
 
