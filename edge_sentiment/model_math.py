@@ -10,6 +10,7 @@ NumPy only: the runtime imports it, so it must not import TensorFlow or onnx.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,6 +131,12 @@ def bag_divisor(count, prior: float = 0.0, power: float = 1.0) -> np.ndarray:
 def sigmoid(logits: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore"):  # exp(-logit) overflows to inf for logit < -88: the score is then 0
         return (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
+
+
+def sigmoid_of_float(logit: float) -> float:
+    """:func:`sigmoid` of one Python float (one text's one output, without NumPy's per-call cost);
+    past exp's range the score is 0 in float32 either way."""
+    return 1.0 / (1.0 + math.exp(min(-logit, 700.0)))
 
 
 def bag_width(model) -> int:

@@ -14,11 +14,11 @@ from ..backends import Predictor, trim_leading_padding
 from ..constants import PAD_ID
 from ..model_math import (
     TRIMMABLE_HEADS, bag_divisor, bag_table, bag_width, initial_state_index, model_split, rnn_pad_states, rnn_vectors,
-    trims_leading_padding,
+    sigmoid_of_float, trims_leading_padding,
 )
 from ..pairs import pair_bucket, pair_ids
 from ..subwords import count_ngrams
-from ..tasks import activate
+from ..tasks import ACTIVATIONS, activate
 from .attribution import RNN_NODES, completed
 
 
@@ -88,19 +88,20 @@ def numpy_forward(weights: dict, bundle):
 class _FoldedBags:
     """The bags of head "mean_with_bag" with the final Dense layer's rows folded into their tables
     (:func:`~edge_sentiment.model_math.bag_table`, as the ONNX graphs do): a bag's share of the
-    logits is the sum of its ids' rows (row 0, padding or "no pair", is zero) over its divisor."""
+    logits is the sum of its ids' rows (row 0, padding or "no pair", is zero) over its divisor.
+    A model with one output keeps each table as a vector: one float per id, gathered by ``take``."""
 
     def __init__(self, weights: dict, model, bundle) -> None:
         self.dense = model_split(weights["dense_kernel"], model)
         assert self.dense.words is not None  # (head "mean_with_bag" always has its bag of words)
-        self.words = bag_table(weights["embedding"], self.dense.words)
+        self.words = _as_vector(bag_table(weights["embedding"], self.dense.words))
         self.pairs = _folded(weights.get("pair_embedding"), self.dense.pairs)
         self.subwords = _folded(weights.get("subword_embedding"), self.dense.subwords)
         self.prior, self.power = model.bag_prior or 0.0, model.bag_power
         self.vocab_size, self.pair_buckets = bundle.io.vocab_size, model.pair_buckets
         subwords = bundle.encoding.subwords
         longest = max(bundle.encoding.maxlen, subwords.slots if subwords else 0)
-        self.inverse = (1 / bag_divisor(np.arange(longest + 1), self.prior, self.power)).astype(np.float32)
+        self.inverse = (1 / bag_divisor(np.arange(longest + 1), self.prior, self.power)).astype(np.float32).tolist()
 
     def batch(self, ids: np.ndarray, subwords: np.ndarray) -> np.ndarray:
         """The bags' share of the logits of padded rows: ``[n, K]``."""
@@ -111,8 +112,8 @@ class _FoldedBags:
             total = total + self._batch_part(self.subwords, subwords)
         return total
 
-    def one(self, kept: np.ndarray, kept_subwords: np.ndarray | None) -> np.ndarray:
-        """The bags' share of the logits of one text's unpadded kept ids: ``[K]``."""
+    def one(self, kept: np.ndarray, kept_subwords: np.ndarray | None) -> np.ndarray | float:
+        """The bags' share of the logits of one text's unpadded kept ids: ``[K]`` (one output: a float)."""
         total = self._one_part(self.words, kept)
         if self.pairs is not None:  # every id is a word here: every adjacent two are a pair
             total = total + self._one_part(self.pairs, pair_bucket(kept[:-1], kept[1:], self.vocab_size, self.pair_buckets))
@@ -122,12 +123,16 @@ class _FoldedBags:
 
     def _batch_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
         table, matrix = bag
+        if table.ndim == 1:
+            return table.take(ids).sum(axis=1, keepdims=True) / _token_count(ids, self.prior, self.power)
         part = table[ids].sum(axis=1) / _token_count(ids, self.prior, self.power)
         return part if matrix is None else part @ matrix
 
-    def _one_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
+    def _one_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray | float:
         table, matrix = bag
-        part = table[ids].sum(axis=0) * self.inverse[len(ids)]
+        if table.ndim == 1:  # (Python floats: on a few numbers NumPy's calls cost more than the sums)
+            return float(table.take(ids).sum()) * self.inverse[len(ids)]
+        part = table.take(ids, axis=0).sum(axis=0) * np.float32(self.inverse[len(ids)])
         return part if matrix is None else part @ matrix
 
 
@@ -141,12 +146,29 @@ def _one_text(bags: _FoldedBags, bias: np.ndarray, task: str, rnn: tuple | None)
             logit = logit + _rnn_mean(kept, *rnn) @ bags.dense.rnn
         return activate(logit, task)
 
-    return one
+    start = float(bias[0])
+
+    def one_output(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
+        logit = start + float(bags.one(kept, kept_subwords))  # (a float already: each table is a vector)
+        if rnn is not None:
+            logit += float((_rnn_mean(kept, *rnn) @ bags.dense.rnn)[0])
+        return np.array([sigmoid_of_float(logit)], dtype=np.float32)
+
+    return one_output if len(bias) == 1 and ACTIVATIONS[task] == "sigmoid" else one
+
+
+def _as_vector(bag: tuple) -> tuple:
+    """A score table of one output as a vector, the final weights folded in (``take`` on it is the
+    fastest lookup NumPy has); a table of more outputs as it is."""
+    table, matrix = bag
+    if (table if matrix is None else matrix).shape[1] != 1:
+        return bag
+    return np.ascontiguousarray((table if matrix is None else table @ matrix)[:, 0], dtype=np.float32), None
 
 
 def _folded(vectors: np.ndarray | None, weights: np.ndarray | None) -> tuple | None:
     """:func:`~edge_sentiment.model_math.bag_table` of a bag the model has (None: it has not)."""
-    return None if vectors is None or weights is None else bag_table(vectors, weights)
+    return None if vectors is None or weights is None else _as_vector(bag_table(vectors, weights))
 
 
 def _rnn_mean(kept: np.ndarray, projected, recurrent, pad_states, window: int) -> np.ndarray:
