@@ -39,7 +39,7 @@ def test_a_one_column_table_lookup_gives_the_same_values_in_the_same_shape(shape
     onnx.checker.check_model(proto, full_check=True)
     assert [n.op_type for n in proto.graph.node].count("GatherElements") == 1
     assert "Gather" not in [n.op_type for n in proto.graph.node]
-    # The table as a vector (GatherElements on [rows, 1] is no faster than Gather), stored once
+    # The table as a vector (GatherElements on [rows, 1] is little faster than Gather), stored once
     assert [(t.name, list(t.dims)) for t in proto.graph.initializer if t.data_type == TensorProto.FLOAT] == [("table/vector", [50])]
     got = _run(proto, ids)
     assert got.shape == expected.shape == (*shape, 1)

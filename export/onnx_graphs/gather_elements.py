@@ -4,7 +4,7 @@ A model with one output gathers one float per id from each bag's score table (``
 model_math.bag_table folds the final layer into it). onnxruntime's ``Gather`` copies each
 index's block on its own, which for one-float blocks costs several times what
 ``GatherElements`` over the same flat indices does on the table as a vector (on the ``[rows, 1]``
-table itself it is no faster: benchmarks/gather_ops.py measures each form; the figures are in
+table itself it is little faster: benchmarks/gather_ops.py measures each form; the figures are in
 docs/backends-and-speed.md). So each such lookup becomes
 
     flat = Reshape(ids, [-1]); values = GatherElements(table as [rows], flat, axis=0)
