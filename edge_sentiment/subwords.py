@@ -155,7 +155,7 @@ class SubwordEncoder:
         starts, stops = running[ends - tokens_per_text], running[ends]
         flat = self._gathered(table_rows, counts, running)
         filled = np.minimum(stops - starts, slots)
-        if (filled < stops - starts).any():  # some texts have more n-grams than slots: keep theirs at the kept end
+        if (starts + filled < stops).any():  # some texts have more n-grams than slots: keep theirs at the kept end
             first = stops - filled if self.from_end else starts
             flat = flat[np.repeat(first - (np.cumsum(filled) - filled), filled) + np.arange(filled.sum())]
         columns = np.arange(slots)

@@ -139,6 +139,8 @@ class _FoldedBags:
 def _one_text(bags: _FoldedBags, bias: np.ndarray, task: str, rnn: tuple | None):
     """One text's scores from its unpadded kept ids (and subword ids), as the one-text ONNX graph
     computes them: the folded bags, and the RNN (if read) from the state its pad steps lead to."""
+    if len(bias) == 1 and ACTIVATIONS[task] == "sigmoid":
+        return _one_output_text(bags, float(bias[0]), rnn)
 
     def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
         logit = bias + bags.one(kept, kept_subwords)
@@ -146,15 +148,19 @@ def _one_text(bags: _FoldedBags, bias: np.ndarray, task: str, rnn: tuple | None)
             logit = logit + _rnn_mean(kept, *rnn) @ bags.dense.rnn
         return activate(logit, task)
 
-    start = float(bias[0])
+    return one
 
-    def one_output(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
-        logit = start + float(bags.one(kept, kept_subwords))  # (a float already: each table is a vector)
+
+def _one_output_text(bags: _FoldedBags, bias: float, rnn: tuple | None):
+    """:func:`_one_text` of a model with one sigmoid output, in Python floats (each table is a vector)."""
+
+    def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
+        logit = bias + float(bags.one(kept, kept_subwords))
         if rnn is not None:
             logit += float((_rnn_mean(kept, *rnn) @ bags.dense.rnn)[0])
         return np.array([sigmoid_of_float(logit)], dtype=np.float32)
 
-    return one_output if len(bias) == 1 and ACTIVATIONS[task] == "sigmoid" else one
+    return one
 
 
 def _as_vector(bag: tuple) -> tuple:
