@@ -39,7 +39,7 @@ ARCHITECTURES = ("rnn", "multi_hot_dense")
 HEADS = ("last", "max", "mean", "mean_with_bag")
 INPUT_ENCODINGS = ("embedding", "one_hot")
 ONNX_GRAPHS = ("lean", "fused", "as-converted")
-RECURRENT_OPS = ("RNN", "Loop")
+RECURRENT_OPS = ("RNN", "Loop", "unrolled")
 #: The id layout every bundle must have (constants.py); checked at load.
 ID_LAYOUT = {"pad_id": PAD_ID, "start_id": START_ID, "oov_id": OOV_ID, "first_word_id": FIRST_WORD_ID}
 #: Upper bounds that keep a lying manifest from allocating without limit.

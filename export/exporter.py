@@ -44,7 +44,7 @@ from .layers import INPUT_NAME, OUTPUT_NAME, SUBWORDS_INPUT
 from .model import numpy_weights
 from .onnx_graphs import (
     ONNX_OPSET, ONNX_VARIANTS, accepts_trimmed_padding, onnx_variants, single_text, to_onnx, to_single_text_onnx,
-    trims_subword_padding, with_fast_score_lookups,
+    trims_subword_padding, with_fast_batch_ops,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
 from .thresholds import MIN_LABELS, fit_thresholds
@@ -312,7 +312,7 @@ def _write_onnx_files(folder: Path, model, config: TrainingConfig, variant: str,
         key, name = INT8_FILE
         to_int8(folder / FILES["onnx"], folder / name)
         files[key] = name
-    with_fast_score_lookups(folder / FILES["onnx"], config)  # (after the int8 copy: the quantizer knows Gather's tables)
+    with_fast_batch_ops(folder / FILES["onnx"], config)  # (after the int8 copy: the quantizer knows Gather's tables)
     return files
 
 

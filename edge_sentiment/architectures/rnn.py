@@ -193,6 +193,10 @@ def _token_count(ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.
     return bag_divisor((ids != PAD_ID).sum(axis=1, keepdims=True), prior, power)
 
 
+#: How ``describe`` words the manifest's ``onnx_recurrent_op`` where "<op> op" would not read.
+_RECURRENCE = {"unrolled": "RNN unrolled"}
+
+
 def describe(model) -> str:
     window = f" on the last {model.rnn_window} steps" if model.rnn_window else ""
     window += f" (its own {model.rnn_embedding_dim}-wide word vectors)" if model.rnn_embedding_dim else ""
@@ -200,7 +204,7 @@ def describe(model) -> str:
     return (
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
         f"SimpleRNN({model.rnn_units}){window}, head {model.head}{_bag_divisor_text(model)}; "
-        f"ONNX graph {model.onnx_graph} ({model.onnx_recurrent_op} op)"
+        f"ONNX graph {model.onnx_graph} ({_RECURRENCE.get(model.onnx_recurrent_op, f'{model.onnx_recurrent_op} op')})"
         + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
     )
 

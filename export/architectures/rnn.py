@@ -106,6 +106,8 @@ def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
 
 def manifest_record(config: TrainingConfig, variant: str) -> dict:
     """The manifest's ``model`` fields the runtime rebuilds this architecture from."""
+    from ..onnx_graphs.unroll_rnn import recurrent_op  # (the package imports this one)
+
     return {
         "architecture": config.architecture,
         "input_encoding": config.input_encoding,
@@ -119,8 +121,7 @@ def manifest_record(config: TrainingConfig, variant: str) -> dict:
         **({"bag_power": config.bag_power} if config.bag_power != 1.0 else {}),
         **({"subword_dim": config.subword_dim} if config.has_subwords else {}),
         **({"rnn_embedding_dim": config.rnn_embedding_dim} if config.rnn_embedding_dim else {}),
-        # "RNN": fused from tf2onnx's Loop (onnx_graphs/fuse_rnn.py); "Loop": the fallback.
-        "onnx_recurrent_op": "Loop" if variant == "as-converted" else "RNN",
+        "onnx_recurrent_op": recurrent_op(config, variant),
     }
 
 

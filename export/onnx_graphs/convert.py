@@ -26,6 +26,7 @@ from .column_sums import sums_over_last_axis
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, any_steps, fuse_simple_rnn
 from .gather_elements import score_lookups_as_gather_elements
+from .unroll_rnn import fixed_steps, unroll_rnn
 
 
 def _signature(width: int) -> list[tf.TensorSpec]:
@@ -34,7 +35,7 @@ def _signature(width: int) -> list[tf.TensorSpec]:
 
 #: How model.onnx can be made, fastest first; the exporter takes the first that passes parity.
 ONNX_VARIANTS = {
-    "lean": "lean serving graph (export/onnx_graphs/serving.py), fused RNN op",
+    "lean": "lean serving graph (export/onnx_graphs/serving.py), fused RNN op (unrolled where its step count is fixed)",
     "fused": "the Keras model, its SimpleRNN Loop fused into an ONNX RNN op",
     "as-converted": "tf2onnx's graph as converted",
 }
@@ -73,12 +74,17 @@ def to_onnx(model: keras.Model, config: TrainingConfig, path: Path, variant: str
     return path
 
 
-def with_fast_score_lookups(path: Path, config: TrainingConfig) -> None:
-    """Rewrite the batch graph at ``path`` so its one-float table lookups run as ``GatherElements``
-    (gather_elements.py) and their sums over a last axis (column_sums.py); the exporter calls it
-    after making the int8 copy from the ``Gather`` form."""
+def with_fast_batch_ops(path: Path, config: TrainingConfig) -> None:
+    """Rewrite the batch graph at ``path`` into the forms onnxruntime runs fastest: one-float table
+    lookups as ``GatherElements`` (gather_elements.py), their sums over a last axis (column_sums.py)
+    and, where its step count is fixed, the RNN unrolled (unroll_rnn.py). The exporter calls it
+    after making the int8 copy from the plain form (the quantizer knows ``Gather``'s tables)."""
     proto = onnx.load(str(path))
-    if score_lookups_as_gather_elements(proto) + sums_over_last_axis(proto):
+    rewritten = score_lookups_as_gather_elements(proto) + sums_over_last_axis(proto)
+    steps = fixed_steps(config)
+    if steps:
+        rewritten += unroll_rnn(proto, steps)
+    if rewritten:
         onnx.save(finalized(proto, config), str(path))
 
 

@@ -78,8 +78,8 @@ def fuse_simple_rnn(proto: onnx.ModelProto, kernel: np.ndarray, recurrent: np.nd
     for offset, node in enumerate(nodes):
         graph.node.insert(position + offset, node)
     graph.initializer.extend(inits)
-    _drop_dead_nodes(graph)
-    _drop_unused_initializers(graph)
+    drop_dead_nodes(graph)
+    drop_unused_initializers(graph)
     return proto
 
 
@@ -126,7 +126,7 @@ def _weight_inputs(graph: onnx.GraphProto, loop: onnx.NodeProto, expected: dict[
     return found
 
 
-def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
+def drop_dead_nodes(graph: onnx.GraphProto) -> None:
     """Remove nodes whose outputs reach no graph output (the Loop's counter logic)."""
     needed = {o.name for o in graph.output}
     alive = []
@@ -138,7 +138,7 @@ def _drop_dead_nodes(graph: onnx.GraphProto) -> None:
     graph.node.extend(reversed(alive))
 
 
-def _drop_unused_initializers(graph: onnx.GraphProto) -> None:
+def drop_unused_initializers(graph: onnx.GraphProto) -> None:
     used = {name for node in graph.node for name in node.input}
     kept = [i for i in graph.initializer if i.name in used]
     del graph.initializer[:]
