@@ -183,6 +183,9 @@ RNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 #: where the RNN adds nothing the best share lowers it by less than half of this (docs/design.md,
 #: "An RNN of its own"), and the RNN costs time on every call.
 RNN_MARGIN = 0.005
+#: ... and only if that gain is this many standard errors of the texts' loss differences at least:
+#: on a few hundred validation texts a share that adds nothing can look 1% better by chance.
+RNN_MIN_T = 2.0
 
 
 def _rnn_model(model: keras.Model, config: TrainingConfig) -> keras.Model:
@@ -205,22 +208,41 @@ def _set_mix(model: keras.Model, bag: list, rnn: keras.Model, config: TrainingCo
 def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_val) -> dict:
     """Phase 2's choice, and ``model`` left with it: of :data:`RNN_WEIGHTS`, the RNN's share of the
     logits with the lowest validation loss (0: the bag model alone, its weight on the RNN zero)."""
-    losses, accuracies, bag = {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
+    losses, accuracies, per_text, bag = {}, {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
     for share in RNN_WEIGHTS:
         _set_mix(model, bag, rnn, config, share)
         losses[share], accuracies[share] = _validation_loss_and_accuracy(model, config, x_val, y_val)
+        per_text[share] = _text_losses(model, config, x_val, y_val)
     best = min(RNN_WEIGHTS, key=lambda share: losses[share])
-    if losses[best] > (1 - RNN_MARGIN) * losses[0.0]:
+    t = _t_statistic(per_text[0.0] - per_text[best]) if best else 0.0
+    if losses[best] > (1 - RNN_MARGIN) * losses[0.0] or t < RNN_MIN_T:
         best = 0.0
     _set_mix(model, bag, rnn, config, best)
     return {"kept": "rnn" if best else "bag", "rnn_weight": best, "val_loss_bag": round(losses[0.0], 5),
             "val_loss_rnn": round(losses[best], 5), "val_accuracy_bag": round(accuracies[0.0], 5),
             "val_accuracy_rnn": round(accuracies[best], 5),
             "validation_loss": {shown_value(share): round(loss, 5) for share, loss in losses.items()},
+            "gain_t": round(t, 3),
             "rule": "the RNN learns with a classifier of its own; the model's logits are the bag model's and the "
                     "RNN's, mixed with the RNN's share (of " + ", ".join(map(shown_value, RNN_WEIGHTS)) + ") that "
-                    f"gives the lowest validation loss, if at least {RNN_MARGIN:.1%} below the bag model's (else 0: "
-                    "the bag model alone)"}
+                    f"gives the lowest validation loss, if at least {RNN_MARGIN:.1%} below the bag model's and "
+                    f"by at least {RNN_MIN_T:g} standard errors of the validation texts' loss differences (gain_t) "
+                    "(else 0: the bag model alone)"}
+
+
+def _text_losses(model: keras.Model, config: TrainingConfig, x_val, y_val) -> np.ndarray:
+    """Each validation text's loss, as :func:`_compile`'s loss (a multilabel text's: the mean over its labels)."""
+    scores = np.clip(model.predict(x_val, batch_size=1024, verbose=0).astype(np.float64), 1e-7, 1 - 1e-7)
+    if config.task == "multiclass":
+        return -np.log(scores[np.arange(len(scores)), np.asarray(y_val).astype(np.int64).ravel()])
+    truth = np.asarray(y_val, dtype=np.float64).reshape(scores.shape)
+    return -(truth * np.log(scores) + (1 - truth) * np.log(1 - scores)).mean(axis=1)
+
+
+def _t_statistic(gains: np.ndarray) -> float:
+    """The mean of ``gains`` in standard errors (0 where there are too few, or all are equal)."""
+    spread = gains.std(ddof=1) if len(gains) > 1 else 0.0
+    return float(gains.mean() / (spread / np.sqrt(len(gains)))) if spread > 0 else 0.0
 
 
 def _fit_phase(model: keras.Model, config: TrainingConfig, epochs: int, data: tuple, verbose) -> dict:

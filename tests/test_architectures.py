@@ -127,8 +127,11 @@ def test_the_recurrent_phase_is_kept_only_when_it_beats_the_bag_on_validation(ex
     if not config.pretrain_bag_epochs:
         pytest.skip("no bag phase in this variant")
     phase = manifest["training"]["rnn_phase"]
-    if config.rnn_embedding_dim:  # its own word vectors: mixed in only if 1% lower, at the best share
-        assert phase["kept"] == ("rnn" if phase["val_loss_rnn"] <= 0.99 * phase["val_loss_bag"] else "bag")
+    if config.rnn_embedding_dim:  # its own word vectors: mixed in at the best share, only if clearly lower
+        from edge_sentiment_export.train import RNN_MARGIN, RNN_MIN_T
+
+        clearly_lower = phase["val_loss_rnn"] <= (1 - RNN_MARGIN) * phase["val_loss_bag"] and phase["gain_t"] >= RNN_MIN_T
+        assert phase["kept"] == ("rnn" if clearly_lower else "bag")
         assert phase["kept"] == "bag" or phase["val_loss_rnn"] == min(phase["validation_loss"].values())
         assert (phase["kept"] == "rnn") == (phase["rnn_weight"] > 0)
     else:  # the bag's vectors, trained on from the bag's classifier
@@ -176,3 +179,34 @@ def test_the_recurrent_phase_choice_rule():
     assert _rnn_phase_choice(record, bag_loss=0.51, bag_accuracy=0.79)["kept"] == "rnn"
     assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.81)["kept"] == "bag"
     assert _rnn_phase_choice(record, bag_loss=0.49, bag_accuracy=0.79, stop_on="val_accuracy")["kept"] == "rnn"
+
+
+@pytest.mark.parametrize("task, labels", [("binary", 2), ("multiclass", 3), ("multilabel", 4)])
+def test_the_texts_losses_average_to_the_loss_keras_reports(task, labels):
+    """The mix's standard errors come from each validation text's loss: their mean is the
+    validation loss the choice compares (Keras' own, as compiled for the task)."""
+    import keras
+
+    from edge_sentiment_export.model import build_model
+    from edge_sentiment_export.train import _text_losses, _validation_loss_and_accuracy
+
+    config = get_preset("default").with_overrides(maxlen=10, num_words=40, pair_buckets=0, rnn_units=3, embedding_dim=4,
+                                                  rnn_embedding_dim=0, task=task, num_labels=labels)
+    keras.utils.set_random_seed(2)
+    model = build_model(config)
+    rng = np.random.default_rng(1)
+    rows = rng.integers(0, 40, size=(50, 10)).astype(np.int32)
+    truth = {"binary": rng.integers(0, 2, 50), "multiclass": rng.integers(0, 3, 50),
+             "multilabel": rng.integers(0, 2, (50, 4))}[task].astype(np.float32)
+    per_text = _text_losses(model, config, rows, truth)
+    assert per_text.shape == (50,) and (per_text > 0).all()
+    assert per_text.mean() == pytest.approx(_validation_loss_and_accuracy(model, config, rows, truth)[0], rel=1e-4)
+
+
+def test_a_gain_counts_in_standard_errors():
+    from edge_sentiment_export.train import _t_statistic
+
+    assert _t_statistic(np.array([0.1, 0.3])) == pytest.approx(0.2 / (np.std([0.1, 0.3], ddof=1) / np.sqrt(2)))
+    assert _t_statistic(np.full(9, 0.02)) == 0.0 and _t_statistic(np.array([0.5])) == 0.0  # no spread to measure
+    noise = np.random.default_rng(0).normal(0.001, 0.3, 400)  # a mean gain far below its noise
+    assert abs(_t_statistic(noise)) < 2.0 <= _t_statistic(noise + 0.05)
