@@ -1,10 +1,15 @@
 """The batch graph's RNN op unrolled: the same scores as Keras wherever the step count is fixed,
 with no RNN op left; graphs whose step count is the caller's keep the op."""
 
+import json
+import random
+
 import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+
+from conftest import js_conformance, needs_node_modules, run_cli
 
 pytest.importorskip("tensorflow", reason="the pass lives in the training stage ('train' extra)")
 import keras  # noqa: E402
@@ -119,3 +124,45 @@ def test_what_it_does_not_know_is_left_alone():
     bidirectional = _rnn_graph(3)
     bidirectional.graph.node[0].attribute.append(helper.make_attribute("direction", "reverse"))
     assert not unroll_rnn(bidirectional, 3)
+
+
+def write_word_order_file(path, rows: int = 1200, seed: int = 0, noise: float = 0.1):
+    """Texts holding "alpha" and "omega" once each, labelled by which comes first (a tenth of the
+    labels flipped): bags of words and adjacent pairs cannot tell, an RNN can."""
+    rng = random.Random(seed)
+    filler = "the a new film plot actor scene story music today week people big news good bad".split()
+    lines = ["text,label"]
+    for _ in range(rows):
+        words = [rng.choice(filler) for _ in range(rng.randint(6, 12))]
+        first, second = rng.sample(range(len(words)), 2)
+        words[first], words[second] = "alpha", "omega"
+        before = (first < second) != (rng.random() < noise)
+        lines.append(f"{' '.join(words)},{'before' if before else 'after'}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def word_order(tmp_path_factory):
+    root = tmp_path_factory.mktemp("word-order")
+    result = run_cli("export", "--train", str(write_word_order_file(root / "order.csv")), "--epochs", "4", "--out", str(root / "bundle"))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return root / "bundle"
+
+
+def test_a_file_whose_labels_need_the_word_order_keeps_the_rnn_unrolled_in_the_batch_graph(word_order):
+    manifest = json.loads((word_order / "manifest.json").read_text())
+    phase = manifest["training"]["rnn_phase"]
+    assert phase["kept"] == "rnn" and phase["gain_t"] >= 2.0  # (its gain is far beyond the validation noise)
+    assert manifest["model"]["onnx_recurrent_op"] == "unrolled"
+    assert "RNN" not in _ops(word_order / "model.onnx") and "RNN" in _ops(word_order / "model.single.onnx")
+    assert manifest["metrics"]["held_out"]["accuracy"] >= 0.8  # (90% of the labels follow the order)
+    assert manifest["metrics"]["parity_vs_keras"]["onnx"]["max_abs_diff"] <= 1e-5
+    verified = run_cli("verify", "--model", str(word_order))
+    assert verified.returncode == 0 and b" 0 failures" in verified.stdout
+
+
+@needs_node_modules
+def test_the_javascript_runtime_runs_the_unrolled_graph(word_order):
+    out = js_conformance(word_order)
+    assert "onnx (batch)" in out and out.count(" 0 failures") == 5
