@@ -184,7 +184,8 @@ RNN_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 #: "An RNN of its own"), and the RNN costs time on every call.
 RNN_MARGIN = 0.005
 #: ... and only if that gain is this many standard errors of the texts' loss differences at least:
-#: on a few hundred validation texts a share that adds nothing can look 1% better by chance.
+#: on a few hundred validation texts a share that adds nothing can look 1% better by chance, and
+#: where validation cannot tell the two apart the bag model is the cheaper one to run.
 RNN_MIN_T = 2.0
 
 
