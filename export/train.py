@@ -208,7 +208,8 @@ def _set_mix(model: keras.Model, bag: list, rnn: keras.Model, config: TrainingCo
 
 def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_val) -> dict:
     """Phase 2's choice, and ``model`` left with it: of :data:`RNN_WEIGHTS`, the RNN's share of the
-    logits with the lowest validation loss (0: the bag model alone, its weight on the RNN zero)."""
+    logits with the lowest validation loss, where that is clearly lower than the bag model's
+    (:data:`RNN_MARGIN`, :data:`RNN_MIN_T`); else 0: the bag model alone, its weight on the RNN zero."""
     losses, accuracies, per_text, bag = {}, {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
     for share in RNN_WEIGHTS:
         _set_mix(model, bag, rnn, config, share)

@@ -11,8 +11,9 @@ in docs/backends-and-speed.md):
 
 Two layouts tf2onnx leaves around the op are folded away where they are found: an input that
 is word vectors gathered from a table and made time-major (``Transpose(Gather(table, ids))``)
-becomes one gather from the table projected ahead of time (``table · Wᵀ + b``, batch-major),
-and step outputs made batch-major again (``Transpose(Squeeze(Y))``) are written batch-major.
+becomes one gather from the table projected ahead of time (``table · Wᵀ + b``) by the ids made
+time-major (a small int tensor moves instead of the vectors), and step outputs made batch-major
+again (``Transpose(Squeeze(Y))``) are written batch-major.
 
 Unrolling needs the step count when the graph is written, so only a batch graph whose RNN reads
 a fixed number of steps is rewritten (a graph that takes trimmed padding keeps the op, as does
@@ -41,10 +42,8 @@ SWAP_FIRST_TWO = [1, 0, 2]
 
 @dataclass(frozen=True)
 class _Layout:
-    """Where the unrolled steps read and write: axis 1 of a batch-major tensor, or axis 0 of a time-major one."""
+    """Where the unrolled steps write their states."""
 
-    steps_from: str  # [batch, steps, units] or [steps, batch, units], the input projection done
-    step_axis: int
     writes: str  # the tensor the step outputs go to ("" where nothing reads them)
     write_axis: int  # 1: [batch, steps, units]; 0: Y itself, [steps, 1, batch, units]
 
@@ -84,8 +83,8 @@ def unroll_rnn(proto: onnx.ModelProto, steps: int) -> bool:
     steps_index = [numpy_helper.from_array(np.array(t, dtype=np.int64), f"{prefix}/step_{t}") for t in range(steps)]
     graph.initializer.extend([r_t, *steps_index, *_axes(prefix)])
     bias = b[0, : r.shape[-1]] + b[0, r.shape[-1] :]
-    projection, layout = _input_projection(graph, rnn, initializers, w[0], bias, prefix)
-    layout, bypassed = _output_layout(graph, rnn, layout)
+    projection = _input_projection(graph, rnn, initializers, w[0], bias, prefix)
+    layout, bypassed = _output_layout(graph, rnn)
     position = list(graph.node).index(rnn)
     for node in [rnn, *bypassed]:
         graph.node.remove(node)
@@ -115,8 +114,8 @@ def _axes(prefix: str) -> list[onnx.TensorProto]:
             for axes in ([0], [1], [0, 1])]
 
 
-def _input_projection(graph, rnn, initializers, w, bias, prefix) -> tuple[list[onnx.NodeProto], _Layout]:
-    """Nodes computing every step's ``x·Wᵀ + b``, and where they leave it."""
+def _input_projection(graph, rnn, initializers, w, bias, prefix) -> list[onnx.NodeProto]:
+    """Nodes computing every step's ``x·Wᵀ + b`` into ``<prefix>/x``, ``[steps, batch, units]``."""
     x = rnn.input[0]
     made_time_major = _producer(graph, x, "Transpose")
     gathered = made_time_major and _producer(graph, made_time_major.input[0], "Gather")
@@ -129,16 +128,16 @@ def _input_projection(graph, rnn, initializers, w, bias, prefix) -> tuple[list[o
         return [
             helper.make_node("Transpose", [ids], [f"{prefix}/ids_by_step"], name=f"{prefix}/ids_by_step", perm=[1, 0]),
             helper.make_node("Gather", [f"{prefix}/projected_table", f"{prefix}/ids_by_step"], [f"{prefix}/x"], name=f"{prefix}/x", axis=0),
-        ], _Layout(f"{prefix}/x", 0, "", 0)
+        ]
     graph.initializer.extend([numpy_helper.from_array(np.ascontiguousarray(w.T), f"{prefix}/W_t"),
                               numpy_helper.from_array(bias, f"{prefix}/bias")])
     return [
         helper.make_node("MatMul", [x, f"{prefix}/W_t"], [f"{prefix}/x_no_bias"], name=f"{prefix}/x_no_bias"),
         helper.make_node("Add", [f"{prefix}/x_no_bias", f"{prefix}/bias"], [f"{prefix}/x"], name=f"{prefix}/x"),
-    ], _Layout(f"{prefix}/x", 0, "", 0)
+    ]
 
 
-def _output_layout(graph, rnn, layout: _Layout) -> tuple[_Layout, list[onnx.NodeProto]]:
+def _output_layout(graph, rnn) -> tuple[_Layout, list[onnx.NodeProto]]:
     """Where the step outputs go: straight to the output of a ``Transpose(Squeeze(Y, [1]))`` that
     makes them batch-major (those two nodes returned, to be removed), or to Y."""
     y = rnn.output[0] if rnn.output else ""
@@ -146,15 +145,15 @@ def _output_layout(graph, rnn, layout: _Layout) -> tuple[_Layout, list[onnx.Node
     if len(readers) == 1 and readers[0].op_type == "Squeeze" and _constant(graph, readers[0], 1) == [1]:
         squeezed = _readers(graph, readers[0].output[0])
         if len(squeezed) == 1 and squeezed[0].op_type == "Transpose" and _permutation(squeezed[0]) == SWAP_FIRST_TWO:
-            return _Layout(layout.steps_from, layout.step_axis, squeezed[0].output[0], 1), [readers[0], squeezed[0]]
-    return _Layout(layout.steps_from, layout.step_axis, y if readers or _is_output(graph, y) else "", 0), []
+            return _Layout(squeezed[0].output[0], 1), [readers[0], squeezed[0]]
+    return _Layout(y if readers or _is_output(graph, y) else "", 0), []
 
 
 def _steps(rnn: onnx.NodeProto, layout: _Layout, prefix: str, steps: int) -> list[onnx.NodeProto]:
     nodes, written = [], []
     for t in range(steps):
         x_t, h_t = f"{prefix}/x_{t}", f"{prefix}/h_{t}"
-        nodes.append(helper.make_node("Gather", [layout.steps_from, f"{prefix}/step_{t}"], [x_t], name=x_t, axis=layout.step_axis))
+        nodes.append(helper.make_node("Gather", [f"{prefix}/x", f"{prefix}/step_{t}"], [x_t], name=x_t, axis=0))
         if t == 0:
             nodes.append(helper.make_node("Tanh", [x_t], [h_t], name=h_t))
         else:
