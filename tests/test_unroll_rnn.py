@@ -18,7 +18,8 @@ import onnxruntime as ort  # noqa: E402
 from edge_sentiment_export.config import get_preset  # noqa: E402
 from edge_sentiment_export.model import build_model  # noqa: E402
 from edge_sentiment_export.onnx_graphs import accepts_trimmed_padding, to_onnx, with_fast_batch_ops  # noqa: E402
-from edge_sentiment_export.onnx_graphs.unroll_rnn import MAX_UNROLLED_STEPS, recurrent_op, unroll_rnn  # noqa: E402
+from edge_sentiment_export.onnx_graphs.convert import recurrent_op  # noqa: E402
+from edge_sentiment_export.onnx_graphs.unroll_rnn import MAX_UNROLLED_STEPS, unroll_rnn  # noqa: E402
 
 
 def _ops(path) -> list[str]:

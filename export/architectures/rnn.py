@@ -106,7 +106,7 @@ def onnx_variants(config: TrainingConfig) -> tuple[str, ...]:
 
 def manifest_record(config: TrainingConfig, variant: str) -> dict:
     """The manifest's ``model`` fields the runtime rebuilds this architecture from."""
-    from ..onnx_graphs.unroll_rnn import recurrent_op  # (the package imports this one)
+    from ..onnx_graphs.convert import recurrent_op  # (the package imports this one)
 
     return {
         "architecture": config.architecture,

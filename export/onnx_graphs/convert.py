@@ -26,7 +26,7 @@ from .column_sums import sums_over_last_axis
 from .finalize import ONNX_OPSET, finalized
 from .fuse_rnn import accept_trimmed_padding, any_steps, fuse_simple_rnn
 from .gather_elements import score_lookups_as_gather_elements
-from .unroll_rnn import fixed_steps, unroll_rnn
+from .unroll_rnn import MAX_UNROLLED_STEPS, unroll_rnn
 
 
 def _signature(width: int) -> list[tf.TensorSpec]:
@@ -103,6 +103,24 @@ def trims_subword_padding(config: TrainingConfig, variant: str) -> bool:
 def accepts_trimmed_padding(config: TrainingConfig) -> bool:
     """Whether the fused ONNX model takes pre-padded rows with leading pad columns cut off."""
     return trims_leading_padding(config.architecture, config.head, config.padding, config.has_subwords)
+
+
+def fixed_steps(config: TrainingConfig) -> int | None:
+    """How many steps the batch graph's RNN reads when that is fixed and few enough to unroll
+    (unroll_rnn.py), else None (a graph that takes trimmed padding: its word columns are the caller's to cut)."""
+    if accepts_trimmed_padding(config):
+        return None
+    steps = min(config.rnn_steps, config.maxlen)
+    return steps if steps <= MAX_UNROLLED_STEPS else None
+
+
+def recurrent_op(config: TrainingConfig, variant: str) -> str:
+    """How ``variant`` of model.onnx runs the recurrence (the manifest's ``model.onnx_recurrent_op``):
+    "Loop" as tf2onnx converts it, else the ``RNN`` op (fuse_rnn.py), "unrolled" where the RNN reads
+    a fixed number of steps (:func:`fixed_steps`)."""
+    if variant == "as-converted":
+        return "Loop"
+    return "unrolled" if fixed_steps(config) else "RNN"
 
 
 def _rename_output(proto: onnx.ModelProto, name: str) -> None:

@@ -16,8 +16,8 @@ time-major (a small int tensor moves instead of the vectors), and step outputs m
 again (``Transpose(Squeeze(Y))``) are written batch-major.
 
 Unrolling needs the step count when the graph is written, so only a batch graph whose RNN reads
-a fixed number of steps is rewritten (a graph that takes trimmed padding keeps the op, as does
-the one-text graph: a text's length is its own). The exporter checks the result against Keras
+a fixed number of steps is rewritten (convert.py's ``fixed_steps`` says which: a graph that takes
+trimmed padding keeps the op, as does the one-text graph, a text's length being its own). The exporter checks the result against Keras
 like every other file.
 """
 
@@ -29,9 +29,6 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from edge_sentiment.model_math import trims_leading_padding
-
-from ..config import TrainingConfig
 from .fuse_rnn import drop_dead_nodes, drop_unused_initializers
 
 #: Longer recurrences keep the op: a graph of thousands of nodes costs its load time.
@@ -46,24 +43,6 @@ class _Layout:
 
     writes: str  # the tensor the step outputs go to ("" where nothing reads them)
     write_axis: int  # 1: [batch, steps, units]; 0: Y itself, [steps, 1, batch, units]
-
-
-def recurrent_op(config: TrainingConfig, variant: str) -> str:
-    """How ``variant`` of model.onnx runs the recurrence (the manifest's ``model.onnx_recurrent_op``):
-    "Loop" as tf2onnx converts it, else the ``RNN`` op (fuse_rnn.py), "unrolled" where the RNN reads
-    a fixed number of steps (:func:`fixed_steps`)."""
-    if variant == "as-converted":
-        return "Loop"
-    return "unrolled" if fixed_steps(config) else "RNN"
-
-
-def fixed_steps(config: TrainingConfig) -> int | None:
-    """How many steps the batch graph's RNN reads when that is fixed and short enough to unroll,
-    else None (a graph that takes trimmed padding: its word columns are the caller's to cut)."""
-    if trims_leading_padding(config.architecture, config.head, config.padding, config.has_subwords):
-        return None
-    steps = min(config.rnn_steps, config.maxlen)
-    return steps if steps <= MAX_UNROLLED_STEPS else None
 
 
 def unroll_rnn(proto: onnx.ModelProto, steps: int) -> bool:
