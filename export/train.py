@@ -210,13 +210,13 @@ def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_
     """Phase 2's choice, and ``model`` left with it: of :data:`RNN_WEIGHTS`, the RNN's share of the
     logits with the lowest validation loss, where that is clearly lower than the bag model's
     (:data:`RNN_MARGIN`, :data:`RNN_MIN_T`); else 0: the bag model alone, its weight on the RNN zero."""
-    losses, accuracies, per_text, bag = {}, {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
+    losses, accuracies, bag = {}, {}, model.get_layer(OUTPUT_NAME).get_weights()
     for share in RNN_WEIGHTS:
         _set_mix(model, bag, rnn, config, share)
         losses[share], accuracies[share] = _validation_loss_and_accuracy(model, config, x_val, y_val)
-        per_text[share] = _text_losses(model, config, x_val, y_val)
     best = min(RNN_WEIGHTS, key=lambda share: losses[share])
-    t = _t_statistic(per_text[0.0] - per_text[best]) if best else 0.0
+    t = _t_statistic(_mixed_text_losses(model, bag, rnn, config, 0.0, x_val, y_val) -
+                     _mixed_text_losses(model, bag, rnn, config, best, x_val, y_val)) if best else 0.0
     if losses[best] > (1 - RNN_MARGIN) * losses[0.0] or t < RNN_MIN_T:
         best = 0.0
     _set_mix(model, bag, rnn, config, best)
@@ -230,6 +230,13 @@ def _mix(model: keras.Model, rnn: keras.Model, config: TrainingConfig, x_val, y_
                     f"gives the lowest validation loss, if at least {RNN_MARGIN:.1%} below the bag model's and "
                     f"by at least {RNN_MIN_T:g} standard errors of the validation texts' loss differences (gain_t) "
                     "(else 0: the bag model alone)"}
+
+
+def _mixed_text_losses(model: keras.Model, bag: list, rnn: keras.Model, config: TrainingConfig, share: float,
+                       x_val, y_val) -> np.ndarray:
+    """:func:`_text_losses` of ``model`` mixed with the RNN's ``share`` (:func:`_set_mix`)."""
+    _set_mix(model, bag, rnn, config, share)
+    return _text_losses(model, config, x_val, y_val)
 
 
 def _text_losses(model: keras.Model, config: TrainingConfig, x_val, y_val) -> np.ndarray:
