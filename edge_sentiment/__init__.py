@@ -1,9 +1,12 @@
-"""edge-sentiment: a small movie-review sentiment model for devices, served by onnxruntime.
+"""edge-sentiment: a small text classifier (any labels, any language) for devices, served by
+onnxruntime; its default model is movie-review sentiment.
 
->>> from edge_sentiment import SentimentClassifier
->>> clf = SentimentClassifier.load()          # the model shipped with the package
->>> clf.predict("great film")                 # doctest: +SKIP
-Prediction(label='positive', score=0.9941)
+>>> from edge_sentiment import TextClassifier
+>>> clf = TextClassifier.load()               # the model shipped with the package
+>>> clf.predict("great film").label           # doctest: +SKIP
+'positive'
+>>> TextClassifier.load("my-bundle").predict("where is the station?", top_k=2)  # doctest: +SKIP
+Prediction(label='LOC', score=0.91, scores={'LOC': 0.91, 'DESC': 0.05}, labels=('LOC',))
 
 The public names are imported on first use, so ``import edge_sentiment`` (and
 the command line's start-up) does not pay for NumPy and onnxruntime until a

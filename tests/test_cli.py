@@ -18,7 +18,7 @@ def test_predict_text_arguments():
     assert label in ("positive", "negative") and 0 <= float(score) <= 1 and text == "great film"
 
 
-def test_plain_output_is_one_line_per_review():
+def test_plain_output_is_one_line_per_text():
     result = run_cli("predict", "great\nfilm", "awful\r\nplot\tand acting")
     out = lines(result)
     assert len(out) == 2 and out[0].endswith("\tgreat film") and out[1].endswith("\tawful plot and acting")

@@ -89,7 +89,7 @@ def _mean_score(graph: _Graph, name: str, bag: tuple, ids: str, config: Training
         total = graph.node("ReduceSum", [gathered, graph.int64(f"{name}_axis", 0)], f"{name}_sum", keepdims=1)
         lengths = np.arange(config.maxlen + 1, dtype=np.float64) - fewer
         inverse = _inverse(lengths, config)
-        length = graph.node("Shape", [INPUT_NAME], f"{name}_review_length")
+        length = graph.node("Shape", [INPUT_NAME], f"{name}_text_length")
         factor = graph.node("Gather", [graph.constant(f"{name}_inverse_counts", inverse), length], f"{name}_inverse_count")
         graph.node("Mul", [total, factor], mean)
     if matrix is None:
