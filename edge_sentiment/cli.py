@@ -1014,6 +1014,21 @@ def _exit_now(status: int) -> None:
     os._exit(status)
 
 
+#: Options given once per value; click reads the value after the first as a stray argument.
+REPEATED_OPTIONS = ("--label-map", "--drop-label")
+
+
+def _repeat_hint(args: list[str]) -> str | None:
+    """For ``--label-map A B`` (two values after one option, as other tools take them): how to
+    write it, with the option repeated before each value; None if that is not what went wrong."""
+    for i, arg in enumerate(args[:-2]):
+        values = list(itertools.takewhile(lambda a: not a.startswith("-"), args[i + 1:]))
+        if arg in REPEATED_OPTIONS and len(values) > 1:
+            fixed = " ".join(f"{arg} {shlex.quote(value)}" for value in values)
+            return f"{arg} takes one value; repeat it for each: {fixed}"
+    return None
+
+
 def _run() -> int:
     if sys.stdout is None:
         log("error: standard output is closed; redirect it to a file (> out.txt) or a pipe")
@@ -1028,7 +1043,8 @@ def _run() -> int:
             return 2
         commands = {c.name or getattr(c.callback, "__name__", "") for c in app.registered_commands}
         command = " ".join(["edge-sentiment", *[a for a in sys.argv[1:2] if a in commands]])
-        log(f"error: {exc.format_message()} (see '{command} --help')")
+        hint = _repeat_hint(sys.argv[1:]) if "unexpected extra argument" in exc.format_message() else None
+        log(f"error: {hint or exc.format_message()} (see '{command} --help')")
         return 2
     except UsageError as exc:
         log(f"error: {exc}")

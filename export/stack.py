@@ -56,6 +56,9 @@ def exporter_module():
         detail = caught.text.strip().splitlines()[-1:] or [str(failure)]
         raise MissingExtraError(f"the training stage could not be imported ({detail[0]}); "
                                 "pip install 'edge-sentiment[train,tflite]'") from None
-    # tf2onnx logs its own recoverable steps ("TF freezing failed. Attempting to fix") as warnings.
-    logging.getLogger("tf2onnx").setLevel(logging.ERROR)
+    # tf2onnx logs its own recoverable steps ("TF freezing failed. Attempting to fix") as warnings;
+    # TensorFlow warns of "tf.function retracing" whenever a training phase builds a new model.
+    # Neither is anything a user can act on.
+    for name in ("tf2onnx", "tensorflow"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     return exporter

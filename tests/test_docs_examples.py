@@ -67,6 +67,7 @@ def sandbox(tmp_path_factory) -> Path:
     for name, train in (("topics", write_topics_csv(root / "topics.csv")), ("feelings", write_feelings(root / "feelings.jsonl"))):
         result = run_cli("export", "--train", str(train), "--epochs", "4", "--out", str(root / name))
         assert result.returncode == 0, result.stderr.decode()[-3000:]
+        assert "WARNING" not in result.stderr.decode() + result.stdout.decode()  # (TensorFlow's retracing notes)
     (root / "artifacts").symlink_to(REPO / "artifacts")
     return root
 
