@@ -1,8 +1,8 @@
 """How ``edge-sentiment explain`` shows an :class:`~edge_sentiment.explain.Explanation`:
 coloured text on a terminal, one JSON object per text, or a self-contained HTML page.
 
-Colours run from red (the word pushed the score toward ``labels[0]``) to green (toward
-``labels[1]``); the stronger the push, the stronger the colour, scaled by the largest
+Colours run from red (the word pushed the score toward ``labels[0]``, or away from the explained
+label of a bundle with more labels) to green (toward ``labels[1]``, or the explained label); the stronger the push, the stronger the colour, scaled by the largest
 contribution in the text.
 """
 
@@ -48,8 +48,9 @@ def _largest(explanation: Explanation) -> float:
     return max((abs(t.contribution) for t in explanation.tokens), default=0.0)
 
 
-def terminal_lines(explanation: Explanation, top: int, labels: tuple[str, str]):
-    """Rich renderables: a header, the coloured text, and the top words with their contributions."""
+def terminal_lines(explanation: Explanation, top: int, poles: tuple[str, str]):
+    """Rich renderables: a header, the coloured text, and the top words with their contributions;
+    ``poles``: what a negative and a positive contribution do ("toward negative", ...)."""
     from rich.text import Text
 
     largest = _largest(explanation)
@@ -64,13 +65,14 @@ def terminal_lines(explanation: Explanation, top: int, labels: tuple[str, str]):
             body.append(piece, style=f"black on rgb({r},{g},{b})")
     lines = [header, body]
     for token in explanation.top(top):
-        toward = labels[1] if token.contribution > 0 else labels[0]
-        lines.append(Text(f"  {token.contribution:+.3f}  {token.token}  (toward {toward})"))
+        direction = poles[1] if token.contribution > 0 else poles[0]
+        lines.append(Text(f"  {token.contribution:+.3f}  {token.token}  ({direction})"))
     return lines
 
 
-def html_page(explanations: list[Explanation], labels: tuple[str, str], top: int) -> str:
-    """One self-contained page (no scripts, no external files) showing every explanation."""
+def html_page(explanations: list[Explanation], poles: tuple[str, str], top: int) -> str:
+    """One self-contained page (no scripts, no external files) showing every explanation
+    (``poles``: as :func:`terminal_lines`)."""
     sections = []
     for explanation in explanations:
         largest = _largest(explanation)
@@ -89,8 +91,8 @@ def html_page(explanations: list[Explanation], labels: tuple[str, str], top: int
             f"logit {explanation.logit:+.3f} = base {explanation.base:+.3f} + words</small></h2>"
             f'<p class="text">{"".join(spans)}</p><table><tr><th>contribution</th><th>word</th></tr>{rows}</table></section>'
         )
-    legend = (f'<p class="legend"><span class="w" style="background:rgb{NEGATIVE_RGB}">toward {html.escape(labels[0])}</span> '
-              f'<span class="w" style="background:rgb{POSITIVE_RGB}">toward {html.escape(labels[1])}</span> '
+    legend = (f'<p class="legend"><span class="w" style="background:rgb{NEGATIVE_RGB}">{html.escape(poles[0])}</span> '
+              f'<span class="w" style="background:rgb{POSITIVE_RGB}">{html.escape(poles[1])}</span> '
               "(colour strength: the word's share of the largest contribution in its text; hover a word for its value)</p>")
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>edge-sentiment explain</title>

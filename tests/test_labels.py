@@ -167,6 +167,9 @@ def test_a_three_class_bundle_is_evaluated_explained_and_verified(topics, tmp_pa
     assert e["base"] + sum(t["contribution"] for t in e["tokens"]) == pytest.approx(e["logit"], abs=1e-6)
     bad = run_cli("explain", "--model", str(topics / "bundle"), "--label", "weather", "x")
     assert bad.returncode == 2 and b"its labels: politics, sports, tech" in bad.stderr
+    shown = run_cli("explain", "--model", str(topics / "bundle"), "--label", "politics", "the coach said vote").stdout.decode()
+    directions = {line.rsplit("(", 1)[1] for line in shown.splitlines() if line.startswith("  ")}
+    assert directions and directions <= {"toward the explained label)", "away from the explained label)"}
 
     verified = run_cli("verify", "--model", str(topics / "bundle"))
     assert verified.returncode == 0, verified.stdout + verified.stderr
