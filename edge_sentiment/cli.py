@@ -742,7 +742,7 @@ def info(
         + (f" ({', '.join(fitted)} fitted to the training data)" if fitted else "")
         + (f"; subwords: character {pre.subwords.min_n}-{pre.subwords.max_n}-grams in {pre.subwords.buckets:,} "
            f"buckets, {pre.subwords.slots} per text" if pre.subwords else ""),
-        f"model       {_describe_model(record)}",
+        f"model       {_describe_model(record, m.training)}",
         f"parameters  {record.parameters}",
     ]
     test_metrics = m.metrics.test if m.metrics else {}
@@ -765,11 +765,12 @@ def info(
     write_lines(lines)
 
 
-def _describe_model(model) -> str:
-    """One line from the manifest's model record."""
+def _describe_model(model, training) -> str:
+    """One line from the manifest's model record (and its training report: whether the RNN was kept)."""
     from .architectures import architecture
 
-    return architecture(model).describe(model)
+    rnn_phase = training.raw.get("rnn_phase") if training else None
+    return architecture(model).describe(model, reads_rnn=not (isinstance(rnn_phase, dict) and rnn_phase.get("kept") == "bag"))
 
 
 @app.command(epilog=EXIT_STATUS)

@@ -114,6 +114,8 @@ def test_the_onnx_graphs_run_the_rnn_only_when_the_model_reads_it(topics, feelin
             nodes = onnx.load(bundle / manifest["files"][key]["path"]).graph.node
             recurrent = {node.op_type for node in nodes if node.op_type == "RNN" or "/unrolled/" in node.name}  # (unroll_rnn.py)
             assert bool(recurrent) == reads_rnn, (root.name, key, sorted(recurrent))
+        described = run_cli("info", "--model", str(bundle)).stdout.decode()
+        assert ("without the RNN: its share of the logits is 0" in described) != reads_rnn, described
         kept.add(reads_rnn)
     assert False in kept  # (short synthetic texts: the bag model is kept)
 

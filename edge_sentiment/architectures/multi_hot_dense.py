@@ -38,7 +38,8 @@ def numpy_forward(weights: dict, bundle):
     return predict
 
 
-def describe(model) -> str:
+def describe(model, reads_rnn: bool = True) -> str:
+    """One line for ``info`` (``reads_rnn``: as the RNN architecture's; this one has none)."""
     return f"multi-hot({model.vocab_size}) -> Dense {'-'.join(map(str, model.dense_units))}-1"
 
 

@@ -197,14 +197,18 @@ def _token_count(ids: np.ndarray, prior: float = 0.0, power: float = 1.0) -> np.
 _RECURRENCE = {"unrolled": "RNN unrolled"}
 
 
-def describe(model) -> str:
+def describe(model, reads_rnn: bool = True) -> str:
+    """One line for ``info``; ``reads_rnn`` False: training left the RNN a share of 0 (the bag model
+    alone), so the ONNX graphs leave it out whatever ``onnx_recurrent_op`` says."""
     window = f" on the last {model.rnn_window} steps" if model.rnn_window else ""
     window += f" (its own {model.rnn_embedding_dim}-wide word vectors)" if model.rnn_embedding_dim else ""
     pairs = f" + {model.pair_buckets} hashed word pairs x {model.pair_dim}" if model.pair_buckets else ""
+    recurrence = (_RECURRENCE.get(model.onnx_recurrent_op, f"{model.onnx_recurrent_op} op") if reads_rnn
+                  else "without the RNN: its share of the logits is 0")
     return (
         f"{model.input_encoding}({model.vocab_size}, {model.embedding_dim}){pairs} -> "
         f"SimpleRNN({model.rnn_units}){window}, head {model.head}{_bag_divisor_text(model)}; "
-        f"ONNX graph {model.onnx_graph} ({_RECURRENCE.get(model.onnx_recurrent_op, f'{model.onnx_recurrent_op} op')})"
+        f"ONNX graph {model.onnx_graph} ({recurrence})"
         + (f"; one text per call: the single-text graph (>= {model.single_text.min_steps} ids)" if model.single_text else "")
     )
 
