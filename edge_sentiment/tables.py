@@ -36,7 +36,9 @@ TABLE_FORMATS = FORMATS[1:]
 LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 #: Column names tried, in this order, when no text or label column is named.
-TEXT_COLUMNS = ("text", "review", "sentence", "document", "content", "comment", "tweet", "message", "body", "question", "utterance")
+_TEXT_NAMES = ("text", "review", "sentence", "document", "content", "comment", "tweet", "message", "body", "question", "utterance")
+#: (each name, then the plurals: a file of "comments" is as common as one of "comment")
+TEXT_COLUMNS = (*_TEXT_NAMES, *(f"{name}s" for name in _TEXT_NAMES if name not in ("content", "body")))
 LABEL_COLUMNS = ("label", "labels", "sentiment", "class", "category", "topic", "intent", "emotion", "target", "rating", "stars")
 #: Label values read as the positive / negative class of a bundle labelled negative/positive.
 POSITIVE_VALUES = ("1", "true", "pos", "positive")

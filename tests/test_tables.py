@@ -7,7 +7,7 @@ import pytest
 
 from conftest import run_cli
 from edge_sentiment.cli_input import InputError
-from edge_sentiment.tables import binary_label, choose_column, file_format, read_labeled, read_table
+from edge_sentiment.tables import TEXT_COLUMNS, binary_label, choose_column, file_format, read_labeled, read_table
 
 
 def write(path, text: str):
@@ -63,6 +63,10 @@ def test_columns_are_found_among_common_names_or_named(tmp_path):
     assert choose_column(table, "note", ("text",), "text", "--text-column") == "note"
     with pytest.raises(InputError, match=r"has no column 'body' \(columns: 'Sentence', 'Target', 'note'\)"):
         choose_column(table, "body", ("text",), "text", "--text-column")
+    plural = read_table(str(write(tmp_path / "p.tsv", "id\tComments\tlabel\n1\tgreat\tnone\n")), "tsv")
+    assert choose_column(plural, None, TEXT_COLUMNS, "text", "--text-column") == "Comments"
+    both = read_table(str(write(tmp_path / "b.tsv", "texts\ttext\tlabel\na\tb\t1\n")), "tsv")
+    assert choose_column(both, None, TEXT_COLUMNS, "text", "--text-column") == "text"  # (a singular name first)
 
 
 @pytest.mark.parametrize("content, message", [
