@@ -225,6 +225,8 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log, task: str) -
     counts = rows.counts()
     listed = ", ".join(f"{_shown(value)} ({count:,})" for value, count in counts.most_common(10))
     more = f" and {len(counts) - 10} more" if len(counts) > 10 else ""
+    if not counts:
+        raise DataError(f"{path} has no labelled rows; a model needs examples of at least two labels")
     if len(counts) < 2:
         raise DataError(f"{path}: the {rows.label_source} holds {len(counts)} label ({listed}); a model needs "
                         "examples of at least two labels")

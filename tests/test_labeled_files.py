@@ -66,6 +66,7 @@ def test_stratified_test_and_validation_splits_are_carved_when_none_are_given(tm
                                                  "each label needs at least 50: add examples, drop labels this rare with "
                                                  "--min-count 50, or merge them with --label-map"),
     ([("a b", str(i % 2)) for i in range(60)], "too few examples to train and check a model ('0': 30, '1': 30)"),
+    ([], "t.csv has no labelled rows; a model needs examples of at least two labels"),
 ])
 def test_label_refusals(tmp_path, data, message):
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")):
