@@ -88,6 +88,9 @@ class TrainingConfig:
     #: log-count ratio on the training rows (export/feature_weights.py), then the scales are folded
     #: into the embeddings; "none": every feature starts equal. The bundle's format is the same.
     feature_weights: str = "none"
+    #: The count log_count_ratio adds to each feature in each class: smaller lets a feature seen in
+    #: a few texts of one class start louder (export/feature_weights.py).
+    feature_smoothing: float = 1.0
     #: While training, each word id reads as OOV with this probability, so that a word is also
     #: learnt from its n-grams (all a misspelt word has left) and no one word dominates.
     word_dropout: float = 0.0
@@ -175,6 +178,8 @@ class TrainingConfig:
             raise ValueError("pretrain_bag_epochs needs head 'mean_with_bag'")
         if self.has_subwords and (self.head != "mean_with_bag" or self.subword_dim < 1):
             raise ValueError("subwords need head 'mean_with_bag' and subword_dim >= 1")
+        if not self.feature_smoothing > 0:
+            raise ValueError(f"feature_smoothing must be > 0, got {self.feature_smoothing}")
         if self.feature_weights not in FEATURE_WEIGHTS:
             raise ValueError(f"feature_weights must be one of {FEATURE_WEIGHTS}, got {self.feature_weights!r}")
         if self.feature_weights != "none" and (self.head != "mean_with_bag" or self.input_encoding != "embedding"):

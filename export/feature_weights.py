@@ -6,7 +6,7 @@ is an ordinary one and no runtime knows they were there.
 A bag feature is a word id, a hashed word pair or a hashed subword (export/architectures/rnn.py).
 For a class c, with p the number of training texts of c holding the feature and q the number of
 the other texts holding it, r_c = log((p + a) / |p + a|) - log((q + a) / |q + a|), where |·| sums
-over all features and a is :data:`SMOOTHING`. A feature's scale is the root mean square of r_c over
+over all features and a is the config's ``feature_smoothing``. A feature's scale is the root mean square of r_c over
 the classes (two labels: |r| itself; multilabel: one-vs-rest per label), divided by its mean over
 the training texts' features, so a typical feature keeps scale 1. Padding keeps scale 0.
 """
@@ -20,8 +20,6 @@ from edge_sentiment.pairs import pair_ids
 
 from .layers import PAIR_EMBEDDING, SUBWORD_EMBEDDING, WORD_EMBEDDING
 
-#: Added to every feature's count in each class (a feature seen once is not certain evidence).
-SMOOTHING = 1.0
 #: Rows counted at a time.
 CHUNK_ROWS = 8192
 
@@ -36,12 +34,13 @@ def bag_scales(config, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         features[PAIR_EMBEDDING] = (pair_ids(words, config.num_words, config.pair_buckets), config.pair_buckets)
     if config.has_subwords:
         features[SUBWORD_EMBEDDING] = (x[:, config.maxlen :], config.subword_buckets + 1)
-    return {name: log_count_ratio_scales(ids, classes, size) for name, (ids, size) in features.items()}
+    return {name: log_count_ratio_scales(ids, classes, size, config.feature_smoothing)
+            for name, (ids, size) in features.items()}
 
 
-def log_count_ratio_scales(ids: np.ndarray, classes: np.ndarray, size: int) -> np.ndarray:
+def log_count_ratio_scales(ids: np.ndarray, classes: np.ndarray, size: int, smoothing: float = 1.0) -> np.ndarray:
     """``(size,)`` float32 scales of the ids ``0..size-1`` from rows of ids ``[n, T]`` and their
-    0/1 class matrix ``[n, K]`` (see the module's docstring)."""
+    0/1 class matrix ``[n, K]`` (see the module's docstring; ``smoothing`` is its a)."""
     texts, in_class, occurrences = np.zeros(size), np.zeros((classes.shape[1], size)), np.zeros(size)
     for start in range(0, len(ids), CHUNK_ROWS):  # (the index arrays of a whole large file would not fit)
         block = ids[start : start + CHUNK_ROWS]
@@ -55,7 +54,7 @@ def log_count_ratio_scales(ids: np.ndarray, classes: np.ndarray, size: int) -> n
         for k in range(classes.shape[1]):
             in_class[k] += np.bincount(features, weights=classes[start + rows, k], minlength=size)
         occurrences += np.bincount(block[block != PAD_ID], minlength=size)
-    p, q = in_class + SMOOTHING, texts - in_class + SMOOTHING
+    p, q = in_class + smoothing, texts - in_class + smoothing
     ratios = np.log(p / p.sum(axis=1, keepdims=True)) - np.log(q / q.sum(axis=1, keepdims=True))
     scales = np.sqrt(np.mean(ratios**2, axis=0))
     if occurrences.any():

@@ -335,19 +335,27 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
 #: The bag divisors' powers the bag phase tries when the power is fitted to the data: 1 (each bag
 #: a mean) and 0.5 (a longer text's evidence adds up, as in an L2-normalised bag of counts).
 BAG_POWERS = (1.0, 0.5)
+#: The feature weights' smoothings tried when fitted to the data: 1, and 0.25 (a feature seen in a
+#: few texts of one class starts louder).
+FEATURE_SMOOTHINGS = (1.0, 0.25)
 #: The settings the bag phase can choose on the validation loss, in this order, each with its values:
-#: the first is kept unless another beats it by :data:`BAG_CHOICE_MARGIN`.
-BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS}
+#: the first is kept unless another beats it by its margin (:data:`BAG_CHOICE_MARGINS`).
+BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS, "feature_smoothing": FEATURE_SMOOTHINGS}
 #: Another value is kept only if it lowers the current one's validation loss by this share at least:
 #: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
 #: "Bags that add up").
 BAG_CHOICE_MARGIN = 0.01
+#: Each choice's margin. The smoothing's validation loss moved with the carved accuracy even where
+#: it moved little, and a choice between two near-equal smoothings costs nothing either way
+#: (docs/design.md, "The feature weights' smoothing").
+BAG_CHOICE_MARGINS = {"bag_power": BAG_CHOICE_MARGIN, "feature_weights": BAG_CHOICE_MARGIN, "feature_smoothing": 0.0}
 #: Each choice's rule, as the manifest states it.
 _CHOICE_RULES = {
     "bag_power": "each bag divides its sum by (tokens + bag_prior) to the power {first} (a mean) unless {others} (a "
                  "longer text's evidence adds up)",
     "feature_weights": "each bag feature is scaled by its Naive-Bayes log-count ratio while training ({first}) unless "
                        "letting every feature start equal ({others})",
+    "feature_smoothing": "the log-count ratios add {first} to each feature's count in each class unless {others}",
 }
 
 
@@ -355,15 +363,15 @@ class _LazyScales:
     """The bag features' log-count-ratio scales of some training rows, computed when first needed."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray) -> None:
-        self._rows, self._scales = (x, y), None
+        self._rows, self._scales = (x, y), {}
 
     def of(self, config: TrainingConfig) -> dict | None:
         """The scales ``config`` trains with: None unless its feature_weights is "log_count_ratio"."""
         if config.feature_weights == "none":
             return None
-        if self._scales is None:
-            self._scales = bag_scales(config, *self._rows)
-        return self._scales
+        if config.feature_smoothing not in self._scales:
+            self._scales[config.feature_smoothing] = bag_scales(config, *self._rows)
+        return self._scales[config.feature_smoothing]
 
 
 def _unscaled(model: keras.Model, config: TrainingConfig, scales: dict | None) -> keras.Model:
@@ -374,7 +382,8 @@ def _unscaled(model: keras.Model, config: TrainingConfig, scales: dict | None) -
 def _bag_choice(config: TrainingConfig, data: tuple, scales: _LazyScales, choose: tuple[str, ...], verbose):
     """The bag phase from a fresh model and the same seed per candidate: for each setting of
     :data:`BAG_CHOICES` in ``choose``, in turn, its first value, then each other one, which is kept
-    only if it lowers the kept one's validation loss by :data:`BAG_CHOICE_MARGIN` or more.
+    only if it lowers the kept one's validation loss by its margin (:data:`BAG_CHOICE_MARGINS`) or
+    more (the smoothing only where the kept model has feature weights to smooth).
     Returns ``(model, pretrain record, config, {setting: record})``."""
 
     def bag_phase(candidate: TrainingConfig):
@@ -388,17 +397,20 @@ def _bag_choice(config: TrainingConfig, data: tuple, scales: _LazyScales, choose
     kept = bag_phase(config.with_overrides(**{name: BAG_CHOICES[name][0] for name in settings}))
     choices = {}
     for name in settings:
+        if name == "feature_smoothing" and kept[3].feature_weights == "none":
+            continue
         first, *others = BAG_CHOICES[name]
-        losses = {first: kept[0]}
+        losses, margin = {first: kept[0]}, BAG_CHOICE_MARGINS[name]
         for value in others:
             tried = bag_phase(kept[3].with_overrides(**{name: value}))
             losses[value] = tried[0]
-            if tried[0] <= (1 - BAG_CHOICE_MARGIN) * kept[0]:
+            if tried[0] < kept[0] and tried[0] <= (1 - margin) * kept[0]:
                 kept = tried
         rule = _CHOICE_RULES[name].format(first=shown_value(first), others=" or ".join(map(shown_value, others)))
+        lower = f"at least {margin:.0%} lower" if margin else "lower"
         choices[name] = {"value": getattr(kept[3], name),
                          "validation_loss": {shown_value(v): round(loss, 5) for v, loss in losses.items()},
-                         "rule": f"{rule} gives the bag-of-words phase a validation loss at least {BAG_CHOICE_MARGIN:.0%} lower"}
+                         "rule": f"{rule} gives the bag-of-words phase a validation loss {lower}"}
     _, model, pretrain, config = kept
     return model, pretrain, config, choices
 

@@ -76,7 +76,8 @@ OWN_RNN_EMBEDDING_DIM = 32
 OWN_RNN_UNITS = 32
 #: The settings the rule can fit (the CLI's --num-words and --maxlen give them instead).
 FITTABLE = ("tokenizer", "num_words", "maxlen", "rnn_window", "rnn_embedding_dim", "bag_prior", "short_snippets",
-            "embedding_dim", "subwords", "class_weight", "bag_power", "feature_weights")  # (class_weight, bag_power, feature_weights: export/train.py)
+            "embedding_dim", "subwords", "class_weight", "bag_power", "feature_weights",
+            "feature_smoothing")  # (class_weight and the bag choices: export/train.py)
 #: Subword n-gram lengths when the rule turns subwords on (alphabetic scripts; syllabic and
 #: logographic ones: SYLLABIC_RANGE).
 SUBWORD_RANGE = (3, 5)

@@ -33,6 +33,17 @@ def test_a_feature_in_every_text_tells_nothing_and_repeats_count_once():
     assert scales[occurring].mean() == pytest.approx(1.0)
 
 
+def test_less_smoothing_lets_a_rare_feature_start_louder():
+    """Id 3 in one positive text, id 4 in three: with less added to every count, the rare one's
+    ratio grows against the frequent one's (TrainingConfig.feature_smoothing)."""
+    ids = np.array([[3, 4], [4, 0], [4, 0], [5, 0], [5, 0], [6, 0]])
+    classes = two_classes([1, 1, 1, 0, 0, 0])
+    smoothed, sharp = (log_count_ratio_scales(ids, classes, 7, smoothing) for smoothing in (1.0, 0.25))
+    assert sharp[3] / sharp[4] > smoothed[3] / smoothed[4] > 0
+    with pytest.raises(ValueError, match="feature_smoothing must be > 0"):
+        get_preset("default").with_overrides(feature_smoothing=0.0)
+
+
 def test_counting_in_blocks_of_rows_gives_the_scales_of_one_pass(monkeypatch):
     import edge_sentiment_export.feature_weights as feature_weights
 

@@ -142,6 +142,11 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     assert loss["log_count_ratio"] == power["validation_loss"][f"{power['value']:g}"]
     assert weights["value"] == ("none" if loss["none"] <= 0.99 * loss["log_count_ratio"] else "log_count_ratio")
     assert training["config"]["feature_weights"] == weights["value"]
+    if weights["value"] == "log_count_ratio":  # then the smoothing: 0.25 wherever its loss is lower
+        smoothing = training["fitted_to_data"]["feature_smoothing"]
+        loss = smoothing["validation_loss"]
+        assert loss["1"] == weights["validation_loss"]["log_count_ratio"]
+        assert smoothing["value"] == (0.25 if loss["0.25"] < loss["1"] else 1.0) == training["config"]["feature_smoothing"]
     assert manifest["metrics"]["held_out"]["texts"] == 60
     assert "before the refit" in manifest["metrics"]["held_out"]["model"]
     info = run_cli("info", "--model", str(topics / "bundle")).stdout.decode()
