@@ -67,7 +67,8 @@ WorkersOption = Annotated[
 ]
 TextColumnOption = Annotated[
     Optional[str],
-    typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, document, content, comment, tweet, ... (or their plurals) the file has."),
+    typer.Option(help="Column (or JSON key) of the texts. Default: the first of text, review, sentence, document, "
+                      "content, comment, tweet, ... (or their plurals) the file has."),
 ]
 LabelMapOption = Annotated[
     Optional[list[str]],

@@ -2,8 +2,8 @@
 coloured text on a terminal, one JSON object per text, or a self-contained HTML page.
 
 Colours run from red (the word pushed the score toward ``labels[0]``, or away from the explained
-label of a bundle with more labels) to green (toward ``labels[1]``, or the explained label); the stronger the push, the stronger the colour, scaled by the largest
-contribution in the text.
+label of a bundle with more labels) to green (toward ``labels[1]``, or the explained label); the
+stronger the push, the stronger the colour, scaled by the largest contribution in the text.
 """
 
 from __future__ import annotations

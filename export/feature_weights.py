@@ -6,9 +6,10 @@ is an ordinary one and no runtime knows they were there.
 A bag feature is a word id, a hashed word pair or a hashed subword (export/architectures/rnn.py).
 For a class c, with p the number of training texts of c holding the feature and q the number of
 the other texts holding it, r_c = log((p + a) / |p + a|) - log((q + a) / |q + a|), where |·| sums
-over all features and a is the config's ``feature_smoothing``. A feature's scale is the root mean square of r_c over
-the classes (two labels: |r| itself; multilabel: one-vs-rest per label), divided by its mean over
-the training texts' features, so a typical feature keeps scale 1. Padding keeps scale 0.
+over all features and a is the config's ``feature_smoothing`` (chosen on validation,
+export/train.py). A feature's scale is the root mean square of r_c over the classes (two labels:
+|r| itself; multilabel: one-vs-rest per label), divided by its mean over the training texts'
+features, so a typical feature keeps scale 1. Padding keeps scale 0.
 """
 
 from __future__ import annotations
