@@ -250,7 +250,7 @@ def test_numpy_weights_refuse_pickled_objects(bundle_copy):
 
 def test_one_text_per_call_equals_the_batch_graph_at_every_length():
     """The onnx backend sends a lone row to model.single.onnx: same scores as model.onnx
-    on the same rows, for every review length, including those too short for it."""
+    on the same rows, for every text length, including those too short for it."""
     from edge_sentiment.backends import load_backend
     from edge_sentiment.encoding import pad_sequences
 

@@ -247,7 +247,6 @@ def test_malformed_label_maps_are_refused(spec, message):
         LabelRules.parse(["1=a", "1,2=b"])
 
 
-
 def test_several_values_after_one_label_map_are_answered_with_the_repeated_form(tmp_path):
     """``--label-map "1,2=negative" "4,5=positive"`` (one option, two values) is refused before any
     file is read, with the command written the way it works."""
@@ -259,6 +258,7 @@ def test_several_values_after_one_label_map_are_answered_with_the_repeated_form(
             in error)
     other = run_cli("export", "--train", str(tmp_path / "absent.csv"), "stray")
     assert other.returncode == 2 and "unexpected extra argument(s) (stray)" in other.stderr.decode()
+
 
 def test_fasttext_files_are_read_and_several_labels_make_a_multilabel_file(tmp_path):
     source = tmp_path / "train.txt"
