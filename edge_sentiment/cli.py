@@ -900,8 +900,8 @@ def explain(
     if label is not None and classifier.task == "binary":
         raise UsageError("--label is for bundles of more than two labels; a binary bundle explains P(positive), "
                          f"{classifier.labels[1]!r}, whichever label a text gets")
-    poles = (tuple(f"toward {name}" for name in classifier.labels) if classifier.task == "binary"
-             else ("away from the explained label", "toward the explained label"))
+    poles = (f"toward {classifier.labels[0]}", f"toward {classifier.labels[1]}") if classifier.task == "binary" else (
+        "away from the explained label", "toward the explained label")
     lines = LineReader(file, "stop", warn=log, offer_on_error=False) if file is not None else texts or []
     explanations = []
     for text in lines:
