@@ -17,8 +17,8 @@ again (``Transpose(Squeeze(Y))``) are written batch-major.
 
 Unrolling needs the step count when the graph is written, so only a batch graph whose RNN reads
 a fixed number of steps is rewritten (convert.py's ``fixed_steps`` says which: a graph that takes
-trimmed padding keeps the op, as does the one-text graph, a text's length being its own). The exporter checks the result against Keras
-like every other file.
+trimmed padding keeps the op, as does the one-text graph, a text's length being its own). The
+exporter checks the result against Keras like every other file.
 """
 
 from __future__ import annotations
