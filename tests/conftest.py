@@ -85,6 +85,13 @@ def run_cli(*args: str, input: bytes | None = None, cwd: Path | None = None, tim
     return subprocess.run([exe, *args], input=input, capture_output=True, cwd=cwd, timeout=timeout)
 
 
+def error_line(result) -> str:
+    """The last line a failed command printed (never a traceback)."""
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines and "Traceback" not in result.stderr.decode(), result.stderr.decode()
+    return lines[-1]
+
+
 needs_node_modules = pytest.mark.skipif(shutil.which("node") is None or not (REPO / "js" / "node_modules").is_dir(),
                                         reason="needs Node and js/node_modules (npm ci in js/)")
 

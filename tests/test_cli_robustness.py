@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_cli, write_tiny_imdb
+from conftest import REPO, error_line, run_cli, write_tiny_imdb
 
 EXE = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "edge-sentiment"
 
@@ -22,12 +22,6 @@ EXE = shutil.which("edge-sentiment", path=os.path.dirname(sys.executable)) or "e
 def shell(command: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run ``command`` in bash with ``$E`` naming the console script (for redirections like <&-)."""
     return subprocess.run(["bash", "-c", command], capture_output=True, cwd=cwd, env={**os.environ, "E": EXE}, timeout=300)
-
-
-def error_line(result) -> str:
-    lines = result.stderr.decode().strip().splitlines()
-    assert lines and "Traceback" not in result.stderr.decode(), result.stderr.decode()
-    return lines[-1]
 
 
 # --- export never destroys what it does not own -------------------------------

@@ -5,10 +5,11 @@ import json
 import random
 import re
 import shutil
+import subprocess
 
 import pytest
 
-from conftest import run_cli
+from conftest import error_line, run_cli
 from edge_sentiment.cli_input import InputError
 from edge_sentiment_export.data import DataError
 from edge_sentiment_export.labeled_files import load_labeled_files
@@ -161,8 +162,47 @@ def test_invalid_utf8_in_a_training_file_names_the_line(tmp_path):
     result = run_cli("export", "--train", str(path), "--out", str(tmp_path / "out"))
     assert result.returncode == 1
     assert result.stderr.decode().strip().splitlines()[-1] == (
-        f"error: {path}, line 3: not valid UTF-8 (byte 0xe9 at column 4); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+        f"error: {path}, line 3: not valid UTF-8 (byte 0xe9 at column 4); convert the file to UTF-8 from the encoding it "
+        "was saved in, e.g. iconv -f cp1252 -t utf-8 (Western European; cp949: Korean, cp932: Japanese, gb18030 or big5: Chinese)"
     )
+
+
+#: Short reviews in three languages, to write in their legacy encodings.
+REVIEWS = {
+    "Korean": ["정말 재미있어요", "최악의 영화", "배우 연기 좋았다", "시간 아까움", "다시 보고 싶은 영화입니다", "스토리가 지루했어요",
+               "음악이 정말 좋았어요", "아이와 함께 봤습니다", "기대 이하였어요", "눈물나는 영화"],
+    "Japanese": ["この映画は本当に面白かった", "最悪の映画でした。時間の無駄。", "まあまあかな", "俳優の演技が素晴らしい", "つまらない",
+                 "もう一度見たい", "音楽がとても良かった", "子供と一緒に見ました", "期待外れでした", "泣ける映画です"],
+    "Chinese": ["这部电影非常好看", "太无聊了", "演员演得很好，推荐！", "剧情很一般", "浪费时间", "还会再看一遍", "音乐非常好听",
+                "和孩子一起看的", "不如预期", "感人的电影"],
+}
+
+
+@pytest.mark.parametrize(("language", "encoding"), [("Korean", "cp949"), ("Japanese", "cp932"), ("Chinese", "gb18030")])
+def test_a_file_in_a_legacy_asian_encoding_is_named_for_it(tmp_path, language, encoding):
+    """Spreadsheets on Korean, Japanese and Chinese systems save CSV files in these encodings:
+    the advice names the one to convert from (Latin-1 would turn the texts into garbage), and
+    the command that follows it reads the file."""
+    path = tmp_path / "t.tsv"
+    lines = [f"{text}\t{index % 2}\n" for index, text in enumerate(REVIEWS[language] * 6)]
+    path.write_bytes(("text\tlabel\n" + "".join(lines)).encode(encoding))
+    result = run_cli("predict", "--file", str(path))
+    assert result.returncode == 1
+    assert error_line(result).endswith(f"; it looks like {language} in {encoding}: convert it with iconv -f {encoding} -t utf-8")
+    assert "--on-error" not in error_line(result)  # skipping lines would drop every one of them
+    converted = tmp_path / "utf8.tsv"
+    converted.write_bytes(subprocess.run(["iconv", "-f", encoding, "-t", "utf-8", str(path)], capture_output=True, check=True).stdout)
+    assert converted.read_text(encoding="utf-8").splitlines()[1] == f"{REVIEWS[language][0]}\t0"
+    read = run_cli("predict", "--file", str(converted), "--format", "tsv")
+    assert read.returncode == 0 and len(read.stdout.decode().splitlines()) == 1 + len(lines), read.stderr.decode()
+
+
+def test_a_few_bytes_of_a_legacy_encoding_get_the_list_of_encodings(tmp_path):
+    """Too little text to tell Japanese from Korean: no guess, the usual encodings listed."""
+    path = tmp_path / "t.tsv"
+    path.write_bytes(("text\tlabel\n最悪の映画でした\t0\n").encode("cp932"))
+    result = run_cli("predict", "--file", str(path))
+    assert "e.g. iconv -f cp1252 -t utf-8 (Western European; cp949: Korean, cp932: Japanese" in error_line(result)
 
 
 def fit(texts, fields=("num_words", "maxlen"), **preset_fields):

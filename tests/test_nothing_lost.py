@@ -14,14 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import error_line, run_cli
 from edge_sentiment.bundle import load_bundle
-
-
-def error_line(result) -> str:
-    err = result.stderr.decode()
-    assert "Traceback" not in err, err
-    return err.strip().splitlines()[-1]
 
 
 # --- the export destination -----------------------------------------------------
