@@ -74,7 +74,7 @@ def _delimited_line(table: Table, fmt: str, labels: tuple[str, ...], added: list
     buffer = io.StringIO()
     # The csv module quotes a field holding a character of the line terminator: with "\r\n",
     # a lone "\r" is quoted too, so every reader reads the row back whole.
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, lineterminator="\r\n", delimiter=table.delimiter)
 
     def line(record: Record | None, prediction) -> str:
         buffer.seek(0)

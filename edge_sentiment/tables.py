@@ -22,6 +22,7 @@ import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path, PurePath
 from typing import Callable
 
@@ -79,6 +80,9 @@ class Table:
     columns: list[str]
     records: Iterator[tuple[int, Record]]
     name: str  # how messages call the file
+    #: What separates a CSV file's fields: "," or, for a file whose header splits only at them
+    #: (as spreadsheets in many European locales save CSV), ";".
+    delimiter: str = ","
 
 
 def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callable[[str], None] | None = None) -> Table:
@@ -95,7 +99,14 @@ def read_table(path: str, fmt: str, on_error: str | None = "stop", warn: Callabl
 
 def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
     numbered = _LineCounter(lines)
-    rows = csv.reader(numbered, strict=True) if fmt == "csv" else _tsv_rows(numbered)
+    delimiter = ","
+    rows: Iterator[list[str]]
+    if fmt == "csv":
+        first = next(numbered, "")
+        delimiter = _csv_delimiter(first)
+        rows = csv.reader(chain([first] if first else [], numbered), strict=True, delimiter=delimiter)
+    else:
+        rows = _tsv_rows(numbered)
     csv.field_size_limit(sys.maxsize)  # a field may be as long as the file holds
     try:
         header = next(rows, None)
@@ -122,7 +133,17 @@ def _delimited_table(path: str, name: str, fmt: str, lines) -> Table:
                                  f"({', '.join(names)}); {fix}")
             yield start, Record(zip(names, row), row)
 
-    return Table(path, fmt, header, records(), name)
+    return Table(path, fmt, header, records(), name, delimiter)
+
+
+def _csv_delimiter(header: str) -> str:
+    """";" for a CSV header line that holds several fields when split at semicolons and one when
+    split at commas, else ","."""
+    try:
+        by_comma, by_semicolon = (next(csv.reader([header], delimiter=d), []) for d in ",;")
+    except csv.Error:  # (a header line cut inside quotes: the reader says so with the row's line number)
+        return ","
+    return ";" if len(by_comma) == 1 and len(by_semicolon) > 1 else ","
 
 
 _WRAPPED = re.compile(r'"((?:[^"]|"")*)"')
@@ -330,6 +351,7 @@ class LabeledRows:
     text_column: str
     label_column: str
     rows: Iterator[tuple[str, str, object]]  # (where: "FILE, line N" or a file's path, text, the label as written)
+    delimiter: str = ","  # a CSV file's (Table.delimiter)
 
 
 def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str | None,
@@ -351,7 +373,7 @@ def labeled_rows(path: str, fmt: str, text_column: str | None, label_column: str
                 raise InputError(f"{table.name}, line {number}: the record has no {label_key!r}")
             yield f"{table.name}, line {number}", text_of(record, text_key, number, table.name), record[label_key]
 
-    return LabeledRows(table.name, text_key, label_key, rows())
+    return LabeledRows(table.name, text_key, label_key, rows(), table.delimiter)
 
 
 def fasttext_rows(path: str) -> LabeledRows:

@@ -22,6 +22,7 @@ each where the split still wants most of that label.
 from __future__ import annotations
 
 import os
+import shlex
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -135,6 +136,8 @@ def _task(rows: _Rows, given: str | None, path: str, separator: str, log) -> str
     if several and rows.joined and given is None:
         log(f"{path}: {rows.joined:,} rows hold several labels joined by {separator!r} (--label-separator): "
             "training a multilabel model (one probability per label)")
+    if not several and given is None:
+        _note_other_separators(rows, path, separator, log)
     if given is None or given == found:
         return found
     if given == "multilabel":
@@ -146,6 +149,21 @@ def _task(rows: _Rows, given: str | None, path: str, separator: str, log) -> str
         raise DataError(f"{path}: --task binary needs two labels; the file holds {count}: merge labels with "
                         "--label-map \"VALUES=LABEL\" or leave some out with --drop-label LABEL")
     raise DataError(f"{path}: --task multiclass needs at least three labels; the file holds {count} (that is --task binary)")
+
+
+#: Characters that, in two different label values or more, may join several labels per row.
+OTHER_SEPARATORS = (",", ";", "/")
+
+
+def _note_other_separators(rows: _Rows, path: str, separator: str, log) -> None:
+    """A file of one label per row whose labels hold another common separator ("joy, love") may
+    be a multilabel file written with it: say how to read it so."""
+    values = list(rows.counts())
+    for candidate in OTHER_SEPARATORS:
+        holding = [value for value in values if candidate in value]
+        if candidate != separator and len(holding) >= 2:
+            log(f"note: {path}: labels such as {', '.join(map(repr, holding[:2]))} hold {candidate!r}; if a row may hold "
+                f"several labels, pass --label-separator {shlex.quote(candidate)}")
 
 
 def _label_ids(values: list[tuple[str, ...]], labels: tuple[str, ...], task: str) -> list:
@@ -181,7 +199,8 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
     if chosen in ("folder", "fasttext"):
         log(f"{table.name}: texts from {table.text_column}, labels from {table.label_column}")
     else:
-        log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}")
+        separated = f" (fields separated by {table.delimiter!r})" if table.delimiter != "," else ""
+        log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}{separated}")
     texts, values, empty, dropped, joined = [], [], 0, 0, 0
     for where, text, value in table.rows:
         written = _written_labels(value, where, table.label_column, separator)
@@ -221,6 +240,22 @@ def _written_labels(value, where: str, column: str, separator: str | None) -> li
     return written
 
 
+def _warn_of_case_variants(counts, path: str, log) -> None:
+    """Labels that differ only in case ("Positive", "positive") are most likely one label typed two
+    ways: trained as they are they would be two. Each such group is named with the --label-map
+    options that merge it into its most common spelling."""
+    spellings: dict[str, list[str]] = {}
+    for value in counts:
+        spellings.setdefault(value.casefold(), []).append(value)
+    for group in spellings.values():
+        if len(group) > 1:
+            group.sort(key=lambda value: (-counts[value], value))
+            merge = " ".join(f"--label-map {shlex.quote(f'{value}={group[0]}')}" for value in group[1:])
+            shown = " and ".join(f"{value!r} ({counts[value]:,})" for value in group)
+            log(f"warning: {path}: labels {shown} differ only in case; if they are one label, merge them with "
+                f"{merge}")
+
+
 def _label_names(rows: _Rows, positive: str | None, path: str, log, task: str) -> tuple[str, ...]:
     counts = rows.counts()
     listed = ", ".join(f"{_shown(value)} ({count:,})" for value, count in counts.most_common(10))
@@ -238,6 +273,7 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log, task: str) -
                         f"trains on at most {MAX_TRAIN_LABELS:,} (each needs {MIN_PER_CLASS} rows or more, and the model "
                         "holds a score per word and label): drop rare labels with --min-count N, or merge them with "
                         "--label-map \"VALUES=LABEL\"; is it the label column? (--label-column)")
+    _warn_of_case_variants(counts, path, log)
     if positive is not None and task != "binary":
         raise DataError(f"--positive is for two labels; {path} holds {len(counts)} ({listed}{more}), a {task} task")
     if task != "binary":

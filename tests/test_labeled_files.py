@@ -11,6 +11,7 @@ import pytest
 
 from conftest import error_line, run_cli
 from edge_sentiment.cli_input import InputError
+from edge_sentiment.labels import LabelRules
 from edge_sentiment_export.data import DataError
 from edge_sentiment_export.labeled_files import load_labeled_files
 
@@ -253,8 +254,6 @@ def test_the_bag_prior_follows_the_median_length_up_to_the_presets():
 
 
 def test_label_rules_map_and_drop_what_files_write(tmp_path):
-    from edge_sentiment.labels import LabelRules
-
     stars = [(f"text {i}", str(1 + i % 5)) for i in range(500)]
     messages = []
     rules = LabelRules.parse(["1,2=negative", "4,5=positive"], ["3"])
@@ -369,3 +368,38 @@ def test_feature_weights_are_refused_where_they_cannot_apply(tmp_path):
         result = run_cli("export", "--train", str(train), *option, "--out", str(tmp_path / "bundle"))
         assert result.returncode == 2 and message in result.stderr.decode(), result.stderr.decode()
         assert not (tmp_path / "bundle").exists()
+
+
+def test_a_csv_file_separated_by_semicolons_is_read_and_predicted_as_written(tmp_path):
+    """Spreadsheets in many European locales save CSV with ';' between fields: a header that
+    splits only at semicolons sets the delimiter for reading, and predict writes it back so."""
+    path = write_csv(tmp_path / "t.csv", [(f"{text}; {i}", label) for i, (text, label) in enumerate(rows(200))], delimiter=";")
+    messages = []
+    data = load_labeled_files(str(path), log=messages.append)
+    assert data.labels == ("0", "1") and len(data.train) + len(data.validation) + len(data.test) == 200
+    assert f"{path}: texts from column 'sentence', labels from column 'label' (fields separated by ';')" in messages
+    result = run_cli("predict", "--file", str(path))
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 0 and lines[0] == "sentence;label;predicted_label;score" and len(lines) == 201
+    assert next(csv.reader(lines[1:2], delimiter=";"))[0].endswith("; 0")  # the field's own ';' kept, quoted
+
+
+def test_labels_that_differ_only_in_case_are_named_with_the_merge(tmp_path):
+    data = [(text, label.upper() if i % 3 == 0 and label == "pos" else label) for i, (text, label) in enumerate(rows(300, ("neg", "pos")))]
+    messages = []
+    first = load_labeled_files(str(write_csv(tmp_path / "t.csv", data)), log=messages.append)
+    assert first.labels == ("POS", "neg", "pos")
+    assert any(m.endswith("labels 'pos' (100) and 'POS' (50) differ only in case; if they are one label, merge them with "
+                          "--label-map POS=pos") for m in messages), messages
+    merged = load_labeled_files(str(tmp_path / "t.csv"), log=quiet, rules=LabelRules.parse(["POS=pos"], []))
+    assert merged.labels == ("neg", "pos")
+
+
+def test_labels_joined_by_another_separator_get_a_note(tmp_path):
+    joined = ("joy, love", "joy", "love, surprise")
+    data = [(text, "anger" if label == "0" else joined[i % 3]) for i, (text, label) in enumerate(rows(300))]
+    messages = []
+    load_labeled_files(str(write_csv(tmp_path / "t.csv", data)), log=messages.append)
+    assert any("hold ','; if a row may hold several labels, pass --label-separator ," in m for m in messages), messages
+    read = load_labeled_files(str(tmp_path / "t.csv"), log=quiet, separator=",")
+    assert read.task == "multilabel" and read.labels == ("anger", "joy", "love", "surprise")
