@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 import stat
 import sys
@@ -255,6 +256,9 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
         return 1
     if text == negative.lower():
         return 0
+    same = _same_number(text, (negative, positive))
+    if same is not None:
+        return int(same == positive)
     generic = 1 if text in POSITIVE_VALUES else 0 if text in NEGATIVE_VALUES else None
     if generic is not None and _names_contradict_generic(positive, negative):
         raise InputError(f"{where}: label {json.dumps(value)} is ambiguous for this bundle, whose positive class is "
@@ -263,6 +267,24 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
         return generic
     raise InputError(f"{where}: label {json.dumps(value)} is not one of "
                      f"{positive!r}, {negative!r}, {', '.join(POSITIVE_VALUES + NEGATIVE_VALUES)}")
+
+
+def _same_number(written: str | None, names: tuple[str, ...]) -> str | None:
+    """The one name among ``names`` that spells the same number as ``written`` ("1.0" for "1", as
+    spreadsheets and pandas write an integer column), else None."""
+    value = _number(written)
+    matches = [name for name in names if value is not None and _number(name) == value]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _number(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def _names_contradict_generic(positive: str, negative: str) -> bool:
@@ -312,6 +334,8 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
 def label_index(value: object, labels: tuple[str, ...], where: str) -> int:
     """The index of label ``value`` among the bundle's ``labels``; an unknown one is an InputError naming them."""
     name = str(value).strip() if value is not None and not isinstance(value, (dict, list)) else ""
+    if name not in labels:
+        name = _same_number(name, labels) or name
     if name not in labels:
         shown = ", ".join(map(repr, labels[:20])) + (f" and {len(labels) - 20} more" if len(labels) > 20 else "")
         raise InputError(f"{where}: label {value!r} is not one of this model's labels ({shown}); map it with "

@@ -7,7 +7,8 @@ import pytest
 
 from conftest import run_cli
 from edge_sentiment.cli_input import InputError
-from edge_sentiment.tables import TEXT_COLUMNS, binary_label, choose_column, file_format, read_labeled, read_table
+from edge_sentiment.tables import (TEXT_COLUMNS, binary_label, choose_column, file_format, label_index, read_labeled,
+                                   read_table)
 
 
 def write(path, text: str):
@@ -91,6 +92,17 @@ def test_label_values(value, expected):
 def test_other_label_values_are_refused(value):
     with pytest.raises(InputError, match="is not one of 'positive', 'negative'"):
         binary_label(value, "positive", "negative", "f, line 4")
+
+
+def test_a_label_written_as_another_spelling_of_a_number_is_that_label():
+    """Spreadsheets and pandas write an integer column as 1.0: it is the label "1", in both tasks."""
+    assert [binary_label(v, "1", "0", "f, line 2") for v in ("1.0", "0.0", " 1 ", 1.0, "1e0")] == [1, 0, 1, 1, 1]
+    assert binary_label("0.0", "1.0", "0.0", "f, line 2") == 0 and binary_label("1", "1.0", "0.0", "f, line 2") == 1
+    assert label_index("3.0", ("1", "2", "3", "4", "5"), "f, line 2") == 2
+    with pytest.raises(InputError, match="label '3.5' is not one of this model's labels"):
+        label_index("3.5", ("1", "2", "3"), "f, line 2")
+    with pytest.raises(InputError, match="is not one of"):
+        binary_label("nan", "1", "0", "f, line 2")
 
 
 def test_read_labeled_csv(tmp_path):
