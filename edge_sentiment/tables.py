@@ -256,7 +256,7 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
         return 1
     if text == negative.lower():
         return 0
-    same = _same_number(text, (negative, positive))
+    same = same_number(text, (negative, positive))
     if same is not None:
         return int(same == positive)
     generic = 1 if text in POSITIVE_VALUES else 0 if text in NEGATIVE_VALUES else None
@@ -269,7 +269,7 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
                      f"{positive!r}, {negative!r}, {', '.join(POSITIVE_VALUES + NEGATIVE_VALUES)}")
 
 
-def _same_number(written: str | None, names: tuple[str, ...]) -> str | None:
+def same_number(written: str | None, names: tuple[str, ...]) -> str | None:
     """The one name among ``names`` that spells the same number as ``written`` ("1.0" for "1", as
     spreadsheets and pandas write an integer column), else None."""
     value = _number(written)
@@ -335,7 +335,7 @@ def label_index(value: object, labels: tuple[str, ...], where: str) -> int:
     """The index of label ``value`` among the bundle's ``labels``; an unknown one is an InputError naming them."""
     name = str(value).strip() if value is not None and not isinstance(value, (dict, list)) else ""
     if name not in labels:
-        name = _same_number(name, labels) or name
+        name = same_number(name, labels) or name
     if name not in labels:
         shown = ", ".join(map(repr, labels[:20])) + (f" and {len(labels) - 20} more" if len(labels) > 20 else "")
         raise InputError(f"{where}: label {value!r} is not one of this model's labels ({shown}); map it with "

@@ -31,7 +31,7 @@ import numpy as np
 
 from edge_sentiment.bundle import sha256_file
 from edge_sentiment.labels import LabelRules
-from edge_sentiment.tables import POSITIVE_VALUES, labeled_format, labeled_rows
+from edge_sentiment.tables import POSITIVE_VALUES, labeled_format, labeled_rows, same_number
 
 from .data import DataError, Split
 
@@ -105,6 +105,7 @@ def load_labeled_files(
         rows = {name: _without(part, rare) for name, part in rows.items()}
     chosen_task = _task(rows["train"], task, train, separator, log)
     labels = _label_names(rows["train"], positive, train, log, chosen_task)
+    rows = {name: _as_training_labels(part, labels) for name, part in rows.items()}
     for name, part in rows.items():
         unknown = sorted(set(part.counts()) - set(labels))
         if unknown:
@@ -126,6 +127,17 @@ def load_labeled_files(
                for name, path in parts.items() if path is not None and path != "-"}
     return LabeledFiles(splits["train"], splits["test"], labels, splits.get("validation"), sources, rules,
                         chosen_task, separator if chosen_task == "multilabel" else None, test_carved=test is None)
+
+
+def _as_training_labels(rows: _Rows, labels: tuple[str, ...]) -> _Rows:
+    """``rows`` with each label that is not one of ``labels`` but spells the same number as one
+    ("1" in a test file, "1.0" in the training file) written as that one."""
+    known = set(labels)
+    spelt = {value: same_number(value, labels) for value in rows.counts() if value not in known}
+    if not any(spelt.values()):
+        return rows
+    values = [tuple(spelt.get(label) or label for label in row) for row in rows.values]
+    return _Rows(rows.texts, values, rows.label_source, rows.joined)
 
 
 def _task(rows: _Rows, given: str | None, path: str, separator: str, log) -> str:

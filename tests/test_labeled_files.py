@@ -403,3 +403,10 @@ def test_labels_joined_by_another_separator_get_a_note(tmp_path):
     assert any("hold ','; if a row may hold several labels, pass --label-separator ," in m for m in messages), messages
     read = load_labeled_files(str(tmp_path / "t.csv"), log=quiet, separator=",")
     assert read.task == "multilabel" and read.labels == ("anger", "joy", "love", "surprise")
+
+
+def test_a_test_file_may_spell_the_training_files_numbers_otherwise(tmp_path):
+    train = write_csv(tmp_path / "train.csv", [(text, f"{float(label)}") for text, label in rows(300)])
+    test = write_csv(tmp_path / "test.csv", rows(60, seed=1))
+    data = load_labeled_files(str(train), test=str(test), log=quiet)
+    assert data.labels == ("0.0", "1.0") and sorted(data.test.labels) == [0] * 30 + [1] * 30
