@@ -137,8 +137,9 @@ def predict(
     ] = "stop",
     as_json: Annotated[bool, typer.Option("--json", help='Write JSON Lines: {"text", "label", "score", "scores"} per text.')] = False,
     all_scores: Annotated[
-        bool, typer.Option("--all-scores", help="With a CSV, TSV or JSON Lines --file: add one score_<label> column "
-                           "per label, in the bundle's order (--json output already has every label's score).")
+        bool, typer.Option("--all-scores", help="Every label's score: with a CSV, TSV or JSON Lines --file, one "
+                           "score_<label> column per label, in the bundle's order; for texts and plain lines, listed "
+                           "after the label, best first (--top-k with every label).")
     ] = False,
     top_k: Annotated[
         Optional[int], typer.Option("--top-k", min=1, help="Keep the K highest of each text's label scores (--json's "
@@ -168,15 +169,15 @@ def predict(
         fmt = format_of(file or "", file_format)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    if all_scores and (file is None or fmt == "text"):
-        raise UsageError("--all-scores adds columns to a CSV, TSV or JSON Lines --file; for texts or plain lines, "
-                         "--json writes every label's score")
+    listed_scores = all_scores and (file is None or fmt == "text")
+    if listed_scores and top_k is not None:
+        raise UsageError("--all-scores lists every label's score and --top-k the K best: give one of them")
     if texts and len(texts) == 1 and os.path.isfile(texts[0]):
         log(f"note: {texts[0]!r} is a file, scored here as a text; did you mean --file {shlex.quote(texts[0])}?")
     from .classifier import SentimentClassifier
 
     with SentimentClassifier.load(model, backend=backend, threshold=threshold, workers=workers) as classifier:
-        shape = _Shape(as_json, top_k, classifier.task == "multilabel")
+        shape = _Shape(as_json, len(classifier.labels) if listed_scores else top_k, classifier.task == "multilabel")
         if file is None:
             _write_predictions(classifier, texts or [], shape)
         elif fmt == "text":

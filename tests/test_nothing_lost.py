@@ -347,5 +347,12 @@ def test_all_scores_adds_one_column_per_label_and_refuses_a_clash(tmp_path):
     clash.write_text("text,score_positive\ngreat film,1\n")
     result = run_cli("predict", "--file", str(clash), "--all-scores")
     assert result.returncode == 1 and "already has a column named 'score_positive'" in error_line(result)
-    plain = run_cli("predict", "great film", "--all-scores")
-    assert plain.returncode == 2 and "--json writes every label's score" in error_line(plain)
+    plain = run_cli("predict", "great film", "awful", "--all-scores")
+    assert plain.returncode == 0, plain.stderr.decode()
+    for line, text in zip(plain.stdout.decode().splitlines(), ("great film", "awful")):
+        label, score, listed, written = line.split("\t")
+        scores = dict(pair.split(":") for pair in listed.split())
+        assert written == text and sorted(scores) == ["negative", "positive"] and scores["positive"] == score  # P(positive)
+        assert float(scores[label]) >= 0.5
+    both = run_cli("predict", "great film", "--all-scores", "--top-k", "1")
+    assert both.returncode == 2 and "give one of them" in error_line(both)
