@@ -123,7 +123,7 @@ def predict(
         typer.Option(
             "--format",
             help="text (one text per line), csv, tsv (both with a header row) or jsonl (one object per line). "
-            "Default: from the file name (.csv, .tsv, .jsonl), else text. For csv, tsv and jsonl the output keeps "
+            "Default: from the file name (.csv, .tsv, .jsonl or .json), else text. For csv, tsv and jsonl the output keeps "
             "every input column and adds predicted_label and score, in the input's format (JSON Lines with --json).",
         ),
     ] = None,

@@ -18,7 +18,8 @@ def write(path, text: str):
 
 @pytest.mark.parametrize("name, given, expected", [
     ("a.csv", None, "csv"), ("a.TSV", None, "tsv"), ("a.jsonl", None, "jsonl"), ("a.ndjson", None, "jsonl"),
-    ("a.txt", None, "text"), ("-", None, "text"), ("-", "tsv", "tsv"), ("a.csv", "text", "text"),
+    ("a.txt", None, "text"), ("-", None, "text"), ("-", "tsv", "tsv"), ("a.csv", "text", "text"), ("a.json", None, "jsonl"),
+    ("a.xlsx", "text", "text"),
 ])
 def test_format_from_name_or_option(name, given, expected):
     assert file_format(name, given) == expected
@@ -27,6 +28,23 @@ def test_format_from_name_or_option(name, given, expected):
 def test_unknown_format_lists_the_choices():
     with pytest.raises(ValueError, match="--format must be one of: text, csv, tsv, jsonl"):
         file_format("a.csv", "xlsx")
+
+
+@pytest.mark.parametrize("name, why", [
+    ("a.xlsx", "is a spreadsheet: save it as CSV UTF-8"), ("a.ODS", "is a spreadsheet"),
+    ("a.parquet", "is a binary data file: write it as CSV, TSV or JSON Lines"), ("a.csv.gz", r"is compressed: decompress it first \(gunzip -k FILE\)"),
+    ("a.zip", r"is compressed: decompress it first \(unzip FILE\)"),
+])
+def test_a_file_that_is_not_text_is_refused_with_what_to_pass(name, why):
+    """Read as lines, a spreadsheet or an archive would be scored as garbage."""
+    with pytest.raises(InputError, match=f"^{name} {why}"):
+        file_format(name)
+
+
+def test_a_json_array_is_named_with_the_way_to_json_lines(tmp_path):
+    path = write(tmp_path / "a.json", '[{"text": "good", "label": "1"}]\n')
+    with pytest.raises(InputError, match=r"line 1: expected a JSON object, got an array \(one JSON array: write it as JSON Lines"):
+        read_table(str(path), file_format(str(path)))
 
 
 def test_quoted_fields_with_delimiters_and_newlines(tmp_path):
