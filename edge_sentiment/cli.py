@@ -745,7 +745,7 @@ def info(
         + (f"; subwords: character {pre.subwords.min_n}-{pre.subwords.max_n}-grams in {pre.subwords.buckets:,} "
            f"buckets, {pre.subwords.slots} per text" if pre.subwords else ""),
         f"model       {_describe_model(record, m.training)}",
-        f"parameters  {record.parameters}",
+        f"parameters  {record.parameters:,}" if record.parameters is not None else "parameters  (not recorded)",
     ]
     test_metrics = m.metrics.test if m.metrics else {}
     key_width = max(map(len, [*m.files, *test_metrics]), default=7)
