@@ -124,8 +124,10 @@ def test_limits_answer_413(server):
 
 
 def test_unknown_routes_and_methods(server):
-    assert server.request("GET", "/v2/predict")[::2] == (404, {"error": "not found"})
-    assert server.request("GET", "/v1/predict")[::2] == (405, {"error": "method not allowed"})
+    assert server.request("GET", "/v2/predict")[::2] == (404, {"error": (
+        "not found: /v2/predict; the routes are POST /v1/predict, POST /v1/explain, GET /v1/model, GET /healthz, "
+        "GET /readyz, GET /metrics (and GET /docs)")})
+    assert server.request("GET", "/v1/predict")[::2] == (405, {"error": "method not allowed: /v1/predict takes POST"})
 
 
 def test_a_slow_client_gets_408_and_others_are_served_meanwhile(server):

@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Union
 
 from fastapi import FastAPI, Request
+from fastapi.routing import APIRoute
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
@@ -153,11 +154,21 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request, exc: HTTPException) -> Response:
-        return _error(exc.status_code, str(exc.detail).lower() if exc.status_code in (404, 405) else str(exc.detail))
+        if exc.status_code == 404:  # (a guessed path, /predict: the answer names the real ones)
+            return _error(404, f"not found: {request.url.path}; the routes are {', '.join(_routes(app))} (and GET /docs)")
+        if exc.status_code == 405:
+            allowed = (exc.headers or {}).get("Allow")
+            return _error(405, f"method not allowed: {request.url.path} takes {allowed}" if allowed else "method not allowed")
+        return _error(exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(request, exc: Exception) -> Response:
         return _error(500, f"unexpected {type(exc).__name__}: {exc} (a bug; please report it)")
+
+
+def _routes(app: FastAPI) -> list[str]:
+    """The API's routes as ``METHOD /path``, in the order they were added."""
+    return [f"{method} {route.path}" for route in app.routes if isinstance(route, APIRoute) for method in sorted(route.methods or ())]
 
 
 def _describe(problem: Mapping[str, Any]) -> str:
