@@ -78,6 +78,13 @@ def test_non_string_text_is_a_type_error(bad):
         clf.predict_batch(["fine", bad])
 
 
+def test_a_list_given_as_one_text_is_pointed_to_the_batch_calls():
+    with pytest.raises(TypeError, match=r"got list; several texts go to predict_batch\(texts\) or predict_proba\(texts\)"):
+        SentimentClassifier.load().predict(["great film", "awful"])
+    with pytest.raises(TypeError, match=r"got bytes; decode bytes with .decode\('utf-8'\) first"):
+        SentimentClassifier.load().predict(b"great film")
+
+
 def test_a_single_string_is_not_a_list_of_texts():
     with pytest.raises(TypeError, match="single string"):
         SentimentClassifier.load().predict_proba("great film")
