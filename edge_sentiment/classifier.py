@@ -379,9 +379,9 @@ def _refuse_non_sequence(texts: object) -> None:
 
 def _checked_text(text: object) -> str:
     if not isinstance(text, str):
-        hint = ("decode bytes with .decode('utf-8') first" if isinstance(text, (bytes, bytearray)) else
-                "several texts go to predict_batch(texts) or predict_proba(texts), each a string" if isinstance(text, (list, tuple))
-                else "pass the text as a string")
+        several = "several texts go to predict_batch(texts) or predict_proba(texts), each a string"
+        hint = ("decode bytes with .decode('utf-8') first" if isinstance(text, (bytes, bytearray))
+                else several if isinstance(text, (list, tuple)) else "pass the text as a string")
         raise TypeError(f"text must be str, got {type(text).__name__}; {hint}")
     return text
 

@@ -53,8 +53,8 @@ ModelOption = Annotated[
 BackendOption = Annotated[
     str,
     typer.Option(
-        help="Inference backend: onnx (default), tflite (needs the 'tflite' extra), numpy (pure NumPy: no onnxruntime needed; slower where the model reads its RNN) "
-        "or onnx-int8 (the quantized model, if the bundle was exported with --quantize)."
+        help="Inference backend: onnx (default), tflite (needs the 'tflite' extra), numpy (pure NumPy: no "
+        "onnxruntime needed; slower where the model reads its RNN) or onnx-int8 (the quantized model, if the bundle was exported with --quantize)."
     ),
 ]
 WorkersOption = Annotated[

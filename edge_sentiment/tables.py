@@ -39,7 +39,8 @@ LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 #: Files that are not text, by suffix, and what to pass instead (read as lines they would be scored as garbage).
 _NOT_TEXT = {
-    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"), "a spreadsheet: save it as CSV UTF-8 (or TSV) and pass that"),
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"),
+                    "a spreadsheet: save it as CSV UTF-8 (or TSV) and pass that"),
     **dict.fromkeys((".parquet", ".feather", ".arrow", ".orc", ".pkl", ".pickle", ".h5", ".hdf5"),
                     "a binary data file: write it as CSV, TSV or JSON Lines (pandas: df.to_csv('texts.csv', index=False)), "
                     "or score a DataFrame in Python with edge_sentiment.score_frame"),

@@ -192,7 +192,8 @@ def test_a_file_in_a_legacy_asian_encoding_is_named_for_it(tmp_path, language, e
     assert error_line(result).endswith(f"; it looks like {language} in {encoding}: convert it with iconv -f {encoding} -t utf-8")
     assert "--on-error" not in error_line(result)  # skipping lines would drop every one of them
     converted = tmp_path / "utf8.tsv"
-    converted.write_bytes(subprocess.run(["iconv", "-f", encoding, "-t", "utf-8", str(path)], capture_output=True, check=True).stdout)
+    iconv = subprocess.run(["iconv", "-f", encoding, "-t", "utf-8", str(path)], capture_output=True, check=True)
+    converted.write_bytes(iconv.stdout)
     assert converted.read_text(encoding="utf-8").splitlines()[1] == f"{REVIEWS[language][0]}\t0"
     read = run_cli("predict", "--file", str(converted), "--format", "tsv")
     assert read.returncode == 0 and len(read.stdout.decode().splitlines()) == 1 + len(lines), read.stderr.decode()
@@ -385,7 +386,8 @@ def test_a_csv_file_separated_by_semicolons_is_read_and_predicted_as_written(tmp
 
 
 def test_labels_that_differ_only_in_case_are_named_with_the_merge(tmp_path):
-    data = [(text, label.upper() if i % 3 == 0 and label == "pos" else label) for i, (text, label) in enumerate(rows(300, ("neg", "pos")))]
+    data = [(text, label.upper() if i % 3 == 0 and label == "pos" else label)
+            for i, (text, label) in enumerate(rows(300, ("neg", "pos")))]
     messages = []
     first = load_labeled_files(str(write_csv(tmp_path / "t.csv", data)), log=messages.append)
     assert first.labels == ("POS", "neg", "pos")

@@ -16,9 +16,9 @@ from contextlib import asynccontextmanager
 from typing import Any, Union
 
 from fastapi import FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
@@ -168,7 +168,8 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def _routes(app: FastAPI) -> list[str]:
     """The API's routes as ``METHOD /path``, in the order they were added."""
-    return [f"{method} {route.path}" for route in app.routes if isinstance(route, APIRoute) for method in sorted(route.methods or ())]
+    return [f"{method} {route.path}" for route in app.routes if isinstance(route, APIRoute)
+            for method in sorted(route.methods or ())]
 
 
 def _describe(problem: Mapping[str, Any]) -> str:
