@@ -252,7 +252,7 @@ def _written_labels(value, where: str, column: str, separator: str | None) -> li
     return written
 
 
-def _warn_of_case_variants(counts, path: str, log) -> None:
+def _warn_of_case_variants(counts: Counter, path: str, log) -> None:
     """Labels that differ only in case ("Positive", "positive") are most likely one label typed two
     ways: trained as they are they would be two. Each such group is named with the --label-map
     options that merge it into its most common spelling."""
