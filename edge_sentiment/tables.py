@@ -242,8 +242,18 @@ def choose_column(table: Table, given: str | None, candidates: tuple[str, ...], 
                              f"name the {role} column with {option} COLUMN")
         if spelled:
             return _unique(table, names, spelled[0])
+    if table.format != "jsonl" and _looks_like_data(names):
+        header = "text<TAB>label" if table.format == "tsv" else f"text{table.delimiter}label"
+        raise InputError(f"{table.name}: its first line ({found}) looks like a row of texts, not a header naming the "
+                         f"columns; add a header line such as {header} first")
     raise InputError(f"{table.name}: no {role} column among {found}; name it with {option} COLUMN "
                      f"(looked for {', '.join(candidates)})")
+
+
+def _looks_like_data(names: list[str]) -> bool:
+    """A header line that holds a number or a phrase (three words or more) is a row of data: the
+    file has no header."""
+    return any(_number(name) is not None or len(name.split()) >= 3 for name in names)
 
 
 def _unique(table: Table, names: list[str], name: str) -> str:

@@ -153,3 +153,20 @@ def test_predict_keeps_every_json_field_and_refuses_a_clash(tmp_path):
 def test_stdin_needs_format_for_tables():
     result = run_cli("predict", "-f", "-", "--format", "csv", "--json", input=b"text\ngreat film\n")
     assert result.returncode == 0 and json.loads(result.stdout)["text"] == "great film"
+
+
+@pytest.mark.parametrize("name, content, header", [
+    ("a.csv", "great film,1\nawful film,0\n", "text,label"), ("a.tsv", "great film\t1\n", "text<TAB>label"),
+    ("b.csv", "this was a great film;pos\n", "text;label"),
+])
+def test_a_file_without_a_header_is_told_to_add_one(tmp_path, name, content, header):
+    table = read_table(str(write(tmp_path / name, content)), file_format(name))
+    with pytest.raises(InputError, match=f"its first line .* looks like a row of texts, not a header naming the columns; "
+                                         f"add a header line such as {header} first"):
+        choose_column(table, None, TEXT_COLUMNS, "text", "--text-column")
+
+
+def test_a_header_of_names_without_a_known_one_asks_for_the_column(tmp_path):
+    table = read_table(str(write(tmp_path / "a.csv", "id,comment text\n1,good\n")), "csv")
+    with pytest.raises(InputError, match="no text column among 'id', 'comment text'; name it with --text-column COLUMN"):
+        choose_column(table, None, TEXT_COLUMNS, "text", "--text-column")
