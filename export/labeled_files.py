@@ -213,9 +213,12 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
     else:
         separated = f" (fields separated by {table.delimiter!r})" if table.delimiter != "," else ""
         log(f"{table.name}: texts from column {table.text_column!r}, labels from column {table.label_column!r}{separated}")
-    texts, values, empty, dropped, joined = [], [], 0, 0, 0
+    texts, values, empty, dropped, unlabelled, joined = [], [], 0, 0, 0, 0
     for where, text, value in table.rows:
         written = _written_labels(value, where, table.label_column, separator)
+        if not written:
+            unlabelled += 1
+            continue
         joined += isinstance(value, str) and len(written) > 1
         labels = tuple(dict.fromkeys(label for label in map(rules.apply, written) if label is not None))
         if not labels:
@@ -228,6 +231,11 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
         values.append(labels)
     if dropped:
         log(f"{table.name}: {dropped:,} rows left out (--drop-label)")
+    if unlabelled:
+        if not texts and not dropped:
+            raise DataError(f"{table.name}: none of its {unlabelled:,} rows has a label in {table.label_column!r}; is it "
+                            "the label column? (--label-column)")
+        log(f"warning: {table.name}: {unlabelled:,} rows without a label were left out")
     if empty:
         if not texts:
             raise DataError(f"{table.name}: all {empty} texts are empty; is {table.text_column!r} the text column? (--text-column)")
@@ -237,15 +245,18 @@ def _read(path: str, fmt: str | None, text_column: str | None, label_column: str
 
 
 def _written_labels(value, where: str, column: str, separator: str | None) -> list[str]:
-    """A row's labels as written: a JSON list's items, or a value split at ``separator``."""
-    items = value if isinstance(value, list) else [value]
-    if any(v is None or isinstance(v, (dict, list)) or str(v).strip() == "" for v in items):
-        raise DataError(f"{where}: a label list must hold label names, got {value!r}" if isinstance(value, list)
-                        else f"{where}: no label in {column!r}")
-    if not items:
-        return []  # a multilabel row with no label: left out
-    written = [str(v).strip() for v in items]
-    if separator and not isinstance(value, list):
+    """A row's labels as written: a JSON list's items, or a value split at ``separator``; none
+    (an empty field, null, an empty list) for a row without a label."""
+    if isinstance(value, list):
+        if any(v is None or isinstance(v, (dict, list)) or str(v).strip() == "" for v in value):
+            raise DataError(f"{where}: a label list must hold label names, got {value!r}")
+        return [str(v).strip() for v in value]
+    if isinstance(value, dict):
+        raise DataError(f"{where}: {column!r} must be a label name or a list of them, got an object")
+    if value is None or str(value).strip() == "":
+        return []
+    written = [str(value).strip()]
+    if separator:
         written = [part.strip() for part in written[0].split(separator)]
         if any(not part for part in written):
             raise DataError(f"{where}: the label {value!r} has an empty part between {separator!r} separators")

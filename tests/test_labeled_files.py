@@ -412,3 +412,23 @@ def test_a_test_file_may_spell_the_training_files_numbers_otherwise(tmp_path):
     test = write_csv(tmp_path / "test.csv", rows(60, seed=1))
     data = load_labeled_files(str(train), test=str(test), log=quiet)
     assert data.labels == ("0.0", "1.0") and sorted(data.test.labels) == [0] * 30 + [1] * 30
+
+
+def test_rows_without_a_label_are_left_out_and_counted(tmp_path):
+    """An empty label field (a CSV), null or an empty list (JSON Lines) is a row nobody labelled:
+    left out with a count, as empty texts are; a label column empty everywhere is refused."""
+    data = [(text, "" if i % 10 == 0 else label) for i, (text, label) in enumerate(rows(300))]
+    messages = []
+    loaded = load_labeled_files(str(write_csv(tmp_path / "t.csv", data)), log=messages.append)
+    assert len(loaded.train) + len(loaded.validation) + len(loaded.test) == 270
+    assert f"warning: {tmp_path / 't.csv'}: 30 rows without a label were left out" in messages
+    lines = [json.dumps({"text": text, "labels": None if i % 3 == 0 else [] if i % 3 == 1 else [label]})
+             for i, (text, label) in enumerate(rows(450))]
+    (tmp_path / "t.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    messages = []
+    loaded = load_labeled_files(str(tmp_path / "t.jsonl"), log=messages.append)
+    assert len(loaded.train) + len(loaded.validation) + len(loaded.test) == 150
+    assert any(m.endswith("300 rows without a label were left out") for m in messages), messages
+    write_csv(tmp_path / "none.csv", [(text, "") for text, _ in rows(100)])
+    with pytest.raises(DataError, match=r"none of its 100 rows has a label in 'label'; is it the label column\? \(--label-column\)"):
+        load_labeled_files(str(tmp_path / "none.csv"), log=quiet)
