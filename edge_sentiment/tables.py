@@ -335,7 +335,11 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     table = labeled_rows(path, labeled_format(path, fmt), text_column, label_column, warn)
     texts: list[str] = []
     values: list[int | tuple[int, ...]] = []  # label ids; multilabel: a tuple per text
+    unlabelled = 0
     for where, text, value in table.rows:
+        if value is None or isinstance(value, str) and not value.strip():  # a row nobody labelled, as at training
+            unlabelled += 1
+            continue
         written = value if isinstance(value, list) else [value]
         if task == "multilabel" and isinstance(value, str):
             written = value.split(separator)
@@ -354,6 +358,8 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
             values.append(label_index(written[0] if written else None, labels, where))
         else:
             values.append(tuple(sorted({label_index(v, labels, where) for v in written})))
+    if unlabelled and warn is not None:
+        warn(f"warning: {table.name}: {unlabelled:,} rows without a label were left out")
     return texts, values
 
 

@@ -170,3 +170,13 @@ def test_a_header_of_names_without_a_known_one_asks_for_the_column(tmp_path):
     table = read_table(str(write(tmp_path / "a.csv", "id,comment text\n1,good\n")), "csv")
     with pytest.raises(InputError, match="no text column among 'id', 'comment text'; name it with --text-column COLUMN"):
         choose_column(table, None, TEXT_COLUMNS, "text", "--text-column")
+
+
+def test_evaluation_rows_without_a_label_are_left_out_and_counted(tmp_path):
+    path = write(tmp_path / "l.csv", "text,label\ngood,pos\nbad,\nfine, \nawful,neg\n")
+    warnings = []
+    assert read_labeled(str(path), None, None, None, ("neg", "pos"), warn=warnings.append) == (["good", "awful"], [1, 0])
+    assert warnings == [f"warning: {path}: 2 rows without a label were left out"]
+    jsonl = write(tmp_path / "l.jsonl", '{"text": "good", "labels": ["a"]}\n{"text": "none", "labels": []}\n'
+                                        '{"text": "unknown", "labels": null}\n')
+    assert read_labeled(str(jsonl), None, None, None, ("a", "b"), task="multilabel") == (["good", "none"], [(0,), ()])
