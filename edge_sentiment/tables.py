@@ -285,6 +285,9 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
     same = same_number(text, (negative, positive))
     if same is not None:
         return int(same == positive)
+    number = _number(text)
+    if number in (0.0, 1.0):  # ("1.0" is the generic 1)
+        text = "1" if number else "0"
     generic = 1 if text in POSITIVE_VALUES else 0 if text in NEGATIVE_VALUES else None
     if generic is not None and _names_contradict_generic(positive, negative):
         raise InputError(f"{where}: label {json.dumps(value)} is ambiguous for this bundle, whose positive class is "

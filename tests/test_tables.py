@@ -118,6 +118,7 @@ def test_a_label_written_as_another_spelling_of_a_number_is_that_label():
     assert [binary_label(v, "1", "0", "f, line 2") for v in ("1.0", "0.0", " 1 ", 1.0, "1e0")] == [1, 0, 1, 1, 1]
     assert binary_label("0.0", "1.0", "0.0", "f, line 2") == 0 and binary_label("1", "1.0", "0.0", "f, line 2") == 1
     assert label_index("3.0", ("1", "2", "3", "4", "5"), "f, line 2") == 2
+    assert [binary_label(v, "pos", "neg", "f, line 2") for v in ("1.0", "0.0", "-0")] == [1, 0, 0]
     with pytest.raises(InputError, match="label '3.5' is not one of this model's labels"):
         label_index("3.5", ("1", "2", "3"), "f, line 2")
     with pytest.raises(InputError, match="is not one of"):
