@@ -181,3 +181,10 @@ def test_evaluation_rows_without_a_label_are_left_out_and_counted(tmp_path):
     jsonl = write(tmp_path / "l.jsonl", '{"text": "good", "labels": ["a"]}\n{"text": "none", "labels": []}\n'
                                         '{"text": "unknown", "labels": null}\n')
     assert read_labeled(str(jsonl), None, None, None, ("a", "b"), task="multilabel") == (["good", "none"], [(0,), ()])
+
+
+def test_a_one_column_file_without_a_known_header_is_offered_plain_lines(tmp_path):
+    table = read_table(str(write(tmp_path / "a.csv", "great film\nawful film\n")), "csv")
+    with pytest.raises(InputError, match=r"no text column among 'great film'; name it with --text-column COLUMN \(or, for one "
+                                         r"text per line and no header, --format text\)"):
+        choose_column(table, None, TEXT_COLUMNS, "text", "--text-column")
