@@ -47,7 +47,7 @@ from .onnx_graphs import (
     trims_subword_padding, with_fast_batch_ops,
 )
 from .parity import TOLERANCE, parity_failures, parity_report
-from .thresholds import MIN_LABELS, fit_thresholds
+from .thresholds import MIN_LABELS, MIN_POSITIVES, fit_thresholds
 from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
 from .train import (
@@ -139,8 +139,10 @@ def export_bundle(
     thresholds = None
     if task == "multilabel":
         thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val, MIN_LABELS)
-        log(f"decision thresholds fitted on validation: micro-F1 {history['thresholds']['validation_micro_f1_at_0.5']:.4f} "
-            f"at 0.5 -> {history['thresholds']['validation_micro_f1']:.4f}")
+        fitted = history["thresholds"]
+        log(f"decision thresholds fitted on validation: micro-F1 {fitted['validation_micro_f1_at_0.5']:.4f} at 0.5 -> "
+            f"{fitted['validation_micro_f1']:.4f}; {fitted['labels_with_own_threshold']} of {len(thresholds)} labels have one "
+            f"of their own, the rest (held by fewer than {MIN_POSITIVES} validation texts) the common one")
     decide_at = thresholds if thresholds is not None else 0.5
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
         history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_texts, config.seed)

@@ -138,3 +138,23 @@ def test_multilabel_thresholds_maximise_the_validation_micro_f1():
     assert micro_f1(thresholds) >= micro_f1([common] * 3)
     assert micro_f1(thresholds) > micro_f1(each_alone)
     assert record["validation_micro_f1"] == round(micro_f1(thresholds), 4) >= record["validation_micro_f1_at_0.5"]
+
+
+def test_a_label_few_validation_texts_hold_keeps_the_common_threshold():
+    """Moved for 30 texts, a label's threshold would follow those texts (docs/design.md, "Label
+    sets"); from MIN_POSITIVES texts on it gets its own."""
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export.thresholds import MIN_POSITIVES, fit_thresholds
+
+    rng = np.random.default_rng(5)
+    truth = np.zeros((2000, 3), dtype=bool)
+    truth[:, 0] = rng.random(2000) < 0.5
+    truth[:, 2] = ~truth[:, 0]
+    scores = np.where(truth, rng.uniform(0.55, 1.0, truth.shape), rng.uniform(0.0, 0.45, truth.shape))
+    for positives, moves in ((MIN_POSITIVES - 10, False), (MIN_POSITIVES + 10, True)):
+        truth[:, 1] = False
+        truth[:positives, 1] = True  # a label whose texts score low: its best threshold is far below the common one
+        scores[:, 1] = np.where(truth[:, 1], rng.uniform(0.1, 0.2, 2000), rng.uniform(0.0, 0.1, 2000))
+        thresholds, record = fit_thresholds(scores, truth, min_labels=1)
+        assert (thresholds[1] != thresholds[0]) == moves, (positives, thresholds)
+        assert record["labels_with_own_threshold"] == 2 + moves
