@@ -141,8 +141,8 @@ def export_bundle(
         thresholds, history["thresholds"] = fit_thresholds(model.predict(x_val, batch_size=1024, verbose=0), y_val, MIN_LABELS)
         fitted = history["thresholds"]
         log(f"decision thresholds fitted on validation: micro-F1 {fitted['validation_micro_f1_at_0.5']:.4f} at 0.5 -> "
-            f"{fitted['validation_micro_f1']:.4f}; {fitted['labels_with_own_threshold']} of {len(thresholds)} labels have one "
-            f"of their own, the rest (held by fewer than {MIN_POSITIVES} validation texts) the common one")
+            f"{fitted['validation_micro_f1']:.4f}; {fitted['labels_fitted_one_by_one']} of {len(thresholds)} labels fitted one by "
+            f"one, the rest (held by fewer than {MIN_POSITIVES} validation texts) keep the common one")
     decide_at = thresholds if thresholds is not None else 0.5
     if task == "binary":  # (the yardstick is made of binary sentiment sentences)
         history["validation_short_texts"] = _keras_short_text_metrics(model, encoder, val_texts, config.seed)

@@ -7,8 +7,8 @@ labels, then label by label, in rounds, the threshold that raises the micro-F1 f
 Fitting each label alone for its own F1 instead sets rare labels low and floods the
 predictions with them: it serves the macro-F1 and costs the micro-F1 (docs/design.md, "Label
 sets"). A label the validation split holds fewer than :data:`MIN_POSITIVES` times keeps the
-common threshold: fitted on a few texts its own threshold follows them, not the label
-(docs/design.md, "Label sets"). The decisions are
+common threshold: fitted on a few texts its own threshold would follow them, not the label.
+The decisions are
 those a runtime makes (edge_sentiment/tasks.py ``label_sets``), with :data:`MIN_LABELS`.
 """
 
@@ -48,7 +48,7 @@ def fit_thresholds(scores: np.ndarray, truth: np.ndarray, min_labels: int = 0) -
         "rule": f"the thresholds (each one of {CANDIDATES[0]:g} to {CANDIDATES[-1]:g}, steps of 0.025) with the best "
                 f"validation micro-F1{at_least}: the best common one ({CANDIDATES[common]:g}), then label by label over "
                 f"{ROUNDS} rounds; a label held by fewer than {MIN_POSITIVES} validation texts keeps the common one",
-        "labels_with_own_threshold": int(enough.sum()),
+        "labels_fitted_one_by_one": int(enough.sum()),
         "validation_micro_f1": round(_micro_f1(truth, decided), 4),
         "validation_micro_f1_at_0.5": round(_micro_f1(truth, label_sets(scores, DEFAULT, min_labels)), 4),
         "validation_macro_f1": round(_macro_f1(truth, decided), 4),

@@ -157,4 +157,4 @@ def test_a_label_few_validation_texts_hold_keeps_the_common_threshold():
         scores[:, 1] = np.where(truth[:, 1], rng.uniform(0.1, 0.2, 2000), rng.uniform(0.0, 0.1, 2000))
         thresholds, record = fit_thresholds(scores, truth, min_labels=1)
         assert (thresholds[1] != thresholds[0]) == moves, (positives, thresholds)
-        assert record["labels_with_own_threshold"] == 2 + moves
+        assert record["labels_fitted_one_by_one"] == 2 + moves
