@@ -242,8 +242,9 @@ def choose_column(table: Table, given: str | None, candidates: tuple[str, ...], 
                              f"name the {role} column with {option} COLUMN")
         if spelled:
             return _unique(table, names, spelled[0])
-    lines = " (or, for one text per line and no header, --format text)" if table.format != "jsonl" and len(names) == 1 else ""
-    if table.format != "jsonl" and _looks_like_data(names):
+    delimited = table.format != "jsonl"
+    lines = " (or, for one text per line and no header, --format text)" if delimited and len(names) == 1 else ""
+    if delimited and _looks_like_data(names):
         header = "text<TAB>label" if table.format == "tsv" else f"text{table.delimiter}label"
         raise InputError(f"{table.name}: its first line ({found}) looks like a row of texts, not a header naming the "
                          f"columns; add a header line such as {header} first{lines}")

@@ -7,9 +7,8 @@ labels, then label by label, in rounds, the threshold that raises the micro-F1 f
 Fitting each label alone for its own F1 instead sets rare labels low and floods the
 predictions with them: it serves the macro-F1 and costs the micro-F1 (docs/design.md, "Label
 sets"). A label the validation split holds fewer than :data:`MIN_POSITIVES` times keeps the
-common threshold: fitted on a few texts its own threshold would follow them, not the label.
-The decisions are
-those a runtime makes (edge_sentiment/tasks.py ``label_sets``), with :data:`MIN_LABELS`.
+common threshold: fitted on a few texts its own threshold would follow them, not the label. The
+decisions are those a runtime makes (edge_sentiment/tasks.py ``label_sets``), with :data:`MIN_LABELS`.
 """
 
 from __future__ import annotations
