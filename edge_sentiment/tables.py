@@ -255,7 +255,7 @@ def choose_column(table: Table, given: str | None, candidates: tuple[str, ...], 
 def _looks_like_data(names: list[str]) -> bool:
     """A header line that holds a number or a phrase (three words or more) is a row of data: the
     file has no header."""
-    return any(_number(name) is not None or len(name.split()) >= 3 for name in names)
+    return any(label_number(name) is not None or len(name.split()) >= 3 for name in names)
 
 
 def _unique(table: Table, names: list[str], name: str) -> str:
@@ -287,7 +287,7 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
     same = same_number(text, (negative, positive))
     if same is not None:
         return int(same == positive)
-    number = _number(text)
+    number = label_number(text)
     if number in (0.0, 1.0):  # ("1.0" is the generic 1)
         text = "1" if number else "0"
     generic = 1 if text in POSITIVE_VALUES else 0 if text in NEGATIVE_VALUES else None
@@ -303,12 +303,13 @@ def binary_label(value, positive: str, negative: str, where: str) -> int:
 def same_number(written: str | None, names: tuple[str, ...]) -> str | None:
     """The one name among ``names`` that spells the same number as ``written`` ("1.0" for "1", as
     spreadsheets and pandas write an integer column), else None."""
-    value = _number(written)
-    matches = [name for name in names if value is not None and _number(name) == value]
+    value = label_number(written)
+    matches = [name for name in names if value is not None and label_number(name) == value]
     return matches[0] if len(matches) == 1 else None
 
 
-def _number(text: str | None) -> float | None:
+def label_number(text: str | None) -> float | None:
+    """The number a label spells ("1", "1.0", " 3 "), else None (names, NaN, infinities)."""
     if text is None:
         return None
     try:
@@ -342,7 +343,7 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     values: list[int | tuple[int, ...]] = []  # label ids; multilabel: a tuple per text
     unlabelled = 0
     for where, text, value in table.rows:
-        if value is None or isinstance(value, str) and not value.strip():  # a row nobody labelled, as at training
+        if is_unlabelled(value):
             unlabelled += 1
             continue
         written = value if isinstance(value, list) else [value]
@@ -366,6 +367,12 @@ def read_labeled(path: str, fmt: str | None, text_column: str | None, label_colu
     if unlabelled and warn is not None:
         warn(f"warning: {table.name}: {unlabelled:,} rows without a label were left out")
     return texts, values
+
+
+def is_unlabelled(value: object) -> bool:
+    """A label field nobody filled in (empty, blanks, JSON null): its row is left out, when
+    training and when evaluating, and counted in a warning."""
+    return value is None or isinstance(value, str) and not value.strip()
 
 
 def label_index(value: object, labels: tuple[str, ...], where: str) -> int:

@@ -31,7 +31,8 @@ import numpy as np
 
 from edge_sentiment.bundle import sha256_file
 from edge_sentiment.labels import LabelRules
-from edge_sentiment.tables import POSITIVE_VALUES, labeled_format, labeled_rows, same_number
+from edge_sentiment.tables import (POSITIVE_VALUES, is_unlabelled, label_number, labeled_format, labeled_rows,
+                                   same_number)
 
 from .data import DataError, Split
 
@@ -174,7 +175,7 @@ def _note_other_separators(rows: _Rows, path: str, separator: str, log) -> None:
     for candidate in OTHER_SEPARATORS:
         holding = [value for value in values if candidate in value]
         if candidate != separator and len(holding) >= 2:
-            log(f"note: {path}: labels such as {', '.join(map(repr, holding[:2]))} hold {candidate!r}; if a row may hold "
+            log(f"note: {path}: labels such as {', '.join(map(_shown, holding[:2]))} hold {candidate!r}; if a row may hold "
                 f"several labels, pass --label-separator {shlex.quote(candidate)}")
 
 
@@ -253,7 +254,7 @@ def _written_labels(value, where: str, column: str, separator: str | None) -> li
         return [str(v).strip() for v in value]
     if isinstance(value, dict):
         raise DataError(f"{where}: {column!r} must be a label name or a list of them, got an object")
-    if value is None or str(value).strip() == "":
+    if is_unlabelled(value):
         return []
     written = [str(value).strip()]
     if separator:
@@ -274,7 +275,7 @@ def _warn_of_case_variants(counts: Counter, path: str, log) -> None:
         if len(group) > 1:
             group.sort(key=lambda value: (-counts[value], value))
             merge = " ".join(f"--label-map {shlex.quote(f'{value}={group[0]}')}" for value in group[1:])
-            shown = " and ".join(f"{value!r} ({counts[value]:,})" for value in group)
+            shown = " and ".join(f"{_shown(value)} ({counts[value]:,})" for value in group)
             log(f"warning: {path}: labels {shown} differ only in case; if they are one label, merge them with "
                 f"{merge}")
 
@@ -321,10 +322,8 @@ def _label_names(rows: _Rows, positive: str | None, path: str, log, task: str) -
 
 def _label_order(label: str) -> tuple:
     """Numbers by value (star ratings 1..10), then names alphabetically."""
-    try:
-        return (0, float(label), label)
-    except ValueError:
-        return (1, 0.0, label)
+    number = label_number(label)
+    return (0, number, label) if number is not None else (1, 0.0, label)
 
 
 #: Labels are quoted in messages up to this many characters (a text column mistaken for labels is long).
