@@ -35,6 +35,9 @@ BEGIN_MARK, END_MARK = "<", ">"
 HASH_NAME = "fnv1a32"
 #: Tokens whose buckets are kept per encoder (the vocabulary's words come back again and again).
 CACHE_LIMIT = 200_000
+#: Up to this many n-grams, they are hashed one at a time in Python: the vectorised hash costs
+#: tens of µs of NumPy calls however few it gets, and one text's new words have a few dozen.
+PYTHON_HASH_GRAMS = 96
 
 
 @dataclass(frozen=True)
@@ -98,8 +101,18 @@ def fnv1a32(data: Sequence[bytes]) -> np.ndarray:
 
 def buckets_of(grams: Sequence[str], buckets: int) -> np.ndarray:
     """``1 + fnv1a32(utf8(gram)) mod buckets`` for each gram, as int32."""
+    if len(grams) <= PYTHON_HASH_GRAMS:
+        return np.fromiter((_bucket_of(gram, buckets) for gram in grams), np.int32, len(grams))
     encoded = [gram.encode("utf-8", "surrogatepass") for gram in grams]
     return (fnv1a32(encoded) % np.uint32(buckets)).astype(np.int32) + 1
+
+
+def _bucket_of(gram: str, buckets: int) -> int:
+    """:func:`buckets_of` of one gram, byte by byte."""
+    value = FNV_OFFSET
+    for byte in gram.encode("utf-8", "surrogatepass"):
+        value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
+    return value % buckets + 1
 
 
 class SubwordEncoder:
@@ -124,8 +137,13 @@ class SubwordEncoder:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
         slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
         # Only the tokens (and, of a very long one, the part) whose n-grams can survive are hashed.
+        row_of = self._row_of
+        # A text's new words are hashed in one call: one costs what one word alone would.
+        new = [token for token in tokens if token not in row_of and count_ngrams(len(token), min_n, max_n) <= slots]
+        if new:
+            self.warm(new)
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, row_of, ids_of_row = [], slots, self._row_of, self._ids_of_row
+        chosen, room, ids_of_row = [], slots, self._ids_of_row
         for token in order:
             if room <= 0:
                 break
@@ -211,12 +229,13 @@ class SubwordEncoder:
         self._flat = _room_for(self._flat, first_id + len(flat))
         self._starts = _room_for(self._starts, first_row + len(tokens))
         self._counts = _room_for(self._counts, first_row + len(tokens))
-        starts = first_id + np.cumsum(counts) - counts
+        ends = first_id + np.cumsum(counts)
         self._flat[first_id : first_id + len(flat)] = flat
-        self._starts[first_row : first_row + len(tokens)] = starts
+        self._starts[first_row : first_row + len(tokens)] = ends - counts
         self._counts[first_row : first_row + len(tokens)] = counts
         # (a view stays valid when the arrays grow: it keeps the old buffer, whose ids never change)
-        self._ids_of_row.extend(np.split(self._flat[first_id : first_id + len(flat)], np.cumsum(counts)[:-1]))
+        table, stops = self._flat, ends.tolist()
+        self._ids_of_row.extend(table[start:stop] for start, stop in zip([first_id, *stops[:-1]], stops))
         self._row_of.update(zip(tokens, range(first_row, first_row + len(tokens))))
         self._used += len(flat)
 

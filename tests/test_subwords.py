@@ -23,6 +23,17 @@ def test_the_hash_is_fnv1a_32_over_utf8_bytes():
     assert buckets_of(["영화"], 7).tolist() == [1 + fnv1a32(["영화".encode()])[0] % 7]
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(max_size=12), max_size=200), st.integers(1, 1 << 22))
+def test_a_few_grams_hash_as_many_do(grams, buckets):
+    """A few grams are hashed one by one in Python, many vectorised: the same buckets either way
+    (lone surrogates, emoji and the empty string included)."""
+    expected = (fnv1a32([gram.encode("utf-8", "surrogatepass") for gram in grams]) % np.uint32(buckets)).astype(np.int32) + 1
+    for cut in sorted({0, len(grams) // 2, len(grams)}):
+        got = np.concatenate([buckets_of(grams[:cut], buckets), buckets_of(grams[cut:], buckets)])
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_ngrams_are_cut_from_the_marked_word_by_start_then_length():
     assert ngrams("ab", 2, 3) == ["<a", "<ab", "ab", "ab>", "b>"]
     assert ngrams("ab", 1, 2) == ["<a", "a", "ab", "b", "b>"]  # a mark alone is no n-gram
