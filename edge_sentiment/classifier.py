@@ -202,13 +202,14 @@ class SentimentClassifier:
         if len(written) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(written)} labels; give one label (or list) per text")
         where = lambda i: f"label {i}"  # noqa: E731
+        fix = "rename such labels, or leave their texts out, before calling evaluate"
         ids: list  # label ids; multilabel: a tuple of them per text
         if self.task == "binary":
             ids = [binary_label(v, self.labels[1], self.labels[0], where(i)) for i, v in enumerate(written)]
         elif self.task == "multiclass":
-            ids = [label_index(v, self.labels, where(i)) for i, v in enumerate(written)]
+            ids = [label_index(v, self.labels, where(i), fix) for i, v in enumerate(written)]
         else:
-            ids = [tuple(sorted({label_index(v, self.labels, where(i)) for v in ([row] if isinstance(row, str) else row)}))
+            ids = [tuple(sorted({label_index(v, self.labels, where(i), fix) for v in ([row] if isinstance(row, str) else row)}))
                    for i, row in enumerate(written)]
         scores = self.predict_proba(texts)
         figures = evaluation_report(targets(ids, self.task, len(self.labels)), scores, [len(self.bundle.encoding.tokenize(t)) for t in texts],

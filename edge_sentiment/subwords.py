@@ -38,6 +38,8 @@ CACHE_LIMIT = 200_000
 #: Up to this many n-grams, they are hashed one at a time in Python: the vectorised hash costs
 #: tens of µs of NumPy calls however few it gets, and one text's new words have a few dozen.
 PYTHON_HASH_GRAMS = 96
+#: N-gram start positions hashed per vectorised step of :func:`token_buckets` (bounds its memory).
+HASH_CHUNK = 1 << 15
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,41 @@ def buckets_of(grams: Sequence[str], buckets: int) -> np.ndarray:
         return np.fromiter((_bucket_of(gram, buckets) for gram in grams), np.int32, len(grams))
     encoded = [gram.encode("utf-8", "surrogatepass") for gram in grams]
     return (fnv1a32(encoded) % np.uint32(buckets)).astype(np.int32) + 1
+
+
+def token_buckets(tokens: Sequence[str], min_n: int, max_n: int, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`buckets_of` the :func:`ngrams` of each token, one token after the other, and how
+    many each token has, without making the n-gram strings: the marked tokens' UTF-8 bytes are
+    hashed from every code point onwards at once, FNV-1a's running hash read off at each n."""
+    marked = [BEGIN_MARK + token + END_MARK for token in tokens]
+    data = np.frombuffer("".join(marked).encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    sizes = np.fromiter(map(len, marked), np.int64, len(marked))  # (code points)
+    bounds = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # each code point's first byte, then the end
+    position = np.arange(len(bounds) - 1) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # in its token
+    left = np.repeat(sizes, sizes) - position  # code points from there to its token's end
+    lengths = np.arange(1, max_n + 1)
+    # (start, n) holds an n-gram if it fits in the token and is not a mark alone
+    valid = (lengths >= min_n) & (lengths <= left[:, None]) & ((lengths > 1) | ((position > 0) & (left > 1))[:, None])
+    chunks = [_running_hashes(data, bounds, start, min(start + HASH_CHUNK, len(position)), valid, max_n)
+              for start in range(0, len(position), HASH_CHUNK)]
+    hashes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint32)
+    per_token = np.bincount(np.repeat(np.arange(len(marked)), sizes), weights=valid.sum(axis=1), minlength=len(marked))
+    return (hashes % np.uint32(buckets)).astype(np.int32) + 1, per_token.astype(np.int64)
+
+
+def _running_hashes(data: np.ndarray, bounds: np.ndarray, first: int, stop: int, valid: np.ndarray, max_n: int) -> np.ndarray:
+    """FNV-1a of the valid n-grams starting at code points ``first`` to ``stop - 1``, by start, then n."""
+    begins = bounds[first:stop]
+    ends = bounds[np.minimum(np.arange(first, stop)[:, None] + np.arange(1, max_n + 1), len(bounds) - 1)]
+    span, keep = ends - begins[:, None], valid[first:stop]  # each n-gram's bytes
+    running = np.full(stop - first, FNV_OFFSET, dtype=np.uint32)
+    out = np.zeros(span.shape, dtype=np.uint32)
+    prime, last = np.uint32(FNV_PRIME), len(data) - 1
+    for column in range(int(span[keep].max()) if keep.any() else 0):
+        running = (running ^ data[np.minimum(begins + column, last)]) * prime  # uint32 wraps mod 2**32
+        done = span == column + 1
+        out[done] = np.broadcast_to(running[:, None], span.shape)[done]
+    return out[keep]
 
 
 def _bucket_of(gram: str, buckets: int) -> int:
@@ -212,16 +249,20 @@ class SubwordEncoder:
         return np.fromiter(rows, np.int64, len(rows))
 
     def warm(self, tokens: Sequence[str]) -> None:
-        """Hash the n-grams of every token not in the table yet, all in one vectorised pass."""
+        """Hash the n-grams of every token not in the table yet, all in one pass."""
         new = [t for t in dict.fromkeys(tokens) if t not in self._row_of]
         if not new:
             return
         if len(self._row_of) + len(new) > CACHE_LIMIT:
             self._clear()  # (then every token of this call is hashed, so all of them are in the table after it)
             new = list(dict.fromkeys(tokens))
-        per_token = [ngrams(t, self.config.min_n, self.config.max_n) for t in new]
+        min_n, max_n, buckets = self.config.min_n, self.config.max_n, self.config.buckets
+        if (sum(map(len, new)) + 2 * len(new)) * (max_n - min_n + 1) > PYTHON_HASH_GRAMS:  # (about their n-grams)
+            self._append(new, *token_buckets(new, min_n, max_n, buckets))
+            return
+        per_token = [ngrams(t, min_n, max_n) for t in new]
         counts = np.fromiter(map(len, per_token), np.int64, len(per_token))
-        self._append(new, buckets_of([g for grams in per_token for g in grams], self.config.buckets), counts)
+        self._append(new, buckets_of([g for grams in per_token for g in grams], buckets), counts)
 
     def _append(self, tokens: list[str], flat: np.ndarray, counts: np.ndarray) -> None:
         """Add ``tokens`` (their ids, concatenated in ``flat``) to the table, growing its arrays by doubling."""

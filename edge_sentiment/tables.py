@@ -375,15 +375,19 @@ def is_unlabelled(value: object) -> bool:
     return value is None or isinstance(value, str) and not value.strip()
 
 
-def label_index(value: object, labels: tuple[str, ...], where: str) -> int:
-    """The index of label ``value`` among the bundle's ``labels``; an unknown one is an InputError naming them."""
+#: How to deal with a label the model does not know, said to a command-line user.
+UNKNOWN_LABEL_FIX = "map it with --label-map or leave it out with --drop-label"
+
+
+def label_index(value: object, labels: tuple[str, ...], where: str, fix: str = UNKNOWN_LABEL_FIX) -> int:
+    """The index of label ``value`` among the bundle's ``labels``; an unknown one is an InputError
+    naming them and ``fix``."""
     name = str(value).strip() if value is not None and not isinstance(value, (dict, list)) else ""
     if name not in labels:
         name = same_number(name, labels) or name
     if name not in labels:
         shown = ", ".join(map(repr, labels[:20])) + (f" and {len(labels) - 20} more" if len(labels) > 20 else "")
-        raise InputError(f"{where}: label {value!r} is not one of this model's labels ({shown}); map it with "
-                         "--label-map or leave it out with --drop-label")
+        raise InputError(f"{where}: label {value!r} is not one of this model's labels ({shown}); {fix}")
     return labels.index(name)
 
 

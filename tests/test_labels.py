@@ -93,8 +93,9 @@ def test_a_three_class_bundle_scores_every_label_on_every_backend(topics):
     report = classifier.evaluate(texts[:3], ["sports", "politics", "politics"])
     assert report.task == "multiclass" and report.texts == 3 and report.accuracy == pytest.approx(2 / 3)
     assert np.sum(report.confusion_matrix) == 3 and report.per_class["tech"].support == 0
-    with pytest.raises(Exception, match="label 'weather' is not one of this model's labels"):
+    with pytest.raises(Exception, match="label 'weather' is not one of this model's labels") as refused:
         classifier.evaluate(texts[:1], ["weather"])
+    assert "before calling evaluate" in str(refused.value) and "--" not in str(refused.value)  # (no CLI options in the API)
 
 
 def test_the_onnx_graphs_run_the_rnn_only_when_the_model_reads_it(topics, feelings):

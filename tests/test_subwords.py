@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from conftest import js_conformance, needs_node_modules, run_cli
 from edge_sentiment.encoding import Encoder, EncodingConfig
-from edge_sentiment.subwords import SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, fnv1a32, ngrams
+from edge_sentiment.subwords import SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, fnv1a32, ngrams, token_buckets
 
 
 def test_the_hash_is_fnv1a_32_over_utf8_bytes():
@@ -32,6 +32,25 @@ def test_a_few_grams_hash_as_many_do(grams, buckets):
     for cut in sorted({0, len(grams) // 2, len(grams)}):
         got = np.concatenate([buckets_of(grams[:cut], buckets), buckets_of(grams[cut:], buckets)])
         np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(max_size=10) | st.sampled_from(["영화", "😂👍", "\ud800x", "é", "ก่", "x" * 30]), max_size=12),
+       st.integers(1, 8), st.integers(0, 7), st.integers(1, 1 << 22), st.sampled_from([1, 3, 1 << 15]))
+def test_many_tokens_hash_without_their_n_gram_strings_to_the_same_buckets(tokens, min_n, more, buckets, chunk):
+    """token_buckets (a batch's new words) gives each token the buckets of its ngrams(), in order
+    (multi-byte code points, lone surrogates, empty and long tokens, any chunking)."""
+    import edge_sentiment.subwords as subwords
+
+    max_n = min(min_n + more, 8)
+    expected = [buckets_of(ngrams(token, min_n, max_n), buckets).tolist() for token in tokens]
+    chunk_before, subwords.HASH_CHUNK = subwords.HASH_CHUNK, chunk
+    try:
+        ids, counts = token_buckets(tokens, min_n, max_n, buckets)
+    finally:
+        subwords.HASH_CHUNK = chunk_before
+    assert counts.tolist() == [len(each) for each in expected]
+    assert ids.tolist() == [bucket for each in expected for bucket in each]
 
 
 def test_ngrams_are_cut_from_the_marked_word_by_start_then_length():
