@@ -3,6 +3,7 @@ for every bad line (stop with its number, skip it, or replace the bad bytes)."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Iterator
 from typing import BinaryIO, Callable
@@ -25,6 +26,28 @@ _LEGACY_ENCODINGS = {"Korean": ({}, "cp949"), "Japanese": ({"euc_jp": "euc-jp"},
 #: Byte-order marks of the encodings a UTF-8 reader would misread, longest first.
 _OTHER_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32", b"\xff\xfe": "utf-16",
                b"\xfe\xff": "utf-16"}
+
+
+#: How files that are not text begin, and what to do instead of reading them as lines (FILE: the file's name).
+_DECOMPRESS = "it is compressed ({}): decompress it first ({} > texts.txt) and pass that"
+_MAGIC = (
+    (b"\x1f\x8b", _DECOMPRESS.format("gzip", "gunzip -c FILE")),
+    (b"BZh", _DECOMPRESS.format("bzip2", "bunzip2 -c FILE")),
+    (b"\xfd7zXZ\x00", _DECOMPRESS.format("xz", "unxz -c FILE")),
+    (b"\x28\xb5\x2f\xfd", _DECOMPRESS.format("zstd", "unzstd -c FILE")),
+    (b"7z\xbc\xaf\x27\x1c", "it is a 7-Zip archive: extract it first (7z x FILE) and pass the text file"),
+    (b"PK\x03\x04", "it is a zip archive, or a spreadsheet or document saved as one (.xlsx, .ods, .docx): "
+                    "unzip it, or save the sheet as CSV UTF-8, and pass that"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "it is an old Office file (.xls, .doc): save it as CSV UTF-8 and pass that"),
+    (b"PAR1", "it is a Parquet file: write it as CSV, TSV or JSON Lines (pandas: df.to_csv('texts.csv', index=False)), "
+              "or score a DataFrame in Python with edge_sentiment.score_frame"),
+    (b"%PDF-", "it is a PDF: extract its text first (e.g. pdftotext FILE texts.txt)"),
+    (b"SQLite format 3\x00", "it is an SQLite database: export the texts as CSV (sqlite3 -csv -header FILE 'SELECT ...')"),
+)
+
+
+#: Bytes that text holds next to none of: ASCII control characters but tab, line ends, form feed and escape.
+_CONTROL_BYTES = tuple(bytes([b]) for b in (*range(0, 9), *range(14, 27), *range(28, 32)))
 
 
 class InputError(EdgeSentimentError):
@@ -51,6 +74,22 @@ def utf8_advice(data: bytes) -> str:
         if data.startswith(bom):
             return f"it starts with a {encoding.upper()} byte-order mark: convert it with iconv -f {encoding} -t utf-8"
     return conversion_advice(legacy_encoding(data))
+
+
+def not_text(data: bytes) -> str | None:
+    """What ``data`` (a file's first bytes) is if it is not text at all, and what to do: a
+    compressed file, an archive, a PDF, ... by how it begins; UTF-16 without a byte-order mark
+    or other binary data by its zero bytes. None for text, in whatever encoding."""
+    for magic, advice in _MAGIC:
+        if data.startswith(magic):
+            return advice
+    even, odd = data[0::2].count(0), data[1::2].count(0)  # (ASCII in UTF-16: every other byte is zero)
+    if max(even, odd) > len(data) // 2 * 0.3 and min(even, odd) * 8 < max(even, odd):
+        encoding = "utf-16le" if odd > even else "utf-16be"
+        return f"it looks like UTF-16 without a byte-order mark: convert it with iconv -f {encoding} -t utf-8"
+    if sum(map(data.count, _CONTROL_BYTES)) * 100 > len(data):  # text, in any encoding, has next to none
+        return "it holds binary data: pass a text, CSV, TSV or JSON Lines file in UTF-8"
+    return None
 
 
 def conversion_advice(legacy: tuple[str, str] | None) -> str:
@@ -118,6 +157,8 @@ class LineReader:
                 if number == 1:
                     if any(raw.startswith(bom) for bom in _OTHER_BOMS):  # never read as UTF-8, whatever --on-error says
                         raise InputError(f"{name} is not UTF-8: {utf8_advice(raw)}")
+                    if b"\x00" in raw:  # (valid UTF-8, but no text holds it: UTF-16 without a mark, or binary)
+                        self._refuse_if_not_text(name, file_start(self.file, raw))
                 text = self._decode(raw, number, name)
                 if text is None:
                     continue
@@ -128,13 +169,24 @@ class LineReader:
             verb = "skipped" if self.on_error == "skip" else "read with U+FFFD for their bad bytes"
             self._warn(f"warning: {name}: {self.bad_lines} lines in all were not valid UTF-8 and were {verb}")
 
+    @staticmethod
+    def _refuse_if_not_text(name: str, start: bytes) -> None:
+        """An InputError if the file beginning with ``start`` is not text (whatever --on-error says:
+        none of its lines is a text)."""
+        kind = not_text(start) if start else None
+        if kind is not None:
+            shown = "FILE" if name == "standard input" else shlex.quote(name)
+            raise InputError(f"{name} is not UTF-8 text: {kind.replace('FILE', shown)}")
+
     def _decode(self, raw: bytes, number: int, name: str) -> str | None:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             where = f"{name}, line {number}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+            start = file_start(self.file, raw) if self.on_error == "stop" or not self.bad_lines else b""
+            self._refuse_if_not_text(name, start)
             if self.on_error == "stop":
-                legacy = legacy_encoding(file_start(self.file, raw))
+                legacy = legacy_encoding(start)
                 # (A file in another encoding is converted whole: skipping its lines would drop them all.)
                 offer = ", or pass --on-error skip or --on-error replace" if self._offer_on_error and legacy is None else ""
                 raise InputError(f"{where}; {conversion_advice(legacy)}{offer}") from None

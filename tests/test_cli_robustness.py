@@ -3,6 +3,7 @@ destination, each through a fresh process as a user would run it."""
 
 import json
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -129,6 +130,35 @@ def test_on_error_skip_and_replace(tmp_path):
     assert replaced.returncode == 0 and len(texts) == 10 and texts[3] == "caf\ufffd review"
     wrong = run_cli("predict", "--file", str(reviews), "--on-error", "ignore")
     assert wrong.returncode == 2 and "--on-error must be one of: stop, skip, replace" in error_line(wrong)
+
+
+def _gzip(data: bytes) -> bytes:
+    import gzip
+
+    return gzip.compress(data)
+
+
+@pytest.mark.parametrize("content, message", [
+    (lambda: _gzip(b"text\tlabel\ngreat film\t1\n"), "it is compressed (gzip): decompress it first (gunzip -c {name} > texts.txt)"),
+    (lambda: b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)), "it is a zip archive, or a spreadsheet or document saved as one"),
+    (lambda: "great film\nawful film\n".encode("utf-16-le"), "it looks like UTF-16 without a byte-order mark: convert it with iconv -f utf-16le"),
+    (lambda: random.Random(0).randbytes(4096), "it holds binary data: pass a text, CSV, TSV or JSON Lines file"),
+])
+@pytest.mark.parametrize("on_error", ["stop", "replace"])
+def test_a_file_that_is_not_text_is_named_as_what_it_is_whatever_its_name(tmp_path, content, message, on_error):
+    """Read as lines, such a file would be scored as garbage (--on-error replace) or get advice about
+    encodings: it is refused before its first text, with what to do instead."""
+    path = tmp_path / "texts.dat"
+    path.write_bytes(content())
+    result = run_cli("predict", "--file", str(path), "--on-error", on_error)
+    assert result.returncode == 1 and result.stdout == b""
+    assert error_line(result).startswith(f"error: {path} is not UTF-8 text: {message.format(name=path)}")
+
+
+def test_text_in_a_legacy_encoding_is_not_taken_for_binary_data(tmp_path):
+    path = tmp_path / "texts.dat"
+    path.write_bytes("café crème brûlée\n\tnaïve façade, déjà vu\r\n".encode("cp1252") * 50)
+    assert "iconv -f cp1252 -t utf-8" in error_line(run_cli("predict", "--file", str(path)))
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_review(tmp_path):
