@@ -13,10 +13,10 @@ as one JSON line per model.
 
 A classifier hashes a word's n-grams the first time it meets the word and keeps them, so the
 rounds (which repeat the test texts) time words it has seen. Texts met for the first time are
-timed too, by a second copy of each model that has scored up to ``--seen`` training texts (one
-by one, then as one batch): a long-running process meeting texts it has not seen.
-``predict_new_texts_us`` is the median latency of its first pass over the test texts one by one,
-``batch_new_texts_per_s`` the texts/s of its first batch call over them (in a third copy).
+timed too, as a long-running process meets them: two fresh copies of each model first score up
+to ``--seen`` training texts (one copy one by one, the other as one batch), then the test texts
+once. ``predict_new_texts_us`` is the first copy's median latency over them, one per call;
+``batch_new_texts_per_s`` the texts/s of the second copy's batch call over them all.
 """
 
 from __future__ import annotations
