@@ -79,7 +79,7 @@ def utf8_advice(data: bytes) -> str:
 def not_text(data: bytes) -> str | None:
     """What ``data`` (a file's first bytes) is if it is not text at all, and what to do: a
     compressed file, an archive, a PDF, ... by how it begins; UTF-16 without a byte-order mark
-    or other binary data by its zero bytes. None for text, in whatever encoding."""
+    by its zero bytes, other binary data by its control bytes. None for text, in any encoding."""
     for magic, advice in _MAGIC:
         if data.startswith(magic):
             return advice

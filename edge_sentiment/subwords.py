@@ -173,9 +173,9 @@ class SubwordEncoder:
     def kept(self, tokens: Sequence[str]) -> np.ndarray:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
         slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
-        # Only the tokens (and, of a very long one, the part) whose n-grams can survive are hashed.
+        # A text's new words are hashed in one call (one costs what one word alone would); of a
+        # word with more n-grams than the slots, only the part that can survive, below.
         row_of = self._row_of
-        # A text's new words are hashed in one call: one costs what one word alone would.
         new = [token for token in tokens if token not in row_of and count_ngrams(len(token), min_n, max_n) <= slots]
         if new:
             self.warm(new)
