@@ -130,18 +130,20 @@ def token_buckets(tokens: Sequence[str], min_n: int, max_n: int, buckets: int) -
 
 
 def _running_hashes(data: np.ndarray, bounds: np.ndarray, first: int, stop: int, valid: np.ndarray, max_n: int) -> np.ndarray:
-    """FNV-1a of the valid n-grams starting at code points ``first`` to ``stop - 1``, by start, then n."""
+    """FNV-1a of the valid n-grams starting at code points ``first`` to ``stop - 1``, by start, then n:
+    the running hash from each start, kept after every byte, read off at each n-gram's length."""
     begins = bounds[first:stop]
     ends = bounds[np.minimum(np.arange(first, stop)[:, None] + np.arange(1, max_n + 1), len(bounds) - 1)]
-    span, keep = ends - begins[:, None], valid[first:stop]  # each n-gram's bytes
+    starts, ns = np.nonzero(valid[first:stop])
+    lengths = ends[starts, ns] - begins[starts]  # each n-gram's bytes
+    width = int(lengths.max()) if len(lengths) else 0
     running = np.full(stop - first, FNV_OFFSET, dtype=np.uint32)
-    out = np.zeros(span.shape, dtype=np.uint32)
+    states = np.empty((stop - first, width), dtype=np.uint32)
     prime, last = np.uint32(FNV_PRIME), len(data) - 1
-    for column in range(int(span[keep].max()) if keep.any() else 0):
+    for column in range(width):
         running = (running ^ data[np.minimum(begins + column, last)]) * prime  # uint32 wraps mod 2**32
-        done = span == column + 1
-        out[done] = np.broadcast_to(running[:, None], span.shape)[done]
-    return out[keep]
+        states[:, column] = running
+    return states[starts, lengths - 1]
 
 
 def _bucket_of(gram: str, buckets: int) -> int:
