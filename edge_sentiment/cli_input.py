@@ -84,10 +84,11 @@ def not_text(data: bytes) -> str | None:
         if data.startswith(magic):
             return advice
     even, odd = data[0::2].count(0), data[1::2].count(0)  # (ASCII in UTF-16: every other byte is zero)
-    if max(even, odd) > len(data) // 2 * 0.3 and min(even, odd) * 8 < max(even, odd):
+    if max(even, odd) >= 4 and max(even, odd) > len(data) // 2 * 0.3 and min(even, odd) * 8 < max(even, odd):
         encoding = "utf-16le" if odd > even else "utf-16be"
         return f"it looks like UTF-16 without a byte-order mark: convert it with iconv -f {encoding} -t utf-8"
-    if sum(map(data.count, _CONTROL_BYTES)) * 100 > len(data):  # text, in any encoding, has next to none
+    controls = sum(map(data.count, _CONTROL_BYTES))
+    if controls >= 8 and controls * 100 > len(data):  # text, in any encoding, has next to none
         return "it holds binary data: pass a text, CSV, TSV or JSON Lines file in UTF-8"
     return None
 

@@ -155,10 +155,14 @@ def test_a_file_that_is_not_text_is_named_as_what_it_is_whatever_its_name(tmp_pa
     assert error_line(result).startswith(f"error: {path} is not UTF-8 text: {message.format(name=path)}")
 
 
-def test_text_in_a_legacy_encoding_is_not_taken_for_binary_data(tmp_path):
+def test_text_is_not_taken_for_binary_data(tmp_path):
+    """Text in a legacy encoding gets the encoding advice; a stray NUL in a short file is read."""
     path = tmp_path / "texts.dat"
     path.write_bytes("café crème brûlée\n\tnaïve façade, déjà vu\r\n".encode("cp1252") * 50)
     assert "iconv -f cp1252 -t utf-8" in error_line(run_cli("predict", "--file", str(path)))
+    path.write_bytes(b"great\x00film\nawful film\n")
+    result = run_cli("predict", "--file", str(path))
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
 
 
 def test_a_byte_order_mark_is_not_part_of_the_first_review(tmp_path):
