@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 
-from .explain import Explanation
+from .explain import Explanation, TokenContribution
 from .text import LINE_BREAK
 
 #: RGB of the two ends; white is no contribution.
@@ -66,8 +66,13 @@ def terminal_lines(explanation: Explanation, top: int, poles: tuple[str, str]):
     lines = [header, body]
     for token in explanation.top(top):
         direction = poles[1] if token.contribution > 0 else poles[0]
-        lines.append(Text(f"  {token.contribution:+.3f}  {token.token}  ({direction})"))
+        lines.append(Text(f"  {token.contribution:+.3f}  {_as_written(explanation, token)}  ({direction})"))
     return lines
+
+
+def _as_written(explanation: Explanation, token: TokenContribution) -> str:
+    """A word as the text has it ("Great", "ㅋㅋ"), not as the tokenizer made it ("great", NFKC's "ᄏᄏ")."""
+    return explanation.text[token.start : token.end]
 
 
 def html_page(explanations: list[Explanation], poles: tuple[str, str], top: int) -> str:
@@ -84,7 +89,7 @@ def html_page(explanations: list[Explanation], poles: tuple[str, str], top: int)
                 r, g, b = _mix(value, largest)
                 spans.append(f'<span class="w" style="background:rgb({r},{g},{b})" title="{value:+.4f}">'
                              f"{html.escape(piece)}</span>")
-        rows = "".join(f"<tr><td>{t.contribution:+.3f}</td><td>{html.escape(t.token)}</td></tr>"
+        rows = "".join(f"<tr><td>{t.contribution:+.3f}</td><td>{html.escape(_as_written(explanation, t))}</td></tr>"
                        for t in explanation.top(top))
         sections.append(
             f'<section><h2>{html.escape(explanation.label)} <small>score {explanation.score:.4f}, '

@@ -143,6 +143,11 @@ def test_the_cli_prints_one_json_object_per_text(tmp_path):
     assert objects[1]["tokens"] == [] and objects[0]["base"] == objects[1]["base"]
 
 
+def test_the_words_are_listed_as_the_text_writes_them(tmp_path):
+    result = run_cli("explain", "An AWFUL film", "--top", "1")
+    assert result.returncode == 0 and "  AWFUL  (toward negative)" in result.stdout.decode()
+
+
 def test_the_cli_writes_a_page_and_lists_the_top_words(tmp_path):
     page = tmp_path / "explain.html"
     (tmp_path / "texts.txt").write_text("not bad at all, a fun film\nthe worst film\n")
