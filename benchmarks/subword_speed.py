@@ -49,18 +49,24 @@ def _fasttext(train: Path, folder: Path):
 BATCH_CALLS = 3
 
 
-def _measure(one, many, texts: list[str]) -> tuple[float, float]:
+def _median_latency_us(one, texts: list[str]) -> float:
+    """The median time of ``one(text)`` over ``texts``, one per call, in µs."""
     latencies = []
     for text in texts:
         started = time.perf_counter()
         one(text)
         latencies.append(time.perf_counter() - started)
+    return statistics.median(latencies) * 1e6
+
+
+def _measure(one, many, texts: list[str]) -> tuple[float, float]:
+    latency = _median_latency_us(one, texts)
     batch_seconds = []
     for _ in range(BATCH_CALLS):
         started = time.perf_counter()
         many(texts)
         batch_seconds.append(time.perf_counter() - started)
-    return statistics.median(latencies) * 1e6, len(texts) / statistics.median(batch_seconds)
+    return latency, len(texts) / statistics.median(batch_seconds)
 
 
 class _FastTextAsClassifier:
@@ -81,12 +87,7 @@ def _first_pass(model, seen: list[str], texts: list[str]) -> float:
     """The median ``predict(text)`` latency over ``texts`` met for the first time, after ``seen``."""
     for text in seen:
         model.predict(text)
-    latencies = []
-    for text in texts:
-        started = time.perf_counter()
-        model.predict(text)
-        latencies.append(time.perf_counter() - started)
-    return statistics.median(latencies) * 1e6
+    return _median_latency_us(model.predict, texts)
 
 
 def _first_batch(model, seen: list[str], texts: list[str]) -> float:
