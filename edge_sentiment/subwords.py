@@ -178,11 +178,12 @@ class SubwordEncoder:
         # A text's new words are hashed in one call (one costs what one word alone would); of a
         # word with more n-grams than the slots, only the part that can survive, below.
         row_of = self._row_of
-        new = [token for token in tokens if token not in row_of and count_ngrams(len(token), min_n, max_n) <= slots]
-        if new:
-            self.warm(new)
+        if not all(map(row_of.__contains__, tokens)):
+            # (all of them: should the table start again, every word of this text is in the new one)
+            self.warm([token for token in tokens if token in row_of or count_ngrams(len(token), min_n, max_n) <= slots])
+        # (read after warm(), which may have started the table again)
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, ids_of_row = [], slots, self._ids_of_row
+        chosen, room, row_of, ids_of_row = [], slots, self._row_of, self._ids_of_row
         for token in order:
             if room <= 0:
                 break
