@@ -143,7 +143,7 @@ def test_the_cli_prints_one_json_object_per_text(tmp_path):
     assert objects[1]["tokens"] == [] and objects[0]["base"] == objects[1]["base"]
 
 
-def test_the_words_are_listed_as_the_text_writes_them(tmp_path):
+def test_the_words_are_listed_as_the_text_writes_them():
     result = run_cli("explain", "An AWFUL film", "--top", "1")
     assert result.returncode == 0 and "  AWFUL  (toward negative)" in result.stdout.decode()
 
