@@ -162,6 +162,10 @@ class SubwordEncoder:
     def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool) -> None:
         self.config = config
         self.from_end, self.pad_before = from_end, pad_before
+        #: The longest token whose n-grams all fit in the slots (their count grows with the length).
+        self._longest_whole = 0
+        while count_ngrams(self._longest_whole + 1, config.min_n, config.max_n) <= config.slots:
+            self._longest_whole += 1
         self._clear()
 
     def _clear(self) -> None:
@@ -175,12 +179,10 @@ class SubwordEncoder:
     def kept(self, tokens: Sequence[str]) -> np.ndarray:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
         slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
-        # A text's new words are hashed in one call (one costs what one word alone would); of a
-        # word with more n-grams than the slots, only the part that can survive, below.
-        row_of = self._row_of
-        if not all(map(row_of.__contains__, tokens)):
-            # (all of them: should the table start again, every word of this text is in the new one)
-            self.warm([token for token in tokens if token in row_of or count_ngrams(len(token), min_n, max_n) <= slots])
+        # A text's new words are hashed in one call (one costs what one word alone would); all of
+        # its words go: should the table start again, every one of them is in the new table.
+        if not all(map(self._row_of.__contains__, tokens)):
+            self.warm(tokens)
         # (read after warm(), which may have started the table again)
         order = reversed(tokens) if self.from_end else iter(tokens)
         chosen, room, row_of, ids_of_row = [], slots, self._row_of, self._ids_of_row
@@ -260,6 +262,16 @@ class SubwordEncoder:
             self._clear()  # (then every token of this call is hashed, so all of them are in the table after it)
             new = list(dict.fromkeys(tokens))
         min_n, max_n, buckets = self.config.min_n, self.config.max_n, self.config.buckets
+        fits = [len(token) <= self._longest_whole for token in new]
+        if not all(fits):
+            # A word with more n-grams than a text keeps gives a text at most its last (first) slots
+            # of them: only those are hashed and kept, so rows() places the same ids at any length.
+            long = [token for token, whole in zip(new, fits) if not whole]
+            parts = [self._part(token, self.config.slots) for token in long]
+            self._append(long, np.concatenate(parts), np.fromiter(map(len, parts), np.int64, len(parts)))
+            new = [token for token, whole in zip(new, fits) if whole]
+        if not new:
+            return
         if (sum(map(len, new)) + 2 * len(new)) * (max_n - min_n + 1) > PYTHON_HASH_GRAMS:  # (about their n-grams)
             self._append(new, *token_buckets(new, min_n, max_n, buckets))
             return

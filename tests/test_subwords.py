@@ -85,6 +85,11 @@ def test_a_huge_word_hashes_only_what_survives_and_gets_the_same_ids(from_end):
     expected = every[-40:] if from_end else np.concatenate([short, every[: 40 - len(short)]])
     assert encoder.kept(["short", word]).tolist() == expected.tolist()
     assert encoder.kept([word]).tolist() == (every[-40:] if from_end else every[:40]).tolist()
+    batch = SubwordEncoder(SubwordConfig(1, 5, 997, 40), from_end, True)  # (a batch hashes the words first)
+    rows = batch.rows([["short", word], [word], [word, "short"]])
+    assert len(batch._ids_of_row[batch._row_of[word]]) == 40  # (of its 250,013 n-grams)
+    assert [row[row > 0].tolist() for row in rows] == [
+        encoder.kept(tokens).tolist() for tokens in (["short", word], [word], [word, "short"])]
 
 
 @settings(max_examples=300, deadline=None)
