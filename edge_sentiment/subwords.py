@@ -178,25 +178,23 @@ class SubwordEncoder:
 
     def kept(self, tokens: Sequence[str]) -> np.ndarray:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
-        slots, min_n, max_n = self.config.slots, self.config.min_n, self.config.max_n
         # A text's new words are hashed in one call (one costs what one word alone would); all of
         # its words go: should the table start again, every one of them is in the new table.
         if not all(map(self._row_of.__contains__, tokens)):
             self.warm(tokens)
-        # (read after warm(), which may have started the table again)
+        # (read after warm(), which may have started the table again; a word longer than the
+        # slots is in it as the part a text can keep, so cutting the word at the edge cuts that)
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, row_of, ids_of_row = [], slots, self._row_of, self._ids_of_row
+        chosen, room, row_of, ids_of_row = [], self.config.slots, self._row_of, self._ids_of_row
         for token in order:
             if room <= 0:
                 break
-            row = row_of.get(token)
-            ids = ids_of_row[row] if row is not None else None
-            count = len(ids) if ids is not None else count_ngrams(len(token), min_n, max_n)
-            if count > room:
-                chosen.append(self._part(token, room))
+            ids = ids_of_row[row_of[token]]
+            if len(ids) > room:
+                chosen.append(ids[-room:] if self.from_end else ids[:room])
                 break
-            chosen.append(ids if ids is not None else self._ids(token))
-            room -= count
+            chosen.append(ids)
+            room -= len(ids)
         if self.from_end:
             chosen.reverse()
         return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int32)
@@ -233,11 +231,6 @@ class SubwordEncoder:
                 else:
                     out[row, : len(ids)] = ids
         return out
-
-    def _ids(self, token: str) -> np.ndarray:
-        if token not in self._row_of:
-            self.warm([token])
-        return self._ids_of_row[self._row_of[token]]
 
     def _gathered(self, table_rows: np.ndarray, counts: np.ndarray, running: np.ndarray) -> np.ndarray:
         """The ids of the table's ``table_rows``, one after the other (``counts``: theirs; ``running``:
