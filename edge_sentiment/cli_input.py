@@ -6,6 +6,7 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Iterator
+from pathlib import PurePath
 from typing import BinaryIO, Callable
 
 from .errors import EdgeSentimentError
@@ -28,6 +29,19 @@ _OTHER_BOMS = {b"\xff\xfe\x00\x00": "utf-32", b"\x00\x00\xfe\xff": "utf-32", b"\
                b"\xfe\xff": "utf-16"}
 
 
+#: What to pass instead of a spreadsheet, and of a data frame's file (read as lines either would be garbage).
+_SHEET_FIX = "save it as CSV UTF-8 (or TSV) and pass that"
+_DATA_FILE_FIX = ("write it as CSV, TSV or JSON Lines (pandas: df.to_csv('texts.csv', index=False)), "
+                  "or score a DataFrame in Python with edge_sentiment.score_frame")
+#: Files that are not text, by suffix, and what to pass instead.
+_NOT_TEXT_SUFFIXES = {
+    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"), f"a spreadsheet: {_SHEET_FIX}"),
+    **dict.fromkeys((".parquet", ".feather", ".arrow", ".orc", ".pkl", ".pickle", ".h5", ".hdf5"),
+                    f"a binary data file: {_DATA_FILE_FIX}"),
+    **{suffix: f"compressed: decompress it first ({tool} FILE)" for suffix, tool in
+       ((".gz", "gunzip -k"), (".bz2", "bunzip2 -k"), (".xz", "unxz -k"), (".zst", "unzstd"), (".zip", "unzip"),
+        (".7z", "7z x"), (".tar", "tar -xf"))},
+}
 #: How files that are not text begin, and what to do instead of reading them as lines (FILE: the file's name).
 _DECOMPRESS = "it is compressed ({}): decompress it first ({} > texts.txt) and pass that"
 _MAGIC = (
@@ -38,9 +52,8 @@ _MAGIC = (
     (b"7z\xbc\xaf\x27\x1c", "it is a 7-Zip archive: extract it first (7z x FILE) and pass the text file"),
     (b"PK\x03\x04", "it is a zip archive, or a spreadsheet or document saved as one (.xlsx, .ods, .docx): "
                     "unzip it, or save the sheet as CSV UTF-8, and pass that"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "it is an old Office file (.xls, .doc): save it as CSV UTF-8 and pass that"),
-    (b"PAR1", "it is a Parquet file: write it as CSV, TSV or JSON Lines (pandas: df.to_csv('texts.csv', index=False)), "
-              "or score a DataFrame in Python with edge_sentiment.score_frame"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", f"it is an old Office file (.xls, .doc): {_SHEET_FIX}"),
+    (b"PAR1", f"it is a Parquet file: {_DATA_FILE_FIX}"),
     (b"%PDF-", "it is a PDF: extract its text first (e.g. pdftotext FILE texts.txt)"),
     (b"SQLite format 3\x00", "it is an SQLite database: export the texts as CSV (sqlite3 -csv -header FILE 'SELECT ...')"),
 )
@@ -74,6 +87,11 @@ def utf8_advice(data: bytes) -> str:
         if data.startswith(bom):
             return f"it starts with a {encoding.upper()} byte-order mark: convert it with iconv -f {encoding} -t utf-8"
     return conversion_advice(legacy_encoding(data))
+
+
+def not_text_by_name(path: str) -> str | None:
+    """What the file ``path`` is, by its suffix, if that says it is not text, and what to pass instead."""
+    return _NOT_TEXT_SUFFIXES.get(PurePath(path).suffix.lower())
 
 
 def not_text(data: bytes) -> str | None:

@@ -27,7 +27,7 @@ from itertools import chain
 from pathlib import Path, PurePath
 from typing import Callable
 
-from .cli_input import InputError, LineReader, utf8_advice
+from .cli_input import InputError, LineReader, not_text_by_name, utf8_advice
 from .json_text import parse as parse_json
 from .labels import FASTTEXT_PREFIX, LabelRules, fasttext_line
 
@@ -37,17 +37,6 @@ TABLE_FORMATS = FORMATS[1:]
 #: The formats a labeled file may have: a table, or fastText's lines (``__label__pos some text``).
 LABELED_FORMATS = (*TABLE_FORMATS, "fasttext")
 _SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
-#: Files that are not text, by suffix, and what to pass instead (read as lines they would be scored as garbage).
-_NOT_TEXT = {
-    **dict.fromkeys((".xlsx", ".xlsm", ".xls", ".ods", ".numbers"),
-                    "a spreadsheet: save it as CSV UTF-8 (or TSV) and pass that"),
-    **dict.fromkeys((".parquet", ".feather", ".arrow", ".orc", ".pkl", ".pickle", ".h5", ".hdf5"),
-                    "a binary data file: write it as CSV, TSV or JSON Lines (pandas: df.to_csv('texts.csv', index=False)), "
-                    "or score a DataFrame in Python with edge_sentiment.score_frame"),
-    **{suffix: f"compressed: decompress it first ({tool} FILE)" for suffix, tool in
-       ((".gz", "gunzip -k"), (".bz2", "bunzip2 -k"), (".xz", "unxz -k"), (".zst", "unzstd"), (".zip", "unzip"),
-        (".7z", "7z x"), (".tar", "tar -xf"))},
-}
 #: Column names tried, in this order, when no text or label column is named.
 _TEXT_NAMES = ("text", "review", "sentence", "document", "content", "comment", "tweet", "message", "body", "question", "utterance")
 #: (each name, then the plurals: a file of "comments" is as common as one of "comment")
@@ -64,10 +53,10 @@ def file_format(path: str, given: str | None = None) -> str:
         if given not in FORMATS:
             raise ValueError(f"--format must be one of: {', '.join(FORMATS)} (got {given!r})")
         return given
-    suffix = PurePath(path).suffix.lower()
-    if suffix in _NOT_TEXT:
-        raise InputError(f"{path} is {_NOT_TEXT[suffix]}")
-    return _SUFFIXES.get(suffix, "text")
+    kind = not_text_by_name(path)
+    if kind is not None:
+        raise InputError(f"{path} is {kind}")
+    return _SUFFIXES.get(PurePath(path).suffix.lower(), "text")
 
 
 class Record(dict):
