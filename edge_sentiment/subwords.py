@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import chain
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -35,9 +35,13 @@ BEGIN_MARK, END_MARK = "<", ">"
 HASH_NAME = "fnv1a32"
 #: Tokens whose buckets are kept per encoder (the vocabulary's words come back again and again).
 CACHE_LIMIT = 200_000
-#: Up to this many n-grams, they are hashed one at a time in Python: the vectorised hash costs
-#: tens of µs of NumPy calls however few it gets, and one text's new words have a few dozen.
+#: Up to this many n-gram strings, :func:`buckets_of` hashes them one at a time in Python: the
+#: vectorised hash costs tens of µs of NumPy calls however few it gets.
 PYTHON_HASH_GRAMS = 96
+#: Up to about this many n-grams (every length counted at every position, so about 1.5 times
+#: as many as there are), a few tokens are hashed in Python (:func:`few_token_buckets`, ~0.5 µs
+#: an n-gram), more vectorised (:func:`token_buckets`, ~60 µs of NumPy calls, then ~0.1 µs each).
+PYTHON_TOKEN_GRAMS = 192
 #: N-gram start positions hashed per vectorised step of :func:`token_buckets` (bounds its memory).
 HASH_CHUNK = 1 << 15
 
@@ -144,6 +148,46 @@ def _running_hashes(data: np.ndarray, bounds: np.ndarray, first: int, stop: int,
         running = (running ^ data[np.minimum(begins + column, last)]) * prime  # uint32 wraps mod 2**32
         states[:, column] = running
     return states[starts, lengths - 1]
+
+
+def few_token_buckets(tokens: Sequence[str], min_n: int, max_n: int, buckets: int) -> tuple[list[int], list[int]]:
+    """:func:`token_buckets` of a few tokens, in Python (one text's new words): from each start
+    position one running hash over the next ``max_n`` code points, read off at each n, so the
+    n-grams that start there share their bytes and no n-gram string is made."""
+    ids: list[int] = []
+    counts: list[int] = []
+    for token in tokens:
+        marked = BEGIN_MARK + token + END_MARK
+        before = len(ids)
+        if marked.isascii():  # (a code point is one byte)
+            _ascii_running_buckets(marked.encode(), min_n, max_n, buckets, ids)
+        else:
+            _running_buckets([c.encode("utf-8", "surrogatepass") for c in marked], min_n, max_n, buckets, ids)
+        counts.append(len(ids) - before)
+    return ids, counts
+
+
+def _ascii_running_buckets(data: bytes, min_n: int, max_n: int, buckets: int, ids: list[int]) -> None:
+    """Append the buckets of the n-grams of a marked ASCII token (``data``), by start, then n."""
+    size = len(data)
+    for start in range(size):
+        value = FNV_OFFSET
+        for n, byte in enumerate(data[start : start + max_n], 1):
+            value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
+            if n >= min_n and (n > 1 or 0 < start < size - 1):  # (a mark alone is no n-gram)
+                ids.append(value % buckets + 1)
+
+
+def _running_buckets(points: list[bytes], min_n: int, max_n: int, buckets: int, ids: list[int]) -> None:
+    """:func:`_ascii_running_buckets` of a marked token given as its code points' UTF-8 bytes."""
+    size = len(points)
+    for start in range(size):
+        value = FNV_OFFSET
+        for n, point in enumerate(points[start : start + max_n], 1):
+            for byte in point:
+                value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
+            if n >= min_n and (n > 1 or 0 < start < size - 1):
+                ids.append(value % buckets + 1)
 
 
 def _bucket_of(gram: str, buckets: int) -> int:
@@ -261,32 +305,32 @@ class SubwordEncoder:
             # of them: only those are hashed and kept, so rows() places the same ids at any length.
             long = [token for token, whole in zip(new, fits) if not whole]
             parts = [self._part(token, self.config.slots) for token in long]
-            self._append(long, np.concatenate(parts), np.fromiter(map(len, parts), np.int64, len(parts)))
+            self._append(long, np.concatenate(parts), [len(part) for part in parts])
             new = [token for token, whole in zip(new, fits) if whole]
         if not new:
             return
-        if (sum(map(len, new)) + 2 * len(new)) * (max_n - min_n + 1) > PYTHON_HASH_GRAMS:  # (about their n-grams)
-            self._append(new, *token_buckets(new, min_n, max_n, buckets))
+        if (sum(map(len, new)) + 2 * len(new)) * (max_n - min_n + 1) > PYTHON_TOKEN_GRAMS:
+            ids, counts = token_buckets(new, min_n, max_n, buckets)
+            self._append(new, ids, counts.tolist())
             return
-        per_token = [ngrams(t, min_n, max_n) for t in new]
-        counts = np.fromiter(map(len, per_token), np.int64, len(per_token))
-        self._append(new, buckets_of([g for grams in per_token for g in grams], buckets), counts)
+        self._append(new, *few_token_buckets(new, min_n, max_n, buckets))
 
-    def _append(self, tokens: list[str], flat: np.ndarray, counts: np.ndarray) -> None:
-        """Add ``tokens`` (their ids, concatenated in ``flat``) to the table, growing its arrays by doubling."""
+    def _append(self, tokens: list[str], flat: np.ndarray | list[int], counts: Sequence[int]) -> None:
+        """Add ``tokens`` (their ids, concatenated in ``flat``; ``counts``: how many each has) to the
+        table, growing its arrays by doubling."""
         first_row, first_id = len(self._row_of), self._used
-        self._flat = _room_for(self._flat, first_id + len(flat))
+        bounds = list(accumulate(counts, initial=first_id))  # (Python ints: a few tokens cost no NumPy calls)
+        self._flat = _room_for(self._flat, bounds[-1])
         self._starts = _room_for(self._starts, first_row + len(tokens))
         self._counts = _room_for(self._counts, first_row + len(tokens))
-        ends = first_id + np.cumsum(counts)
-        self._flat[first_id : first_id + len(flat)] = flat
-        self._starts[first_row : first_row + len(tokens)] = ends - counts
+        self._flat[first_id : bounds[-1]] = flat
+        self._starts[first_row : first_row + len(tokens)] = bounds[:-1]
         self._counts[first_row : first_row + len(tokens)] = counts
         # (a view stays valid when the arrays grow: it keeps the old buffer, whose ids never change)
-        table, stops = self._flat, ends.tolist()
-        self._ids_of_row.extend(table[start:stop] for start, stop in zip([first_id, *stops[:-1]], stops))
+        table = self._flat
+        self._ids_of_row.extend(table[start:stop] for start, stop in zip(bounds, bounds[1:]))
         self._row_of.update(zip(tokens, range(first_row, first_row + len(tokens))))
-        self._used += len(flat)
+        self._used = bounds[-1]
 
     def _part(self, token: str, room: int) -> np.ndarray:
         """The last (or first) ``room`` n-gram ids of a token that has more than that."""

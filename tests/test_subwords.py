@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from conftest import js_conformance, needs_node_modules, run_cli
 from edge_sentiment.encoding import Encoder, EncodingConfig
-from edge_sentiment.subwords import SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, fnv1a32, ngrams, token_buckets
+from edge_sentiment.subwords import (SubwordConfig, SubwordEncoder, buckets_of, count_ngrams, few_token_buckets, fnv1a32, ngrams,
+                                     token_buckets)
 
 
 def test_the_hash_is_fnv1a_32_over_utf8_bytes():
@@ -38,8 +39,9 @@ def test_a_few_grams_hash_as_many_do(grams, buckets):
 @given(st.lists(st.text(max_size=10) | st.sampled_from(["영화", "😂👍", "\ud800x", "é", "ก่", "x" * 30]), max_size=12),
        st.integers(1, 8), st.integers(0, 7), st.integers(1, 1 << 22), st.sampled_from([1, 3, 1 << 15]))
 def test_many_tokens_hash_without_their_n_gram_strings_to_the_same_buckets(tokens, min_n, more, buckets, chunk):
-    """token_buckets (a batch's new words) gives each token the buckets of its ngrams(), in order
-    (multi-byte code points, lone surrogates, empty and long tokens, any chunking)."""
+    """token_buckets (a batch's new words) and few_token_buckets (one text's) give each token the
+    buckets of its ngrams(), in order (multi-byte code points, lone surrogates, empty and long
+    tokens, any chunking)."""
     import edge_sentiment.subwords as subwords
 
     max_n = min(min_n + more, 8)
@@ -51,6 +53,7 @@ def test_many_tokens_hash_without_their_n_gram_strings_to_the_same_buckets(token
         subwords.HASH_CHUNK = chunk_before
     assert counts.tolist() == [len(each) for each in expected]
     assert ids.tolist() == [bucket for each in expected for bucket in each]
+    assert few_token_buckets(tokens, min_n, max_n, buckets) == (ids.tolist(), counts.tolist())
 
 
 def test_ngrams_are_cut_from_the_marked_word_by_start_then_length():
