@@ -22,9 +22,11 @@ NumPy only: the runtime imports it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import accumulate, chain
+from typing import overload
 
 import numpy as np
 
@@ -80,10 +82,16 @@ def _grams(marked: str, first: int, stop: int, min_n: int, max_n: int) -> list[s
             if n > 1 or 0 < i < size - 1]
 
 
-def count_ngrams(length: int, min_n: int, max_n: int) -> int:
-    """How many n-grams :func:`ngrams` gives for a token of ``length`` code points."""
+@overload
+def count_ngrams(length: int, min_n: int, max_n: int) -> int: ...
+@overload
+def count_ngrams(length: np.ndarray, min_n: int, max_n: int) -> np.ndarray: ...
+def count_ngrams(length, min_n, max_n):
+    """How many n-grams :func:`ngrams` gives for a token of ``length`` code points (or for each
+    of an array of lengths)."""
     size = length + 2
-    return sum(max(size - n + 1, 0) if n > 1 else length for n in range(min_n, max_n + 1))
+    counts = sum(np.maximum(size - n + 1, 0) if n > 1 else length for n in range(min_n, max_n + 1))
+    return counts if isinstance(length, np.ndarray) else int(counts)
 
 
 def fnv1a32(data: Sequence[bytes]) -> np.ndarray:
@@ -117,10 +125,15 @@ def token_buckets(tokens: Sequence[str], min_n: int, max_n: int, buckets: int) -
     """:func:`buckets_of` the :func:`ngrams` of each token, one token after the other, and how
     many each token has, without making the n-gram strings: the marked tokens' UTF-8 bytes are
     hashed from every code point onwards at once, FNV-1a's running hash read off at each n."""
-    marked = [BEGIN_MARK + token + END_MARK for token in tokens]
-    data = np.frombuffer("".join(marked).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-    sizes = np.fromiter(map(len, marked), np.int64, len(marked))  # (code points)
+    if not tokens:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
+    # (one join makes every marked token: "<" + "><".join(tokens) + ">")
+    joined = BEGIN_MARK + (END_MARK + BEGIN_MARK).join(tokens) + END_MARK
+    data = np.frombuffer(joined.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    sizes = np.fromiter(map(len, tokens), np.int64, len(tokens)) + 2  # (marked, in code points)
     bounds = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # each code point's first byte, then the end
+    # (zero bytes after the end: a running hash may read past its token, never past the data)
+    data = np.concatenate([data, np.zeros(4 * max_n, dtype=np.uint8)])
     position = np.arange(len(bounds) - 1) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # in its token
     left = np.repeat(sizes, sizes) - position  # code points from there to its token's end
     lengths = np.arange(1, max_n + 1)
@@ -129,8 +142,7 @@ def token_buckets(tokens: Sequence[str], min_n: int, max_n: int, buckets: int) -
     chunks = [_running_hashes(data, bounds, start, min(start + HASH_CHUNK, len(position)), valid, max_n)
               for start in range(0, len(position), HASH_CHUNK)]
     hashes = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint32)
-    per_token = np.bincount(np.repeat(np.arange(len(marked)), sizes), weights=valid.sum(axis=1), minlength=len(marked))
-    return (hashes % np.uint32(buckets)).astype(np.int32) + 1, per_token.astype(np.int64)
+    return (hashes % np.uint32(buckets)).astype(np.int32) + 1, count_ngrams(sizes - 2, min_n, max_n)
 
 
 def _running_hashes(data: np.ndarray, bounds: np.ndarray, first: int, stop: int, valid: np.ndarray, max_n: int) -> np.ndarray:
@@ -143,9 +155,9 @@ def _running_hashes(data: np.ndarray, bounds: np.ndarray, first: int, stop: int,
     width = int(lengths.max()) if len(lengths) else 0
     running = np.full(stop - first, FNV_OFFSET, dtype=np.uint32)
     states = np.empty((stop - first, width), dtype=np.uint32)
-    prime, last = np.uint32(FNV_PRIME), len(data) - 1
+    prime = np.uint32(FNV_PRIME)
     for column in range(width):
-        running = (running ^ data[np.minimum(begins + column, last)]) * prime  # uint32 wraps mod 2**32
+        running = (running ^ data[begins + column]) * prime  # uint32 wraps mod 2**32
         states[:, column] = running
     return states[starts, lengths - 1]
 
@@ -210,11 +222,15 @@ class SubwordEncoder:
         self._longest_whole = 0
         while count_ngrams(self._longest_whole + 1, config.min_n, config.max_n) <= config.slots:
             self._longest_whole += 1
+        # One classifier may serve many threads: one at a time changes the table or reads it.
+        self._lock = threading.Lock()
         self._clear()
 
     def _clear(self) -> None:
         self._row_of: dict[str, int] = {}
-        self._ids_of_row: list[np.ndarray] = []  # (views into the flat array, for one text at a time)
+        # Views into the flat array, for one text at a time: made when kept() first needs them
+        # (a batch's new words, placed by rows(), never do).
+        self._ids_of_row: list[np.ndarray] = []
         self._starts = np.zeros(1024, dtype=np.int64)
         self._counts = np.zeros(1024, dtype=np.int64)
         self._flat = np.zeros(1 << 14, dtype=np.int32)
@@ -222,14 +238,18 @@ class SubwordEncoder:
 
     def kept(self, tokens: Sequence[str]) -> np.ndarray:
         """The subword ids of ``tokens`` that survive truncation to ``slots`` (1-D int32)."""
+        with self._lock:
+            return self._kept(tokens)
+
+    def _kept(self, tokens: Sequence[str]) -> np.ndarray:
         # A text's new words are hashed in one call (one costs what one word alone would); all of
         # its words go: should the table start again, every one of them is in the new table.
         if not all(map(self._row_of.__contains__, tokens)):
-            self.warm(tokens)
-        # (read after warm(), which may have started the table again; a word longer than the
+            self._warm(tokens)
+        # (read after _warm(), which may have started the table again; a word longer than the
         # slots is in it as the part a text can keep, so cutting the word at the edge cuts that)
         order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, row_of, ids_of_row = [], self.config.slots, self._row_of, self._ids_of_row
+        chosen, room, row_of, ids_of_row = [], self.config.slots, self._row_of, self._views()
         for token in order:
             if room <= 0:
                 break
@@ -248,6 +268,10 @@ class SubwordEncoder:
         ids gathered from the table, then each text's last (or first) ``slots`` of them placed.
         (A token cut at the edge keeps the ids :meth:`kept` gives it: n-grams come by start
         position, so the part it hashes is the end, or the start, of the whole token's list.)"""
+        with self._lock:
+            return self._rows(token_lists)
+
+    def _rows(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         slots = self.config.slots
         table_rows = self._table_rows(list(chain.from_iterable(token_lists)))
         counts = self._counts[table_rows]
@@ -286,12 +310,16 @@ class SubwordEncoder:
         """Each token's row in the table (hashing the tokens not in it yet)."""
         rows = list(map(self._row_of.get, tokens))
         if None in rows:
-            self.warm(tokens)
+            self._warm(tokens)
             rows = list(map(self._row_of.__getitem__, tokens))
         return np.fromiter(rows, np.int64, len(rows))
 
     def warm(self, tokens: Sequence[str]) -> None:
         """Hash the n-grams of every token not in the table yet, all in one pass."""
+        with self._lock:
+            self._warm(tokens)
+
+    def _warm(self, tokens: Sequence[str]) -> None:
         new = [t for t in dict.fromkeys(tokens) if t not in self._row_of]
         if not new:
             return
@@ -326,11 +354,18 @@ class SubwordEncoder:
         self._flat[first_id : bounds[-1]] = flat
         self._starts[first_row : first_row + len(tokens)] = bounds[:-1]
         self._counts[first_row : first_row + len(tokens)] = counts
-        # (a view stays valid when the arrays grow: it keeps the old buffer, whose ids never change)
-        table = self._flat
-        self._ids_of_row.extend(table[start:stop] for start, stop in zip(bounds, bounds[1:]))
         self._row_of.update(zip(tokens, range(first_row, first_row + len(tokens))))
         self._used = bounds[-1]
+
+    def _views(self) -> list[np.ndarray]:
+        """Each row's ids as a view into the flat array, made for the rows added since the last call.
+        (A view stays valid when the arrays grow: it keeps the old buffer, whose ids never change.)"""
+        views, rows = self._ids_of_row, len(self._row_of)
+        if len(views) < rows:
+            table = self._flat
+            starts = self._starts[len(views) : rows].tolist()
+            views.extend(table[start : start + count] for start, count in zip(starts, self._counts[len(views) : rows].tolist()))
+        return views
 
     def _part(self, token: str, room: int) -> np.ndarray:
         """The last (or first) ``room`` n-gram ids of a token that has more than that."""

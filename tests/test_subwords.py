@@ -90,7 +90,7 @@ def test_a_huge_word_hashes_only_what_survives_and_gets_the_same_ids(from_end):
     assert encoder.kept([word]).tolist() == (every[-40:] if from_end else every[:40]).tolist()
     batch = SubwordEncoder(SubwordConfig(1, 5, 997, 40), from_end, True)  # (a batch hashes the words first)
     rows = batch.rows([["short", word], [word], [word, "short"]])
-    assert len(batch._ids_of_row[batch._row_of[word]]) == 40  # (of its 250,013 n-grams)
+    assert batch._counts[batch._row_of[word]] == 40  # (of its 250,013 n-grams)
     assert [row[row > 0].tolist() for row in rows] == [
         encoder.kept(tokens).tolist() for tokens in (["short", word], [word], [word, "short"])]
 
@@ -133,6 +133,43 @@ def test_the_token_table_grows_and_starts_again_when_full_with_the_same_ids(monk
         both = encoder.rows([tokens, tokens[::-1]])
         assert [row[row > 0].tolist() for row in both] == [alone(tokens).tolist(), alone(tokens[::-1]).tolist()]
 
+
+
+def test_threads_sharing_an_encoder_get_the_ids_each_would_alone(monkeypatch):
+    """One classifier may serve many threads: their new words go into one table, and each text
+    still gets its own words' ids (the threads switch every microsecond, so they interleave)."""
+    import sys
+    import threading
+
+    import edge_sentiment.subwords as subwords
+
+    monkeypatch.setattr(subwords, "CACHE_LIMIT", 500)  # (the table starts again while they run)
+    config = SubwordConfig(1, 3, 4099, 60)
+    texts = [[f"w{t}x{i}" for i in range(t % 7 + 1)] + ["영화", f"단어{t}"] for t in range(1600)]
+    expected = [SubwordEncoder(config, True, True).kept(tokens).tolist() for tokens in texts]
+    shared, alone, batched, failures = SubwordEncoder(config, True, True), {}, {}, []
+
+    def score(start: int) -> None:
+        mine = range(start, len(texts), 8)
+        try:
+            alone.update({i: shared.kept(texts[i]).tolist() for i in mine})  # one text at a time
+            batched.update({i: row[row > 0].tolist() for i, row in zip(mine, shared.rows([texts[i] for i in mine]))})
+        except Exception as exc:  # (a thread's error would otherwise vanish)
+            failures.append(exc)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=score, args=(start,)) for start in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert failures == []
+    assert [alone[i] for i in range(len(texts))] == expected
+    assert [batched[i] for i in range(len(texts))] == expected
 
 CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
 FILLER = ["the", "movie", "film", "was", "really", "plot", "acting", "a", "this", "story"]
