@@ -84,8 +84,12 @@ def _grams(marked: str, first: int, stop: int, min_n: int, max_n: int) -> list[s
 
 @overload
 def count_ngrams(length: int, min_n: int, max_n: int) -> int: ...
+
+
 @overload
 def count_ngrams(length: np.ndarray, min_n: int, max_n: int) -> np.ndarray: ...
+
+
 def count_ngrams(length, min_n, max_n):
     """How many n-grams :func:`ngrams` gives for a token of ``length`` code points (or for each
     of an array of lengths)."""
@@ -213,7 +217,7 @@ def _bucket_of(gram: str, buckets: int) -> int:
 class SubwordEncoder:
     """The subword ids of kept tokens, per :class:`SubwordConfig`. Each token's buckets are hashed
     once and kept in one flat array (a token is a start and a count there), so a batch gathers
-    every token's ids in one step."""
+    every token's ids in one step. Threads may share one: they take turns with the table."""
 
     def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool) -> None:
         self.config = config
@@ -363,8 +367,8 @@ class SubwordEncoder:
         views, rows = self._ids_of_row, len(self._row_of)
         if len(views) < rows:
             table = self._flat
-            starts = self._starts[len(views) : rows].tolist()
-            views.extend(table[start : start + count] for start, count in zip(starts, self._counts[len(views) : rows].tolist()))
+            starts, counts = self._starts[len(views) : rows].tolist(), self._counts[len(views) : rows].tolist()
+            views.extend(table[start : start + count] for start, count in zip(starts, counts))
         return views
 
     def _part(self, token: str, room: int) -> np.ndarray:
