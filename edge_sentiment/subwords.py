@@ -37,9 +37,6 @@ BEGIN_MARK, END_MARK = "<", ">"
 HASH_NAME = "fnv1a32"
 #: Tokens whose buckets are kept per encoder (the vocabulary's words come back again and again).
 CACHE_LIMIT = 200_000
-#: Up to this many n-gram strings, :func:`buckets_of` hashes them one at a time in Python: the
-#: vectorised hash costs tens of µs of NumPy calls however few it gets.
-PYTHON_HASH_GRAMS = 96
 #: Up to about this many n-grams (every length counted at every position, so about 1.5 times
 #: as many as there are), a few tokens are hashed in Python (:func:`few_token_buckets`, ~0.5 µs
 #: an n-gram), more vectorised (:func:`token_buckets`, ~60 µs of NumPy calls, then ~0.1 µs each).
@@ -118,9 +115,8 @@ def fnv1a32(data: Sequence[bytes]) -> np.ndarray:
 
 
 def buckets_of(grams: Sequence[str], buckets: int) -> np.ndarray:
-    """``1 + fnv1a32(utf8(gram)) mod buckets`` for each gram, as int32."""
-    if len(grams) <= PYTHON_HASH_GRAMS:
-        return np.fromiter((_bucket_of(gram, buckets) for gram in grams), np.int32, len(grams))
+    """``1 + fnv1a32(utf8(gram)) mod buckets`` for each gram, as int32: the definition, which the
+    tests hold the faster paths to (and which hashes the kept part of a word longer than the slots)."""
     encoded = [gram.encode("utf-8", "surrogatepass") for gram in grams]
     return (fnv1a32(encoded) % np.uint32(buckets)).astype(np.int32) + 1
 
@@ -204,14 +200,6 @@ def _running_buckets(points: list[bytes], min_n: int, max_n: int, buckets: int, 
                 value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
             if n >= min_n and (n > 1 or 0 < start < size - 1):
                 ids.append(value % buckets + 1)
-
-
-def _bucket_of(gram: str, buckets: int) -> int:
-    """:func:`buckets_of` of one gram, byte by byte."""
-    value = FNV_OFFSET
-    for byte in gram.encode("utf-8", "surrogatepass"):
-        value = ((value ^ byte) * FNV_PRIME) & 0xFFFFFFFF
-    return value % buckets + 1
 
 
 class SubwordEncoder:
