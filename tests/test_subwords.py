@@ -3,6 +3,7 @@ defines them, the row layout, and a bundle trained with them: every backend, ver
 the JavaScript runtime, and misspelt words that still count."""
 
 import json
+import os
 import random
 import shutil
 
@@ -175,6 +176,27 @@ def test_threads_sharing_an_encoder_get_the_ids_each_would_alone(monkeypatch):
     assert failures == []
     assert [alone[i] for i in range(len(texts))] == expected
     assert [batched[i] for i in range(len(texts))] == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_child_forked_while_a_thread_holds_the_table_still_encodes():
+    """A process forked while another thread is inside a call (the lock held, the table perhaps
+    half written) gets a lock and a table of its own: it encodes instead of waiting forever."""
+    import multiprocessing
+
+    encoder = SubwordEncoder(SubwordConfig(1, 3, 101, 40), True, True)
+    expected = encoder.kept(["영화", "good"]).tolist()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with encoder._lock:  # (as another thread holds it in the middle of a call)
+        child = context.Process(target=lambda: results.put(encoder.kept(["영화", "good", "new"]).tolist()))
+        child.start()
+    try:
+        assert results.get(timeout=30)[: len(expected)] == expected
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()
 
 CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
 FILLER = ["the", "movie", "film", "was", "really", "plot", "acting", "a", "this", "story"]
