@@ -1,11 +1,15 @@
 """Subword features (docs/bundle-format.md, section 3.1): the hash and n-grams as the spec
-defines them, the row layout, and a bundle trained with them: every backend, verify, explain,
-the JavaScript runtime, and misspelt words that still count."""
+defines them, the row layout, the token table shared by threads and inherited by forks, and a
+bundle trained with them: every backend, verify, explain, the JavaScript runtime, and misspelt
+words that still count."""
 
 import json
+import multiprocessing
 import os
 import random
 import shutil
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -140,13 +144,9 @@ def test_the_token_table_grows_and_starts_again_when_full_with_the_same_ids(monk
         assert [row[row > 0].tolist() for row in both] == [alone(tokens).tolist(), alone(tokens[::-1]).tolist()]
 
 
-
 def test_threads_sharing_an_encoder_get_the_ids_each_would_alone(monkeypatch):
     """One classifier may serve many threads: their new words go into one table, and each text
     still gets its own words' ids (the threads switch every microsecond, so they interleave)."""
-    import sys
-    import threading
-
     import edge_sentiment.subwords as subwords
 
     monkeypatch.setattr(subwords, "CACHE_LIMIT", 500)  # (the table starts again while they run)
@@ -182,8 +182,6 @@ def test_threads_sharing_an_encoder_get_the_ids_each_would_alone(monkeypatch):
 def test_a_child_forked_while_a_thread_holds_the_table_still_encodes():
     """A process forked while another thread is inside a call (the lock held, the table perhaps
     half written) gets a lock and a table of its own: it encodes instead of waiting forever."""
-    import multiprocessing
-
     encoder = SubwordEncoder(SubwordConfig(1, 3, 101, 40), True, True)
     expected = encoder.kept(["영화", "good"]).tolist()
     context = multiprocessing.get_context("fork")
