@@ -92,7 +92,7 @@ class SentimentClassifier:
         self._run = load_backend(backend, bundle)
         self._pool = None
         self._pool_lock = threading.Lock()
-        self._explainers: dict[int, Explainer] = {}  # by output column, built on first use
+        self._explainer: Explainer | None = None  # built on first use
 
     @classmethod
     def load(
@@ -184,9 +184,9 @@ class SentimentClassifier:
         else:
             chosen = prediction.label if label is None else label
             column, score = self.labels.index(chosen), prediction.scores[chosen]
-        if column not in self._explainers:  # a race builds two equal ones
-            self._explainers[column] = Explainer(self.bundle, column)
-        return self._explainers[column].explain(text, score, chosen)
+        if self._explainer is None:  # (a race builds two equal ones)
+            self._explainer = Explainer(self.bundle)
+        return self._explainer.explain(text, score, chosen, column)
 
     def evaluate(self, texts: Iterable[str], labels: Iterable) -> EvaluationReport:
         """This model's figures on ``texts`` with their true ``labels``: label names (a binary

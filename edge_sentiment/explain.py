@@ -70,45 +70,50 @@ class Explanation:
 
 
 class Explainer:
-    """Contributions for one bundle's model (built once, reused for every text)."""
+    """Contributions for one bundle's model, for any of its outputs: the weights (float64) and
+    the encoder are read once; each output's part is built the first time it is explained."""
 
-    def __init__(self, bundle: Bundle, column: int = 0) -> None:
-        """``column``: the output whose logit is explained (a label's index; 0 for binary)."""
+    def __init__(self, bundle: Bundle) -> None:
         from .backends.numpy import read_weights
 
         self.bundle = bundle
-        self.column = column
         self.encoder = Encoder(bundle.vocab, bundle.encoding)
         self.maxlen = bundle.io.maxlen
-        weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
-        self.part = architecture(bundle.manifest.model).Attribution(weights, bundle.manifest.model, column, self.encoder)
+        self._weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
         self.empty_row = self._row(self.encoder.kept_array(""), "")
-        self.base = self.logit_of(self.empty_row)
+        self._parts: dict[int, tuple] = {}  # output column -> (its Attribution, the empty text's logit)
+
+    def _part(self, column: int) -> tuple:
+        """Output ``column``'s Attribution and its base (the logit of the empty text)."""
+        if column not in self._parts:  # (a race builds two equal ones)
+            model = self.bundle.manifest.model
+            part = architecture(model).Attribution(self._weights, model, column, self.encoder)
+            self._parts[column] = (part, part.logit(self.empty_row))
+        return self._parts[column]
 
     def _row(self, kept, text: str) -> np.ndarray:
         """The padded input row of a text whose kept ids are ``kept`` (and subwords, if any)."""
         subwords = [self.encoder.kept_subwords(text)] if self.encoder.subwords is not None else None
         return self.encoder.pad([np.asarray(kept, dtype=np.int32)], subwords)[0]
 
-    def logit_of(self, row: np.ndarray) -> float:
-        """The model's logit for one padded input row."""
-        return self.part.logit(row)
-
-    def explain(self, text: str, score: float, label: str) -> Explanation:
+    def explain(self, text: str, score: float, label: str, column: int = 0) -> Explanation:
+        """``text``'s explanation for output ``column`` (a label's index; 0 for binary), whose
+        label and score the caller gives."""
+        part, base = self._part(column)
         spans = token_spans(text, self.bundle.encoding.symbols)
         positions, kept = self._kept(spans, text)  # token index per kept id (-1: the start id)
         row = self._row(kept, text)
         offset = self.maxlen - len(kept) if self.bundle.encoding.padding == "pre" else 0
         tokens = [i for i in positions if i >= 0]
         contributions = np.zeros(len(spans))
-        logit = self.logit_of(row)
+        logit = part.logit(row)
         # credit of the start id (or of padding), split equally among the tokens
-        shared = self.part.attribute(row, self.empty_row, positions, kept, offset, contributions,
-                                     [token for token, _, _ in spans])
+        shared = part.attribute(row, self.empty_row, positions, kept, offset, contributions,
+                                [token for token, _, _ in spans])
         if tokens:
             contributions[tokens] += shared / len(tokens)
         listed = [TokenContribution(spans[i][0], spans[i][1], spans[i][2], float(contributions[i])) for i in tokens]
-        return Explanation(text, label, float(score), logit, self.base, listed)
+        return Explanation(text, label, float(score), logit, base, listed)
 
     def _kept(self, spans, text: str) -> tuple[list[int], list[int]]:
         """The kept ids of ``text`` and, for each, the index of its token (-1: the start id)."""
