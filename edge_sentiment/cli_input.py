@@ -91,7 +91,14 @@ def utf8_advice(data: bytes) -> str:
 
 def not_text_by_name(path: str) -> str | None:
     """What the file ``path`` is, by its suffix, if that says it is not text, and what to pass instead."""
-    return _NOT_TEXT_SUFFIXES.get(PurePath(path).suffix.lower())
+    kind = _NOT_TEXT_SUFFIXES.get(PurePath(path).suffix.lower())
+    return None if kind is None else _naming(kind, path)
+
+
+def _naming(advice: str, name: str) -> str:
+    """``advice`` with its FILE placeholder replaced by the file's name, quoted for a shell
+    (standard input has no name to put there)."""
+    return advice.replace("FILE", "FILE" if name == "standard input" else shlex.quote(name))
 
 
 def not_text(data: bytes) -> str | None:
@@ -194,8 +201,7 @@ class LineReader:
         none of its lines is a text)."""
         kind = not_text(start) if start else None
         if kind is not None:
-            shown = "FILE" if name == "standard input" else shlex.quote(name)
-            raise InputError(f"{name} is not UTF-8 text: {kind.replace('FILE', shown)}")
+            raise InputError(f"{name} is not UTF-8 text: {_naming(kind, name)}")
 
     def _decode(self, raw: bytes, number: int, name: str) -> str | None:
         try:

@@ -33,8 +33,8 @@ def test_unknown_format_lists_the_choices():
 @pytest.mark.parametrize("name, why", [
     ("a.xlsx", "is a spreadsheet: save it as CSV UTF-8"), ("a.ODS", "is a spreadsheet"),
     ("a.parquet", "is a binary data file: write it as CSV, TSV or JSON Lines"),
-    ("a.csv.gz", r"is compressed: decompress it first \(gunzip -k FILE\)"),
-    ("a.zip", r"is compressed: decompress it first \(unzip FILE\)"),
+    ("a.csv.gz", r"is compressed: decompress it first \(gunzip -k a.csv.gz\)"),
+    ("a.zip", r"is compressed: decompress it first \(unzip a.zip\)"),
 ])
 def test_a_file_that_is_not_text_is_refused_with_what_to_pass(name, why):
     """Read as lines, a spreadsheet or an archive would be scored as garbage."""
