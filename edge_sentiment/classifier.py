@@ -185,7 +185,7 @@ class SentimentClassifier:
             chosen = prediction.label if label is None else label
             column, score = self.labels.index(chosen), prediction.scores[chosen]
         if self._explainer is None:  # (a race builds two equal ones)
-            self._explainer = Explainer(self.bundle)
+            self._explainer = Explainer(self.bundle, self._encoder)  # (the words predict() just hashed)
         return self._explainer.explain(text, score, chosen, column)
 
     def evaluate(self, texts: Iterable[str], labels: Iterable) -> EvaluationReport:

@@ -73,11 +73,12 @@ class Explainer:
     """Contributions for one bundle's model, for any of its outputs: the weights (float64) and
     the encoder are read once; each output's part is built the first time it is explained."""
 
-    def __init__(self, bundle: Bundle) -> None:
+    def __init__(self, bundle: Bundle, encoder: Encoder | None = None) -> None:
+        """``encoder``: the bundle's encoder to share (its words' subword ids, hashed once), or None."""
         from .backends.numpy import read_weights
 
         self.bundle = bundle
-        self.encoder = Encoder(bundle.vocab, bundle.encoding)
+        self.encoder = encoder if encoder is not None else Encoder(bundle.vocab, bundle.encoding)
         self.maxlen = bundle.io.maxlen
         self._weights = {k: v.astype(np.float64) for k, v in read_weights(bundle).items()}
         self.empty_row = self._row(self.encoder.kept_array(""), "")
