@@ -127,8 +127,9 @@ def main() -> None:
             fresh[name] = lambda bundle=bundle, backend=backend: TextClassifier.load(bundle, backend=backend)
     with tempfile.TemporaryDirectory() as scratch:
         fasttext_model, size = _fasttext(args.train, Path(scratch))
-        models["fasttext (2-4-grams, bigrams)"] = (lambda text: fasttext_model.predict([text]), fasttext_model.predict, size)
-        fresh["fasttext (2-4-grams, bigrams)"] = lambda: _FastTextAsClassifier(fasttext_model)
+        fasttext_classifier = _FastTextAsClassifier(fasttext_model)  # (it keeps nothing: one copy serves every pass)
+        models["fasttext (2-4-grams, bigrams)"] = (fasttext_classifier.predict, fasttext_classifier.predict_proba, size)
+        fresh["fasttext (2-4-grams, bigrams)"] = lambda: fasttext_classifier
         seen = [" ".join(t.split()) for t in read_tsv(args.train)[0][: args.seen]]
         new_texts = {name: (_first_pass(load(), seen, texts), _first_batch(load, seen, texts)) for name, load in fresh.items()}
         figures = {name: [] for name in models}
