@@ -247,22 +247,13 @@ class SubwordEncoder:
         # its words go: should the table start again, every one of them is in the new table.
         if not all(map(self._row_of.__contains__, tokens)):
             self._warm(tokens)
+        if not tokens:
+            return np.zeros(0, dtype=np.int32)
         # (read after _warm(), which may have started the table again; a word longer than the
         # slots is in it as the part a text can keep, so cutting the word at the edge cuts that)
-        order = reversed(tokens) if self.from_end else iter(tokens)
-        chosen, room, row_of, ids_of_row = [], self.config.slots, self._row_of, self._views()
-        for token in order:
-            if room <= 0:
-                break
-            ids = ids_of_row[row_of[token]]
-            if len(ids) > room:
-                chosen.append(ids[-room:] if self.from_end else ids[:room])
-                break
-            chosen.append(ids)
-            room -= len(ids)
-        if self.from_end:
-            chosen.reverse()
-        return np.concatenate(chosen) if chosen else np.zeros(0, dtype=np.int32)
+        ids = np.concatenate(list(map(self._views().__getitem__, map(self._row_of.__getitem__, tokens))))
+        slots = self.config.slots
+        return ids if len(ids) <= slots else ids[-slots:] if self.from_end else ids[:slots]
 
     def rows(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
         """``pad([kept(tokens) for tokens in token_lists])`` in one vectorised step: every token's

@@ -8,6 +8,9 @@ front, so each time step is a row gather, one small matmul and a tanh.
 
 from __future__ import annotations
 
+import operator
+from itertools import repeat
+
 import numpy as np
 
 from ..backends import Predictor, trim_leading_padding
@@ -112,13 +115,26 @@ class _FoldedBags:
             total = total + self._batch_part(self.subwords, subwords)
         return total
 
-    def one(self, kept: np.ndarray, kept_subwords: np.ndarray | None) -> np.ndarray | float:
-        """The bags' share of the logits of one text's unpadded kept ids: ``[K]`` (one output: a float)."""
+    def one(self, kept: np.ndarray, kept_subwords: np.ndarray | None) -> np.ndarray:
+        """The bags' share of the logits of one text's unpadded kept ids: ``[K]`` (one output: :meth:`one_float`)."""
         total = self._one_part(self.words, kept)
         if self.pairs is not None:  # every id is a word here: every adjacent two are a pair
             total = total + self._one_part(self.pairs, pair_bucket(kept[:-1], kept[1:], self.vocab_size, self.pair_buckets))
         if self.subwords is not None and kept_subwords is not None:
             total = total + self._one_part(self.subwords, kept_subwords)
+        return total
+
+    def one_float(self, kept: list[int], kept_subwords: np.ndarray | None) -> float:
+        """:meth:`one` of a model with one output, in Python floats (on a text's few ids NumPy's
+        calls cost more than the sums): ``kept`` as a list."""
+        inverse, words = self.inverse, self.words[0]
+        total = sum(map(words.item, kept)) * inverse[len(kept)]
+        if self.pairs is not None:
+            pairs = self.pairs[0]
+            buckets = map(pair_bucket, kept, kept[1:], repeat(self.vocab_size), repeat(self.pair_buckets), repeat(operator))
+            total += sum(map(pairs.item, buckets)) * inverse[len(kept) - 1]
+        if self.subwords is not None and kept_subwords is not None:  # (tens of ids: one NumPy sum)
+            total += float(np.add.reduce(self.subwords[0].take(kept_subwords))) * inverse[len(kept_subwords)]
         return total
 
     def _batch_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
@@ -128,10 +144,8 @@ class _FoldedBags:
         part = table[ids].sum(axis=1) / _token_count(ids, self.prior, self.power)
         return part if matrix is None else part @ matrix
 
-    def _one_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray | float:
+    def _one_part(self, bag: tuple, ids: np.ndarray) -> np.ndarray:
         table, matrix = bag
-        if table.ndim == 1:  # (Python floats: on a few numbers NumPy's calls cost more than the sums)
-            return float(table.take(ids).sum()) * self.inverse[len(ids)]
         part = table.take(ids, axis=0).sum(axis=0) * np.float32(self.inverse[len(ids)])
         return part if matrix is None else part @ matrix
 
@@ -155,7 +169,7 @@ def _one_output_text(bags: _FoldedBags, bias: float, rnn: tuple | None):
     """:func:`_one_text` of a model with one sigmoid output, in Python floats (each table is a vector)."""
 
     def one(kept: np.ndarray, kept_subwords: np.ndarray | None = None) -> np.ndarray:
-        logit = bias + float(bags.one(kept, kept_subwords))
+        logit = bias + bags.one_float(kept.tolist(), kept_subwords)
         if rnn is not None:
             logit += float((_rnn_mean(kept, *rnn) @ bags.dense.rnn)[0])
         return np.array([sigmoid_of_float(logit)], dtype=np.float32)

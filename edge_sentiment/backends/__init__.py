@@ -55,7 +55,7 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
     outputs = bundle.io.outputs
     checked = Predictor(
         lambda ids: checked_scores(batch(ids), len(ids), outputs, where),
-        None if one is None else (lambda *kept: checked_scores(one(*kept)[None], 1, outputs, where)[0]),
+        None if one is None else (lambda *kept: checked_row(one(*kept), outputs, where)),
         predictor.one_min_steps,
     )
     from ..probe import check_belongs  # (it imports the encoder, which a backend does not need)
@@ -80,6 +80,14 @@ def checked_scores(scores: np.ndarray, rows: int, outputs: int, where: str) -> n
         bad = scores[~((scores >= 0) & (scores <= 1))][0]
         raise BundleError(f"{where} returned the score {bad}, not a probability in [0, 1]: the bundle is broken, re-export it")
     return scores
+
+
+def checked_row(scores: np.ndarray, outputs: int, where: str) -> np.ndarray:
+    """:func:`checked_scores` of one text's row, ``(outputs,)`` (its own test: one call per text)."""
+    if type(scores) is np.ndarray and scores.shape == (outputs,) and scores.dtype == np.float32:
+        if all(0.0 <= value <= 1.0 for value in scores.tolist()):
+            return scores
+    return checked_scores(np.asarray(scores)[None], 1, outputs, where)[0]  # (raises what is wrong)
 
 
 def trim_leading_padding(ids: np.ndarray) -> np.ndarray:
