@@ -22,15 +22,15 @@ NumPy only: the runtime imports it.
 
 from __future__ import annotations
 
-import os
 import threading
-import weakref
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from itertools import accumulate, chain
 from typing import overload
 
 import numpy as np
+
+from .forks import renew_after_fork
 
 FNV_OFFSET = 2166136261
 FNV_PRIME = 16777619
@@ -219,7 +219,7 @@ class SubwordEncoder:
         # One classifier may serve many threads: one at a time changes the table or reads it.
         self._lock = threading.Lock()
         self._clear()
-        _ENCODERS.add(self)
+        renew_after_fork(self)
 
     def _after_fork(self) -> None:
         """In a child process forked while another thread held the table (its lock held, the table
@@ -371,18 +371,6 @@ class SubwordEncoder:
             return buckets_of(grams[-room:], self.config.buckets)
         grams = _grams(marked, 0, min(span, len(marked)), min_n, max_n)
         return buckets_of(grams[:room], self.config.buckets)
-
-
-#: Every encoder of this process, so that a forked child can give each a lock of its own.
-_ENCODERS: weakref.WeakSet[SubwordEncoder] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for encoder in list(_ENCODERS):
-        encoder._after_fork()
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _room_for(array: np.ndarray, size: int) -> np.ndarray:

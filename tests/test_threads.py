@@ -1,5 +1,7 @@
 """One classifier shared by 8 threads gives exactly the serial results."""
 
+import multiprocessing
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -51,3 +53,30 @@ def test_pipelined_windows_keep_input_order(backend, monkeypatch):
     np.testing.assert_allclose([p.score for _, p in streamed], one_by_one, atol=1e-6)
     with pytest.raises(TypeError, match="single string"):
         clf.iter_predict("one review")  # refused at the call, not at the first next()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
+def test_a_child_forked_while_a_thread_is_in_a_tflite_call_still_scores():
+    """LiteRT calls take turns behind a lock; a process forked while another thread is in a call
+    inherits that lock held, so the child gets one of its own instead of waiting forever."""
+    pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
+    from edge_sentiment import forks
+    from edge_sentiment.backends.tflite import _Serialised
+
+    earlier = set(forks._OWNERS)
+    clf = SentimentClassifier.load(backend="tflite")
+    (calls,) = [owner for owner in forks._OWNERS if isinstance(owner, _Serialised) and owner not in earlier]
+    del earlier
+    texts = make_texts(5, seed=1)
+    expected = clf.predict_proba(texts).tolist()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    with calls.lock:  # (as another thread holds it in the middle of a call)
+        child = context.Process(target=lambda: results.put(clf.predict_proba(texts).tolist()))
+        child.start()
+    try:
+        assert results.get(timeout=30) == expected
+    finally:
+        child.join(timeout=5)
+        if child.is_alive():
+            child.kill()

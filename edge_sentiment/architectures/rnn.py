@@ -242,11 +242,10 @@ class Attribution:
         self.model, self.column, self.encoder = model, column, encoder
         encoding = encoder.config
         self.maxlen = encoding.maxlen
-        self.projected = rnn_vectors(w) @ w["rnn_kernel"] + w["rnn_bias"]
         assert model.rnn_steps is not None  # (an RNN architecture)
         self.window: int = model.rnn_steps
         self.trimmable = model.head in TRIMMABLE_HEADS and encoding.padding == "pre"
-        self.pad_states = rnn_pad_states(self.projected[PAD_ID], w["rnn_recurrent"], self.window)
+        self.pad_states = rnn_pad_states(self._projected(np.array(PAD_ID)), w["rnn_recurrent"], self.window)
         dense_column = w["dense_kernel"][:, column]
         self.subword_scores = None
         if model.head == "mean_with_bag":
@@ -312,10 +311,15 @@ class Attribution:
         skip = int(used[0]) if self.trimmable and len(used) else 0
         return a[skip:], b[skip:], skip
 
+    def _projected(self, ids: np.ndarray) -> np.ndarray:
+        """The RNN's input projection of ``ids``' vectors (only the few a text reads: a table of
+        the whole vocabulary per explained column would cost megabytes each)."""
+        return rnn_vectors(self.weights)[ids] @ self.weights["rnn_kernel"] + self.weights["rnn_bias"]
+
     def _rnn_part(self, a: np.ndarray, b: np.ndarray, skip: int, alphas=np.array([0.0, 1.0]), grad=False):
         """The RNN term at each ``alpha`` on the path from row part ``a`` to ``b``; with ``grad``,
         also its gradient with respect to each column's input and mask weight."""
-        xa, xb = self.projected[a], self.projected[b]
+        xa, xb = self._projected(a), self._projected(b)
         ma, mb = (a != PAD_ID).astype(np.float64), (b != PAD_ID).astype(np.float64)
         x = xa[None] + alphas[:, None, None] * (xb - xa)[None]  # [N, T, units]
         mask = ma[None] + alphas[:, None] * (mb - ma)[None]  # [N, T]

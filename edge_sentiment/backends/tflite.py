@@ -12,6 +12,7 @@ import numpy as np
 
 from ..bundle import Bundle
 from ..errors import BackendUnavailableError, BundleError
+from ..forks import renew_after_fork
 from ..native_stderr import native_stderr_caught
 
 try:
@@ -39,20 +40,33 @@ def load(bundle: Bundle, file_key: str = "tflite"):
         raise BundleError(f"{path} returns {out['dtype'].__name__} of shape {list(out['shape_signature'])}; "
                           f"this bundle's model returns float32 [batch, {outputs}]: re-export the bundle")
     _first_allocation(interpreter)
-    lock = threading.Lock()
-    state: dict[str, int | None] = {"batch": None}
+    return _Serialised(interpreter, inp["index"], out["index"], bundle.io.width)
 
-    def predict(ids: np.ndarray) -> np.ndarray:
-        with lock:
-            if state["batch"] != len(ids):
-                interpreter.resize_tensor_input(inp["index"], [len(ids), bundle.io.width])
-                interpreter.allocate_tensors()
-                state["batch"] = len(ids)
-            interpreter.set_tensor(inp["index"], np.ascontiguousarray(ids, dtype=np.int32))
-            interpreter.invoke()
-            return interpreter.get_tensor(out["index"]).copy()
 
-    return predict
+class _Serialised:
+    """The interpreter's calls, one at a time, the input resized when the batch changes."""
+
+    def __init__(self, interpreter: Interpreter, input_index: int, output_index: int, width: int) -> None:
+        self.interpreter, self.input_index, self.output_index, self.width = interpreter, input_index, output_index, width
+        self.batch: int | None = None
+        self.lock = threading.Lock()
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """A child forked while another thread was in a call: a lock of its own (the call it
+        interrupted left tensors that the next call sets and runs again)."""
+        self.lock = threading.Lock()
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        with self.lock:
+            if self.batch != len(ids):
+                self.batch = None  # (until the new shape is allocated: a fork in between redoes it)
+                self.interpreter.resize_tensor_input(self.input_index, [len(ids), self.width])
+                self.interpreter.allocate_tensors()
+                self.batch = len(ids)
+            self.interpreter.set_tensor(self.input_index, np.ascontiguousarray(ids, dtype=np.int32))
+            self.interpreter.invoke()
+            return self.interpreter.get_tensor(self.output_index).copy()
 
 
 _allocated_once = False
