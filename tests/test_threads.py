@@ -58,7 +58,8 @@ def test_pipelined_windows_keep_input_order(backend, monkeypatch):
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")
 def test_a_child_forked_while_a_thread_is_in_a_tflite_call_still_scores():
     """LiteRT calls take turns behind a lock; a process forked while another thread is in a call
-    inherits that lock held, so the child gets one of its own instead of waiting forever."""
+    inherits that lock held and the call's hold on the interpreter: the child gets a lock and an
+    interpreter of its own instead of waiting forever or failing."""
     pytest.importorskip("ai_edge_litert", reason="needs the 'tflite' extra")
     from edge_sentiment import forks
     from edge_sentiment.backends.tflite import _Serialised
@@ -71,7 +72,10 @@ def test_a_child_forked_while_a_thread_is_in_a_tflite_call_still_scores():
     expected = clf.predict_proba(texts).tolist()
     context = multiprocessing.get_context("fork")
     results = context.Queue()
-    with calls.lock:  # (as another thread holds it in the middle of a call)
+    # As another thread in the middle of a call: the lock held, and a reference into the
+    # interpreter that LiteRT counts (it refuses to run while there is one).
+    with calls.lock:
+        in_the_call = calls.interpreter._interpreter  # noqa: F841
         child = context.Process(target=lambda: results.put(clf.predict_proba(texts).tolist()))
         child.start()
     try:

@@ -40,25 +40,30 @@ def load(bundle: Bundle, file_key: str = "tflite"):
         raise BundleError(f"{path} returns {out['dtype'].__name__} of shape {list(out['shape_signature'])}; "
                           f"this bundle's model returns float32 [batch, {outputs}]: re-export the bundle")
     _first_allocation(interpreter)
-    return _Serialised(interpreter, inp["index"], out["index"], bundle.io.width)
+    return _Serialised(interpreter, data, inp["index"], out["index"], bundle.io.width)
 
 
 class _Serialised:
     """The interpreter's calls, one at a time, the input resized when the batch changes."""
 
-    def __init__(self, interpreter: Interpreter, input_index: int, output_index: int, width: int) -> None:
-        self.interpreter, self.input_index, self.output_index, self.width = interpreter, input_index, output_index, width
+    def __init__(self, interpreter: Interpreter, model: bytes, input_index: int, output_index: int, width: int) -> None:
+        self.interpreter: Interpreter | None = interpreter
+        self.model, self.input_index, self.output_index, self.width = model, input_index, output_index, width
         self.batch: int | None = None
         self.lock = threading.Lock()
         renew_after_fork(self)
 
     def _after_fork(self) -> None:
-        """A child forked while another thread was in a call: a lock of its own (the call it
-        interrupted left tensors that the next call sets and runs again)."""
+        """In a child forked while another thread was in a call: a lock and an interpreter of its
+        own, made at its first call (LiteRT refuses to run while anything holds a reference into
+        the interpreter, and the interrupted call's references are never dropped in the child)."""
         self.lock = threading.Lock()
+        self.interpreter, self.batch = None, None
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         with self.lock:
+            if self.interpreter is None:
+                self.interpreter = Interpreter(model_content=self.model)
             if self.batch != len(ids):
                 self.batch = None  # (until the new shape is allocated: a fork in between redoes it)
                 self.interpreter.resize_tensor_input(self.input_index, [len(ids), self.width])
