@@ -41,8 +41,6 @@ def weight_shapes(model, vocab_size: int, outputs: int = 1, subword_buckets: int
 
 def numpy_forward(weights: dict, bundle):
     head = bundle.manifest.model.head
-    projected = (rnn_vectors(weights) @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
-    recurrent = weights["rnn_recurrent"]
     dense_w, dense_b = weights["dense_kernel"], weights["dense_bias"]
     model, task = bundle.manifest.model, bundle.manifest.task
     window = model.rnn_steps  # the RNN reads the last `window` steps
@@ -50,10 +48,13 @@ def numpy_forward(weights: dict, bundle):
     # A head that ignores pad steps: start from the state the cut pad columns lead to
     # (as the ONNX model does; see trim_leading_padding).
     trimmable = trims_leading_padding(model.architecture, head, bundle.encoding.padding, bool(model.subword_dim))
-    pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
     maxlen = bundle.encoding.maxlen
     bags = _FoldedBags(weights, model, bundle) if head == "mean_with_bag" else None
     reads_rnn = bags is None or bags.dense.reads_rnn  # (a bag-only model's RNN is skipped)
+    if reads_rnn:  # (a vocabulary-sized table: built only for a model that reads it)
+        projected = (rnn_vectors(weights) @ weights["rnn_kernel"] + weights["rnn_bias"]).astype(np.float32)
+        recurrent = weights["rnn_recurrent"]
+        pad_states = rnn_pad_states(projected[PAD_ID], recurrent, window)
 
     def predict(row: np.ndarray) -> np.ndarray:
         ids, subwords = row[:, :maxlen], row[:, maxlen:]
