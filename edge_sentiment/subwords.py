@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from itertools import accumulate, chain
+from itertools import accumulate, chain, repeat
 from typing import overload
 
 import numpy as np
@@ -300,11 +300,15 @@ class SubwordEncoder:
 
     def _table_rows(self, tokens: list[str]) -> np.ndarray:
         """Each token's row in the table (hashing the tokens not in it yet)."""
-        rows = list(map(self._row_of.get, tokens))
-        if None in rows:
-            self._warm(tokens)
-            rows = list(map(self._row_of.__getitem__, tokens))
-        return np.fromiter(rows, np.int64, len(rows))
+        rows = np.fromiter(map(self._row_of.get, tokens, repeat(-1)), np.int64, len(tokens))
+        missing = np.flatnonzero(rows < 0)
+        if not len(missing):
+            return rows
+        missing_tokens = [tokens[index] for index in missing.tolist()]
+        if self._add(list(dict.fromkeys(missing_tokens)), tokens):  # the table started again: every row moved
+            return np.fromiter(map(self._row_of.__getitem__, tokens), np.int64, len(tokens))
+        rows[missing] = list(map(self._row_of.__getitem__, missing_tokens))
+        return rows
 
     def warm(self, tokens: Sequence[str]) -> None:
         """Hash the n-grams of every token not in the table yet, all in one pass."""
@@ -313,27 +317,33 @@ class SubwordEncoder:
 
     def _warm(self, tokens: Sequence[str]) -> None:
         new = [t for t in dict.fromkeys(tokens) if t not in self._row_of]
-        if not new:
-            return
-        if len(self._row_of) + len(new) > CACHE_LIMIT:
-            self._clear()  # (then every token of this call is hashed, so all of them are in the table after it)
+        if new:
+            self._add(new, tokens)
+
+    def _add(self, new: list[str], tokens: Sequence[str]) -> bool:
+        """Hash ``new`` (distinct tokens not in the table, from ``tokens``) into the table. True if
+        the table had to start again: then every one of ``tokens`` is hashed into the new table."""
+        cleared = len(self._row_of) + len(new) > CACHE_LIMIT
+        if cleared:
+            self._clear()
             new = list(dict.fromkeys(tokens))
         min_n, max_n, buckets = self.config.min_n, self.config.max_n, self.config.buckets
-        fits = [len(token) <= self._longest_whole for token in new]
-        if not all(fits):
+        longest = self._longest_whole
+        if max(map(len, new)) > longest:
             # A word with more n-grams than a text keeps gives a text at most its last (first) slots
             # of them: only those are hashed and kept, so rows() places the same ids at any length.
-            long = [token for token, whole in zip(new, fits) if not whole]
+            long = [token for token in new if len(token) > longest]
             parts = [self._part(token, self.config.slots) for token in long]
             self._append(long, np.concatenate(parts), [len(part) for part in parts])
-            new = [token for token, whole in zip(new, fits) if whole]
+            new = [token for token in new if len(token) <= longest]
         if not new:
-            return
+            return cleared
         if (sum(map(len, new)) + 2 * len(new)) * (max_n - min_n + 1) > PYTHON_TOKEN_GRAMS:
             ids, counts = token_buckets(new, min_n, max_n, buckets)
             self._append(new, ids, counts.tolist())
-            return
-        self._append(new, *few_token_buckets(new, min_n, max_n, buckets))
+        else:
+            self._append(new, *few_token_buckets(new, min_n, max_n, buckets))
+        return cleared
 
     def _append(self, tokens: list[str], flat: np.ndarray | list[int], counts: Sequence[int]) -> None:
         """Add ``tokens`` (their ids, concatenated in ``flat``; ``counts``: how many each has) to the

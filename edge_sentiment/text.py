@@ -147,6 +147,9 @@ def _unicode_tokens(text: str, symbols: bool = False) -> list[str]:
     count) cannot change its tokens.
     """
     kept = _blank_separators(text)
+    # Letters and digits only, between ASCII spaces (so no other space either): each piece is a token.
+    if kept.replace(" ", "").isalnum():
+        return kept.split()
     tokens: list[str] = []
     # Split at the ASCII space only: str.split() would also split at non-ASCII
     # spaces (U+2028, ...), which the wider count took for word characters.
