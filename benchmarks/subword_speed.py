@@ -18,6 +18,10 @@ timed too, as a long-running process meets them: fresh copies of each model firs
 latency over them of a copy that scores everything one text per call; ``batch_new_texts_per_s``
 the texts/s of one batch call over them all, the median over three copies that score the
 training texts as one batch first.
+
+fastText's line names the package that was imported (``package``): PyPI's sdist, ``fasttext``,
+compiles for the CPU it is installed on and is much faster than the prebuilt wheels
+(``fasttext-numpy2-wheel``); compare against the one your users run.
 """
 
 from __future__ import annotations
@@ -43,6 +47,21 @@ def _fasttext(train: Path, folder: Path):
     model = fasttext.train_supervised(str(path), epoch=25, wordNgrams=2, minn=2, maxn=4, verbose=0)
     model.save_model(str(folder / "model.bin"))
     return model, (folder / "model.bin").stat().st_size
+
+
+def _fasttext_package() -> str:
+    """Which fastText build is installed: PyPI's sdist compiles it for this CPU (-O3 -march=native),
+    the prebuilt wheels (fasttext-numpy2-wheel, ...) are generic and slower."""
+    from importlib.metadata import distribution, packages_distributions
+
+    import fasttext
+
+    module = Path(fasttext.__file__).resolve()
+    for name in packages_distributions().get("fasttext", []):
+        found = distribution(name)
+        if any(Path(found.locate_file(file)).resolve() == module for file in found.files or []):
+            return f"{name} {found.version}"
+    return "unknown"
 
 
 #: Batch calls timed per model and round (their median counts): one call alone is at the mercy of a
@@ -141,7 +160,8 @@ def main() -> None:
                           "predict_new_texts_us": round(new_texts[name][0], 1),
                           "batch_texts_per_s": round(statistics.median(r[1] for r in rounds)),
                           "batch_new_texts_per_s": round(new_texts[name][1]),
-                          "model_mb": round(models[name][2] / 1e6, 2)}), flush=True)
+                          "model_mb": round(models[name][2] / 1e6, 2),
+                          **({"package": _fasttext_package()} if name.startswith("fasttext") else {})}), flush=True)
 
 
 if __name__ == "__main__":
