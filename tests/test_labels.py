@@ -183,7 +183,6 @@ def test_a_three_class_bundle_is_evaluated_explained_and_verified(topics, tmp_pa
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
-
 def test_one_classifier_explains_every_label_as_a_fresh_one_does(feelings):
     """The explainer reads the weights once and builds each label's part when first asked: the
     labels explained in any order, by one classifier, give what a classifier of their own gives."""
@@ -196,6 +195,7 @@ def test_one_classifier_explains_every_label_as_a_fresh_one_does(feelings):
         explained, alone = shared.explain(text, label), TextClassifier.load(feelings / "bundle").explain(text, label)
         assert explained == alone and explained.label == label
         assert explained.base + sum(t.contribution for t in explained.tokens) == pytest.approx(explained.logit, abs=1e-6)
+
 
 def test_a_multilabel_bundle_has_thresholds_and_predicts_label_sets(feelings, tmp_path):
     from edge_sentiment import TextClassifier

@@ -196,6 +196,7 @@ def test_a_child_forked_while_a_thread_holds_the_table_still_encodes():
         if child.is_alive():
             child.kill()
 
+
 CUES = {"positive": ["wonderful", "excellent", "brilliant"], "negative": ["terrible", "horrible", "dreadful"]}
 FILLER = ["the", "movie", "film", "was", "really", "plot", "acting", "a", "this", "story"]
 
