@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 import multiprocessing
 import os
 import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +34,12 @@ DEFAULT_BATCH_SIZE = 256
 #: inputs). Leading padding that every row of a model call shares is skipped, so
 #: calls made of similar lengths do far less work than a random mix.
 SORT_WINDOW = 4096
+#: Model calls' worth of texts from which a thread may score each call while the next one's texts
+#: are encoded (with fewer, starting the thread costs what the overlap saves) ...
+OVERLAP_FROM_CALLS = 2
+#: ... if scoring costs at least this share of encoding's CPU time: below it, the contention of two
+#: busy cores costs more than the overlap saves (benchmarks/batch_sizes.py).
+OVERLAP_SHARE = 1 / 3
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,8 @@ class SentimentClassifier:
         self._pool = None
         self._pool_lock = threading.Lock()
         self._explainer: Explainer | None = None  # built on first use
+        #: Scoring's CPU time over encoding's in the last batch of OVERLAP_FROM_CALLS calls or more.
+        self._scoring_share: float | None = None
 
     @classmethod
     def load(
@@ -277,11 +287,12 @@ class SentimentClassifier:
     def _scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
         """``(texts, scores)`` per window of up to SORT_WINDOW texts, in order.
 
-        With more than one window, window k is scored on a worker thread while
-        window k + 1 is encoded (here, or in worker processes): tokenizing holds
-        the GIL, the backends release it while they compute, so the two overlap.
-        Only a few windows are in flight at a time, so memory stays flat. An
-        error from ``texts`` is raised after every window before it is delivered.
+        Tokenizing holds the GIL and onnxruntime and LiteRT release it while they compute,
+        so a worker thread scores one model call while the next call's texts are encoded
+        (from OVERLAP_FROM_CALLS calls' worth of texts on). The NumPy backend, which holds
+        the GIL too, and worker processes, which encode a window at a time, overlap whole
+        windows instead. Only a few windows are in flight at a time, so memory stays flat.
+        An error from ``texts`` is raised after every window before it is delivered.
         """
         reader = _WindowReader(texts, SORT_WINDOW)
         yield from self._scored_reader_windows(reader)
@@ -293,25 +304,59 @@ class SentimentClassifier:
         if first is None:
             return
         second = next(windows, None)
-        if second is None:  # one window: nothing to overlap
-            yield first, self._score_window(self._encoder.encode(first))
+        pool = self._worker_pool() if second is not None else None
+        windows = itertools.chain([first] if second is None else [first, second], windows)
+        if pool is not None:
+            yield from _with_scorer(self._overlapped_windows, pool.encode_windows(windows))
             return
-        encoded = self._encoded_windows(itertools.chain([first, second], windows))
-        from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single text does not need
+        costs = _Costs()
+        if self._overlaps_calls(len(first)):
+            yield from _with_scorer(self._overlapped_calls, windows, costs)
+        elif second is None:  # one window, scored here
+            yield first, costs.timed("scoring", self._score_window, first, costs.timed("encoding", self._encoder.encode, first))
+        else:
+            encoded = ((window, costs.timed("encoding", self._encoder.encode, window)) for window in windows)
+            yield from _with_scorer(self._overlapped_windows, encoded, costs)
+        if len(first) >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE and costs.encoding:
+            self._scoring_share = costs.scoring / costs.encoding
 
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as scorer:
-            window, ids = next(encoded)
-            pending = scorer.submit(self._score_window, ids)
-            for following, following_ids in encoded:
-                yield window, pending.result()
-                window, pending = following, scorer.submit(self._score_window, following_ids)
+    def _overlaps_calls(self, texts: int) -> bool:
+        """Whether a batch whose first window has ``texts`` texts is scored a model call at a time on a
+        thread while the next call's texts are encoded here: where the backend releases the GIL, there
+        are calls enough, and scoring (as last measured) costs enough beside encoding that the overlap
+        saves more than the two busy cores' contention costs (each runs ~10% slower)."""
+        return (self._run.releases_gil and texts >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE
+                and (self._scoring_share is None or self._scoring_share >= OVERLAP_SHARE))
+
+    def _overlapped_calls(self, windows: Iterable[list[str]], costs: _Costs, scorer) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Each window's texts ordered by length and encoded here one model call's worth at a time, while
+        ``scorer`` scores the calls before: similar lengths share a call (less padding) and even one
+        window keeps both cores busy. A window is delivered once the next one's calls are under way."""
+        def delivered(window: list[str], calls: list) -> tuple[list[str], np.ndarray]:
+            return window, _collected(window, ((rows, pending.result()) for rows, pending in calls), self.bundle.io.outputs)
+
+        held = None
+        for window in windows:
+            calls = [(rows, scorer.submit(costs.timed, "scoring", self._score_ids,
+                                          costs.timed("encoding", self._encoder.encode, [window[i] for i in rows.tolist()])))
+                     for rows in _calls(window)]
+            if held is not None:
+                yield delivered(*held)
+            held = window, calls
+        if held is not None:
+            yield delivered(*held)
+
+    def _overlapped_windows(self, encoded: Iterator[tuple[list[str], np.ndarray]], costs: _Costs | None = None, *,
+                            scorer) -> Iterator[tuple[list[str], np.ndarray]]:
+        """Window k scored by ``scorer`` while window k + 1 is encoded (in worker processes, or here
+        where overlapping model calls does not pay, :meth:`_overlaps_calls`)."""
+        score = self._score_window if costs is None else functools.partial(costs.timed, "scoring", self._score_window)
+        window, ids = next(encoded)
+        pending = scorer.submit(score, window, ids)
+        for following, following_ids in encoded:
             yield window, pending.result()
-
-    def _encoded_windows(self, windows: Iterable[list[str]]) -> Iterator[tuple[list[str], np.ndarray]]:
-        pool = self._worker_pool()
-        if pool is None:
-            return ((window, self._encoder.encode(window)) for window in windows)
-        return pool.encode_windows(windows)
+            window, pending = following, scorer.submit(score, following, following_ids)
+        yield window, pending.result()
 
     def _worker_pool(self):
         """The pool of tokenizing processes, reserved for one call; None to tokenize here."""
@@ -319,7 +364,7 @@ class SentimentClassifier:
             return None
         reason = _why_workers_cannot_start()
         if reason is not None:
-            warnings.warn(f"workers > 1 {reason}: tokenizing in this process instead", RuntimeWarning, stacklevel=4)
+            warnings.warn(f"workers > 1 {reason}: tokenizing in this process instead", RuntimeWarning, stacklevel=3)
             return None
         with self._pool_lock:
             if self._pool is None or not self._pool.begin_call():
@@ -329,22 +374,16 @@ class SentimentClassifier:
 
                 if self._pool is not None and self._pool.owned_here and self._pool.broken:
                     warnings.warn(f"a tokenizing worker process {self._pool.how_a_worker_died()} since the last "
-                                  "call; starting new workers", RuntimeWarning, stacklevel=4)
+                                  "call; starting new workers", RuntimeWarning, stacklevel=3)
 
                 self._pool = EncodingPool(self.bundle.path, self.bundle.encoding, self.workers)
                 self._pool.begin_call()
             return self._pool
 
-    def _score_window(self, ids: np.ndarray) -> np.ndarray:
-        """Score rows in model calls of similar length; results come back in input order."""
-        if len(ids) <= DEFAULT_BATCH_SIZE:
-            return self._score_ids(ids)
-        order = np.argsort(np.count_nonzero(ids, axis=1), kind="stable")
-        scores = np.empty((len(ids), self.bundle.io.outputs), dtype=np.float32)
-        for start in range(0, len(ids), DEFAULT_BATCH_SIZE):
-            rows = order[start : start + DEFAULT_BATCH_SIZE]
-            scores[rows] = self._run(ids[rows])
-        return scores
+    def _score_window(self, window: list[str], ids: np.ndarray) -> np.ndarray:
+        """The scores of ``window`` (its texts' rows: ``ids``) in input order, from the model calls of
+        :func:`_calls`."""
+        return _collected(window, [(rows, self._score_ids(ids[rows])) for rows in _calls(window)], self.bundle.io.outputs)
 
     def _prediction(self, row: np.ndarray, top_k: int | None = None) -> Prediction:
         if self.task == "binary":  # (the common case, kept short: it runs once per text)
@@ -397,6 +436,44 @@ def _why_workers_cannot_start() -> str | None:
         # A worker process imports the main module by its path; "<stdin>" (python - < script.py) has none.
         return f"from a main module that is not a file ({main_file}), which worker processes cannot import"
     return None
+
+
+@dataclass
+class _Costs:
+    """CPU seconds a batch spent encoding and scoring, each in the thread that did it (waiting for
+    the other thread or for the GIL is not counted)."""
+
+    encoding: float = 0.0
+    scoring: float = 0.0
+
+    def timed(self, kind: str, work: Callable, *args):
+        started = time.thread_time()
+        result = work(*args)
+        setattr(self, kind, getattr(self, kind) + time.thread_time() - started)
+        return result
+
+
+def _with_scorer(overlapped: Callable[..., Iterator], *args) -> Iterator:
+    """``overlapped(*args, scorer=...)`` with a thread of its own to score on."""
+    from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single text does not need
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as scorer:
+        yield from overlapped(*args, scorer=scorer)
+
+
+def _calls(window: list[str]) -> list[np.ndarray]:
+    """The rows of ``window`` each model call scores: its texts by length, DEFAULT_BATCH_SIZE a call.
+    Every path scores a window in these calls, so its scores never depend on the path."""
+    order = np.argsort(np.fromiter(map(len, window), np.int64, len(window)), kind="stable")
+    return np.array_split(order, range(DEFAULT_BATCH_SIZE, len(window), DEFAULT_BATCH_SIZE))
+
+
+def _collected(window: list[str], calls: Iterable[tuple[np.ndarray, np.ndarray]], outputs: int) -> np.ndarray:
+    """The scores of ``window`` in its own order, from ``calls``: (rows of the window, their scores)."""
+    scores = np.empty((len(window), outputs), dtype=np.float32)
+    for rows, found in calls:
+        scores[rows] = found
+    return scores
 
 
 class _WindowReader:

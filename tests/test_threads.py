@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -53,6 +54,37 @@ def test_pipelined_windows_keep_input_order(backend, monkeypatch):
     np.testing.assert_allclose([p.score for _, p in streamed], one_by_one, atol=1e-6)
     with pytest.raises(TypeError, match="single string"):
         clf.iter_predict("one review")  # refused at the call, not at the first next()
+
+
+@pytest.mark.parametrize("backend", ["onnx", "numpy"])
+def test_a_batch_scores_the_same_whether_or_not_its_model_calls_overlap_encoding(backend, monkeypatch):
+    """From two model calls' worth of texts on, a backend that releases the GIL scores each call on a
+    thread while the next call's texts are encoded, if scoring was measured to cost enough; the
+    scores are those of the calls made here, and the cost it last measured decides the next batch."""
+    from edge_sentiment.classifier import DEFAULT_BATCH_SIZE, OVERLAP_SHARE
+
+    clf = SentimentClassifier.load(backend=backend)
+    texts = make_texts(2 * DEFAULT_BATCH_SIZE + 37, seed=11)
+    scored_on = []
+    score_ids = clf._score_ids
+    monkeypatch.setattr(clf, "_score_ids", lambda ids: scored_on.append(threading.current_thread().name) or score_ids(ids))
+
+    def scores_and_threads(share: float | None) -> tuple[np.ndarray, set[str]]:
+        clf._scoring_share = share
+        scored_on.clear()
+        return clf.predict_proba(texts), set(scored_on)
+
+    here, here_threads = scores_and_threads(OVERLAP_SHARE / 2)
+    assert here_threads == {threading.current_thread().name}
+    assert clf._scoring_share > 0  # measured again
+    overlapped, overlapped_threads = scores_and_threads(None)
+    np.testing.assert_array_equal(overlapped, here)
+    if backend == "onnx":
+        assert overlapped_threads and threading.current_thread().name not in overlapped_threads
+    else:  # the NumPy backend holds the GIL: its calls stay here
+        assert overlapped_threads == here_threads
+    one_by_one = np.array([clf.predict(t).score for t in texts], dtype=np.float32)
+    np.testing.assert_allclose(overlapped, one_by_one, atol=1e-6)
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX only")

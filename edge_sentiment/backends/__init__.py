@@ -33,6 +33,9 @@ class Predictor:
     #: ``one(kept)``, or ``one(kept, subwords)`` for a bundle with subwords.
     one: Callable[..., np.ndarray] | None = None
     one_min_steps: int = 1
+    #: Whether ``batch`` computes with the GIL released (onnxruntime, LiteRT), so that a thread
+    #: scoring one call and this one tokenizing the next run at the same time.
+    releases_gil: bool = True
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         return self.batch(ids)
@@ -57,6 +60,7 @@ def load_backend(name: str, bundle: Bundle) -> Predictor:
         lambda ids: checked_scores(batch(ids), len(ids), outputs, where),
         None if one is None else (lambda *kept: checked_row(one(*kept), outputs, where)),
         predictor.one_min_steps,
+        predictor.releases_gil,
     )
     from ..probe import check_belongs  # (it imports the encoder, which a backend does not need)
 

@@ -9,6 +9,7 @@ Keras model.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 
@@ -17,11 +18,14 @@ import numpy as np
 from ..architectures import architecture, weight_shapes
 from ..bundle import Bundle
 from ..errors import BundleError
+from . import Predictor
 
 
 def load(bundle: Bundle, file_key: str = "numpy"):
     weights = read_weights(bundle, file_key)
-    return architecture(bundle.manifest.model).numpy_forward(weights, bundle)
+    forward = architecture(bundle.manifest.model).numpy_forward(weights, bundle)
+    # Its many small NumPy steps hold the GIL: scored on a thread, they would slow the tokenizing they overlap.
+    return dataclasses.replace(forward if isinstance(forward, Predictor) else Predictor(forward), releases_gil=False)
 
 
 def read_weights(bundle: Bundle, file_key: str = "numpy") -> dict[str, np.ndarray]:
