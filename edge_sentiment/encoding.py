@@ -117,7 +117,7 @@ class Encoder:
         self._ids = {w: i for w, i in vocab.items() if config.skip_top <= i < config.num_words}
         self.subwords = None
         if config.subwords is not None:
-            self.subwords = SubwordEncoder(config.subwords, config.truncating == "pre", config.padding == "pre")
+            self.subwords = SubwordEncoder(config.subwords, config.truncating == "pre", config.padding == "pre", self._lookup_iter)
 
     def ids(self, text: str) -> list[int]:
         """The whole id sequence of one text, before padding: start id, then one id per token."""
@@ -139,15 +139,15 @@ class Encoder:
             return self.pad([self.kept_array(text) for text in texts])
         kept = [self.kept_tokens(text) for text in texts]
         token_lists = [tokens for tokens, _ in kept]
-        words = self._word_rows(token_lists, np.fromiter((start for _, start in kept), bool, len(kept)))
-        return np.concatenate([words, self.subwords.rows(token_lists)], axis=1)
+        subwords, word_ids = self.subwords.rows_and_word_ids(token_lists)
+        words = self._word_rows(token_lists, word_ids, np.fromiter((start for _, start in kept), bool, len(kept)))
+        return np.concatenate([words, subwords], axis=1)
 
-    def _word_rows(self, token_lists: list[list[str]], with_start: np.ndarray) -> np.ndarray:
-        """The padded id rows of texts' kept tokens (each fits ``maxlen`` with its start id), looked
-        up in one pass over every token and placed in one vectorised step."""
+    def _word_rows(self, token_lists: list[list[str]], ids: np.ndarray, with_start: np.ndarray) -> np.ndarray:
+        """The padded id rows of texts' kept tokens (each fits ``maxlen`` with its start id; ``ids``:
+        every token's id, one text after the other), placed in one vectorised step."""
         maxlen = self.config.maxlen
         lengths = np.fromiter(map(len, token_lists), np.int64, len(token_lists))[:, None]
-        ids = np.fromiter(self._lookup_iter(list(chain.from_iterable(token_lists))), np.int32, int(lengths.sum()))
         first = maxlen - lengths if self.config.padding == "pre" else with_start[:, None].astype(np.int64)
         columns = np.arange(maxlen)
         out = np.full((len(token_lists), maxlen), PAD_ID, dtype=np.int32)

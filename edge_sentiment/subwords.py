@@ -23,7 +23,7 @@ NumPy only: the runtime imports it.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from itertools import accumulate, chain, repeat
 from typing import overload
@@ -207,11 +207,16 @@ def _running_buckets(points: list[bytes], min_n: int, max_n: int, buckets: int, 
 class SubwordEncoder:
     """The subword ids of kept tokens, per :class:`SubwordConfig`. Each token's buckets are hashed
     once and kept in one flat array (a token is a start and a count there), so a batch gathers
-    every token's ids in one step. Threads may share one: they take turns with the table."""
+    every token's ids in one step, and its word id with them. Threads may share one: they take
+    turns with the table."""
 
-    def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool) -> None:
+    def __init__(self, config: SubwordConfig, from_end: bool, pad_before: bool,
+                 word_ids: Callable[[list[str]], Iterable[int]] | None = None) -> None:
         self.config = config
         self.from_end, self.pad_before = from_end, pad_before
+        #: Each token's word id (the encoder's vocabulary lookup), kept in the table beside its
+        #: n-grams, so a batch looks each token up once for both (:meth:`rows_and_word_ids`).
+        self._word_ids_of = word_ids
         #: The longest token whose n-grams all fit in the slots (their count grows with the length).
         self._longest_whole = 0
         while count_ngrams(self._longest_whole + 1, config.min_n, config.max_n) <= config.slots:
@@ -234,6 +239,7 @@ class SubwordEncoder:
         self._ids_of_row: list[np.ndarray] = []
         self._starts = np.zeros(1024, dtype=np.int64)
         self._counts = np.zeros(1024, dtype=np.int64)
+        self._word_ids = np.zeros(1024, dtype=np.int32)
         self._flat = np.zeros(1 << 14, dtype=np.int32)
         self._used = 0
 
@@ -261,11 +267,19 @@ class SubwordEncoder:
         (A token cut at the edge keeps the ids :meth:`kept` gives it: n-grams come by start
         position, so the part it hashes is the end, or the start, of the whole token's list.)"""
         with self._lock:
-            return self._rows(token_lists)
+            return self._rows(token_lists, self._table_rows(list(chain.from_iterable(token_lists))))
 
-    def _rows(self, token_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    def rows_and_word_ids(self, token_lists: Sequence[Sequence[str]]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`rows`, and every token's word id, one text's tokens after the other's (an encoder
+        made with ``word_ids`` only)."""
+        if self._word_ids_of is None:
+            raise ValueError("this SubwordEncoder was made without word_ids: use rows()")
+        with self._lock:
+            table_rows = self._table_rows(list(chain.from_iterable(token_lists)))
+            return self._rows(token_lists, table_rows), self._word_ids[table_rows]
+
+    def _rows(self, token_lists: Sequence[Sequence[str]], table_rows: np.ndarray) -> np.ndarray:
         slots = self.config.slots
-        table_rows = self._table_rows(list(chain.from_iterable(token_lists)))
         counts = self._counts[table_rows]
         tokens_per_text = np.fromiter(map(len, token_lists), np.int64, len(token_lists))
         ends = np.cumsum(tokens_per_text)
@@ -356,6 +370,9 @@ class SubwordEncoder:
         self._flat[first_id : bounds[-1]] = flat
         self._starts[first_row : first_row + len(tokens)] = bounds[:-1]
         self._counts[first_row : first_row + len(tokens)] = counts
+        if self._word_ids_of is not None:
+            self._word_ids = _room_for(self._word_ids, first_row + len(tokens))
+            self._word_ids[first_row : first_row + len(tokens)] = np.fromiter(self._word_ids_of(tokens), np.int32, len(tokens))
         self._row_of.update(zip(tokens, range(first_row, first_row + len(tokens))))
         self._used = bounds[-1]
 

@@ -132,16 +132,23 @@ def test_the_token_table_grows_and_starts_again_when_full_with_the_same_ids(monk
     def alone(tokens):
         return SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True).kept(tokens)
 
-    encoder = SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True)
+    def word_ids(tokens):  # (a stand-in vocabulary: each token's id is its length times 10)
+        return [10 * len(token) for token in tokens]
+
+    encoder = SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True, word_ids)
     many = [f"w{i}" for i in range(3000)]  # more tokens and ids than the table first has room for
-    rows = encoder.rows([many[i : i + 7] for i in range(0, 3000, 7)])
+    rows, ids = encoder.rows_and_word_ids([many[i : i + 7] for i in range(0, 3000, 7)])
     assert [row[row > 0].tolist() for row in rows[:3]] == [alone(many[i : i + 7]).tolist() for i in (0, 7, 14)]
+    assert ids.tolist() == word_ids(many)
     monkeypatch.setattr(subwords, "CACHE_LIMIT", 3)
     # (the table starts again in the middle of a text: a known word beside new ones that overflow it)
-    for tokens in (["ab", "cd"], ["ef", "gh", "ij"], ["ab", "mn"], ["op", "ab"], ["ab", "qr", "st"], ["st", "uv"]):
+    for tokens in (["ab", "cd"], ["ef", "ghi", "ij"], ["ab", "mn"], ["op", "ab"], ["abc", "qr", "st"], ["st", "uv"]):
         assert encoder.kept(tokens).tolist() == alone(tokens).tolist()
-        both = encoder.rows([tokens, tokens[::-1]])
+        both, ids = encoder.rows_and_word_ids([tokens, tokens[::-1]])
         assert [row[row > 0].tolist() for row in both] == [alone(tokens).tolist(), alone(tokens[::-1]).tolist()]
+        assert ids.tolist() == word_ids(tokens + tokens[::-1])
+    with pytest.raises(ValueError, match="without word_ids"):
+        SubwordEncoder(SubwordConfig(2, 3, 50, 40), True, True).rows_and_word_ids([["ab"]])
 
 
 def test_threads_sharing_an_encoder_get_the_ids_each_would_alone(monkeypatch):
