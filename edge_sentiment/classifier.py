@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 import itertools
 import multiprocessing
 import os
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .backends import load_backend
+from .batch_scoring import BatchScorer, checked_text
 from .bundle import Bundle, load_bundle
 from .constants import DEFAULT_THRESHOLD, PAD_ID
 from .encoding import Encoder
@@ -26,21 +25,6 @@ from .tasks import label_scores
 if TYPE_CHECKING:
     from .explain import Explainer, Explanation
     from .reports import EvaluationReport
-
-#: Rows per model call: the size that bounds peak memory without costing throughput
-#: (docs/design.md, "Design figures").
-DEFAULT_BATCH_SIZE = 256
-#: Texts read, encoded and sorted by length at a time (bounds memory for huge
-#: inputs). Leading padding that every row of a model call shares is skipped, so
-#: calls made of similar lengths do far less work than a random mix.
-SORT_WINDOW = 4096
-#: Model calls' worth of texts from which a thread may score each call while the next one's texts
-#: are encoded (with fewer, starting the thread costs what the overlap saves) ...
-OVERLAP_FROM_CALLS = 2
-#: ... if scoring costs at least this share of encoding's CPU time: below it, the contention of two
-#: busy cores costs more than the overlap saves (benchmarks/batch_sizes.py).
-OVERLAP_SHARE = 1 / 3
-
 
 @dataclass(frozen=True)
 class Prediction:
@@ -101,8 +85,8 @@ class SentimentClassifier:
         self._pool = None
         self._pool_lock = threading.Lock()
         self._explainer: Explainer | None = None  # built on first use
-        #: Scoring's CPU time over encoding's in the last batch of OVERLAP_FROM_CALLS calls or more.
-        self._scoring_share: float | None = None
+        self._batches = BatchScorer(self._encoder.encode, self._score_ids, bundle.io.outputs, self._run.releases_gil,
+                                    self._worker_pool)
 
     @classmethod
     def load(
@@ -164,7 +148,7 @@ class SentimentClassifier:
         """Classify one text; ``top_k`` keeps that many of the highest ``scores``."""
         if top_k is not None and (not isinstance(top_k, int) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer, got {top_k!r}")
-        return self._prediction(self._score_one(_checked_text(text)), top_k)
+        return self._prediction(self._score_one(checked_text(text)), top_k)
 
     def _score_one(self, text: str) -> np.ndarray:
         """One text's output row, by the direct path: no windows or sorting for a single row."""
@@ -285,78 +269,8 @@ class SentimentClassifier:
         )
 
     def _scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
-        """``(texts, scores)`` per window of up to SORT_WINDOW texts, in order.
-
-        Tokenizing holds the GIL and onnxruntime and LiteRT release it while they compute,
-        so a worker thread scores one model call while the next call's texts are encoded
-        (from OVERLAP_FROM_CALLS calls' worth of texts on). The NumPy backend, which holds
-        the GIL too, and worker processes, which encode a window at a time, overlap whole
-        windows instead. Only a few windows are in flight at a time, so memory stays flat.
-        An error from ``texts`` is raised after every window before it is delivered.
-        """
-        reader = _WindowReader(texts, SORT_WINDOW)
-        yield from self._scored_reader_windows(reader)
-        reader.raise_failure()
-
-    def _scored_reader_windows(self, reader: _WindowReader) -> Iterator[tuple[list[str], np.ndarray]]:
-        windows = iter(reader)
-        first = next(windows, None)
-        if first is None:
-            return
-        second = next(windows, None)
-        pool = self._worker_pool() if second is not None else None
-        windows = itertools.chain([first] if second is None else [first, second], windows)
-        if pool is not None:
-            yield from _with_scorer(self._overlapped_windows, pool.encode_windows(windows))
-            return
-        costs = _Costs()
-        if self._overlaps_calls(len(first)):
-            yield from _with_scorer(self._overlapped_calls, windows, costs)
-        elif second is None:  # one window, scored here
-            yield first, costs.timed("scoring", self._score_window, first, costs.timed("encoding", self._encoder.encode, first))
-        else:
-            encoded = ((window, costs.timed("encoding", self._encoder.encode, window)) for window in windows)
-            yield from _with_scorer(self._overlapped_windows, encoded, costs)
-        if len(first) >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE and costs.encoding:
-            self._scoring_share = costs.scoring / costs.encoding
-
-    def _overlaps_calls(self, texts: int) -> bool:
-        """Whether a batch whose first window has ``texts`` texts is scored a model call at a time on a
-        thread while the next call's texts are encoded here: where the backend releases the GIL, there
-        are calls enough, and scoring (as last measured) costs enough beside encoding that the overlap
-        saves more than the two busy cores' contention costs (each runs ~10% slower)."""
-        return (self._run.releases_gil and texts >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE
-                and (self._scoring_share is None or self._scoring_share >= OVERLAP_SHARE))
-
-    def _overlapped_calls(self, windows: Iterable[list[str]], costs: _Costs, scorer) -> Iterator[tuple[list[str], np.ndarray]]:
-        """Each window's texts ordered by length and encoded here one model call's worth at a time, while
-        ``scorer`` scores the calls before: similar lengths share a call (less padding) and even one
-        window keeps both cores busy. A window is delivered once the next one's calls are under way."""
-        def delivered(window: list[str], calls: list) -> tuple[list[str], np.ndarray]:
-            return window, _collected(window, ((rows, pending.result()) for rows, pending in calls), self.bundle.io.outputs)
-
-        held = None
-        for window in windows:
-            calls = [(rows, scorer.submit(costs.timed, "scoring", self._score_ids,
-                                          costs.timed("encoding", self._encoder.encode, [window[i] for i in rows.tolist()])))
-                     for rows in _calls(window)]
-            if held is not None:
-                yield delivered(*held)
-            held = window, calls
-        if held is not None:
-            yield delivered(*held)
-
-    def _overlapped_windows(self, encoded: Iterator[tuple[list[str], np.ndarray]], costs: _Costs | None = None, *,
-                            scorer) -> Iterator[tuple[list[str], np.ndarray]]:
-        """Window k scored by ``scorer`` while window k + 1 is encoded (in worker processes, or here
-        where overlapping model calls does not pay, :meth:`_overlaps_calls`)."""
-        score = self._score_window if costs is None else functools.partial(costs.timed, "scoring", self._score_window)
-        window, ids = next(encoded)
-        pending = scorer.submit(score, window, ids)
-        for following, following_ids in encoded:
-            yield window, pending.result()
-            window, pending = following, scorer.submit(score, following, following_ids)
-        yield window, pending.result()
+        """``(texts, scores)`` per window of texts, in order (edge_sentiment/batch_scoring.py)."""
+        return self._batches.scored_windows(texts)
 
     def _worker_pool(self):
         """The pool of tokenizing processes, reserved for one call; None to tokenize here."""
@@ -364,7 +278,7 @@ class SentimentClassifier:
             return None
         reason = _why_workers_cannot_start()
         if reason is not None:
-            warnings.warn(f"workers > 1 {reason}: tokenizing in this process instead", RuntimeWarning, stacklevel=3)
+            warnings.warn(f"workers > 1 {reason}: tokenizing in this process instead", RuntimeWarning, stacklevel=4)
             return None
         with self._pool_lock:
             if self._pool is None or not self._pool.begin_call():
@@ -374,16 +288,11 @@ class SentimentClassifier:
 
                 if self._pool is not None and self._pool.owned_here and self._pool.broken:
                     warnings.warn(f"a tokenizing worker process {self._pool.how_a_worker_died()} since the last "
-                                  "call; starting new workers", RuntimeWarning, stacklevel=3)
+                                  "call; starting new workers", RuntimeWarning, stacklevel=4)
 
                 self._pool = EncodingPool(self.bundle.path, self.bundle.encoding, self.workers)
                 self._pool.begin_call()
             return self._pool
-
-    def _score_window(self, window: list[str], ids: np.ndarray) -> np.ndarray:
-        """The scores of ``window`` (its texts' rows: ``ids``) in input order, from the model calls of
-        :func:`_calls`."""
-        return _collected(window, [(rows, self._score_ids(ids[rows])) for rows in _calls(window)], self.bundle.io.outputs)
 
     def _prediction(self, row: np.ndarray, top_k: int | None = None) -> Prediction:
         if self.task == "binary":  # (the common case, kept short: it runs once per text)
@@ -417,15 +326,6 @@ def _refuse_non_sequence(texts: object) -> None:
         )
 
 
-def _checked_text(text: object) -> str:
-    if not isinstance(text, str):
-        several = "several texts go to predict_batch(texts) or predict_proba(texts), each a string"
-        hint = ("decode bytes with .decode('utf-8') first" if isinstance(text, (bytes, bytearray))
-                else several if isinstance(text, (list, tuple)) else "pass the text as a string")
-        raise TypeError(f"text must be str, got {type(text).__name__}; {hint}")
-    return text
-
-
 def _why_workers_cannot_start() -> str | None:
     """Why this process cannot start tokenizing workers, or None if it can."""
     if multiprocessing.current_process().daemon:
@@ -436,73 +336,6 @@ def _why_workers_cannot_start() -> str | None:
         # A worker process imports the main module by its path; "<stdin>" (python - < script.py) has none.
         return f"from a main module that is not a file ({main_file}), which worker processes cannot import"
     return None
-
-
-@dataclass
-class _Costs:
-    """CPU seconds a batch spent encoding and scoring, each in the thread that did it (waiting for
-    the other thread or for the GIL is not counted)."""
-
-    encoding: float = 0.0
-    scoring: float = 0.0
-
-    def timed(self, kind: str, work: Callable, *args):
-        started = time.thread_time()
-        result = work(*args)
-        setattr(self, kind, getattr(self, kind) + time.thread_time() - started)
-        return result
-
-
-def _with_scorer(overlapped: Callable[..., Iterator], *args) -> Iterator:
-    """``overlapped(*args, scorer=...)`` with a thread of its own to score on."""
-    from concurrent.futures import ThreadPoolExecutor  # 7 ms of start-up a single text does not need
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="edge-sentiment") as scorer:
-        yield from overlapped(*args, scorer=scorer)
-
-
-def _calls(window: list[str]) -> list[np.ndarray]:
-    """The rows of ``window`` each model call scores: its texts by length, DEFAULT_BATCH_SIZE a call.
-    Every path scores a window in these calls, so its scores never depend on the path."""
-    order = np.argsort(np.fromiter(map(len, window), np.int64, len(window)), kind="stable")
-    return np.array_split(order, range(DEFAULT_BATCH_SIZE, len(window), DEFAULT_BATCH_SIZE))
-
-
-def _collected(window: list[str], calls: Iterable[tuple[np.ndarray, np.ndarray]], outputs: int) -> np.ndarray:
-    """The scores of ``window`` in its own order, from ``calls``: (rows of the window, their scores)."""
-    scores = np.empty((len(window), outputs), dtype=np.float32)
-    for rows, found in calls:
-        scores[rows] = found
-    return scores
-
-
-class _WindowReader:
-    """Iterates lists of up to ``size`` texts. If reading ``texts`` fails, the texts
-    read before the failure form the last window and the error is kept for
-    :meth:`raise_failure`, so a caller can deliver everything before it first."""
-
-    def __init__(self, texts: Iterable[str], size: int) -> None:
-        self._texts, self._size = texts, size
-        self._failure: Exception | None = None
-
-    def __iter__(self) -> Iterator[list[str]]:
-        it = iter(self._texts)
-        while True:
-            window: list[str] = []
-            try:
-                for text in itertools.islice(it, self._size):
-                    window.append(_checked_text(text))
-            except Exception as exc:  # noqa: BLE001 - kept and re-raised by raise_failure
-                self._failure = exc
-            if window:
-                yield window
-            if self._failure is not None or len(window) < self._size:
-                return
-
-    def raise_failure(self) -> None:
-        if self._failure is not None:
-            failure, self._failure = self._failure, None
-            raise failure
 
 
 #: The classifier's name now that it classifies any text; ``SentimentClassifier`` stays for the code that uses it.

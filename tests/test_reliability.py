@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from edge_sentiment import SentimentClassifier
-from edge_sentiment.classifier import SORT_WINDOW
+from edge_sentiment.batch_scoring import SORT_WINDOW
 from edge_sentiment.cli_output import preview
 from edge_sentiment.parallel import WorkerPoolError
 from edge_sentiment.text import _token_pattern, normalize, tokenize

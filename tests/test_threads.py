@@ -38,9 +38,9 @@ def test_eight_threads_match_serial(backend):
 def test_pipelined_windows_keep_input_order(backend, monkeypatch):
     """More texts than one sort window: encoding overlaps scoring on a worker
     thread; every score must still land on its own text."""
-    from edge_sentiment import classifier as classifier_module
+    from edge_sentiment import batch_scoring
 
-    monkeypatch.setattr(classifier_module, "SORT_WINDOW", 7)
+    monkeypatch.setattr(batch_scoring, "SORT_WINDOW", 7)
     clf = SentimentClassifier.load(backend=backend)
     rng = np.random.default_rng(5)
     words = ["great", "awful", "film", "plot", "superb", "dull", "not", "bad", "the", "acting"]
@@ -61,22 +61,22 @@ def test_a_batch_scores_the_same_whether_or_not_its_model_calls_overlap_encoding
     """From two model calls' worth of texts on, a backend that releases the GIL scores each call on a
     thread while the next call's texts are encoded, if scoring was measured to cost enough; the
     scores are those of the calls made here, and the cost it last measured decides the next batch."""
-    from edge_sentiment.classifier import DEFAULT_BATCH_SIZE, OVERLAP_SHARE
+    from edge_sentiment.batch_scoring import DEFAULT_BATCH_SIZE, OVERLAP_SHARE
 
     clf = SentimentClassifier.load(backend=backend)
     texts = make_texts(2 * DEFAULT_BATCH_SIZE + 37, seed=11)
     scored_on = []
-    score_ids = clf._score_ids
-    monkeypatch.setattr(clf, "_score_ids", lambda ids: scored_on.append(threading.current_thread().name) or score_ids(ids))
+    score_ids = clf._batches.score_ids
+    monkeypatch.setattr(clf._batches, "score_ids", lambda ids: scored_on.append(threading.current_thread().name) or score_ids(ids))
 
     def scores_and_threads(share: float | None) -> tuple[np.ndarray, set[str]]:
-        clf._scoring_share = share
+        clf._batches.scoring_share = share
         scored_on.clear()
         return clf.predict_proba(texts), set(scored_on)
 
     here, here_threads = scores_and_threads(OVERLAP_SHARE / 2)
     assert here_threads == {threading.current_thread().name}
-    assert clf._scoring_share > 0  # measured again
+    assert clf._batches.scoring_share > 0  # measured again
     overlapped, overlapped_threads = scores_and_threads(None)
     np.testing.assert_array_equal(overlapped, here)
     if backend == "onnx":

@@ -5,7 +5,7 @@ import pytest
 
 from conftest import run_cli
 from edge_sentiment import SentimentClassifier
-from edge_sentiment.classifier import SORT_WINDOW
+from edge_sentiment.batch_scoring import SORT_WINDOW
 from test_threads import make_texts
 
 
