@@ -35,6 +35,7 @@ import multiprocessing.connection
 import os
 import signal
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
 from collections.abc import Iterable, Iterator
@@ -80,6 +81,8 @@ def _nothing() -> None:
 #: a broken pool with it. A SIGTERM that reaches every process of a service stops the workers
 #: and the caller alike; the caller reports the stop, not the pool it broke.)
 HELD_SIGNALS = (signal.SIGINT,)
+#: Seconds a broken pool waits for its workers' exit codes before saying how one died.
+EXIT_CODES_WAIT = 1.0
 
 
 @contextmanager
@@ -200,13 +203,24 @@ class EncodingPool:
 
     def how_a_worker_died(self) -> str:
         """E.g. "was killed by SIGKILL", from the exit codes of the pool's processes."""
-        codes = [p.exitcode for p in self._worker_processes if p.exitcode]
+        codes = [code for code in self._exit_codes() if code]
         signals = {-c for c in codes if c < 0}
         if len(signals) > 1:
             signals.discard(signal.SIGTERM)  # the executor stops the other workers with it once one dies
         if signals:
             return "was killed by " + ", ".join(signal.Signals(s).name for s in sorted(signals))
         return f"exited with status {codes[0]}" if codes else "stopped"
+
+    def _exit_codes(self) -> list[int | None]:
+        """The exit code of each of the pool's processes (None: running). Once the pool is broken its
+        executor stops and reaps every worker on a thread of its own, and a reaped worker's code reads
+        None until that thread records it: wait for the codes then, a second at most."""
+        deadline = time.monotonic() + EXIT_CODES_WAIT
+        codes = [process.exitcode for process in self._worker_processes]
+        while self.broken and None in codes and time.monotonic() < deadline:
+            time.sleep(0.01)
+            codes = [process.exitcode for process in self._worker_processes]
+        return codes
 
     def _broken_message(self) -> str:
         how = self.how_a_worker_died()

@@ -159,7 +159,7 @@ def test_a_killed_worker_is_reported_and_the_next_call_starts_new_ones(texts, se
                 assert re.search("was killed by SIGKILL.*next call starts new workers", str(exc)), exc
                 outcomes.append("failed")
     restarts = [str(w.message) for w in caught if "starting new workers" in str(w.message)]
-    assert all("was killed by SIGKILL since the last call" in m for m in restarts)
+    assert all("was killed by SIGKILL since the last call" in m for m in restarts), restarts
     assert outcomes[-1] == "scored" and outcomes.count("failed") <= 1
     clf.close()
 
