@@ -47,7 +47,7 @@ class BatchScorer:
                  outputs: int, releases_gil: bool, worker_pool: Callable[[], EncodingPool | None]) -> None:
         self.encode, self.score_ids, self.outputs = encode, score_ids, outputs
         self.releases_gil, self.worker_pool = releases_gil, worker_pool
-        #: Scoring's CPU time over encoding's in the last batch of OVERLAP_FROM_CALLS calls or more.
+        #: Scoring's CPU time over encoding's in the last batch of OVERLAP_FROM_CALLS calls' worth or more.
         self.scoring_share: float | None = None
 
     def scored_windows(self, texts: Iterable[str]) -> Iterator[tuple[list[str], np.ndarray]]:
@@ -64,29 +64,31 @@ class BatchScorer:
         if first is None:
             return
         second = next(windows, None)
+        if second is None and len(first) < OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE:  # too few calls to overlap
+            yield first, self.score_window(first, self.encode(first))
+            return
         pool = self.worker_pool() if second is not None else None
         windows = itertools.chain([first] if second is None else [first, second], windows)
         if pool is not None:
             yield from _with_scorer(self._overlapped_windows, pool.encode_windows(windows))
             return
         costs = _Costs()
-        if self._overlaps_calls(len(first)):
+        if self._overlaps_calls():
             yield from _with_scorer(self._overlapped_calls, windows, costs)
         elif second is None:  # one window, scored here
             yield first, costs.timed("scoring", self.score_window, first, costs.timed("encoding", self.encode, first))
         else:
             encoded = ((window, costs.timed("encoding", self.encode, window)) for window in windows)
             yield from _with_scorer(self._overlapped_windows, encoded, costs)
-        if len(first) >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE and costs.encoding:
+        if costs.encoding:
             self.scoring_share = costs.scoring / costs.encoding
 
-    def _overlaps_calls(self, texts: int) -> bool:
-        """Whether a batch whose first window has ``texts`` texts is scored a model call at a time on a
-        thread while the next call's texts are encoded here: where the backend releases the GIL, there
-        are calls enough, and scoring (as last measured) costs enough beside encoding that the overlap
-        saves more than the two busy cores' contention costs (each runs ~10% slower)."""
-        return (self.releases_gil and texts >= OVERLAP_FROM_CALLS * DEFAULT_BATCH_SIZE
-                and (self.scoring_share is None or self.scoring_share >= OVERLAP_SHARE))
+    def _overlaps_calls(self) -> bool:
+        """Whether a batch of enough calls is scored a model call at a time on a thread while the next
+        call's texts are encoded here: where the backend releases the GIL and scoring (as last
+        measured) costs enough beside encoding that the overlap saves more than the two busy cores'
+        contention costs (each runs ~10% slower)."""
+        return self.releases_gil and (self.scoring_share is None or self.scoring_share >= OVERLAP_SHARE)
 
     def _overlapped_calls(self, windows: Iterable[list[str]], costs: _Costs, scorer) -> Iterator[tuple[list[str], np.ndarray]]:
         """Each window's texts ordered by length and encoded here one model call's worth at a time, while
