@@ -332,7 +332,8 @@ def export(
         str,
         typer.Option(help="Hashed character n-grams of every word, so misspelt, inflected and unseen words still "
                      "count: 'auto' (with --train, for presets with a bag of words: 3- to 5-grams, or 1- to 3-grams when most "
-                     "letters are Hangul, Han or kana; with --data: the preset's), 'off', or a range such as '2-4'."),
+                     "letters are Hangul, Han or kana, left out if the bag phase's validation loss is clearly lower without them; "
+                     "with --data: the preset's), 'off', or a range such as '2-4' (kept)."),
     ] = "auto",
     epochs: Annotated[Optional[int], typer.Option(min=1, help="Override the preset's maximum number of epochs.")] = None,
     refit: Annotated[

@@ -265,6 +265,9 @@ class TrainingConfig:
             pairs += f" (bags over {over})" if self.bag_power == 1.0 else f" (bags over ({over}) ** {self.bag_power:g})"
         return f"{source}{pairs} + SimpleRNN({self.rnn_units}){window}, maxlen {self.maxlen}, head {self.head}"
 
+    def without_subwords(self) -> TrainingConfig:
+        return self.with_overrides(subword_min_n=0, subword_max_n=0, subword_buckets=0, subword_slots=0, subword_dim=0)
+
     def with_overrides(self, **overrides) -> TrainingConfig:
         unknown = set(overrides) - {f.name for f in fields(self)}
         if unknown:

@@ -52,7 +52,7 @@ from .snippets import short_text_set, training_snippets
 from .tflite import to_tflite
 from .train import (
     BAG_CHOICES, CURVES_NAME, HISTORY_NAME, fit, fit_class_weight, refit, sample_indices, shown_value, training_phases,
-    validation_indices, write_history,
+    validation_indices, with_choice, write_history,
 )
 from .vocab import build_vocab, fit_to_data, fit_tokenizer, word_counts
 
@@ -117,7 +117,8 @@ def export_bundle(
 
     log(f"training preset {config.preset!r} ({training_phases(config)}, early stopping on val_loss)")
     train_started = time.monotonic()
-    choose = tuple(name for name in BAG_CHOICES if name in fitted_settings)
+    choose = tuple(name for name in BAG_CHOICES
+                   if name in fitted_settings and (name != "subwords" or _subwords_to_choose(config, fitted)))
     if "class_weight" in fitted_settings:
         model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log,
                                                                           choose=choose)
@@ -125,9 +126,13 @@ def export_bundle(
     else:
         model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val), choose=choose)
     for name in (name for name in BAG_CHOICES if name in history):
-        fitted[name] = history.pop(name)
-        config = config.with_overrides(**{name: fitted[name]["value"]})
-        log(f"{name} {shown_value(fitted[name]['value'])}: {fitted[name]['rule']} {fitted[name]['validation_loss']}")
+        choice = history.pop(name)
+        config = with_choice(config, name, choice["value"])
+        log(f"{name} {shown_value(choice['value'])}: {choice['rule']} {choice['validation_loss']}")
+        fitted[name] = _with_subword_choice(fitted[name], choice) if name == "subwords" else choice
+    if encoder.config.subwords is not None and not config.has_subwords:  # left out: the rows lose their subword slots
+        encoder = Encoder(vocab, config.encoding())
+        x_fit, x_val, x_test = (x[:, : config.width] for x in (x_fit, x_val, x_test))
     calibration = calibrate(model, config.calibration, x_val, y_val, task, labels) if config.calibration != "none" else None
     if calibration is not None:
         record = calibration.record
@@ -230,6 +235,18 @@ def _held_out_figures(model, config: TrainingConfig, x_test, y_test, labels, dec
     if config.task == "binary":
         figures["short_texts"] = _keras_short_text_metrics(model, encoder, test, config.seed)
     return figures
+
+
+def _subwords_to_choose(config: TrainingConfig, fitted: dict) -> bool:
+    """Whether the bag phase chooses on validation to leave the subwords out: where the rule turned
+    them on by itself (a range asked for is kept)."""
+    return config.has_subwords and "subwords" in fitted and not fitted["subwords"]["asked"]
+
+
+def _with_subword_choice(rule: dict, choice: dict) -> dict:
+    """The subword rule's record (n-gram lengths, buckets, slots) with the bag phase's choice."""
+    return {**rule, **choice, "value": rule["value"] if choice["value"] == "on" else "off",
+            "rule": f"{rule['rule']}; {choice['rule']}"}
 
 
 def _training_sets(config: TrainingConfig, train: Split, log, validation: Split | None = None) -> tuple[Split, Split, Split]:

@@ -6,6 +6,7 @@ import json
 import sys
 import textwrap
 from pathlib import Path
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -67,6 +68,7 @@ def fit(config: TrainingConfig, x: np.ndarray, y: np.ndarray, verbose: int | Non
     pretrain, choices = None, {}
     if config.pretrain_bag_epochs and choose:
         model, pretrain, config, choices = _bag_choice(config, data, scales, choose, verbose)
+        x_train, y_train, x_val, y_val = data = _columns(data, config)  # (without subwords, if they were left out)
     else:
         model = build_model(config, scales=scales.of(config))
         pretrain = _pretrain_bag(model, config, data, verbose) if config.pretrain_bag_epochs else None
@@ -319,7 +321,8 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
     for rule in ("none", "balanced"):
         log(f"class_weight {rule}: training (the rarest class holds {share:.1%} of the training rows)")
         model, history = fit_with(rule)
-        predicted = decisions(model.predict(validation[0], batch_size=1024, verbose=0), config.task)
+        x_val = validation[0][:, : chosen_config(config, history).width]
+        predicted = decisions(model.predict(x_val, batch_size=1024, verbose=0), config.task)
         figures = {"accuracy": float(np.mean(predicted == np.asarray(validation[1]).astype(np.int64))),
                    "macro_f1": macro_f1(validation[1], predicted, config.num_labels)}
         tried[rule] = (figures, model, history)
@@ -332,6 +335,10 @@ def fit_class_weight(config: TrainingConfig, x: np.ndarray, y: np.ndarray, valid
     return tried[best][1], tried[best][2], config.with_overrides(class_weight=best), record
 
 
+#: Whether the bags read each word's subwords: "on" (as the rule of export/vocab.py set them up) or
+#: "off" (words and word pairs only: on short English questions the subwords' rare names and
+#: stems were noise, docs/design.md, "Subwords where they help").
+SUBWORD_USES = ("on", "off")
 #: The bag divisors' powers the bag phase tries when the power is fitted to the data: 1 (each bag
 #: a mean) and 0.5 (a longer text's evidence adds up, as in an L2-normalised bag of counts).
 BAG_POWERS = (1.0, 0.5)
@@ -340,7 +347,8 @@ BAG_POWERS = (1.0, 0.5)
 FEATURE_SMOOTHINGS = (1.0, 0.25)
 #: The settings the bag phase can choose on the validation loss, in this order, each with its values:
 #: the first is kept unless another beats it by its margin (:data:`BAG_CHOICE_MARGINS`).
-BAG_CHOICES = {"bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS, "feature_smoothing": FEATURE_SMOOTHINGS}
+BAG_CHOICES = {"subwords": SUBWORD_USES, "bag_power": BAG_POWERS, "feature_weights": FEATURE_WEIGHTS,
+               "feature_smoothing": FEATURE_SMOOTHINGS}
 #: Another value is kept only if it lowers the current one's validation loss by this share at least:
 #: between seeds the losses of the two powers change order within about 0.9% (docs/design.md,
 #: "Bags that add up").
@@ -348,9 +356,15 @@ BAG_CHOICE_MARGIN = 0.01
 #: Each choice's margin. The smoothing's validation loss moved with the carved accuracy even where
 #: it moved little, and a choice between two near-equal smoothings costs nothing either way
 #: (docs/design.md, "The feature weights' smoothing").
-BAG_CHOICE_MARGINS = {"bag_power": BAG_CHOICE_MARGIN, "feature_weights": BAG_CHOICE_MARGIN, "feature_smoothing": 0.0}
+BAG_CHOICE_MARGINS = {"subwords": BAG_CHOICE_MARGIN, "bag_power": BAG_CHOICE_MARGIN, "feature_weights": BAG_CHOICE_MARGIN,
+                      "feature_smoothing": 0.0}
+#: Choices whose other value must also lower the validation loss by this many standard errors of
+#: the validation texts' loss differences: the subwords' 1% moved with the carved accuracy on one
+#: TREC-6 file and against it on its carve (docs/design.md, "Subwords where they help").
+BAG_CHOICE_MIN_T = {"subwords": 2.0}
 #: Each choice's rule, as the manifest states it.
 _CHOICE_RULES = {
+    "subwords": "the words' subwords are a bag of their own ({first}) unless leaving them out ({others})",
     "bag_power": "each bag divides its sum by (tokens + bag_prior) to the power {first} (a mean) unless {others} (a "
                  "longer text's evidence adds up)",
     "feature_weights": "each bag feature is scaled by its Naive-Bayes log-count ratio while training ({first}) unless "
@@ -369,9 +383,40 @@ class _LazyScales:
         """The scales ``config`` trains with: None unless its feature_weights is "log_count_ratio"."""
         if config.feature_weights == "none":
             return None
-        if config.feature_smoothing not in self._scales:
-            self._scales[config.feature_smoothing] = bag_scales(config, *self._rows)
-        return self._scales[config.feature_smoothing]
+        key = config.feature_smoothing, config.has_subwords
+        if key not in self._scales:
+            self._scales[key] = bag_scales(config, *self._rows)
+        return self._scales[key]
+
+
+def with_choice(config: TrainingConfig, name: str, value) -> TrainingConfig:
+    """``config`` with the bag choice ``name`` (of :data:`BAG_CHOICES`) set to ``value``."""
+    if name == "subwords":
+        return config if value == "on" else config.without_subwords()
+    return config.with_overrides(**{name: value})
+
+
+def with_choices(config: TrainingConfig, values: dict) -> TrainingConfig:
+    """``config`` with each bag choice of ``values`` (name: value) set."""
+    for name, value in values.items():
+        config = with_choice(config, name, value)
+    return config
+
+
+def chosen_config(config: TrainingConfig, record: dict) -> TrainingConfig:
+    """``config`` with the bag choices a :func:`fit` record holds."""
+    return with_choices(config, {name: record[name]["value"] for name in BAG_CHOICES if name in record})
+
+
+def _choice_value(config: TrainingConfig, name: str):
+    return ("on" if config.has_subwords else "off") if name == "subwords" else getattr(config, name)
+
+
+def _columns(data: tuple, config: TrainingConfig) -> tuple:
+    """Training data ``(x_train, y_train, x_val, y_val)`` with the input columns ``config``'s model
+    reads: the word ids, and the subword slots only if it has subwords."""
+    x_train, y_train, x_val, y_val = data
+    return x_train[:, : config.width], y_train, x_val[:, : config.width], y_val
 
 
 def _unscaled(model: keras.Model, config: TrainingConfig, scales: dict | None) -> keras.Model:
@@ -379,40 +424,58 @@ def _unscaled(model: keras.Model, config: TrainingConfig, scales: dict | None) -
     return model if scales is None else plain_copy(model, config, scales)
 
 
+class _BagPhase(NamedTuple):
+    """One candidate's bag phase in :func:`_bag_choice`."""
+
+    loss: float  # the mean of text_losses: the validation loss
+    model: keras.Model
+    record: dict
+    config: TrainingConfig
+    text_losses: np.ndarray  # each validation text's
+
+
 def _bag_choice(config: TrainingConfig, data: tuple, scales: _LazyScales, choose: tuple[str, ...], verbose):
     """The bag phase from a fresh model and the same seed per candidate: for each setting of
     :data:`BAG_CHOICES` in ``choose``, in turn, its first value, then each other one, which is kept
     only if it lowers the kept one's validation loss by its margin (:data:`BAG_CHOICE_MARGINS`) or
-    more (the smoothing only where the kept model has feature weights to smooth).
+    more, and where :data:`BAG_CHOICE_MIN_T` says so by that many standard errors (the smoothing
+    only where the kept model has feature weights to smooth).
     Returns ``(model, pretrain record, config, {setting: record})``."""
 
-    def bag_phase(candidate: TrainingConfig):
+    def bag_phase(candidate: TrainingConfig) -> _BagPhase:
         keras.utils.set_random_seed(candidate.seed)
         model = build_model(candidate, scales=scales.of(candidate))
-        pretrain = _pretrain_bag(model, candidate, data, verbose)
-        loss, _ = _validation_loss_and_accuracy(model, candidate, data[2], data[3])
-        return loss, model, pretrain, candidate
+        columns = _columns(data, candidate)
+        pretrain = _pretrain_bag(model, candidate, columns, verbose)
+        text_losses = _text_losses(model, candidate, columns[2], columns[3])
+        return _BagPhase(float(text_losses.mean()), model, pretrain, candidate, text_losses)
 
     settings = [name for name in BAG_CHOICES if name in choose]
-    kept = bag_phase(config.with_overrides(**{name: BAG_CHOICES[name][0] for name in settings}))
+    kept = bag_phase(with_choices(config, {name: BAG_CHOICES[name][0] for name in settings}))
     choices = {}
     for name in settings:
-        if name == "feature_smoothing" and kept[3].feature_weights == "none":
+        if name == "feature_smoothing" and kept.config.feature_weights == "none":
             continue
         first, *others = BAG_CHOICES[name]
-        losses, margin = {first: kept[0]}, BAG_CHOICE_MARGINS[name]
+        losses, margin, min_t, gains_t = {first: kept.loss}, BAG_CHOICE_MARGINS[name], BAG_CHOICE_MIN_T.get(name), {}
         for value in others:
-            tried = bag_phase(kept[3].with_overrides(**{name: value}))
-            losses[value] = tried[0]
-            if tried[0] < kept[0] and tried[0] <= (1 - margin) * kept[0]:
+            tried = bag_phase(with_choice(kept.config, name, value))
+            losses[value] = tried.loss
+            clearly_lower = tried.loss < kept.loss and tried.loss <= (1 - margin) * kept.loss
+            if min_t is not None:
+                gains_t[value] = _t_statistic(kept.text_losses - tried.text_losses)
+                clearly_lower = clearly_lower and gains_t[value] >= min_t
+            if clearly_lower:
                 kept = tried
         rule = _CHOICE_RULES[name].format(first=shown_value(first), others=" or ".join(map(shown_value, others)))
         lower = f"at least {margin:.0%} lower" if margin else "lower"
-        choices[name] = {"value": getattr(kept[3], name),
+        if min_t is not None:
+            lower += f", by at least {min_t:g} standard errors of the validation texts' loss differences (gain_t)"
+        choices[name] = {"value": _choice_value(kept.config, name),
                          "validation_loss": {shown_value(v): round(loss, 5) for v, loss in losses.items()},
+                         **({"gain_t": {shown_value(v): round(t, 3) for v, t in gains_t.items()}} if gains_t else {}),
                          "rule": f"{rule} gives the bag-of-words phase a validation loss {lower}"}
-    _, model, pretrain, config = kept
-    return model, pretrain, config, choices
+    return kept.model, kept.record, kept.config, choices
 
 
 def shown_value(value) -> str:

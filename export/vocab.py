@@ -38,7 +38,8 @@ The fitting rule (``export --train`` without ``--num-words`` / ``--maxlen``):
   are Hangul, Han or kana (a character there is a syllable or a morpheme already; validation
   carve of 16,000 Korean movie reviews: 1-3 0.828, 1-4 0.827, 2-4 0.822, 3-5 0.802, none 0.758),
   else :data:`SUBWORD_RANGE` (English SST-2 carve: 3-5 0.800, 2-4 0.790, none 0.790; TREC-6:
-  3-5 0.835, 2-4 0.831, none 0.835), each a vector of the word vectors' width, in twice as many
+  3-5 0.835, 2-4 0.831, none 0.835; the bag phase then leaves them out where its validation loss
+  is clearly lower without them, export/train.py, ``BAG_CHOICE_MIN_T``), each a vector of the word vectors' width, in twice as many
   buckets as the training words have distinct n-grams (a power of two, from 4,096 to 262,144 and
   at most 4M weights; Korean carve, 2-4-grams: 65,536 buckets 0.822, 262,144 0.829). Training
   with word dropout (``word_dropout``, a word id read as OOV at random) did not make the model more
@@ -192,6 +193,9 @@ def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fie
     return config, record
 
 
+ASKED = "the lengths asked for"
+
+
 def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[TrainingConfig, dict]:
     """Subwords on, n-grams as long as the script asks (unless the config names a range), slots fitted to the texts."""
     texts = list(texts)
@@ -200,7 +204,7 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
     why = (f"{share:.0%} of the letters are Hangul, Han or kana: 1 to 3 of them span a syllable to a word" if share > 0.5 else
            f"{1 - share:.0%} of the letters are of alphabetic scripts: 3 to 5 of them span a morpheme")
     if config.subword_min_n:
-        low, high, why = config.subword_min_n, config.subword_max_n, "the lengths asked for"
+        low, high, why = config.subword_min_n, config.subword_max_n, ASKED
     symbols = reads_symbols(config.tokenizer)
     tokenized = [tokenize(text, symbols) for text in texts]
     per_text = [sum(count_ngrams(len(t), low, high) for t in tokens[-config.maxlen:]) for tokens in tokenized]
@@ -210,7 +214,7 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
     percentile = int(math.ceil(np.percentile(per_text, LENGTH_PERCENTILE))) if per_text else MIN_MAXLEN
     slots = config.subword_slots or min(MAX_SUBWORDS_PER_ID * config.maxlen, max(MIN_MAXLEN, percentile))
     config = config.with_overrides(subword_min_n=low, subword_max_n=high, subword_buckets=buckets, subword_slots=slots, subword_dim=dim)
-    return config, {"value": f"{low}-{high}", "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
+    return config, {"value": f"{low}-{high}", "asked": why == ASKED, "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
                     f"p{LENGTH_PERCENTILE}_ngrams": percentile, "syllabic_letter_share": round(share, 4),
                     "distinct_ngrams": distinct,
                     "rule": f"character {low}- to {high}-grams of every word ({why}), hashed into {config.subword_buckets:,} buckets; "

@@ -134,8 +134,13 @@ def test_the_exported_model_is_refit_on_every_row_of_the_file(topics):
     assert training["refit"]["epochs"] == phases
     own = training["fitted_to_data"]["rnn_embedding_dim"]  # a user's file: the RNN has word vectors of its own
     assert manifest["model"]["rnn_embedding_dim"] == own["value"] == 32 and manifest["model"]["rnn_units"] == own["rnn_units"]
+    subwords = training["fitted_to_data"]["subwords"]  # first with subwords, then without: kept unless 1% lower
+    loss = subwords["validation_loss"]
+    assert (subwords["value"] == "off") == (loss["off"] <= 0.99 * loss["on"] and subwords["gain_t"]["off"] >= 2)
+    assert ("subwords" in manifest["preprocessing"]) == (subwords["value"] != "off")
     power = training["fitted_to_data"]["bag_power"]  # the bag phase tried both; the root only if 1% lower
     loss = power["validation_loss"]
+    assert loss["1"] == subwords["validation_loss"]["off" if subwords["value"] == "off" else "on"]
     assert power["value"] == (0.5 if loss["0.5"] <= 0.99 * loss["1"] else 1.0)
     assert manifest["model"].get("bag_power", 1.0) == training["config"]["bag_power"] == power["value"]
     weights = training["fitted_to_data"]["feature_weights"]  # then, at that power, equal weights only if 1% lower

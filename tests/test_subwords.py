@@ -235,7 +235,9 @@ def test_a_bundle_with_subwords_passes_every_check_on_every_backend(subword_bund
     subwords = manifest["preprocessing"]["subwords"]
     assert subwords["min_n"] == 2 and subwords["max_n"] == 4 and subwords["hash"] == "fnv1a32"
     assert manifest["model"]["input"]["shape"] == [None, manifest["preprocessing"]["maxlen"] + subwords["slots"]]
-    assert manifest["training"]["fitted_to_data"]["subwords"]["slots"] == subwords["slots"]
+    fitted = manifest["training"]["fitted_to_data"]["subwords"]
+    assert fitted["slots"] == subwords["slots"]
+    assert fitted["asked"] and "validation_loss" not in fitted  # a range asked for is kept, not chosen on validation
     result = run_cli("verify", "--model", str(subword_bundle))
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     out = result.stdout.decode()
@@ -290,6 +292,47 @@ def test_explanations_give_each_word_its_n_grams(subword_bundle):
 def test_the_javascript_runtime_computes_the_same_subwords_and_scores(subword_bundle):
     out = js_conformance(subword_bundle)
     assert "subwords" in out and out.count(" 0 failures") == 5
+
+
+def _write_rare_word_topics(path, rows=900, seed=0):
+    """Six labels, each told by a few cue words (one in each text, the wrong label's 15% of the
+    time) among words made up for the text, each seen once: the cue words' n-grams add nothing the
+    words do not, and the made-up words' n-grams are noise."""
+    rng = random.Random(seed)
+    made_up = lambda: "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(5, 8)))  # noqa: E731
+    labels = "abcdef"
+    cues = {label: [made_up() for _ in range(8)] for label in labels}
+    lines = ["text\tlabel"]
+    for _ in range(rows):
+        label = rng.choice(labels)
+        words = [made_up() for _ in range(rng.randint(6, 12))]
+        words.insert(rng.randrange(len(words) + 1), rng.choice(cues[label if rng.random() < 0.85 else rng.choice(labels)]))
+        lines.append(f"{' '.join(words)}\t{label}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_subwords_are_left_out_where_the_bag_phase_does_better_without_them(tmp_path):
+    """The rule turns subwords on for an alphabetic script, then the bag phase is trained with and
+    without them: without, its validation loss is lower by far more than the 1% and the two
+    standard errors it must be, so the bundle reads words and word pairs only, and says why."""
+    pytest.importorskip("tensorflow", reason="exporting needs the 'train' extra")
+    bundle = tmp_path / "bundle"
+    result = run_cli("export", "--train", str(_write_rare_word_topics(tmp_path / "train.tsv")), "--epochs", "4",
+                     "--out", str(bundle))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert b"subwords 3-5: character 3- to 5-grams" in result.stderr and b"\nsubwords off: " in result.stderr
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    fitted = manifest["training"]["fitted_to_data"]
+    loss = fitted["subwords"]["validation_loss"]
+    assert fitted["subwords"]["value"] == "off" and not fitted["subwords"]["asked"] and loss["off"] <= 0.99 * loss["on"]
+    assert fitted["subwords"]["gain_t"]["off"] >= 2  # (each text's loss: not a few texts' luck)
+    assert fitted["bag_power"]["validation_loss"]["1"] == loss["off"]  # the choices after it start from the kept model
+    assert "subwords" not in manifest["preprocessing"] and manifest["training"]["config"]["subword_min_n"] == 0
+    assert manifest["model"]["input"]["shape"] == [None, manifest["preprocessing"]["maxlen"]]
+    assert "subwords_input" not in manifest["model"].get("single_text", {})
+    result = run_cli("verify", "--model", str(bundle))
+    assert result.returncode == 0 and "0 failures" in result.stdout.decode(), result.stdout.decode()
 
 
 def test_subword_options_and_manifests_that_cannot_work_are_refused(subword_bundle, tmp_path):
