@@ -193,9 +193,6 @@ def fit_to_data(config: TrainingConfig, counts: Counter, lengths: list[int], fie
     return config, record
 
 
-ASKED = "the lengths asked for"
-
-
 def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[TrainingConfig, dict]:
     """Subwords on, n-grams as long as the script asks (unless the config names a range), slots fitted to the texts."""
     texts = list(texts)
@@ -203,8 +200,9 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
     low, high = SYLLABIC_RANGE if share > 0.5 else SUBWORD_RANGE
     why = (f"{share:.0%} of the letters are Hangul, Han or kana: 1 to 3 of them span a syllable to a word" if share > 0.5 else
            f"{1 - share:.0%} of the letters are of alphabetic scripts: 3 to 5 of them span a morpheme")
-    if config.subword_min_n:
-        low, high, why = config.subword_min_n, config.subword_max_n, ASKED
+    asked = bool(config.subword_min_n)
+    if asked:
+        low, high, why = config.subword_min_n, config.subword_max_n, "the lengths asked for"
     symbols = reads_symbols(config.tokenizer)
     tokenized = [tokenize(text, symbols) for text in texts]
     per_text = [sum(count_ngrams(len(t), low, high) for t in tokens[-config.maxlen:]) for tokens in tokenized]
@@ -214,7 +212,7 @@ def _fit_subwords(config: TrainingConfig, texts: Iterable[str]) -> tuple[Trainin
     percentile = int(math.ceil(np.percentile(per_text, LENGTH_PERCENTILE))) if per_text else MIN_MAXLEN
     slots = config.subword_slots or min(MAX_SUBWORDS_PER_ID * config.maxlen, max(MIN_MAXLEN, percentile))
     config = config.with_overrides(subword_min_n=low, subword_max_n=high, subword_buckets=buckets, subword_slots=slots, subword_dim=dim)
-    return config, {"value": f"{low}-{high}", "asked": why == ASKED, "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
+    return config, {"value": f"{low}-{high}", "asked": asked, "slots": slots, "buckets": config.subword_buckets, "dim": config.subword_dim,
                     f"p{LENGTH_PERCENTILE}_ngrams": percentile, "syllabic_letter_share": round(share, 4),
                     "distinct_ngrams": distinct,
                     "rule": f"character {low}- to {high}-grams of every word ({why}), hashed into {config.subword_buckets:,} buckets; "
