@@ -9,7 +9,8 @@ Three steps, each a subcommand:
   first or the last of its review?). 6,000 training rows from train reviews, 2,000
   test rows from test reviews, each review used once.
 * ``holdout DIR``: writes ``DIR/holdout/{train,test}.tsv``, a stratified 80/20 split of
-  ``DIR/train.tsv``, so that settings are chosen without looking at ``DIR/test.tsv``.
+  ``DIR/train.tsv``'s texts (a text the file holds several times goes to one side with all its
+  rows), so that settings are chosen without looking at ``DIR/test.tsv``.
 * ``compare DIR... [--overrides JSON]...``: for each folder holding ``train.tsv`` and
   ``test.tsv``, trains the peers and our exporter on train.tsv and prints one JSON line
   per model with its test accuracy and training time. The peers run as their users run
@@ -102,9 +103,13 @@ def holdout(folder: Path) -> None:
     held = set(held_texts)
     joined = ["|".join(label) if isinstance(label, tuple) else label for label in labels]
     header = "text\tlabels" if multilabel(labels) else "sentence\tlabel"
+    written = {}
     for name, keep in (("train", False), ("test", True)):
-        write_tsv(folder / "holdout" / f"{name}.tsv", [(t, l) for t, l in zip(texts, joined) if (t in held) == keep], header)
-    print(f"wrote {folder}/holdout: {len(texts) - len(held)} train, {len(held)} test rows")
+        # (every row of a held text goes to test: a text written twice in the file is never on both sides)
+        rows = [(t, l) for t, l in zip(texts, joined) if (t in held) == keep]
+        write_tsv(folder / "holdout" / f"{name}.tsv", rows, header)
+        written[name] = len(rows)
+    print(f"wrote {folder}/holdout: {written['train']} train, {written['test']} test rows")
 
 
 #: The peers' settings are chosen on a stratified validation carve of the training file (never

@@ -138,7 +138,8 @@ def multiclass_metrics(labels, scores, names) -> dict:
         "texts": len(labels), "accuracy": accuracy, "micro_f1": accuracy,
         "macro_f1": float(np.mean([c["f1"] for c in classes.values()])),
         "majority_baseline": float(np.bincount(labels, minlength=len(names)).max() / len(labels)) if len(labels) else 0.0,
-        "nll": float(-np.mean(np.log(np.clip(chosen, _EPS, 1.0)))) if len(labels) else 0.0,
+        # (- log 1 is -0.0, which would print as "-0.0000" where every chosen score is 1)
+        "nll": float(np.mean(-np.log(np.clip(chosen, _EPS, 1.0)))) + 0.0 if len(labels) else 0.0,
         "ece": top["ece"], "top_label_ece": top["ece"],
         "classwise_ece": float(np.mean([calibration_metrics(labels == k, scores[:, k])["ece"] for k in range(len(names))])),
         "saturated": top["saturated"],

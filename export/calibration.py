@@ -9,6 +9,8 @@ Platt scaling replaces a logit ``z`` by ``a·z + c``, temperature scaling by ``z
 any runtime. Binary: one ``(a, c)``. Multiclass: one temperature for all logits (softmax
 keeps its ranking; Platt's shifts would change it, so "platt" fits a temperature too).
 Multilabel: each label's ``(a, c)`` on its own, kept only where it lowers that label's ECE.
+Where the logits already separate the validation labels nothing is fitted (the log-loss has no
+minimum: it falls for as long as the scores sharpen).
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
         return _calibrate_each_label(model, method, x_val, y_val, labels)
     z = logits(model, x_val)[:, 0]
     fitted, improves = choose_calibration(method, z, y_val)
+    unbounded = separates(method, z, y_val)
     if improves:
         fold_into(model, fitted)
     before = _sigmoid(z)
@@ -109,7 +112,7 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
     applied = fitted if improves else Calibration(fitted.method, 1.0, 0.0)
     record = {
         "method": fitted.method,
-        "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
+        "kept": "calibrated" if improves else UNBOUNDED if unbounded else WORSE,
         "parameters": {"scale": applied.scale, "shift": applied.shift},
         "fitted_parameters": {"scale": fitted.scale, "shift": fitted.shift},
         "formula": "score = sigmoid(scale * logit + shift), folded into the final Dense layer",
@@ -124,11 +127,12 @@ def calibrate(model: keras.Model, method: str, x_val: np.ndarray, y_val: np.ndar
 def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray) -> CalibrationResult:
     """One temperature for every logit of a softmax, kept if it lowers the top-label ECE."""
     z, y = logits(model, x_val), np.asarray(y_val).astype(int)
-    scale = fit_temperature(z, y)
+    unbounded = separates("temperature", z, y)
+    scale = 1.0 if unbounded else fit_temperature(z, y)
     names = range(z.shape[1])
     before, fitted_scores = activate(z, "multiclass"), activate(scale * z, "multiclass")
     measured = {name: multiclass_metrics(y, p, names) for name, p in (("before", before), ("fitted", fitted_scores))}
-    improves = measured["fitted"]["top_label_ece"] < measured["before"]["top_label_ece"]
+    improves = not unbounded and measured["fitted"]["top_label_ece"] < measured["before"]["top_label_ece"]
     if improves:
         fold_into(model, Calibration("temperature", scale, 0.0))
     after = fitted_scores if improves else before
@@ -136,7 +140,7 @@ def _calibrate_softmax(model: keras.Model, x_val: np.ndarray, y_val: np.ndarray)
     figures = {name: {"ece": m["top_label_ece"], "nll": m["nll"]} for name, m in measured.items()}
     record = {
         "method": "temperature",
-        "kept": "calibrated" if improves else "uncalibrated: the fitted calibration made validation ECE worse",
+        "kept": "calibrated" if improves else UNBOUNDED if unbounded else WORSE,
         "parameters": {"scale": scale if improves else 1.0, "shift": 0.0},
         "fitted_parameters": {"scale": scale, "shift": 0.0},
         "formula": "scores = softmax(scale * logits), folded into the final Dense layer; ECE is top-label ECE",
@@ -188,7 +192,8 @@ def _calibrate_each_label(model: keras.Model, method: str, x_val: np.ndarray, y_
     kept = sum(entry["kept"] for entry in per_label.values())
     record = {
         "method": method,
-        "kept": f"calibrated: {kept} of {z.shape[1]} labels (each kept only where it lowers that label's validation ECE)",
+        "kept": f"calibrated: {kept} of {z.shape[1]} labels (each kept only where it lowers that label's validation ECE "
+                "and its logits do not already put every validation row on the right side)",
         "parameters": {},
         "per_label": per_label,
         "formula": "score_k = sigmoid(scale_k * logit_k + shift_k), folded into the final Dense layer; ECE is the "
@@ -200,9 +205,29 @@ def _calibrate_each_label(model: keras.Model, method: str, x_val: np.ndarray, y_
     return CalibrationResult(record, y.reshape(-1), before.reshape(-1), after.reshape(-1), Calibration(method, scales, shifts))
 
 
+WORSE = "uncalibrated: the fitted calibration made validation ECE worse"
+UNBOUNDED = ("uncalibrated: the logits already put every validation row on its label's side, so the log-loss "
+             "only falls as the scores sharpen, without end: the validation rows cannot say by how much")
+
+
+def separates(method: str, z: np.ndarray, y: np.ndarray) -> bool:
+    """Whether ``method`` has no finite fit to logits ``z`` and labels ``y``: every row is on its
+    label's side (``y`` binary with ``z`` ``[n]``, or class indices with softmax logits ``[n, K]``),
+    so scaling the logits up lowers the log-loss for ever."""
+    if z.ndim == 2:  # a softmax's temperature: each row's own label has the largest logit
+        return bool((z[np.arange(len(y)), y] >= z.max(axis=1)).all())
+    positive, negative = z[np.asarray(y) > 0.5], z[np.asarray(y) <= 0.5]
+    if method == "platt":  # its shift can move the boundary: any gap between the two labels' logits will do
+        return not positive.size or not negative.size or positive.min() >= negative.max()
+    return bool((positive >= 0).all() and (negative <= 0).all())
+
+
 def choose_calibration(method: str, z: np.ndarray, y: np.ndarray) -> tuple[Calibration, bool]:
     """The calibration ``method`` fits to logits ``z`` and labels ``y``, and whether it lowers
-    their ECE (fitting minimises the log-loss, which can leave ECE worse on a small set)."""
+    their ECE (fitting minimises the log-loss, which can leave ECE worse on a small set); never
+    kept where the logits separate the labels (:func:`separates`)."""
+    if separates(method, z, y):
+        return Calibration(method, 1.0, 0.0), False
     fitted = fit_calibration(method, z, y)
     ece_fitted = calibration_metrics(y, _sigmoid(fitted.scale * z + fitted.shift))["ece"]
     return fitted, ece_fitted < calibration_metrics(y, _sigmoid(z))["ece"]

@@ -34,7 +34,7 @@ from edge_sentiment.encoding import Encoder
 from edge_sentiment.metrics import binary_metrics, calibration_metrics, task_metrics
 from edge_sentiment.tasks import targets
 
-from .calibration import CALIBRATION_PLOT, calibrate, fold_into, write_reliability_diagram
+from .calibration import CALIBRATION_PLOT, UNBOUNDED, calibrate, fold_into, write_reliability_diagram
 from .config import TrainingConfig
 from .data import ImdbDataset, Split
 from .destination import ExportError, check_destination, replace_with
@@ -139,6 +139,9 @@ def export_bundle(
         change = f"validation ECE {record['before']['ece']:.4f} -> {record['fitted']['ece']:.4f}"
         if record["kept"].startswith("calibrated"):
             log(f"calibrated ({config.calibration}): {change}, NLL {record['before']['nll']:.4f} -> {record['after']['nll']:.4f}")
+        elif record["kept"] == UNBOUNDED:
+            log(f"not calibrated: the logits separate the validation labels perfectly, so {config.calibration} scaling has no "
+                "finite fit; the scores are kept as trained")
         else:
             log(f"not calibrated: {config.calibration} scaling would make {change}; the scores are kept as trained")
     thresholds = None

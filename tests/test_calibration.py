@@ -89,6 +89,33 @@ def test_a_calibration_is_kept_only_when_it_lowers_validation_ece(method):
     assert outcomes == {True, False}  # small sets where the log-loss fit makes ECE worse exist
 
 
+def test_logits_that_separate_the_validation_labels_are_left_uncalibrated():
+    pytest.importorskip("tensorflow", reason="needs the 'train' extra")
+    from edge_sentiment_export.calibration import choose_calibration, fit_temperature, separates
+
+    rng = np.random.default_rng(5)
+    y = rng.integers(0, 2, 60)
+    z = np.where(y == 1, 1.0, -1.0) * rng.uniform(0.1, 2, 60)  # right side, underconfident
+    shifted = z + 5.0  # every positive still above every negative, but all on one side of 0
+    assert separates("temperature", z, y) and separates("platt", z, y) and separates("platt", shifted, y)
+    assert not separates("temperature", shifted, y)
+    assert separates("platt", -np.abs(z), np.zeros(60))  # a label no validation row holds
+    for method in ("temperature", "platt"):
+        fitted, kept = choose_calibration(method, z, y)
+        assert not kept and (fitted.scale, fitted.shift) == (1.0, 0.0)
+    z[0] = -z[0]  # one row on the wrong side: a finite fit exists again
+    assert not separates("temperature", z, y) and not separates("platt", z, y)
+    assert choose_calibration("temperature", z, y)[0].scale > 1.0
+
+    classes = rng.integers(0, 3, 60)
+    softmax_logits = rng.normal(size=(60, 3))
+    softmax_logits[np.arange(60), classes] += 4.0
+    assert separates("temperature", softmax_logits, classes)
+    assert fit_temperature(softmax_logits, classes) == pytest.approx(50.0)  # the search's bound: no minimum
+    softmax_logits[0, classes[0]] -= 20.0
+    assert not separates("temperature", softmax_logits, classes)
+
+
 def test_evaluation_report_has_each_class_and_the_macro_f1():
     report = evaluation_report([1, 0, 1, 0, 0], [0.9, 0.2, 0.4, 0.6, 0.1], [3] * 5, names=("ham", "spam"))
     # predicted [1, 0, 0, 1, 0]: spam P 1/2 R 1/2; ham P 2/3 R 2/3
@@ -158,3 +185,10 @@ def test_a_label_few_validation_texts_hold_keeps_the_common_threshold():
         thresholds, record = fit_thresholds(scores, truth, min_labels=1)
         assert (thresholds[1] != thresholds[0]) == moves, (positives, thresholds)
         assert record["labels_fitted_one_by_one"] == 2 + moves
+
+
+def test_a_model_certain_and_right_everywhere_has_a_log_loss_of_zero_not_minus_zero():
+    from edge_sentiment.metrics import multiclass_metrics
+
+    certain = multiclass_metrics(np.array([0, 2, 1]), np.eye(3)[[0, 2, 1]], ("a", "b", "c"))
+    assert f"{certain['nll']:.4f}" == "0.0000" and certain["accuracy"] == 1.0
