@@ -280,8 +280,9 @@ def export(
     ] = 0,
     class_weight: Annotated[
         str, typer.Option(help="none (every row weighs the same), balanced (a rare class's rows weigh more, so it "
-                          "counts as much as a common one), or auto: with --train, the better of the two on the "
-                          "validation split when the rarest class holds under a third of the rows, else none.")
+                          "counts as much as a common one), or auto: with --train, when the rarest class holds under a "
+                          "third of the rows, balanced if it is clearly the better on the validation split "
+                          "(accuracy + macro-F1, by a standard error), else none.")
     ] = "auto",
     feature_weights: Annotated[
         str, typer.Option(help="none (every word, word pair and subword of the bags starts equal), log-count-ratio "

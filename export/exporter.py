@@ -122,7 +122,9 @@ def export_bundle(
     if "class_weight" in fitted_settings:
         model, history, config, fitted["class_weight"] = fit_class_weight(config, x_fit, y_fit, (x_val, y_val), log,
                                                                           choose=choose)
-        log(f"class_weight {config.class_weight}: {fitted['class_weight']['rule']}")
+        record = fitted["class_weight"]
+        shown = {name: record[name] for name in ("validation_accuracy", "validation_macro_f1", "gain_t") if name in record}
+        log(f"class_weight {config.class_weight}: {record['rule']}" + (f" {shown}" if shown else ""))
     else:
         model, history = fit(config, x_fit, y_fit, validation=(x_val, y_val), choose=choose)
     for name in (name for name in BAG_CHOICES if name in history):

@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 from conftest import error_line, run_cli
@@ -353,7 +354,8 @@ def test_class_weight_is_chosen_on_validation_for_imbalanced_files(tmp_path):
     record = json.loads((out / "manifest.json").read_text())["training"]["fitted_to_data"]["class_weight"]
     accuracy, macro_f1 = record["validation_accuracy"], record["validation_macro_f1"]
     assert set(accuracy) == set(macro_f1) == {"none", "balanced"}
-    assert record["value"] == max(accuracy, key=lambda rule: accuracy[rule] + macro_f1[rule])
+    gain = accuracy["balanced"] + macro_f1["balanced"] - accuracy["none"] - macro_f1["none"]
+    assert record["value"] == ("balanced" if record["gain_t"] >= 1 else "none") and gain * record["gain_t"] >= 0
     assert record["rarest_class_share"] < 1 / 3
     config = json.loads((out / "manifest.json").read_text())["training"]["config"]
     assert config["class_weight"] == record["value"]
@@ -432,3 +434,21 @@ def test_rows_without_a_label_are_left_out_and_counted(tmp_path):
     write_csv(tmp_path / "none.csv", [(text, "") for text, _ in rows(100)])
     with pytest.raises(DataError, match=r"none of its 100 rows has a label in 'label'; is it the label column\? \(--label-column\)"):
         load_labeled_files(str(tmp_path / "none.csv"), log=quiet)
+
+
+def test_balanced_weights_must_beat_none_by_more_than_the_validation_rows_chance():
+    pytest.importorskip("tensorflow", reason="the rule lives in the training stage")
+    from edge_sentiment_export.train import CLASS_WEIGHT_MIN_T, _paired_gain_t
+
+    rng = np.random.default_rng(0)
+    truth = (rng.random(900) < 0.3).astype(np.int64)
+    unweighted = np.where(rng.random(900) < 0.8, truth, 1 - truth)
+    assert _paired_gain_t(truth, unweighted, unweighted, 2, 1234) == 0.0
+    mended = np.where((unweighted != truth) & (truth == 1), truth, unweighted)  # every rare row's miss put right
+    assert _paired_gain_t(truth, unweighted, mended, 2, 1234) >= CLASS_WEIGHT_MIN_T
+    wrong, right = np.flatnonzero(unweighted != truth), np.flatnonzero(unweighted == truth)
+    few = unweighted.copy()
+    few[wrong[:5]] = truth[wrong[:5]]  # five rows put right, four put wrong, of 900: within chance
+    few[right[:4]] = 1 - truth[right[:4]]
+    assert 0 < _paired_gain_t(truth, unweighted, few, 2, 1234) < CLASS_WEIGHT_MIN_T
+    assert _paired_gain_t(truth, mended, unweighted, 2, 1234) <= -CLASS_WEIGHT_MIN_T
