@@ -280,9 +280,10 @@ def export(
     ] = 0,
     class_weight: Annotated[
         str, typer.Option(help="none (every row weighs the same), balanced (a rare class's rows weigh more, so it "
-                          "counts as much as a common one), or auto: with --train, when the rarest class holds under a "
-                          "third of the rows, balanced if it is clearly the better on the validation split "
-                          "(accuracy + macro-F1, by a standard error), else none.")
+                          "counts as much as a common one), or auto: with --train, when the rarest class holds under two "
+                          "thirds of an even share of the rows (two labels: under a third), balanced if it is "
+                          "clearly the better on the validation split (accuracy + macro-F1, by a standard error), "
+                          "else none.")
     ] = "auto",
     feature_weights: Annotated[
         str, typer.Option(help="none (every word, word pair and subword of the bags starts equal), log-count-ratio "
